@@ -1,0 +1,14 @@
+//! Visual-CCC core: image decoding, preprocessing, classification through ONNX Runtime
+//! and class activation maps. Pure Rust with no JNI or ImageJ types, so that the JNI
+//! bridge, the C ABI and the command-line tool all share one implementation.
+
+pub mod cam;
+pub mod decode;
+pub mod error;
+pub mod model;
+pub mod pixels;
+pub mod preprocess;
+pub mod runtime;
+
+pub use error::{Error, ErrorKind, Result};
+pub use pixels::{GrayImage, ImageView, Pixels};

@@ -1,0 +1,249 @@
+//! Borrowed and owned grey-level images. Callers hand the core their own pixel
+//! buffers (an ImageJ processor's array, a decoded file) without copying.
+
+use crate::error::{Error, Result};
+
+/// Largest image side accepted, to catch corrupt headers before allocating.
+pub const MAX_SIDE: usize = 1 << 20;
+
+/// Pixel storage of a single-plane image in row-major order.
+#[derive(Debug, Clone, Copy)]
+pub enum Pixels<'a> {
+    Gray8(&'a [u8]),
+    Gray16(&'a [u16]),
+    Gray32(&'a [f32]),
+    /// Packed `0x00RRGGBB` as ImageJ's `ColorProcessor` stores it.
+    PackedRgb(&'a [u32]),
+}
+
+impl Pixels<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Pixels::Gray8(p) => p.len(),
+            Pixels::Gray16(p) => p.len(),
+            Pixels::Gray32(p) => p.len(),
+            Pixels::PackedRgb(p) => p.len(),
+        }
+    }
+
+    pub fn bit_depth(&self) -> u32 {
+        match self {
+            Pixels::Gray8(_) => 8,
+            Pixels::Gray16(_) => 16,
+            Pixels::Gray32(_) => 32,
+            Pixels::PackedRgb(_) => 24,
+        }
+    }
+}
+
+/// Luminance of a packed RGB pixel with ImageJ's default (unweighted) conversion
+/// replaced by Rec. 601 weights, matching PIL's `convert("L")` used by the published tool.
+#[inline]
+pub fn rgb_luminance(rgb: u32) -> f32 {
+    let r = ((rgb >> 16) & 0xff) as f32;
+    let g = ((rgb >> 8) & 0xff) as f32;
+    let b = (rgb & 0xff) as f32;
+    0.299 * r + 0.587 * g + 0.114 * b
+}
+
+/// A validated, borrowed view of an image.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageView<'a> {
+    width: usize,
+    height: usize,
+    pixels: Pixels<'a>,
+}
+
+impl<'a> ImageView<'a> {
+    pub fn new(width: usize, height: usize, pixels: Pixels<'a>) -> Result<Self> {
+        if width == 0 || height == 0 {
+            return Err(Error::invalid(format!(
+                "image is empty ({width}×{height} pixels)"
+            )));
+        }
+        if width > MAX_SIDE || height > MAX_SIDE {
+            return Err(Error::invalid(format!(
+                "image {width}×{height} exceeds the largest supported side of {MAX_SIDE} pixels"
+            )));
+        }
+        let expected = width
+            .checked_mul(height)
+            .ok_or_else(|| Error::invalid("image size overflows"))?;
+        if pixels.len() != expected {
+            return Err(Error::invalid(format!(
+                "pixel buffer holds {} values but a {width}×{height} image needs {expected}",
+                pixels.len()
+            )));
+        }
+        Ok(Self {
+            width,
+            height,
+            pixels,
+        })
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    pub fn pixels(&self) -> Pixels<'a> {
+        self.pixels
+    }
+
+    /// Raw grey value at a linear index: 0–255 for 8-bit and RGB, 0–65535 for 16-bit,
+    /// the stored value for 32-bit.
+    #[inline]
+    pub fn gray_at(&self, index: usize) -> f32 {
+        match self.pixels {
+            Pixels::Gray8(p) => p[index] as f32,
+            Pixels::Gray16(p) => p[index] as f32,
+            Pixels::Gray32(p) => p[index],
+            Pixels::PackedRgb(p) => rgb_luminance(p[index]),
+        }
+    }
+
+    /// Fails with a clear message when a 32-bit image holds NaN or infinite values,
+    /// which no downstream step can interpret.
+    pub fn ensure_finite(&self) -> Result<()> {
+        if let Pixels::Gray32(p) = self.pixels {
+            let nan = p.iter().filter(|v| v.is_nan()).count();
+            let inf = p.iter().filter(|v| v.is_infinite()).count();
+            if nan + inf > 0 {
+                return Err(Error::invalid(format!(
+                    "32-bit image contains {nan} NaN and {inf} infinite pixel(s); replace them \
+                     first (in Fiji: Process › Math › Remove NaNs… and Process › Math › Set…)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The linear map that sends this image's grey values to [0, 1]: 8-bit and RGB
+    /// divide by 255 (as the published tool does); 16- and 32-bit images, whose useful
+    /// range depends on the detector, are stretched between their minimum and maximum.
+    pub fn unit_range(&self) -> (f32, f32) {
+        match self.pixels {
+            Pixels::Gray8(_) | Pixels::PackedRgb(_) => (0.0, 255.0),
+            Pixels::Gray16(p) => {
+                let (lo, hi) = p
+                    .iter()
+                    .fold((u16::MAX, u16::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+                (lo as f32, hi as f32)
+            }
+            Pixels::Gray32(p) => p
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                    (lo.min(v), hi.max(v))
+                }),
+        }
+    }
+}
+
+/// An owned single-channel image with `f32` samples, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrayImage {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<f32>,
+}
+
+impl GrayImage {
+    pub fn new(width: usize, height: usize, data: Vec<f32>) -> Result<Self> {
+        ImageView::new(width, height, Pixels::Gray32(&data))?;
+        Ok(Self {
+            width,
+            height,
+            data,
+        })
+    }
+
+    pub fn filled(width: usize, height: usize, value: f32) -> Self {
+        Self {
+            width,
+            height,
+            data: vec![value; width * height],
+        }
+    }
+
+    pub fn view(&self) -> ImageView<'_> {
+        ImageView {
+            width: self.width,
+            height: self.height,
+            pixels: Pixels::Gray32(&self.data),
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, x: usize, y: usize) -> f32 {
+        self.data[y * self.width + x]
+    }
+}
+
+/// An owned image as decoded from a file, keeping its original bit depth.
+#[derive(Debug, Clone)]
+pub enum OwnedPixels {
+    Gray8(Vec<u8>),
+    Gray16(Vec<u16>),
+    Gray32(Vec<f32>),
+    PackedRgb(Vec<u32>),
+}
+
+#[derive(Debug, Clone)]
+pub struct OwnedImage {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: OwnedPixels,
+}
+
+impl OwnedImage {
+    pub fn view(&self) -> ImageView<'_> {
+        let pixels = match &self.pixels {
+            OwnedPixels::Gray8(p) => Pixels::Gray8(p),
+            OwnedPixels::Gray16(p) => Pixels::Gray16(p),
+            OwnedPixels::Gray32(p) => Pixels::Gray32(p),
+            OwnedPixels::PackedRgb(p) => Pixels::PackedRgb(p),
+        };
+        ImageView {
+            width: self.width,
+            height: self.height,
+            pixels,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_mismatched_buffer() {
+        let data = [0u8; 5];
+        let err = ImageView::new(2, 3, Pixels::Gray8(&data)).unwrap_err();
+        assert!(err.to_string().contains("needs 6"), "{err}");
+    }
+
+    #[test]
+    fn rejects_empty_image() {
+        assert!(ImageView::new(0, 3, Pixels::Gray8(&[])).is_err());
+    }
+
+    #[test]
+    fn finds_non_finite_values() {
+        let data = [1.0, f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        let view = ImageView::new(2, 2, Pixels::Gray32(&data)).unwrap();
+        let err = view.ensure_finite().unwrap_err().to_string();
+        assert!(err.contains("1 NaN and 2 infinite"), "{err}");
+    }
+
+    #[test]
+    fn unit_range_of_16_bit_is_min_max() {
+        let data = [100u16, 200, 4000, 300];
+        let view = ImageView::new(2, 2, Pixels::Gray16(&data)).unwrap();
+        assert_eq!(view.unit_range(), (100.0, 4000.0));
+    }
+}
