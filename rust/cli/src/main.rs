@@ -1,1 +1,45 @@
-fn main(){}
+//! `visual-ccc`: the Visual-CCC core on the command line.
+
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: visual-ccc <command> [options]
+
+commands:
+  classify   classify micrographs with a model; JSON Lines on stdout
+  synth      generate synthetic micrographs
+  help       show this message
+
+Run `visual-ccc <command> --help` for a command's options.";
+
+fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = raw.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let outcome = match command.as_str() {
+        "classify" => commands::classify::run(rest),
+        "synth" => commands::synth::run(rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        "--version" | "version" => {
+            println!("visual-ccc {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        other => Err(format!("unknown command '{other}'\n\n{USAGE}")),
+    };
+    match outcome {
+        Ok(commands::Outcome::Success) => ExitCode::SUCCESS,
+        Ok(commands::Outcome::SomeInputsFailed) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("visual-ccc {command}: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -3,12 +3,17 @@
 //! bridge, the C ABI and the command-line tool all share one implementation.
 
 pub mod cam;
+pub mod cluster;
 pub mod decode;
 pub mod error;
+pub mod filters;
+pub mod glcm;
 pub mod model;
 pub mod pixels;
 pub mod preprocess;
 pub mod runtime;
+pub mod synth;
+pub mod threshold;
 
 pub use error::{Error, ErrorKind, Result};
 pub use pixels::{GrayImage, ImageView, Pixels};

@@ -1,0 +1,114 @@
+//! Minimal command-line parsing: `--flag value`, `--flag=value`, `--switch` and
+//! positional arguments, with errors that name the offending option.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+#[derive(Debug, Default)]
+pub struct Args {
+    options: BTreeMap<String, Vec<String>>,
+    switches: Vec<String>,
+    pub positional: Vec<String>,
+}
+
+impl Args {
+    /// Parses `raw`; `switches` names the options that take no value.
+    pub fn parse(raw: &[String], switches: &[&str]) -> Result<Self, String> {
+        let mut args = Args::default();
+        let mut iter = raw.iter();
+        while let Some(arg) = iter.next() {
+            if arg == "--" {
+                args.positional.extend(iter.by_ref().cloned());
+                break;
+            }
+            let Some(name) = arg.strip_prefix("--") else {
+                args.positional.push(arg.clone());
+                continue;
+            };
+            if let Some((name, value)) = name.split_once('=') {
+                args.push(name, value.to_string());
+            } else if switches.contains(&name) {
+                args.switches.push(name.to_string());
+            } else {
+                let value = iter
+                    .next()
+                    .ok_or_else(|| format!("option --{name} needs a value"))?;
+                args.push(name, value.clone());
+            }
+        }
+        Ok(args)
+    }
+
+    fn push(&mut self, name: &str, value: String) {
+        self.options.entry(name.to_string()).or_default().push(value);
+    }
+
+    pub fn switch(&self, name: &str) -> bool {
+        self.switches.iter().any(|s| s == name)
+    }
+
+    /// The last value given for `--name`, if any.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.options
+            .get(name)
+            .and_then(|v| v.last())
+            .map(String::as_str)
+    }
+
+    /// Every value given for a repeatable option.
+    pub fn values(&self, name: &str) -> &[String] {
+        self.options.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Parses `--name` as `T`, or returns `default` when it is absent.
+    pub fn parsed_or<T: FromStr>(&self, name: &str, default: T) -> Result<T, String> {
+        match self.value(name) {
+            None => Ok(default),
+            Some(text) => text
+                .parse()
+                .map_err(|_| format!("option --{name}: cannot read '{text}'")),
+        }
+    }
+
+    /// Fails if any option or switch is not in `known`, so typos are not ignored.
+    pub fn reject_unknown(&self, known: &[&str]) -> Result<(), String> {
+        let unknown = self
+            .options
+            .keys()
+            .chain(self.switches.iter())
+            .find(|name| !known.contains(&name.as_str()));
+        match unknown {
+            Some(name) => Err(format!("unknown option --{name}")),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_options_switches_and_positionals() {
+        let args = Args::parse(
+            &strings(&["a.png", "--k", "3", "--seed=7", "--verbose", "b.png"]),
+            &["verbose"],
+        )
+        .unwrap();
+        assert_eq!(args.positional, ["a.png", "b.png"]);
+        assert_eq!(args.parsed_or("k", 2).unwrap(), 3);
+        assert_eq!(args.value("seed"), Some("7"));
+        assert!(args.switch("verbose"));
+        assert!(args.reject_unknown(&["k", "seed", "verbose"]).is_ok());
+        assert!(args.reject_unknown(&["k"]).is_err());
+    }
+
+    #[test]
+    fn missing_value_is_an_error() {
+        assert!(Args::parse(&strings(&["--k"]), &[]).is_err());
+    }
+}

@@ -1,0 +1,12 @@
+//! One module per subcommand. Each exposes `run(&[String]) -> Result<Outcome, String>`:
+//! `Err` is a usage or setup error (exit code 2), `SomeInputsFailed` means the command
+//! went on past inputs that failed and reported them (exit code 1).
+
+pub mod classify;
+pub mod synth;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    SomeInputsFailed,
+}
