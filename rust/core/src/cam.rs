@@ -1,1 +1,145 @@
-//! TODO
+//! Class activation maps.
+//!
+//! For a head made of global average pooling and one linear layer, the class score is
+//! `y_c = Σ_k w_ck · mean(A_k) + b_c`, so `∂y_c/∂A_k(i,j) = w_ck / (h·w)`: Grad-CAM's
+//! channel weights are the linear weights up to a positive constant, and
+//! CAM = ReLU(Σ_k w_ck · A_k) equals Grad-CAM once normalised.
+
+use crate::error::{Error, Result};
+
+/// Which class a map explains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CamTarget {
+    /// No map is computed.
+    None,
+    /// The predicted class.
+    Predicted,
+    /// A given class index.
+    Class(usize),
+}
+
+/// A map of values in [0, 1], row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CamMap {
+    pub class_index: usize,
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<f32>,
+}
+
+/// `ReLU(Σ_k w_k · A_k)` over feature maps stored `[channels][height][width]`.
+pub fn class_activation(features: &[f32], channels: usize, weights: &[f32]) -> Result<Vec<f32>> {
+    if channels == 0 || weights.len() != channels || features.len() % channels != 0 {
+        return Err(Error::Model(format!(
+            "features hold {} values for {channels} channels but the linear layer has {} \
+             weights per class",
+            features.len(),
+            weights.len()
+        )));
+    }
+    let plane = features.len() / channels;
+    let mut map = vec![0.0f32; plane];
+    for (channel, &weight) in features.chunks_exact(plane).zip(weights) {
+        for (acc, &a) in map.iter_mut().zip(channel) {
+            *acc += weight * a;
+        }
+    }
+    map.iter_mut().for_each(|v| *v = v.max(0.0));
+    Ok(map)
+}
+
+/// Scales a map to [0, 1] by its maximum. NaN becomes 0, and a map without any positive
+/// finite value (nothing in the image supports the class) becomes all zeros.
+pub fn normalise(map: &mut [f32]) {
+    for v in map.iter_mut() {
+        if v.is_nan() {
+            *v = 0.0;
+        }
+    }
+    let max = map.iter().cloned().fold(0.0f32, f32::max);
+    if max > 0.0 && max.is_finite() {
+        map.iter_mut().for_each(|v| *v /= max);
+    } else {
+        map.iter_mut().for_each(|v| *v = 0.0);
+    }
+}
+
+/// Bilinear upsampling treating each source cell as covering an equal share of the
+/// output (pixel-centre alignment), replicating edges.
+pub fn upsample(
+    map: &[f32],
+    width: usize,
+    height: usize,
+    out_width: usize,
+    out_height: usize,
+) -> Vec<f32> {
+    let x_taps = linear_taps(width, out_width);
+    let y_taps = linear_taps(height, out_height);
+    let mut out = Vec::with_capacity(out_width * out_height);
+    for &(y0, y1, fy) in &y_taps {
+        let (row0, row1) = (&map[y0 * width..][..width], &map[y1 * width..][..width]);
+        out.extend(x_taps.iter().map(|&(x0, x1, fx)| {
+            let top = row0[x0] + (row0[x1] - row0[x0]) * fx;
+            let bottom = row1[x0] + (row1[x1] - row1[x0]) * fx;
+            top + (bottom - top) * fy
+        }));
+    }
+    out
+}
+
+/// For each output index: the two source indices and the weight of the second.
+fn linear_taps(source: usize, target: usize) -> Vec<(usize, usize, f32)> {
+    let ratio = source as f64 / target as f64;
+    (0..target)
+        .map(|o| {
+            let pos = ((o as f64 + 0.5) * ratio - 0.5).clamp(0.0, (source - 1) as f64);
+            let i0 = pos.floor() as usize;
+            let i1 = (i0 + 1).min(source - 1);
+            (i0, i1, (pos - i0 as f64) as f32)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_sum_then_relu() {
+        // Two channels of a 1×2 map.
+        let features = [1.0, -1.0, 2.0, 0.5];
+        let map = class_activation(&features, 2, &[1.0, -1.0]).unwrap();
+        assert_eq!(map, vec![0.0, 0.0]);
+        let map = class_activation(&features, 2, &[1.0, 1.0]).unwrap();
+        assert_eq!(map, vec![3.0, 0.0]);
+    }
+
+    #[test]
+    fn mismatched_weights_are_a_model_error() {
+        assert!(class_activation(&[1.0; 6], 2, &[1.0; 3]).is_err());
+    }
+
+    #[test]
+    fn normalise_handles_nan_and_empty_maps() {
+        let mut map = [f32::NAN, 2.0, 1.0];
+        normalise(&mut map);
+        assert_eq!(map, [0.0, 1.0, 0.5]);
+        let mut empty = [0.0, 0.0];
+        normalise(&mut empty);
+        assert_eq!(empty, [0.0, 0.0]);
+        let mut infinite = [f32::INFINITY, 1.0];
+        normalise(&mut infinite);
+        assert_eq!(infinite, [0.0, 0.0]);
+    }
+
+    #[test]
+    fn upsampling_a_constant_map_is_constant_and_bounded() {
+        let up = upsample(&[0.25; 4], 2, 2, 7, 5);
+        assert_eq!(up.len(), 35);
+        assert!(up.iter().all(|&v| (v - 0.25).abs() < 1e-7));
+        let up = upsample(&[0.0, 1.0, 1.0, 0.0], 2, 2, 9, 9);
+        assert!(up.iter().all(|&v| (0.0..=1.0).contains(&v)));
+        assert_eq!(up[0], 0.0);
+        assert_eq!(up[8], 1.0);
+    }
+}

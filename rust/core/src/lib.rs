@@ -9,6 +9,7 @@ pub mod error;
 pub mod filters;
 pub mod glcm;
 pub mod model;
+mod onnx_head;
 pub mod pixels;
 pub mod preprocess;
 pub mod runtime;

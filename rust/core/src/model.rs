@@ -1,1 +1,422 @@
-//! TODO
+//! Loading a classifier that follows the model contract (docs/model-format.md) and
+//! running it: class probabilities and class activation maps.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::{Tensor, ValueType};
+
+use crate::cam::{self, CamMap, CamTarget};
+use crate::error::{Error, Result};
+use crate::onnx_head::{find_linear_head, LinearHead};
+use crate::pixels::ImageView;
+use crate::preprocess::{self, InputMode, Region};
+use crate::runtime::{self, RuntimeConfig};
+
+const LOGITS: &str = "logits";
+const FEATURES: &str = "features";
+
+/// Whether a model was trained for real use or exists only to test the software.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Fixed or random weights: its predictions mean nothing.
+    Fixture,
+    Trained,
+    /// The model does not say.
+    Unspecified,
+}
+
+impl ModelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Fixture => "fixture",
+            ModelKind::Trained => "trained",
+            ModelKind::Unspecified => "unspecified",
+        }
+    }
+}
+
+/// What a loaded model is and can do.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModelInfo {
+    pub path: PathBuf,
+    pub name: String,
+    pub classes: Vec<String>,
+    pub input_size: usize,
+    #[serde(serialize_with = "serialize_mode")]
+    pub preprocessing: InputMode,
+    pub kind: ModelKind,
+    pub description: String,
+    /// Why class activation maps are unavailable, if they are.
+    pub cam_unavailable: Option<String>,
+}
+
+fn serialize_mode<S: serde::Serializer>(mode: &InputMode, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(mode.name())
+}
+
+impl ModelInfo {
+    pub fn has_cam(&self) -> bool {
+        self.cam_unavailable.is_none()
+    }
+}
+
+/// How to load a model.
+#[derive(Debug, Clone, Default)]
+pub struct ModelOptions {
+    /// Threads ONNX Runtime may use inside one inference; 0 lets it decide.
+    pub threads: usize,
+    pub runtime: RuntimeConfig,
+}
+
+/// Raw outputs of one forward pass over a batch.
+#[derive(Debug, Clone)]
+pub struct ForwardOutput {
+    /// `[batch][classes]`, row-major.
+    pub logits: Vec<f32>,
+    /// `[batch][channels][height][width]` and its shape, when requested and available.
+    pub features: Option<(Vec<usize>, Vec<f32>)>,
+}
+
+/// The result of classifying one image.
+#[derive(Debug, Clone)]
+pub struct Classification {
+    pub class_index: usize,
+    pub probabilities: Vec<f32>,
+    pub logits: Vec<f32>,
+    /// Part of the image the model looked at, in input pixels.
+    pub region: Region,
+    /// Class activation map over `region`, when one was requested.
+    pub cam: Option<CamMap>,
+}
+
+/// A loaded classifier. One ONNX Runtime session is created per model and reused;
+/// the model can be shared between threads (runs are serialised by a lock because
+/// `ort` needs exclusive access to a session while it runs).
+pub struct Model {
+    info: ModelInfo,
+    input_name: String,
+    head: Option<LinearHead>,
+    session: Mutex<Session>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model").field("info", &self.info).finish()
+    }
+}
+
+fn model_error(path: &Path, message: impl std::fmt::Display) -> Error {
+    Error::Model(format!("{}: {message}", path.display()))
+}
+
+impl Model {
+    /// Loads ONNX Runtime if needed, then the model at `path`, checking it meets the contract.
+    pub fn open(path: &Path, options: &ModelOptions) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
+        if bytes.is_empty() {
+            return Err(model_error(path, "the model file is empty"));
+        }
+        runtime::ensure_initialised(&options.runtime)?;
+        let mut builder = Session::builder()
+            .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
+            .and_then(|b| b.with_inter_threads(1))
+            .map_err(|err| Error::Runtime(err.to_string()))?;
+        if options.threads > 0 {
+            builder = builder
+                .with_intra_threads(options.threads)
+                .map_err(|err| Error::Runtime(err.to_string()))?;
+        }
+        let session = builder
+            .commit_from_memory(&bytes)
+            .map_err(|err| model_error(path, format!("not a usable ONNX model: {err}")))?;
+        Self::from_session(path, &bytes, session)
+    }
+
+    fn from_session(path: &Path, bytes: &[u8], session: Session) -> Result<Self> {
+        let input = match session.inputs.as_slice() {
+            [input] => input,
+            inputs => {
+                return Err(model_error(
+                    path,
+                    format!("expected one input [N,1,H,W], found {}", inputs.len()),
+                ))
+            }
+        };
+        let input_dims = tensor_dims(&input.input_type)
+            .filter(|d| d.len() == 4 && (d[1] == 1 || d[1] == -1))
+            .ok_or_else(|| {
+                model_error(path, format!("input '{}' is not a [N,1,H,W] float tensor", input.name))
+            })?;
+        let output_dims = |name: &str| {
+            session
+                .outputs
+                .iter()
+                .find(|o| o.name == name)
+                .and_then(|o| tensor_dims(&o.output_type))
+        };
+        let logits_dims = output_dims(LOGITS).ok_or_else(|| {
+            let names: Vec<&str> = session.outputs.iter().map(|o| o.name.as_str()).collect();
+            model_error(path, format!("no output named 'logits' (outputs: {names:?})"))
+        })?;
+        let features_dims = output_dims(FEATURES);
+
+        let [meta_input_size, meta_preprocessing, meta_kind, meta_description, meta_class_list] = {
+            let metadata = session
+                .metadata()
+                .map_err(|err| model_error(path, format!("cannot read metadata: {err}")))?;
+            [
+                "visualccc.input_size",
+                "visualccc.preprocessing",
+                "visualccc.kind",
+                "visualccc.description",
+                "visualccc.classes",
+            ]
+            .map(|key| metadata.custom(key).ok().flatten())
+        };
+        let input_size = match meta_input_size {
+            Some(text) => text
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&s| s > 0)
+                .ok_or_else(|| model_error(path, format!("bad visualccc.input_size '{text}'")))?,
+            None if input_dims[2] > 0 && input_dims[2] == input_dims[3] => input_dims[2] as usize,
+            None => {
+                return Err(model_error(
+                    path,
+                    "input size unknown: set metadata visualccc.input_size or a fixed square input",
+                ))
+            }
+        };
+        let preprocessing = match meta_preprocessing {
+            Some(text) => InputMode::parse(text.trim()).map_err(|err| model_error(path, err))?,
+            None => InputMode::CenterCrop,
+        };
+        let kind = match meta_kind.as_deref().map(str::trim) {
+            Some("fixture") => ModelKind::Fixture,
+            Some("trained") => ModelKind::Trained,
+            _ => ModelKind::Unspecified,
+        };
+        let description = meta_description.unwrap_or_default();
+
+        let (head, cam_unavailable) = match features_dims {
+            None => (
+                None,
+                Some("the model has no 'features' output, so class activation maps are not \
+                      available for it"
+                    .to_string()),
+            ),
+            Some(dims) => match find_linear_head(bytes, LOGITS) {
+                Ok(head) if dims.len() == 4 && (dims[1] < 0 || dims[1] as usize == head.channels) => {
+                    (Some(head), None)
+                }
+                Ok(head) => (
+                    None,
+                    Some(format!(
+                        "'features' has shape {dims:?} but the final linear layer expects {} channels",
+                        head.channels
+                    )),
+                ),
+                Err(err) => (None, Some(err.to_string())),
+            },
+        };
+
+        let class_count = if logits_dims.len() == 2 && logits_dims[1] > 0 {
+            Some(logits_dims[1] as usize)
+        } else {
+            head.as_ref().map(|h| h.classes)
+        };
+        let classes = match meta_classes(meta_class_list, path)? {
+            Some(classes) => classes,
+            None => {
+                let count = class_count
+                    .ok_or_else(|| model_error(path, "number of classes unknown: set visualccc.classes"))?;
+                (0..count).map(|i| format!("class_{i}")).collect()
+            }
+        };
+        if let Some(count) = class_count {
+            if count != classes.len() {
+                return Err(model_error(
+                    path,
+                    format!("metadata lists {} classes but 'logits' has {count}", classes.len()),
+                ));
+            }
+        }
+        if let Some(head) = &head {
+            if head.classes != classes.len() {
+                return Err(model_error(
+                    path,
+                    format!("final layer has {} outputs for {} classes", head.classes, classes.len()),
+                ));
+            }
+        }
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Self {
+            info: ModelInfo {
+                path: path.to_path_buf(),
+                name,
+                classes,
+                input_size,
+                preprocessing,
+                kind,
+                description,
+                cam_unavailable,
+            },
+            input_name: input.name.clone(),
+            head,
+            session: Mutex::new(session),
+        })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Weights from each feature channel to `class`, when the model supports CAM.
+    pub fn linear_head_row(&self, class: usize) -> Option<&[f32]> {
+        self.head
+            .as_ref()
+            .filter(|h| class < h.classes)
+            .map(|h| h.row(class))
+    }
+
+    /// Runs the network on `batch` inputs of `input_size`² grey values each.
+    pub fn forward(&self, inputs: Vec<f32>, batch: usize, want_features: bool) -> Result<ForwardOutput> {
+        let size = self.info.input_size;
+        if batch == 0 || inputs.len() != batch * size * size {
+            return Err(Error::invalid(format!(
+                "expected {batch}×{size}×{size} input values, got {}",
+                inputs.len()
+            )));
+        }
+        let tensor = Tensor::from_array(([batch, 1, size, size], inputs))
+            .map_err(|err| Error::Runtime(err.to_string()))?;
+        let mut session = self.session.lock().unwrap_or_else(|poison| poison.into_inner());
+        let outputs = session
+            .run(ort::inputs![self.input_name.as_str() => tensor])
+            .map_err(|err| Error::Runtime(format!("inference failed: {err}")))?;
+        let (_, logits) = outputs[LOGITS]
+            .try_extract_tensor::<f32>()
+            .map_err(|err| Error::Model(format!("'logits' is not a float tensor: {err}")))?;
+        let classes = self.info.classes.len();
+        if logits.len() != batch * classes {
+            return Err(Error::Model(format!(
+                "'logits' has {} values, expected {batch}×{classes}",
+                logits.len()
+            )));
+        }
+        let logits = logits.to_vec();
+        let features = if want_features && self.head.is_some() {
+            let (shape, values) = outputs[FEATURES]
+                .try_extract_tensor::<f32>()
+                .map_err(|err| Error::Model(format!("'features' is not a float tensor: {err}")))?;
+            let shape: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
+            if shape.len() != 4 || shape[0] != batch {
+                return Err(Error::Model(format!("'features' has shape {shape:?}, expected [N,K,h,w]")));
+            }
+            Some((shape, values.to_vec()))
+        } else {
+            None
+        };
+        Ok(ForwardOutput { logits, features })
+    }
+
+    /// Classifies an image and, if asked, explains it with a class activation map.
+    pub fn classify(&self, view: &ImageView, target: CamTarget) -> Result<Classification> {
+        let cam_class = match target {
+            CamTarget::Class(c) if c >= self.info.classes.len() => {
+                return Err(Error::invalid(format!(
+                    "class index {c} is out of range: the model has {} classes",
+                    self.info.classes.len()
+                )))
+            }
+            CamTarget::None => None,
+            other => Some(other),
+        };
+        if let (Some(_), Some(reason)) = (cam_class, &self.info.cam_unavailable) {
+            return Err(Error::Model(format!("{}: {reason}", self.info.name)));
+        }
+        let prepared = preprocess::prepare(view, self.info.preprocessing, self.info.input_size)?;
+        let output = self.forward(prepared.data, 1, cam_class.is_some())?;
+        let probabilities = softmax(&output.logits);
+        let class_index = argmax(&probabilities);
+        let region = prepared.region;
+        let cam = match (cam_class, &output.features, &self.head) {
+            (Some(target), Some((shape, features)), Some(head)) => {
+                let class = match target {
+                    CamTarget::Class(c) => c,
+                    _ => class_index,
+                };
+                let mut map = cam::class_activation(features, shape[1], head.row(class))?;
+                cam::normalise(&mut map);
+                let data = cam::upsample(&map, shape[3], shape[2], region.width, region.height);
+                Some(CamMap {
+                    class_index: class,
+                    width: region.width,
+                    height: region.height,
+                    data,
+                })
+            }
+            _ => None,
+        };
+        Ok(Classification {
+            class_index,
+            probabilities,
+            logits: output.logits,
+            region,
+            cam,
+        })
+    }
+}
+
+fn tensor_dims(value_type: &ValueType) -> Option<Vec<i64>> {
+    match value_type {
+        ValueType::Tensor { shape, .. } => Some(shape.iter().copied().collect()),
+        _ => None,
+    }
+}
+
+fn meta_classes(text: Option<String>, path: &Path) -> Result<Option<Vec<String>>> {
+    let Some(text) = text else { return Ok(None) };
+    let classes: Vec<String> = serde_json::from_str(&text)
+        .map_err(|err| model_error(path, format!("visualccc.classes is not a JSON list of names: {err}")))?;
+    if classes.is_empty() {
+        return Err(model_error(path, "visualccc.classes is empty"));
+    }
+    Ok(Some(classes))
+}
+
+/// Numerically stable softmax.
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f64> = logits.iter().map(|&l| f64::from(l - max).exp()).collect();
+    let total: f64 = exps.iter().sum();
+    exps.iter().map(|&e| (e / total) as f32).collect()
+}
+
+fn argmax(values: &[f32]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+        .0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_sums_to_one_and_survives_large_logits() {
+        let p = softmax(&[1000.0, 1001.0, 999.0]);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(argmax(&p), 1);
+    }
+}

@@ -201,6 +201,16 @@ pub struct OwnedImage {
 }
 
 impl OwnedImage {
+    /// Number of stored pixels.
+    pub fn view_len(&self) -> usize {
+        match &self.pixels {
+            OwnedPixels::Gray8(p) => p.len(),
+            OwnedPixels::Gray16(p) => p.len(),
+            OwnedPixels::Gray32(p) => p.len(),
+            OwnedPixels::PackedRgb(p) => p.len(),
+        }
+    }
+
     pub fn view(&self) -> ImageView<'_> {
         let pixels = match &self.pixels {
             OwnedPixels::Gray8(p) => Pixels::Gray8(p),

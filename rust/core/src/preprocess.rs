@@ -1,1 +1,229 @@
-//! TODO
+//! Turning an image into a model input tensor.
+//!
+//! The published tool resizes the shorter side to 1.2·S, centre-crops S×S, converts to
+//! grey and scales to [0, 1]. Resizing the whole image and then cropping wastes work,
+//! so the crop is mapped back into input coordinates and only that region is resampled,
+//! with a triangle (antialiased bilinear) filter like PIL's `BILINEAR` resize.
+
+use crate::error::{Error, Result};
+use crate::pixels::ImageView;
+
+/// Shortest image side accepted; smaller images carry too little structure to classify.
+pub const MIN_SIDE: usize = 16;
+
+/// Ratio between the resized shorter side and the crop, as in the published method.
+const CENTER_CROP_ENLARGEMENT: f64 = 1.2;
+
+/// A rectangle of the input image, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Region {
+    pub x: usize,
+    pub y: usize,
+    pub width: usize,
+    pub height: usize,
+}
+
+/// How an image becomes the model's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputMode {
+    /// Resize the shorter side to 1.2·S, crop the centred S×S square (published method).
+    CenterCrop,
+}
+
+impl InputMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            InputMode::CenterCrop => "center-crop",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "center-crop" => Ok(InputMode::CenterCrop),
+            other => Err(Error::invalid(format!(
+                "unknown preprocessing '{other}' (supported: center-crop)"
+            ))),
+        }
+    }
+}
+
+/// A model input of `size`×`size` grey values in [0, 1] and where it came from.
+#[derive(Debug, Clone)]
+pub struct PreparedInput {
+    pub size: usize,
+    pub data: Vec<f32>,
+    pub region: Region,
+}
+
+/// Checks an image can be classified at all.
+pub fn validate_image(view: &ImageView) -> Result<()> {
+    let shorter = view.width().min(view.height());
+    if shorter < MIN_SIDE {
+        return Err(Error::invalid(format!(
+            "image {}×{} is too small: classification needs at least {MIN_SIDE} pixels on the \
+             shorter side",
+            view.width(),
+            view.height()
+        )));
+    }
+    view.ensure_finite()
+}
+
+/// Prepares the `size`×`size` model input for `view`.
+pub fn prepare(view: &ImageView, mode: InputMode, size: usize) -> Result<PreparedInput> {
+    validate_image(view)?;
+    if size == 0 {
+        return Err(Error::invalid("model input size must be positive"));
+    }
+    match mode {
+        InputMode::CenterCrop => Ok(center_crop(view, size)),
+    }
+}
+
+fn center_crop(view: &ImageView, size: usize) -> PreparedInput {
+    let (width, height) = (view.width(), view.height());
+    let shorter = width.min(height) as f64;
+    let resized_shorter = (CENTER_CROP_ENLARGEMENT * size as f64).round();
+    let scale = resized_shorter / shorter;
+    let side = size as f64 / scale;
+    let x0 = (width as f64 - side) / 2.0;
+    let y0 = (height as f64 - side) / 2.0;
+    let (lo, hi) = view.unit_range();
+    let gain = if hi > lo { 1.0 / (hi - lo) } else { 0.0 };
+    let data = resample(view, x0, y0, scale, size, |v| {
+        ((v - lo) * gain).clamp(0.0, 1.0)
+    });
+    let region = Region {
+        x: x0.round().max(0.0) as usize,
+        y: y0.round().max(0.0) as usize,
+        width: (side.round() as usize).min(width),
+        height: (side.round() as usize).min(height),
+    };
+    PreparedInput { size, data, region }
+}
+
+/// Filter taps of one output sample along one axis.
+struct Taps {
+    first: usize,
+    weights: Vec<f32>,
+}
+
+/// Triangle-filter taps for `count` output samples starting at input coordinate `origin`
+/// with `scale` output pixels per input pixel, clamped to `[0, extent)`.
+fn axis_taps(origin: f64, scale: f64, count: usize, extent: usize) -> Vec<Taps> {
+    // Widen the filter when shrinking so every input pixel contributes (antialiasing).
+    let support = if scale < 1.0 { 1.0 / scale } else { 1.0 };
+    (0..count)
+        .map(|o| {
+            let centre = origin + (o as f64 + 0.5) / scale;
+            let first = ((centre - support).floor().max(0.0)) as usize;
+            let last = ((centre + support).ceil() as usize).min(extent);
+            let first = first.min(last.saturating_sub(1));
+            let mut weights: Vec<f32> = (first..last.max(first + 1))
+                .map(|i| (1.0 - ((i as f64 + 0.5 - centre) / support).abs()).max(0.0) as f32)
+                .collect();
+            let total: f32 = weights.iter().sum();
+            if total > 0.0 {
+                weights.iter_mut().for_each(|w| *w /= total);
+            } else {
+                // The centre lies beyond the border: replicate the nearest pixel.
+                weights.iter_mut().for_each(|w| *w = 0.0);
+                let nearest = if centre < first as f64 { 0 } else { weights.len() - 1 };
+                weights[nearest] = 1.0;
+            }
+            Taps { first, weights }
+        })
+        .collect()
+}
+
+/// Separable resampling of a `size`×`size` window, applying `map` to each input value.
+fn resample(
+    view: &ImageView,
+    x0: f64,
+    y0: f64,
+    scale: f64,
+    size: usize,
+    map: impl Fn(f32) -> f32,
+) -> Vec<f32> {
+    let width = view.width();
+    let columns = axis_taps(x0, scale, size, width);
+    let rows = axis_taps(y0, scale, size, view.height());
+    let x_start = columns.first().map_or(0, |t| t.first);
+    let x_end = columns
+        .iter()
+        .map(|t| t.first + t.weights.len())
+        .max()
+        .unwrap_or(0);
+    let mut row_sum = vec![0.0f32; x_end - x_start];
+    let mut out = Vec::with_capacity(size * size);
+    for row in &rows {
+        row_sum.iter_mut().for_each(|v| *v = 0.0);
+        for (dy, &wy) in row.weights.iter().enumerate() {
+            let base = (row.first + dy) * width;
+            for (x, acc) in (x_start..x_end).zip(row_sum.iter_mut()) {
+                *acc += wy * map(view.gray_at(base + x));
+            }
+        }
+        out.extend(columns.iter().map(|col| {
+            col.weights
+                .iter()
+                .enumerate()
+                .map(|(dx, &wx)| wx * row_sum[col.first + dx - x_start])
+                .sum::<f32>()
+        }));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pixels::Pixels;
+
+    #[test]
+    fn region_is_the_centred_square_of_side_shorter_over_1_2() {
+        let pixels = vec![0u8; 300 * 200];
+        let view = ImageView::new(300, 200, Pixels::Gray8(&pixels)).unwrap();
+        let prepared = prepare(&view, InputMode::CenterCrop, 64).unwrap();
+        assert_eq!(prepared.data.len(), 64 * 64);
+        let r = prepared.region;
+        assert!((r.width as i64 - 167).abs() <= 1, "{r:?}");
+        assert_eq!(r.width, r.height);
+        assert!((r.x as i64 - (300 - 167) / 2).abs() <= 1, "{r:?}");
+    }
+
+    #[test]
+    fn constant_image_gives_constant_input() {
+        let pixels = vec![51u8; 123 * 97];
+        let view = ImageView::new(123, 97, Pixels::Gray8(&pixels)).unwrap();
+        let prepared = prepare(&view, InputMode::CenterCrop, 32).unwrap();
+        for v in prepared.data {
+            assert!((v - 0.2).abs() < 1e-5, "{v}");
+        }
+    }
+
+    #[test]
+    fn sixteen_bit_is_stretched_to_unit_range() {
+        let pixels: Vec<u16> = (0..64 * 64).map(|i| 1000 + (i % 64) as u16 * 10).collect();
+        let view = ImageView::new(64, 64, Pixels::Gray16(&pixels)).unwrap();
+        let prepared = prepare(&view, InputMode::CenterCrop, 16).unwrap();
+        let max = prepared.data.iter().cloned().fold(0.0f32, f32::max);
+        let min = prepared.data.iter().cloned().fold(1.0f32, f32::min);
+        assert!(min >= 0.0 && max <= 1.0 && max - min > 0.5, "{min} {max}");
+    }
+
+    #[test]
+    fn upscaling_a_small_image_keeps_values_in_range() {
+        let pixels: Vec<u8> = (0..20 * 20).map(|i| (i * 7 % 256) as u8).collect();
+        let view = ImageView::new(20, 20, Pixels::Gray8(&pixels)).unwrap();
+        let prepared = prepare(&view, InputMode::CenterCrop, 64).unwrap();
+        assert!(prepared.data.iter().all(|v| (0.0..=1.0).contains(v)));
+    }
+
+    #[test]
+    fn tiny_image_is_rejected_with_reason() {
+        let view = ImageView::new(1, 1, Pixels::Gray8(&[7])).unwrap();
+        let err = prepare(&view, InputMode::CenterCrop, 64).unwrap_err();
+        assert!(err.to_string().contains("too small"), "{err}");
+    }
+}
