@@ -29,7 +29,7 @@ pub struct CamMap {
 
 /// `ReLU(Σ_k w_k · A_k)` over feature maps stored `[channels][height][width]`.
 pub fn class_activation(features: &[f32], channels: usize, weights: &[f32]) -> Result<Vec<f32>> {
-    if channels == 0 || weights.len() != channels || features.len() % channels != 0 {
+    if channels == 0 || weights.len() != channels || !features.len().is_multiple_of(channels) {
         return Err(Error::Model(format!(
             "features hold {} values for {channels} channels but the linear layer has {} \
              weights per class",

@@ -91,17 +91,26 @@ fn decode_with_image(bytes: &[u8], format: image::ImageFormat) -> Result<OwnedIm
         D::ImageLumaA8(img) => OwnedPixels::Gray8(img.pixels().map(|p| p.0[0]).collect()),
         D::ImageLuma16(img) => OwnedPixels::Gray16(img.into_raw()),
         D::ImageLumaA16(img) => OwnedPixels::Gray16(img.pixels().map(|p| p.0[0]).collect()),
-        D::ImageRgb8(img) => OwnedPixels::PackedRgb(pack_rgb(img.pixels().map(|p| (p[0], p[1], p[2])))),
-        D::ImageRgba8(img) => OwnedPixels::PackedRgb(pack_rgb(img.pixels().map(|p| (p[0], p[1], p[2])))),
+        D::ImageRgb8(img) => {
+            OwnedPixels::PackedRgb(pack_rgb(img.pixels().map(|p| (p[0], p[1], p[2]))))
+        }
+        D::ImageRgba8(img) => {
+            OwnedPixels::PackedRgb(pack_rgb(img.pixels().map(|p| (p[0], p[1], p[2]))))
+        }
         other => OwnedPixels::Gray32(other.to_luma32f().into_raw()),
     };
-    Ok(OwnedImage { width, height, pixels })
+    Ok(OwnedImage {
+        width,
+        height,
+        pixels,
+    })
 }
 
 fn decode_tiff(bytes: &[u8]) -> Result<OwnedImage> {
     use tiff::decoder::{Decoder, DecodingResult as R, Limits};
     use tiff::ColorType as C;
-    let corrupt = |err: tiff::TiffError| Error::Decode(format!("TIFF data is corrupt or unsupported: {err}"));
+    let corrupt =
+        |err: tiff::TiffError| Error::Decode(format!("TIFF data is corrupt or unsupported: {err}"));
     let mut decoder = Decoder::new(Cursor::new(bytes))
         .map_err(corrupt)?
         .with_limits(Limits::unlimited());
@@ -127,7 +136,11 @@ fn decode_tiff(bytes: &[u8]) -> Result<OwnedImage> {
             )))
         }
     };
-    let image = OwnedImage { width, height, pixels };
+    let image = OwnedImage {
+        width,
+        height,
+        pixels,
+    };
     let expected = width * height;
     if image.view_len() != expected {
         return Err(Error::Decode(format!(

@@ -12,7 +12,7 @@ use crate::cam::{self, CamMap, CamTarget};
 use crate::error::{Error, Result};
 use crate::onnx_head::{find_linear_head, LinearHead};
 use crate::pixels::ImageView;
-use crate::preprocess::{self, InputMode, Region};
+use crate::preprocess::{self, InputMode, PreparedInput, Region};
 use crate::runtime::{self, RuntimeConfig};
 
 const LOGITS: &str = "logits";
@@ -54,7 +54,10 @@ pub struct ModelInfo {
     pub cam_unavailable: Option<String>,
 }
 
-fn serialize_mode<S: serde::Serializer>(mode: &InputMode, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn serialize_mode<S: serde::Serializer>(
+    mode: &InputMode,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(mode.name())
 }
 
@@ -149,7 +152,10 @@ impl Model {
         let input_dims = tensor_dims(&input.input_type)
             .filter(|d| d.len() == 4 && (d[1] == 1 || d[1] == -1))
             .ok_or_else(|| {
-                model_error(path, format!("input '{}' is not a [N,1,H,W] float tensor", input.name))
+                model_error(
+                    path,
+                    format!("input '{}' is not a [N,1,H,W] float tensor", input.name),
+                )
             })?;
         let output_dims = |name: &str| {
             session
@@ -160,7 +166,10 @@ impl Model {
         };
         let logits_dims = output_dims(LOGITS).ok_or_else(|| {
             let names: Vec<&str> = session.outputs.iter().map(|o| o.name.as_str()).collect();
-            model_error(path, format!("no output named 'logits' (outputs: {names:?})"))
+            model_error(
+                path,
+                format!("no output named 'logits' (outputs: {names:?})"),
+            )
         })?;
         let features_dims = output_dims(FEATURES);
 
@@ -233,8 +242,9 @@ impl Model {
         let classes = match meta_classes(meta_class_list, path)? {
             Some(classes) => classes,
             None => {
-                let count = class_count
-                    .ok_or_else(|| model_error(path, "number of classes unknown: set visualccc.classes"))?;
+                let count = class_count.ok_or_else(|| {
+                    model_error(path, "number of classes unknown: set visualccc.classes")
+                })?;
                 (0..count).map(|i| format!("class_{i}")).collect()
             }
         };
@@ -242,7 +252,10 @@ impl Model {
             if count != classes.len() {
                 return Err(model_error(
                     path,
-                    format!("metadata lists {} classes but 'logits' has {count}", classes.len()),
+                    format!(
+                        "metadata lists {} classes but 'logits' has {count}",
+                        classes.len()
+                    ),
                 ));
             }
         }
@@ -250,7 +263,11 @@ impl Model {
             if head.classes != classes.len() {
                 return Err(model_error(
                     path,
-                    format!("final layer has {} outputs for {} classes", head.classes, classes.len()),
+                    format!(
+                        "final layer has {} outputs for {} classes",
+                        head.classes,
+                        classes.len()
+                    ),
                 ));
             }
         }
@@ -288,7 +305,12 @@ impl Model {
     }
 
     /// Runs the network on `batch` inputs of `input_size`² grey values each.
-    pub fn forward(&self, inputs: Vec<f32>, batch: usize, want_features: bool) -> Result<ForwardOutput> {
+    pub fn forward(
+        &self,
+        inputs: Vec<f32>,
+        batch: usize,
+        want_features: bool,
+    ) -> Result<ForwardOutput> {
         let size = self.info.input_size;
         if batch == 0 || inputs.len() != batch * size * size {
             return Err(Error::invalid(format!(
@@ -298,7 +320,10 @@ impl Model {
         }
         let tensor = Tensor::from_array(([batch, 1, size, size], inputs))
             .map_err(|err| Error::Runtime(err.to_string()))?;
-        let mut session = self.session.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut session = self
+            .session
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         let outputs = session
             .run(ort::inputs![self.input_name.as_str() => tensor])
             .map_err(|err| Error::Runtime(format!("inference failed: {err}")))?;
@@ -319,7 +344,9 @@ impl Model {
                 .map_err(|err| Error::Model(format!("'features' is not a float tensor: {err}")))?;
             let shape: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
             if shape.len() != 4 || shape[0] != batch {
-                return Err(Error::Model(format!("'features' has shape {shape:?}, expected [N,K,h,w]")));
+                return Err(Error::Model(format!(
+                    "'features' has shape {shape:?}, expected [N,K,h,w]"
+                )));
             }
             Some((shape, values.to_vec()))
         } else {
@@ -330,20 +357,43 @@ impl Model {
 
     /// Classifies an image and, if asked, explains it with a class activation map.
     pub fn classify(&self, view: &ImageView, target: CamTarget) -> Result<Classification> {
-        let cam_class = match target {
-            CamTarget::Class(c) if c >= self.info.classes.len() => {
+        self.check_cam_target(target)?;
+        let prepared = self.prepare(view)?;
+        self.classify_prepared(prepared, target)
+    }
+
+    /// Turns an image into this model's input. Split from [`Model::classify_prepared`]
+    /// so callers can release borrowed pixels (a pinned Java array) before inference.
+    pub fn prepare(&self, view: &ImageView) -> Result<PreparedInput> {
+        preprocess::prepare(view, self.info.preprocessing, self.info.input_size)
+    }
+
+    /// Fails early when `target` names no class or the model cannot explain it.
+    pub fn check_cam_target(&self, target: CamTarget) -> Result<()> {
+        if let CamTarget::Class(c) = target {
+            if c >= self.info.classes.len() {
                 return Err(Error::invalid(format!(
                     "class index {c} is out of range: the model has {} classes",
                     self.info.classes.len()
-                )))
+                )));
             }
-            CamTarget::None => None,
-            other => Some(other),
-        };
-        if let (Some(_), Some(reason)) = (cam_class, &self.info.cam_unavailable) {
-            return Err(Error::Model(format!("{}: {reason}", self.info.name)));
         }
-        let prepared = preprocess::prepare(view, self.info.preprocessing, self.info.input_size)?;
+        match (&self.info.cam_unavailable, target) {
+            (Some(reason), CamTarget::Predicted | CamTarget::Class(_)) => {
+                Err(Error::Model(format!("{}: {reason}", self.info.name)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Classifies an input made by [`Model::prepare`].
+    pub fn classify_prepared(
+        &self,
+        prepared: PreparedInput,
+        target: CamTarget,
+    ) -> Result<Classification> {
+        self.check_cam_target(target)?;
+        let cam_class = (target != CamTarget::None).then_some(target);
         let output = self.forward(prepared.data, 1, cam_class.is_some())?;
         let probabilities = softmax(&output.logits);
         let class_index = argmax(&probabilities);
@@ -385,8 +435,12 @@ fn tensor_dims(value_type: &ValueType) -> Option<Vec<i64>> {
 
 fn meta_classes(text: Option<String>, path: &Path) -> Result<Option<Vec<String>>> {
     let Some(text) = text else { return Ok(None) };
-    let classes: Vec<String> = serde_json::from_str(&text)
-        .map_err(|err| model_error(path, format!("visualccc.classes is not a JSON list of names: {err}")))?;
+    let classes: Vec<String> = serde_json::from_str(&text).map_err(|err| {
+        model_error(
+            path,
+            format!("visualccc.classes is not a JSON list of names: {err}"),
+        )
+    })?;
     if classes.is_empty() {
         return Err(model_error(path, "visualccc.classes is empty"));
     }
@@ -405,7 +459,13 @@ fn argmax(values: &[f32]) -> usize {
     values
         .iter()
         .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 {
+                (i, v)
+            } else {
+                best
+            }
+        })
         .0
 }
 

@@ -30,7 +30,7 @@ pub fn find_linear_head(model_bytes: &[u8], output_name: &str) -> Result<LinearH
         let node = graph
             .nodes
             .iter()
-            .find(|n| n.outputs.iter().any(|o| *o == name))
+            .find(|n| n.outputs.contains(&name))
             .ok_or_else(|| head_error(&format!("no node produces '{name}'")))?;
         match node.op_type.as_str() {
             "Identity" | "Flatten" | "Reshape" | "Squeeze" => name = node.inputs[0].clone(),
@@ -45,7 +45,9 @@ pub fn find_linear_head(model_bytes: &[u8], output_name: &str) -> Result<LinearH
                 });
                 return match matmul {
                     Some(matmul) => matmul_head(&graph, matmul),
-                    None => Err(head_error("'Add' before the output does not follow a MatMul")),
+                    None => Err(head_error(
+                        "'Add' before the output does not follow a MatMul",
+                    )),
                 };
             }
             other => {
@@ -165,7 +167,9 @@ struct FloatTensor {
 impl FloatTensor {
     fn matrix_shape(&self) -> Result<(usize, usize)> {
         match self.dims.as_slice() {
-            &[rows, cols] if rows > 0 && cols > 0 && (rows * cols) as usize == self.values.len() => {
+            &[rows, cols]
+                if rows > 0 && cols > 0 && (rows * cols) as usize == self.values.len() =>
+            {
                 Ok((rows as usize, cols as usize))
             }
             dims => Err(head_error(&format!(
@@ -346,7 +350,7 @@ fn parse_float_tensor(bytes: &[u8]) -> Result<Option<FloatTensor>> {
 }
 
 fn little_endian_floats(bytes: &[u8]) -> Result<Vec<f32>> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(malformed());
     }
     Ok(bytes

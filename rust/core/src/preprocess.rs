@@ -128,7 +128,11 @@ fn axis_taps(origin: f64, scale: f64, count: usize, extent: usize) -> Vec<Taps> 
             } else {
                 // The centre lies beyond the border: replicate the nearest pixel.
                 weights.iter_mut().for_each(|w| *w = 0.0);
-                let nearest = if centre < first as f64 { 0 } else { weights.len() - 1 };
+                let nearest = if centre < first as f64 {
+                    0
+                } else {
+                    weights.len() - 1
+                };
                 weights[nearest] = 1.0;
             }
             Taps { first, weights }

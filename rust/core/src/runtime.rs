@@ -40,7 +40,10 @@ pub fn ensure_initialised(config: &RuntimeConfig) -> Result<PathBuf> {
     if let Some(path) = loaded.as_ref() {
         return Ok(path.clone());
     }
-    let path = locate(config, std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from))?;
+    let path = locate(
+        config,
+        std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from),
+    )?;
     load(&path)?;
     log::info!("loaded ONNX Runtime from {}", path.display());
     *loaded = Some(path.clone());
@@ -159,7 +162,10 @@ mod tests {
             search_dirs: vec!["/nonexistent-a".into(), "/nonexistent-b".into()],
         };
         let err = locate(&config, None).unwrap_err().to_string();
-        assert!(err.contains("/nonexistent-a/libonnxruntime.so.1.22.1"), "{err}");
+        assert!(
+            err.contains("/nonexistent-a/libonnxruntime.so.1.22.1"),
+            "{err}"
+        );
         assert!(err.contains("/nonexistent-b/libonnxruntime.so"), "{err}");
         assert!(err.contains("ORT_DYLIB_PATH"), "{err}");
     }

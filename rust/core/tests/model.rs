@@ -49,7 +49,12 @@ fn cam_matches_independent_numpy_forward_pass() {
     let (shape, features) = output.features.unwrap();
     assert_eq!(shape, [1, 16, 16, 16]);
     let head = visual_ccc_core::model::softmax(&output.logits);
-    assert_close(&head, &floats(&golden["probabilities"]), 1e-5, "probabilities");
+    assert_close(
+        &head,
+        &floats(&golden["probabilities"]),
+        1e-5,
+        "probabilities",
+    );
 
     let raw_maps = golden["cam_raw"].as_array().unwrap();
     for (class, expected) in raw_maps.iter().enumerate() {
@@ -59,7 +64,12 @@ fn cam_matches_independent_numpy_forward_pass() {
         let mut normalised = raw.clone();
         cam::normalise(&mut normalised);
         let expected = &golden["cam_normalised"][class];
-        assert_close(&normalised, &floats(expected), 1e-4, &format!("cam_normalised[{class}]"));
+        assert_close(
+            &normalised,
+            &floats(expected),
+            1e-4,
+            &format!("cam_normalised[{class}]"),
+        );
     }
 }
 
@@ -70,10 +80,14 @@ fn cam_equals_finite_difference_grad_cam() {
     let output = model.forward(floats(&golden["input"]), 1, true).unwrap();
     let (shape, features) = output.features.unwrap();
     let class = golden["gradcam_fd_class"].as_u64().unwrap() as usize;
-    let raw = cam::class_activation(&features, shape[1], model.linear_head_row(class).unwrap()).unwrap();
+    let raw =
+        cam::class_activation(&features, shape[1], model.linear_head_row(class).unwrap()).unwrap();
     // Grad-CAM weights are w_ck / (h·w): the same map up to a positive factor.
     let plane = (shape[2] * shape[3]) as f32;
-    let grad_cam: Vec<f32> = floats(&golden["gradcam_fd_raw"]).iter().map(|v| v * plane).collect();
+    let grad_cam: Vec<f32> = floats(&golden["gradcam_fd_raw"])
+        .iter()
+        .map(|v| v * plane)
+        .collect();
     assert_close(&raw, &grad_cam, 1e-3, "grad-cam");
     let (mut a, mut b) = (raw, grad_cam);
     cam::normalise(&mut a);
@@ -100,14 +114,21 @@ fn classify_gives_probabilities_and_a_cam_over_the_region() {
     assert!((total - 1.0).abs() < 1e-5);
     let cam = result.cam.unwrap();
     assert_eq!(cam.class_index, result.class_index);
-    assert_eq!((cam.width, cam.height), (result.region.width, result.region.height));
+    assert_eq!(
+        (cam.width, cam.height),
+        (result.region.width, result.region.height)
+    );
     assert_eq!(cam.data.len(), cam.width * cam.height);
     assert!(cam.data.iter().all(|v| (0.0..=1.0).contains(v)));
 
     let other = model.classify(&view, CamTarget::Class(0)).unwrap();
     assert_eq!(other.cam.unwrap().class_index, 0);
     assert_eq!(other.probabilities, result.probabilities);
-    assert!(model.classify(&view, CamTarget::None).unwrap().cam.is_none());
+    assert!(model
+        .classify(&view, CamTarget::None)
+        .unwrap()
+        .cam
+        .is_none());
     let err = model.classify(&view, CamTarget::Class(3)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 }
@@ -121,12 +142,24 @@ fn every_bit_depth_classifies() {
     let gray32: Vec<f32> = gray8.iter().map(|&v| v as f32 / 3.0 - 7.0).collect();
     let rgb: Vec<u32> = gray8.iter().map(|&v| u32::from(v) * 0x010101).collect();
     let reference = model
-        .classify(&ImageView::new(w, h, Pixels::Gray8(&gray8)).unwrap(), CamTarget::Predicted)
+        .classify(
+            &ImageView::new(w, h, Pixels::Gray8(&gray8)).unwrap(),
+            CamTarget::Predicted,
+        )
         .unwrap();
-    for pixels in [Pixels::Gray16(&gray16), Pixels::Gray32(&gray32), Pixels::PackedRgb(&rgb)] {
+    for pixels in [
+        Pixels::Gray16(&gray16),
+        Pixels::Gray32(&gray32),
+        Pixels::PackedRgb(&rgb),
+    ] {
         let view = ImageView::new(w, h, pixels).unwrap();
         let result = model.classify(&view, CamTarget::Predicted).unwrap();
-        assert_eq!(result.class_index, reference.class_index, "{}-bit", pixels.bit_depth());
+        assert_eq!(
+            result.class_index,
+            reference.class_index,
+            "{}-bit",
+            pixels.bit_depth()
+        );
         let total: f32 = result.probabilities.iter().sum();
         assert!((total - 1.0).abs() < 1e-5);
     }
@@ -153,7 +186,10 @@ fn non_onnx_files_are_model_errors() {
         threads: 1,
         runtime: common::runtime_config(),
     };
-    for (name, bytes) in [("text.onnx", b"not a model".as_slice()), ("empty.onnx", b"")] {
+    for (name, bytes) in [
+        ("text.onnx", b"not a model".as_slice()),
+        ("empty.onnx", b""),
+    ] {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
         let err = Model::open(&path, &options).unwrap_err();

@@ -1,0 +1,127 @@
+//! Conversions between Java values and core types.
+
+use jni::objects::{JFloatArray, JObject, JObjectArray, JString, JValue};
+use jni::{jni_sig, jni_str, Env};
+use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::model::Classification;
+
+use crate::error::{BridgeError, BridgeResult};
+
+/// `Model.CAM_PREDICTED` and `Model.CAM_NONE` on the Java side.
+const CAM_PREDICTED: i32 = -1;
+const CAM_NONE: i32 = -2;
+
+pub fn string(env: &Env<'_>, value: &JString<'_>) -> BridgeResult<String> {
+    if value.is_null() {
+        return Err(BridgeError::InvalidArgument(
+            "a required string is null".into(),
+        ));
+    }
+    Ok(value.try_to_string(env)?)
+}
+
+pub fn optional_string(env: &Env<'_>, value: &JString<'_>) -> BridgeResult<Option<String>> {
+    if value.is_null() {
+        Ok(None)
+    } else {
+        string(env, value).map(Some)
+    }
+}
+
+/// A `String[]` that may be null; null elements are skipped.
+pub fn string_array(
+    env: &mut Env<'_>,
+    array: &JObjectArray<'_, JString<'_>>,
+) -> BridgeResult<Vec<String>> {
+    if array.is_null() {
+        return Ok(Vec::new());
+    }
+    let mut strings = Vec::new();
+    for index in 0..array.len(env)? {
+        let element = array.get_element(env, index)?;
+        if let Some(text) = optional_string(env, &element)? {
+            strings.push(text);
+        }
+    }
+    Ok(strings)
+}
+
+pub fn new_string_array<'local>(
+    env: &mut Env<'local>,
+    strings: &[String],
+) -> BridgeResult<JObjectArray<'local, JString<'local>>> {
+    let array = env.new_object_array(
+        strings.len() as i32,
+        jni_str!("java/lang/String"),
+        JObject::null(),
+    )?;
+    let array = JObjectArray::<JString>::cast_local(env, array)?;
+    for (index, text) in strings.iter().enumerate() {
+        let element = env.new_string(text)?;
+        array.set_element(env, index, &element)?;
+    }
+    Ok(array)
+}
+
+pub fn dimension(value: i32, name: &str) -> BridgeResult<usize> {
+    usize::try_from(value)
+        .ok()
+        .filter(|&v| v > 0)
+        .ok_or_else(|| {
+            BridgeError::InvalidArgument(format!("{name} must be positive, got {value}"))
+        })
+}
+
+pub fn cam_target(value: i32) -> BridgeResult<CamTarget> {
+    match value {
+        CAM_NONE => Ok(CamTarget::None),
+        CAM_PREDICTED => Ok(CamTarget::Predicted),
+        class if class >= 0 => Ok(CamTarget::Class(class as usize)),
+        other => Err(BridgeError::InvalidArgument(format!(
+            "CAM class {other} is neither a class index nor CAM_PREDICTED/CAM_NONE"
+        ))),
+    }
+}
+
+/// Builds an `org.visualccc.Classification`.
+pub fn classification<'local>(
+    env: &mut Env<'local>,
+    class_names: &[String],
+    result: &Classification,
+) -> BridgeResult<JObject<'local>> {
+    let names = new_string_array(env, class_names)?;
+    let probabilities: Vec<f64> = result.probabilities.iter().map(|&p| f64::from(p)).collect();
+    let java_probabilities = env.new_double_array(probabilities.len())?;
+    java_probabilities.set_region(env, 0, &probabilities)?;
+    let (cam_class, cam, cam_width, cam_height) = match &result.cam {
+        Some(map) => {
+            let array = env.new_float_array(map.data.len())?;
+            array.set_region(env, 0, &map.data)?;
+            (
+                map.class_index as i32,
+                array,
+                map.width as i32,
+                map.height as i32,
+            )
+        }
+        None => (-1, JFloatArray::null(), 0, 0),
+    };
+    let region = result.region;
+    Ok(env.new_object(
+        jni_str!("org/visualccc/Classification"),
+        jni_sig!("([Ljava/lang/String;I[DI[FIIIIII)V"),
+        &[
+            JValue::Object(&names),
+            JValue::Int(result.class_index as i32),
+            JValue::Object(&java_probabilities),
+            JValue::Int(cam_class),
+            JValue::Object(&cam),
+            JValue::Int(cam_width),
+            JValue::Int(cam_height),
+            JValue::Int(region.x as i32),
+            JValue::Int(region.y as i32),
+            JValue::Int(region.width as i32),
+            JValue::Int(region.height as i32),
+        ],
+    )?)
+}
