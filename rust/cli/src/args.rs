@@ -40,7 +40,10 @@ impl Args {
     }
 
     fn push(&mut self, name: &str, value: String) {
-        self.options.entry(name.to_string()).or_default().push(value);
+        self.options
+            .entry(name.to_string())
+            .or_default()
+            .push(value);
     }
 
     pub fn switch(&self, name: &str) -> bool {
@@ -53,11 +56,6 @@ impl Args {
             .get(name)
             .and_then(|v| v.last())
             .map(String::as_str)
-    }
-
-    /// Every value given for a repeatable option.
-    pub fn values(&self, name: &str) -> &[String] {
-        self.options.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Parses `--name` as `T`, or returns `default` when it is absent.

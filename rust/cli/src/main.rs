@@ -2,6 +2,8 @@
 
 mod args;
 mod commands;
+mod heatmap;
+mod locate;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,134 @@
-//! Placeholder; being written.
-use super::Outcome;
+//! `visual-ccc classify`: one JSON object per image on stdout.
 
-pub fn run(_raw: &[String]) -> Result<Outcome, String> {
-    Err("not implemented yet".into())
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::decode::decode_file;
+use visual_ccc_core::model::{Classification, Model, ModelKind, ModelOptions};
+use visual_ccc_core::runtime::RuntimeConfig;
+
+use super::Outcome;
+use crate::args::Args;
+use crate::{heatmap, locate};
+
+const HELP: &str = "\
+usage: visual-ccc classify [--model PATH_OR_NAME] [--heatmap-dir DIR] [--cam-class NAME]
+                           [--threads N] [--onnxruntime PATH] IMAGE...
+
+Classifies each image (TIFF, PNG, JPEG, BMP; 8/16/32-bit grey or RGB) and prints one JSON
+object per image: {\"file\", \"class\", \"probabilities\": {class: p}, ...} or
+{\"file\", \"error\"}. Images that fail do not stop the others; the exit code is 1 if any
+failed.
+
+  --model PATH_OR_NAME  ONNX model file, or the name of an installed model
+  --heatmap-dir DIR     write <name>-cam.tif (32-bit CAM) and <name>-cam.png (overlay)
+  --cam-class NAME      explain this class instead of the predicted one
+  --threads N           ONNX Runtime threads (default: all cores)
+  --onnxruntime PATH    libonnxruntime.so to use";
+
+pub fn run(raw: &[String]) -> Result<Outcome, String> {
+    let args = Args::parse(raw, &["help"])?;
+    if args.switch("help") {
+        println!("{HELP}");
+        return Ok(Outcome::Success);
+    }
+    args.reject_unknown(&[
+        "model",
+        "heatmap-dir",
+        "cam-class",
+        "threads",
+        "onnxruntime",
+        "help",
+    ])?;
+    if args.positional.is_empty() {
+        return Err(format!("no images given\n\n{HELP}"));
+    }
+    let model_path = locate::model(args.value("model"))?;
+    let options = ModelOptions {
+        threads: args.parsed_or("threads", 0usize)?,
+        runtime: RuntimeConfig {
+            library_path: args.value("onnxruntime").map(PathBuf::from),
+            search_dirs: locate::runtime_dirs(),
+        },
+    };
+    let model = Model::open(&model_path, &options).map_err(|err| err.to_string())?;
+    if model.info().kind == ModelKind::Fixture {
+        eprintln!(
+            "warning: {} is an untrained test fixture; its predictions mean nothing",
+            model_path.display()
+        );
+    }
+    let heatmap_dir = args.value("heatmap-dir").map(PathBuf::from);
+    let target = match (args.value("cam-class"), &heatmap_dir) {
+        (Some(name), _) => CamTarget::Class(class_index(&model, name)?),
+        (None, Some(_)) => CamTarget::Predicted,
+        (None, None) => CamTarget::None,
+    };
+    if let Some(dir) = &heatmap_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    }
+    let mut failures = 0;
+    for file in &args.positional {
+        let line = match classify_one(&model, Path::new(file), target, heatmap_dir.as_deref()) {
+            Ok(fields) => fields,
+            Err(message) => {
+                failures += 1;
+                json!({ "file": file, "error": message })
+            }
+        };
+        println!("{line}");
+    }
+    Ok(if failures == 0 {
+        Outcome::Success
+    } else {
+        Outcome::SomeInputsFailed
+    })
+}
+
+fn class_index(model: &Model, name: &str) -> Result<usize, String> {
+    let classes = &model.info().classes;
+    classes.iter().position(|c| c == name).ok_or_else(|| {
+        format!("--cam-class: the model has no class '{name}' (classes: {classes:?})")
+    })
+}
+
+fn classify_one(
+    model: &Model,
+    file: &Path,
+    target: CamTarget,
+    heatmap_dir: Option<&Path>,
+) -> Result<Value, String> {
+    let image = decode_file(file).map_err(|err| err.to_string())?;
+    let result = model
+        .classify(&image.view(), target)
+        .map_err(|err| err.to_string())?;
+    let mut fields = summary(model, file, &result);
+    if let (Some(dir), Some(cam)) = (heatmap_dir, &result.cam) {
+        let written = heatmap::write(dir, file, &image.view(), result.region, cam)?;
+        fields.insert("heatmap".into(), json!(written));
+    }
+    Ok(Value::Object(fields))
+}
+
+fn summary(model: &Model, file: &Path, result: &Classification) -> Map<String, Value> {
+    let info = model.info();
+    let probabilities: Map<String, Value> = info
+        .classes
+        .iter()
+        .zip(&result.probabilities)
+        .map(|(name, &p)| (name.clone(), json!(p)))
+        .collect();
+    let mut fields = Map::new();
+    fields.insert("file".into(), json!(file));
+    fields.insert("class".into(), json!(info.classes[result.class_index]));
+    fields.insert("probabilities".into(), Value::Object(probabilities));
+    fields.insert("model".into(), json!(info.name));
+    fields.insert("model_kind".into(), json!(info.kind));
+    fields.insert("region".into(), json!(result.region));
+    if let Some(cam) = &result.cam {
+        fields.insert("cam_class".into(), json!(info.classes[cam.class_index]));
+    }
+    fields
 }

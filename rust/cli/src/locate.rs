@@ -1,0 +1,83 @@
+//! Where the command-line tool finds models and the ONNX Runtime library.
+
+use std::path::{Path, PathBuf};
+
+/// The repository this binary was built from, for runs straight from a build tree.
+fn source_tree() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest_dir)
+        .to_path_buf()
+}
+
+fn executable_dir() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+}
+
+/// Directories searched for `libonnxruntime.so` after `--onnxruntime` and `ORT_DYLIB_PATH`.
+pub fn runtime_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = executable_dir() {
+        dirs.push(dir.join("../lib"));
+        dirs.push(dir);
+    }
+    dirs.push(source_tree().join("build/onnxruntime/linux-x86_64"));
+    dirs
+}
+
+/// Directories holding installed models, most specific first.
+fn model_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::var_os("VISUAL_CCC_MODELS") {
+        dirs.push(PathBuf::from(dir));
+    }
+    if let Some(dir) = executable_dir() {
+        dirs.push(dir.join("../share/visual-ccc/models"));
+    }
+    dirs.push(source_tree().join("models"));
+    dirs
+}
+
+/// Resolves `--model`: an existing file, or the name of a model in a models folder.
+pub fn model(requested: Option<&str>) -> Result<PathBuf, String> {
+    let dirs = model_dirs();
+    let Some(requested) = requested else {
+        return Err(format!(
+            "no model given and no trained model is installed yet. Pass --model PATH; the test \
+             fixture {} runs but its predictions mean nothing. Models are looked for in: {}",
+            source_tree()
+                .join("tests/fixtures/models/fixture-tiny.onnx")
+                .display(),
+            list(&dirs)
+        ));
+    };
+    let path = PathBuf::from(requested);
+    if path.is_file() {
+        return Ok(path);
+    }
+    let file_name = if requested.ends_with(".onnx") {
+        requested.to_string()
+    } else {
+        format!("{requested}.onnx")
+    };
+    dirs.iter()
+        .map(|dir| dir.join(&file_name))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| {
+            format!(
+                "model '{requested}' is neither a file nor an installed model (looked in: {})",
+                list(&dirs)
+            )
+        })
+}
+
+fn list(dirs: &[PathBuf]) -> String {
+    dirs.iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

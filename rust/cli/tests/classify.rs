@@ -1,0 +1,146 @@
+//! `visual-ccc classify` end to end: JSON Lines out, bad files reported, others go on.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture() -> PathBuf {
+    repo().join("tests/fixtures/models/fixture-tiny.onnx")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vccc-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_png(path: &Path, width: u32, height: u32) {
+    image::GrayImage::from_fn(width, height, |x, y| {
+        image::Luma([((x * 3 + y * 5) % 256) as u8])
+    })
+    .save(path)
+    .unwrap();
+}
+
+fn classify(args: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_visual-ccc"))
+        .arg("classify")
+        .args(args)
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    (
+        output.status.code().unwrap(),
+        lines,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn good_and_bad_files_each_get_a_line() {
+    let dir = scratch("mixed");
+    let good = dir.join("good.png");
+    write_png(&good, 120, 90);
+    let bytes = std::fs::read(&good).unwrap();
+    let files = [
+        ("empty.png", Vec::new()),
+        ("truncated.png", bytes[..bytes.len() / 2].to_vec()),
+        ("text.tif", b"this is text".to_vec()),
+    ];
+    for (name, content) in &files {
+        std::fs::write(dir.join(name), content).unwrap();
+    }
+    let tiny = dir.join("tiny.png");
+    write_png(&tiny, 1, 1);
+    let heatmaps = dir.join("heatmaps");
+    let paths: Vec<String> = std::iter::once(good.clone())
+        .chain(files.iter().map(|(name, _)| dir.join(name)))
+        .chain([tiny])
+        .map(|p| p.display().to_string())
+        .collect();
+    let model = fixture();
+    let mut args = vec!["--model", model.to_str().unwrap()];
+    args.extend(["--heatmap-dir", heatmaps.to_str().unwrap()]);
+    args.extend(paths.iter().map(String::as_str));
+    let (code, lines, stderr) = classify(&args);
+
+    assert_eq!(code, 1, "some inputs failed");
+    assert!(stderr.contains("untrained test fixture"), "{stderr}");
+    assert_eq!(lines.len(), 5);
+    let first = &lines[0];
+    assert_eq!(first["file"], paths[0]);
+    let total: f64 = first["probabilities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-5);
+    assert!(first["class"].is_string());
+    assert!(heatmaps.join("good-cam.tif").is_file());
+    assert!(heatmaps.join("good-cam.png").is_file());
+    for (line, expected) in lines[1..].iter().zip([
+        "empty",
+        "corrupt or truncated",
+        "not a recognised image format",
+        "too small",
+    ]) {
+        let error = line["error"].as_str().expect("error line");
+        assert!(error.contains(expected), "{error}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn all_good_files_exit_zero() {
+    let dir = scratch("good");
+    let good = dir.join("a.png");
+    write_png(&good, 64, 64);
+    let model = fixture();
+    let (code, lines, _) = classify(&[
+        "--model",
+        model.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(lines.len(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn setup_errors_are_reported_without_output() {
+    let (code, lines, stderr) = classify(&["--model", "no-such-model", "x.png"]);
+    assert_eq!(code, 2);
+    assert!(lines.is_empty());
+    assert!(stderr.contains("no-such-model"), "{stderr}");
+
+    let model = fixture();
+    let (code, _, stderr) = classify(&[
+        "--model",
+        model.to_str().unwrap(),
+        "--onnxruntime",
+        "/nonexistent/libonnxruntime.so",
+        "x.png",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("/nonexistent/libonnxruntime.so"),
+        "{stderr}"
+    );
+
+    let not_a_model = repo().join("Cargo.toml");
+    let (code, _, stderr) = classify(&["--model", not_a_model.to_str().unwrap(), "x.png"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("model error"), "{stderr}");
+
+    let (code, _, stderr) = classify(&["--bogus", "1", "x.png"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--bogus"), "{stderr}");
+}
