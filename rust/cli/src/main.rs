@@ -12,7 +12,7 @@ usage: visual-ccc <command> [options]
 
 commands:
   classify   classify micrographs with a model; JSON Lines on stdout
-  synth      generate synthetic micrographs
+  synth      generate synthetic micrographs (dendrite, spheroid, grains, lamellar)
   help       show this message
 
 Run `visual-ccc <command> --help` for a command's options.";
