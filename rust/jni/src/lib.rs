@@ -12,3 +12,17 @@ mod error;
 mod model;
 mod native_library;
 mod native_testing;
+
+/// Called by the JVM when the library loads: replaces Rust's default panic message
+/// (with a backtrace when `RUST_BACKTRACE` is set) by one line, because every panic in
+/// a native call is caught and reaches Java as a `VisualCccException` anyway.
+#[unsafe(no_mangle)]
+pub extern "system" fn JNI_OnLoad(
+    _vm: *mut jni::sys::JavaVM,
+    _reserved: *mut std::ffi::c_void,
+) -> jni::sys::jint {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("visual-ccc: native panic (reported to Java as VisualCccException): {info}");
+    }));
+    jni::sys::JNI_VERSION_1_8
+}

@@ -1,0 +1,517 @@
+package org.visualccc.fiji;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.Macro;
+import ij.Prefs;
+import ij.WindowManager;
+import ij.gui.GenericDialog;
+import ij.gui.ImageRoi;
+import ij.gui.Overlay;
+import ij.macro.Interpreter;
+import ij.measure.Calibration;
+import ij.measure.ResultsTable;
+import ij.plugin.LutLoader;
+import ij.plugin.PlugIn;
+import ij.process.ColorProcessor;
+import ij.process.FloatProcessor;
+import ij.process.ImageProcessor;
+import ij.process.LUT;
+import org.visualccc.BundledModels;
+import org.visualccc.Classification;
+import org.visualccc.Model;
+import org.visualccc.VisualCccException;
+
+import java.awt.GraphicsEnvironment;
+import java.awt.image.IndexColorModel;
+import java.io.File;
+import java.io.FilenameFilter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Plugins › Visual-CCC › Classify Morphology...: classifies every slice of the active
+ * image, lists the class probabilities in the table {@value #TABLE_TITLE} and shows the
+ * class activation map (CAM) of the predicted class as a heat-map image and/or overlay.
+ *
+ * <p>Macro (recordable), e.g.
+ * <pre>
+ * run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] heatmap_opacity=40 show_heatmap_image add_overlay");
+ * run("Classify Morphology...", "model_file=/path/to/model.onnx heatmap_opacity=40 show_heatmap_image");
+ * </pre>
+ * Keys: {@code model} (a choice: the file name of a model in
+ * {@code <imagej>/models/visual-ccc/} or in {@code -Dvisualccc.models.dir}, or the
+ * bundled fixture), {@code model_file} (any model path; wins when non-empty),
+ * {@code heatmap_opacity} (0-100), {@code show_heatmap_image}, {@code add_overlay}.
+ *
+ * <p>The user's image is never modified; only an overlay is added when asked for
+ * (earlier Visual-CCC overlay items are replaced). In the heat-map image, pixels outside
+ * the analysed region are 0.
+ *
+ * <p>Scripting: {@link #classify(ImagePlus, String, double, boolean, boolean)}.
+ */
+public class ClassifyMorphology implements PlugIn {
+    /** Title of the results table. */
+    public static final String TABLE_TITLE = "Visual-CCC Classification";
+    /** System property: an extra directory whose {@code *.onnx} files are offered as models. */
+    public static final String MODELS_DIR_PROPERTY = "visualccc.models.dir";
+    /** Default heat-map opacity in percent. */
+    public static final double DEFAULT_OPACITY = 40;
+    /** Name (prefix) of the overlay items this command adds. */
+    public static final String OVERLAY_NAME = "Visual-CCC CAM";
+    /** Suffix of the heat-map image title: {@code <image title without extension>-CAM}. */
+    public static final String HEATMAP_SUFFIX = "-CAM";
+
+    private static final String PREF_MODEL = "visualccc.model";
+    private static final String PREF_MODEL_FILE = "visualccc.modelFile";
+    private static final String PREF_OPACITY = "visualccc.opacity";
+    private static final String PREF_SHOW_HEATMAP = "visualccc.showHeatmap";
+    private static final String PREF_ADD_OVERLAY = "visualccc.addOverlay";
+    /** Marks the bundled fixture in the model map (it is extracted only when chosen). */
+    private static final String BUNDLED_PREFIX = "bundled:";
+
+    private static boolean noTrainedModelLogged;
+
+    @Override
+    public void run(String arg) {
+        ImagePlus imp = WindowManager.getCurrentImage();
+        if (imp == null) {
+            IJ.noImage();
+            return;
+        }
+        Map<String, String> models = availableModels();
+        boolean trained = false;
+        for (String path : models.values()) {
+            trained |= !path.startsWith(BUNDLED_PREFIX);
+        }
+        if (!trained && !noTrainedModelLogged) {
+            noTrainedModelLogged = true;
+            IJ.log("Visual-CCC: no trained model is installed. Put trained *.onnx models into "
+                    + describe(imageJModelsDir()) + " (or a folder named by -D" + MODELS_DIR_PROPERTY
+                    + "=...), or enter a model file in the dialog.");
+        }
+
+        boolean macro = Macro.getOptions() != null;
+        String[] labels = models.keySet().toArray(new String[0]);
+        String defaultModel = macro ? null : Prefs.get(PREF_MODEL, null);
+        if (defaultModel == null || !models.containsKey(defaultModel)) {
+            defaultModel = labels.length > 0 ? labels[0] : "";
+        }
+
+        GenericDialog gd = new GenericDialog("Visual-CCC: Classify Morphology");
+        if (labels.length > 0) {
+            gd.addChoice("Model", labels, defaultModel);
+        }
+        gd.addStringField("Model_file", macro ? "" : Prefs.get(PREF_MODEL_FILE, ""), 30);
+        gd.addMessage("A model file, if given, is used instead of the choice above.");
+        gd.addSlider("Heatmap_opacity", 0, 100, macro ? DEFAULT_OPACITY : Prefs.get(PREF_OPACITY, DEFAULT_OPACITY));
+        gd.addCheckbox("Show_heatmap_image", !macro && Prefs.get(PREF_SHOW_HEATMAP, true));
+        gd.addCheckbox("Add_overlay", !macro && Prefs.get(PREF_ADD_OVERLAY, true));
+        if (!trained) {
+            gd.addMessage("No trained model installed: put *.onnx models into\n" + describe(imageJModelsDir()));
+        }
+        gd.showDialog();
+        if (gd.wasCanceled()) {
+            return;
+        }
+        String choice = labels.length > 0 ? gd.getNextChoice() : "";
+        String modelFile = gd.getNextString().trim();
+        double opacity = gd.getNextNumber();
+        boolean showHeatmap = gd.getNextBoolean();
+        boolean addOverlay = gd.getNextBoolean();
+        if (gd.invalidNumber() || Double.isNaN(opacity) || opacity < 0 || opacity > 100) {
+            fail("Heatmap opacity must be a number from 0 to 100.");
+            return;
+        }
+        if (!macro) {
+            Prefs.set(PREF_MODEL, choice);
+            Prefs.set(PREF_MODEL_FILE, modelFile);
+            Prefs.set(PREF_OPACITY, opacity);
+            Prefs.set(PREF_SHOW_HEATMAP, showHeatmap);
+            Prefs.set(PREF_ADD_OVERLAY, addOverlay);
+        }
+        String modelPath = !modelFile.isEmpty() ? modelFile : models.get(choice);
+        if (modelPath == null) {
+            fail("No model chosen. Put trained *.onnx models into " + describe(imageJModelsDir())
+                    + " or enter a model file.");
+            return;
+        }
+        try {
+            classify(imp, modelPath, opacity, showHeatmap, addOverlay);
+        } catch (VisualCccException e) {
+            fail(e.getMessage());
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+        } catch (IllegalStateException e) {
+            fail(e.getMessage());
+        } catch (UnsatisfiedLinkError e) {
+            fail(e.getMessage());
+        } catch (RuntimeException e) {
+            fail("Unexpected error: " + e);
+        }
+    }
+
+    /**
+     * Reports an error and stops a running macro. With the ImageJ GUI this is
+     * {@code IJ.error("Visual-CCC", message)} (a macro is aborted with ImageJ's usual
+     * error dialog). Without it ({@code ImageJ -batch}, headless Fiji, scripts) the
+     * message goes to the log (stdout) instead, because ImageJ's macro error dialog would
+     * block forever when a display happens to exist (e.g. under xvfb-run), and a
+     * running macro is aborted.
+     */
+    private static void fail(String message) {
+        IJ.showProgress(1.0);
+        if (IJ.getInstance() != null) {
+            IJ.error("Visual-CCC", message);
+            return;
+        }
+        IJ.log("Visual-CCC error: " + message);
+        if (Interpreter.getInstance() != null) {
+            Interpreter.abort();
+        }
+    }
+
+    // ------------------------------------------------------------------ scripting API
+
+    /**
+     * Classifies every slice of {@code imp} with the model at {@code modelPath}, adds one
+     * row per slice to the table {@value #TABLE_TITLE} (shown unless headless) and returns
+     * it.
+     *
+     * @param modelPath   an ONNX model file, or {@link BundledModels#FIXTURE_TINY_LABEL} /
+     *                    {@link BundledModels#FIXTURE_TINY} for the bundled untrained fixture
+     * @param opacity     overlay opacity in percent, 0-100
+     * @param showHeatmap show the CAM as a new 32-bit image {@code <title without extension>-CAM}
+     * @param addOverlay  add the coloured CAM to {@code imp}'s overlay
+     * @throws IllegalArgumentException for bad arguments or images the model cannot take
+     * @throws VisualCccException       for model, runtime and other native errors
+     * @throws UnsatisfiedLinkError     if the native library cannot be loaded
+     */
+    public static ResultsTable classify(ImagePlus imp, String modelPath, double opacity, boolean showHeatmap,
+                                        boolean addOverlay) {
+        if (imp == null) {
+            throw new IllegalArgumentException("no image given");
+        }
+        checkOpacity(opacity);
+        File file = resolveModel(modelPath);
+        if (!file.isFile()) {
+            throw new IllegalArgumentException("model file " + file.getPath() + " does not exist"
+                    + (file.exists() ? " (it is a folder)" : ""));
+        }
+        Model model = Model.open(file.getPath());
+        try {
+            return classify(imp, model, opacity, showHeatmap, addOverlay);
+        } finally {
+            model.close();
+        }
+    }
+
+    /** As {@link #classify(ImagePlus, String, double, boolean, boolean)} with an open model. */
+    public static ResultsTable classify(ImagePlus imp, Model model, double opacity, boolean showHeatmap,
+                                        boolean addOverlay) {
+        if (imp == null || model == null) {
+            throw new IllegalArgumentException("no image or no model given");
+        }
+        checkOpacity(opacity);
+        String label = modelLabel(model);
+        if (model.isFixture()) {
+            IJ.log("Visual-CCC: " + label + ": this is an untrained test fixture; its predictions mean "
+                    + "nothing. Install a trained model in " + describe(imageJModelsDir()) + ".");
+        }
+        boolean wantCam = showHeatmap || addOverlay;
+        if (wantCam && !model.hasFeatures()) {
+            IJ.log("Visual-CCC: " + label + " has no feature output, so no heat map can be made; "
+                    + "classifying without one.");
+            wantCam = false;
+        }
+        List<Classification> results = classifySlices(imp, model, wantCam ? Model.CAM_PREDICTED : Model.CAM_NONE);
+
+        ResultsTable table = ResultsTable.getResultsTable(TABLE_TITLE);
+        if (table == null) {
+            table = new ResultsTable();
+        }
+        addRows(table, imp, label, results);
+        if (!GraphicsEnvironment.isHeadless()) {
+            table.show(TABLE_TITLE);
+        }
+        if (wantCam && addOverlay) {
+            addOverlay(imp, results, opacity);
+        }
+        if (wantCam && showHeatmap) {
+            createHeatmap(imp, results, label).show();
+        }
+        return table;
+    }
+
+    /**
+     * Classifies each slice of {@code imp} (stack order), showing progress.
+     *
+     * @param camClass {@link Model#CAM_PREDICTED}, {@link Model#CAM_NONE} or a class index
+     */
+    public static List<Classification> classifySlices(ImagePlus imp, Model model, int camClass) {
+        ImageStack stack = imp.getStack();
+        int n = stack.getSize();
+        List<Classification> results = new ArrayList<Classification>(n);
+        for (int i = 1; i <= n; i++) {
+            if (n > 1) {
+                IJ.showStatus("Visual-CCC: classifying slice " + i + "/" + n);
+                IJ.showProgress(i - 1, n);
+            }
+            results.add(model.classify(stack.getProcessor(i), camClass));
+        }
+        if (n > 1) {
+            IJ.showProgress(1.0);
+            IJ.showStatus("");
+        }
+        return results;
+    }
+
+    /**
+     * Appends one row per classification: {@code Image}, {@code Slice}, {@code Model},
+     * {@code Class} and {@code P(<class>)} for each class.
+     */
+    public static void addRows(ResultsTable table, ImagePlus imp, String modelLabel, List<Classification> results) {
+        for (int i = 0; i < results.size(); i++) {
+            Classification c = results.get(i);
+            table.incrementCounter();
+            table.addValue("Image", imp.getTitle());
+            table.addValue("Slice", i + 1);
+            table.addValue("Model", modelLabel);
+            table.addValue("Class", c.predictedClass());
+            String[] names = c.classNames();
+            double[] p = c.probabilities();
+            for (int k = 0; k < names.length; k++) {
+                String column = "P(" + names[k] + ")";
+                table.addValue(column, p[k]);
+                table.setDecimalPlaces(table.getColumnIndex(column), 6);
+            }
+        }
+    }
+
+    /**
+     * A 32-bit image (stack) the size of {@code imp} holding each slice's CAM at its
+     * region; pixels outside the region are 0. Fire LUT, display range 0-1, spatial
+     * calibration of {@code imp}.
+     */
+    public static ImagePlus createHeatmap(ImagePlus imp, List<Classification> results, String modelLabel) {
+        int width = imp.getWidth();
+        int height = imp.getHeight();
+        ImageStack source = imp.getStack();
+        ImageStack stack = new ImageStack(width, height);
+        for (int i = 0; i < results.size(); i++) {
+            FloatProcessor fp = new FloatProcessor(width, height);
+            Classification c = results.get(i);
+            if (c.hasCam()) {
+                FloatProcessor cam = regionCam(c);
+                fp.insert(cam, c.regionX(), c.regionY());
+            }
+            stack.addSlice(source.getSize() == results.size() ? source.getSliceLabel(i + 1) : null, fp);
+        }
+        ImagePlus heatmap = new ImagePlus(heatmapTitle(imp.getTitle()), stack);
+        if (stack.getSize() == imp.getStackSize() && imp.isHyperStack()) {
+            heatmap.setDimensions(imp.getNChannels(), imp.getNSlices(), imp.getNFrames());
+            heatmap.setOpenAsHyperStack(true);
+        }
+        Calibration calibration = imp.getCalibration().copy();
+        calibration.disableDensityCalibration();
+        heatmap.setCalibration(calibration);
+        heatmap.setLut(new LUT(heatLut(), 0, 1));
+        heatmap.setDisplayRange(0, 1);
+        StringBuilder info = new StringBuilder("Visual-CCC class activation map (0 outside the analysed region)\n");
+        info.append("Source: ").append(imp.getTitle()).append('\n');
+        info.append("Model: ").append(modelLabel).append('\n');
+        for (int i = 0; i < results.size(); i++) {
+            Classification c = results.get(i);
+            info.append("Slice ").append(i + 1).append(": ").append(c).append('\n');
+        }
+        heatmap.setProperty("Info", info.toString());
+        return heatmap;
+    }
+
+    /**
+     * Adds the coloured CAM of each slice to {@code imp}'s overlay as an {@link ImageRoi}
+     * with the given opacity (percent), replacing earlier Visual-CCC overlay items.
+     * The image's pixels are not touched.
+     */
+    public static void addOverlay(ImagePlus imp, List<Classification> results, double opacity) {
+        checkOpacity(opacity);
+        Overlay overlay = imp.getOverlay();
+        if (overlay == null) {
+            overlay = new Overlay();
+        } else {
+            for (int i = overlay.size() - 1; i >= 0; i--) {
+                String name = overlay.get(i).getName();
+                if (name != null && name.startsWith(OVERLAY_NAME)) {
+                    overlay.remove(i);
+                }
+            }
+        }
+        IndexColorModel lut = heatLut();
+        boolean stack = results.size() > 1 && results.size() == imp.getStackSize();
+        for (int i = 0; i < results.size(); i++) {
+            Classification c = results.get(i);
+            if (!c.hasCam()) {
+                continue;
+            }
+            ImageRoi roi = new ImageRoi(c.regionX(), c.regionY(), colourise(regionCam(c), lut));
+            roi.setOpacity(opacity / 100.0);
+            roi.setName(stack ? OVERLAY_NAME + " " + (i + 1) : OVERLAY_NAME);
+            if (stack) {
+                if (imp.isHyperStack()) {
+                    int[] position = imp.convertIndexToPosition(i + 1);
+                    roi.setPosition(position[0], position[1], position[2]);
+                } else {
+                    roi.setPosition(i + 1);
+                }
+            }
+            overlay.add(roi);
+        }
+        imp.setOverlay(overlay);
+    }
+
+    /**
+     * Title of the heat-map image: the image title without a file extension (if it has
+     * one of 1-5 letters or digits) plus {@value #HEATMAP_SUFFIX}; {@code blobs.gif} gives
+     * {@code blobs-CAM}, {@code my image} gives {@code my image-CAM}.
+     */
+    public static String heatmapTitle(String title) {
+        String base = title == null || title.isEmpty() ? "image" : title;
+        int dot = base.lastIndexOf('.');
+        if (dot > 0 && base.length() - dot - 1 >= 1 && base.length() - dot - 1 <= 5
+                && base.substring(dot + 1).matches("[A-Za-z0-9]+")) {
+            base = base.substring(0, dot);
+        }
+        return base + HEATMAP_SUFFIX;
+    }
+
+    /** The CAM of {@code c} at the size of its region (resampled if the sizes differ). */
+    private static FloatProcessor regionCam(Classification c) {
+        FloatProcessor cam = new FloatProcessor(c.camWidth(), c.camHeight(), c.cam());
+        if (c.camWidth() != c.regionWidth() || c.camHeight() != c.regionHeight()) {
+            cam.setInterpolationMethod(ImageProcessor.BILINEAR);
+            cam = (FloatProcessor) cam.resize(Math.max(1, c.regionWidth()), Math.max(1, c.regionHeight()));
+        }
+        return cam;
+    }
+
+    /** Maps values in [0, 1] through {@code lut} to RGB. */
+    private static ColorProcessor colourise(FloatProcessor cam, IndexColorModel lut) {
+        int size = lut.getMapSize();
+        int n = cam.getPixelCount();
+        float[] values = (float[]) cam.getPixels();
+        int[] rgb = new int[n];
+        for (int i = 0; i < n; i++) {
+            float v = values[i];
+            int index = v >= 1f ? size - 1 : v > 0f ? (int) (v * (size - 1) + 0.5f) : 0;
+            rgb[i] = lut.getRGB(index) & 0xffffff;
+        }
+        return new ColorProcessor(cam.getWidth(), cam.getHeight(), rgb);
+    }
+
+    /** ImageJ's "Fire" LUT, or a grey ramp if it is not available. */
+    static IndexColorModel heatLut() {
+        IndexColorModel fire = LutLoader.getLut("fire");
+        if (fire != null) {
+            return fire;
+        }
+        byte[] ramp = new byte[256];
+        for (int i = 0; i < 256; i++) {
+            ramp[i] = (byte) i;
+        }
+        return new IndexColorModel(8, 256, ramp, ramp, ramp);
+    }
+
+    private static void checkOpacity(double opacity) {
+        if (Double.isNaN(opacity) || opacity < 0 || opacity > 100) {
+            throw new IllegalArgumentException("heatmap opacity must be 0-100 (percent), not " + opacity);
+        }
+    }
+
+    // ------------------------------------------------------------------ models
+
+    /**
+     * The label shown in the {@code Model} column: the file name without {@code .onnx},
+     * plus {@code (untrained test fixture)} for fixture models.
+     */
+    public static String modelLabel(Model model) {
+        String name = new File(model.path()).getName();
+        if (name.toLowerCase().endsWith(".onnx")) {
+            name = name.substring(0, name.length() - 5);
+        }
+        return model.isFixture() ? name + " (untrained test fixture)" : name;
+    }
+
+    /**
+     * Models offered in the dialog, label → path: every {@code *.onnx} in
+     * {@code <imagej>/models/visual-ccc/} and in {@code -Dvisualccc.models.dir}, then the
+     * bundled fixture ({@link BundledModels#FIXTURE_TINY_LABEL}).
+     */
+    public static Map<String, String> availableModels() {
+        Map<String, String> models = new LinkedHashMap<String, String>();
+        List<File> dirs = new ArrayList<File>();
+        File imagej = imageJModelsDir();
+        if (imagej != null) {
+            dirs.add(imagej);
+        }
+        String extra = System.getProperty(MODELS_DIR_PROPERTY);
+        if (extra != null && !extra.trim().isEmpty()) {
+            dirs.add(new File(extra.trim()));
+        }
+        for (File dir : dirs) {
+            File[] files = dir.listFiles(new FilenameFilter() {
+                @Override
+                public boolean accept(File d, String name) {
+                    return name.toLowerCase().endsWith(".onnx");
+                }
+            });
+            if (files == null) {
+                continue;
+            }
+            Arrays.sort(files);
+            for (File f : files) {
+                if (!f.isFile() || models.containsValue(f.getAbsolutePath())) {
+                    continue;
+                }
+                String label = f.getName();
+                if (models.containsKey(label) || label.equals(BundledModels.FIXTURE_TINY_LABEL)) {
+                    label = f.getName() + " (" + dir.getPath() + ")";
+                }
+                models.put(label, f.getAbsolutePath());
+            }
+        }
+        if (BundledModels.isBundled(BundledModels.FIXTURE_TINY)) {
+            models.put(BundledModels.FIXTURE_TINY_LABEL, BUNDLED_PREFIX + BundledModels.FIXTURE_TINY);
+        }
+        return Collections.unmodifiableMap(models);
+    }
+
+    /** {@code <imagej>/models/visual-ccc}, or null outside ImageJ. */
+    public static File imageJModelsDir() {
+        String imagej = IJ.getDirectory("imagej");
+        return imagej == null ? null : new File(new File(imagej, "models"), "visual-ccc");
+    }
+
+    private static String describe(File dir) {
+        return dir == null ? "Fiji.app/models/visual-ccc/" : dir.getPath() + File.separator;
+    }
+
+    /** A model path, the fixture label or name, or a dialog map value → a model file. */
+    static File resolveModel(String modelPath) {
+        if (modelPath == null || modelPath.trim().isEmpty()) {
+            throw new IllegalArgumentException("no model given");
+        }
+        String path = modelPath.trim();
+        if (path.startsWith(BUNDLED_PREFIX)) {
+            return BundledModels.extract(path.substring(BUNDLED_PREFIX.length()));
+        }
+        if (path.equals(BundledModels.FIXTURE_TINY_LABEL) || path.equals(BundledModels.FIXTURE_TINY)) {
+            return BundledModels.extract(BundledModels.FIXTURE_TINY);
+        }
+        return new File(path);
+    }
+}

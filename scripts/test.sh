@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test: Rust formatting, lints and tests, the Java unit tests against the real
+# ImageJ jar and native library, and end-to-end macros in real ImageJ under Xvfb.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/ensure-deps.sh"
+cd "$REPO_ROOT"
+
+echo "==> cargo fmt --check"
+cargo fmt --all --check
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cargo test"
+cargo test --workspace --locked
+echo "==> gradle test (JUnit against ij.jar and the native library)"
+gradle --offline --quiet test
+echo "==> end-to-end: ImageJ macros under Xvfb, on a generated micrograph"
+sample_dir="$(mktemp -d)"
+trap 'rm -rf "$sample_dir"' EXIT
+./target/debug/visual-ccc synth --class spheroid --seed 11 --width 640 --height 480 --out "$sample_dir/sample.tif" >/dev/null
+SAMPLE_IMAGE="$sample_dir/sample.tif" bash tests/e2e/run_imagej_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
+echo "==> all tests passed"

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# End-to-end test of the Fiji command in real ImageJ 1.x, headless under Xvfb.
+#
+#   tests/e2e/run_imagej_macro_test.sh [PLUGIN_JAR] [IJ_JAR]
+#
+# PLUGIN_JAR defaults to build/libs/Visual_CCC.jar (build it first: gradle --offline jar;
+# this script builds nothing), IJ_JAR to /usr/share/java/ij.jar.
+#
+# Environment:
+#   SAMPLE_IMAGE=path   classify this image instead of generating one
+#   KEEP_E2E=1          keep the temporary directory (it is always kept on failure)
+#   E2E_TIMEOUT=secs    limit for each ImageJ run (default 300)
+#
+# Steps: make a throw-away ImageJ home (plugins/Visual_CCC.jar, its own user.home and
+# native cache), generate an 8-bit 512x384 sample with an ImageJ macro, run
+#   run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] heatmap_opacity=40 show_heatmap_image add_overlay")
+# under setBatchMode(true) through `java -cp ij.jar ij.ImageJ -batch`, save the table
+# as CSV and the CAM as TIFF, and check both; then check that errors (missing model
+# file, too-small image) are logged and abort the macro without hanging or crashing
+# ImageJ. Exits non-zero with a message on any failure.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd -- "${SCRIPT_DIR}/../.." && pwd -P)"
+JAR="${1:-${REPO_ROOT}/build/libs/Visual_CCC.jar}"
+IJ_JAR="${2:-/usr/share/java/ij.jar}"
+TIMEOUT="${E2E_TIMEOUT:-300}"
+FIXTURE_LABEL="fixture-tiny (untrained test fixture)"
+TABLE_TITLE="Visual-CCC Classification"
+
+die() {
+    echo "e2e: FAIL: $*" >&2
+    exit 1
+}
+
+[[ -f "${JAR}" ]] || die "plugin jar ${JAR} not found (build it with: gradle --offline jar)"
+[[ -f "${IJ_JAR}" ]] || die "ImageJ jar ${IJ_JAR} not found"
+for tool in java xvfb-run python3 timeout; do
+    command -v "${tool}" >/dev/null 2>&1 || die "${tool} is required"
+done
+JAR="$(cd -- "$(dirname -- "${JAR}")" && pwd -P)/$(basename -- "${JAR}")"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/visual-ccc-e2e.XXXXXX")"
+ok=0
+cleanup() {
+    if [[ "${ok}" == 1 && "${KEEP_E2E:-0}" != 1 ]]; then
+        rm -rf -- "${WORK}"
+    else
+        echo "e2e: files kept in ${WORK}" >&2
+    fi
+}
+trap cleanup EXIT
+
+IJ_HOME="${WORK}/imagej"
+OUT="${WORK}/out"
+mkdir -p "${IJ_HOME}/plugins" "${WORK}/home" "${WORK}/cache" "${OUT}"
+cp -- "${JAR}" "${IJ_HOME}/plugins/"
+
+# Runs an ImageJ macro file in batch mode; output goes to $2.
+run_imagej() {
+    local macro="$1" log="$2" rc=0
+    (cd "${IJ_HOME}" && timeout "${TIMEOUT}" xvfb-run -a java -Xmx2g \
+        -Duser.home="${WORK}/home" \
+        -Dplugins.dir="${IJ_HOME}" \
+        -Dvisualccc.cache.dir="${WORK}/cache" \
+        -cp "${IJ_JAR}" ij.ImageJ -batch "${macro}") >"${log}" 2>&1 || rc=$?
+    sed 's/^/    | /' "${log}"
+    return "${rc}"
+}
+
+# ------------------------------------------------------------------ 1. sample image
+if [[ -n "${SAMPLE_IMAGE:-}" ]]; then
+    [[ -f "${SAMPLE_IMAGE}" ]] || die "SAMPLE_IMAGE=${SAMPLE_IMAGE} does not exist"
+    SAMPLE="${SAMPLE_IMAGE}"
+    echo "e2e: using sample ${SAMPLE}"
+else
+    SAMPLE="${OUT}/sample.tif"
+    cat >"${WORK}/make_sample.ijm" <<EOF
+newImage("sample", "8-bit black", 512, 384, 1);
+setColor(70); fillRect(0, 0, 512, 384);
+setColor(210); fillOval(90, 70, 160, 130);
+setColor(150); fillOval(300, 190, 110, 110);
+setColor(30); fillRect(330, 40, 120, 70);
+setColor(240); setLineWidth(4); drawLine(20, 360, 490, 20);
+run("Add Specified Noise...", "standard=12");
+saveAs("Tiff", "${SAMPLE}");
+print("sample written: " + getWidth() + "x" + getHeight() + " " + bitDepth() + "-bit");
+EOF
+    echo "e2e: generating the sample image"
+    run_imagej "${WORK}/make_sample.ijm" "${WORK}/make_sample.log" || die "ImageJ failed to generate the sample"
+    [[ -f "${SAMPLE}" ]] || die "the sample macro did not write ${SAMPLE}"
+fi
+
+# ------------------------------------------------------------------ 2. classify
+CSV="${OUT}/results.csv"
+CAM="${OUT}/cam.tif"
+INFO="${OUT}/info.txt"
+cat >"${WORK}/classify.ijm" <<EOF
+setBatchMode(true);
+open("${SAMPLE}");
+sampleId = getImageID();
+sampleTitle = getTitle();
+sampleSize = "" + getWidth() + "x" + getHeight();
+n0 = nImages;
+run("Classify Morphology...", "model=[${FIXTURE_LABEL}] heatmap_opacity=40 show_heatmap_image add_overlay");
+if (!isOpen("${TABLE_TITLE}")) exit("E2E: no table titled '${TABLE_TITLE}'");
+Table.save("${CSV}", "${TABLE_TITLE}");
+if (nImages != n0 + 1) exit("E2E: expected one new (heat-map) image, have " + nImages + " images");
+selectImage(sampleId);
+overlayItems = Overlay.size;
+selectImage(nImages);
+camTitle = getTitle();
+camBits = bitDepth();
+getMinAndMax(camMin, camMax);
+saveAs("Tiff", "${CAM}");
+File.saveString("sample=" + sampleTitle + "\ncam=" + camTitle + "\nbits=" + camBits + "\noverlay=" + overlayItems + "\nsize=" + sampleSize + "\nrange=" + camMin + "," + camMax + "\n", "${INFO}");
+print("E2E-MACRO-DONE");
+EOF
+echo "e2e: running Classify Morphology in ImageJ"
+run_imagej "${WORK}/classify.ijm" "${WORK}/classify.log" || die "ImageJ exited with an error while classifying"
+grep -q "E2E-MACRO-DONE" "${WORK}/classify.log" || die "the macro did not finish (see the ImageJ output above)"
+
+# ------------------------------------------------------------------ 3. check
+python3 - "${CSV}" "${CAM}" "${INFO}" "${FIXTURE_LABEL}" <<'PY'
+import csv
+import os
+import struct
+import sys
+
+csv_path, cam_path, info_path, fixture_label = sys.argv[1:5]
+
+
+def fail(message):
+    print(f"e2e: FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+# --- table
+if not os.path.isfile(csv_path):
+    fail(f"no results CSV at {csv_path}")
+with open(csv_path, newline="") as f:
+    rows = list(csv.reader(f))
+if not rows:
+    fail("the results CSV is empty")
+header, data = rows[0], rows[1:]
+expected = ["Image", "Slice", "Model", "Class", "P(alloy)", "P(dendrite)", "P(spheroid)"]
+missing = [c for c in expected if c not in header]
+if missing:
+    fail(f"CSV columns {header} lack {missing}")
+if len(data) != 1:
+    fail(f"expected 1 row, got {len(data)}: {data}")
+row = dict(zip(rows[0], data[0]))
+probs = [float(row[c]) for c in ("P(alloy)", "P(dendrite)", "P(spheroid)")]
+if any(p < 0 or p > 1 for p in probs):
+    fail(f"probabilities out of [0,1]: {probs}")
+if abs(sum(probs) - 1.0) > 1e-4:
+    fail(f"probabilities sum to {sum(probs)}, not 1: {probs}")
+if row["Class"] not in ("alloy", "dendrite", "spheroid"):
+    fail(f"unexpected class {row['Class']!r}")
+best = ("alloy", "dendrite", "spheroid")[probs.index(max(probs))]
+if row["Class"] != best:
+    fail(f"Class {row['Class']} is not the most probable ({best}, {probs})")
+if row["Model"] != fixture_label:
+    fail(f"Model column is {row['Model']!r}, expected {fixture_label!r}")
+if float(row["Slice"]) != 1:
+    fail(f"Slice is {row['Slice']}")
+print(f"e2e: table OK: {row['Image']} -> {row['Class']} {probs}")
+
+# --- macro facts
+info = dict(line.split("=", 1) for line in open(info_path).read().splitlines() if "=" in line)
+if info.get("bits") != "32":
+    fail(f"heat-map image is {info.get('bits')}-bit, expected 32")
+if not info.get("cam", "").endswith("-CAM"):
+    fail(f"heat-map title {info.get('cam')!r} does not end in -CAM")
+if info.get("overlay") != "1":
+    fail(f"expected 1 overlay item on the sample, found {info.get('overlay')}")
+
+# --- CAM TIFF: parse the header of ImageJ's uncompressed TIFF
+if not os.path.isfile(cam_path):
+    fail(f"no CAM TIFF at {cam_path}")
+with open(cam_path, "rb") as f:
+    blob = f.read()
+order = {b"II": "<", b"MM": ">"}.get(blob[:2])
+if order is None or struct.unpack(order + "H", blob[2:4])[0] != 42:
+    fail("the CAM file is not a TIFF")
+(ifd,) = struct.unpack(order + "I", blob[4:8])
+(count,) = struct.unpack(order + "H", blob[ifd:ifd + 2])
+tags = {}
+for i in range(count):
+    entry = blob[ifd + 2 + 12 * i: ifd + 14 + 12 * i]
+    tag, typ, n = struct.unpack(order + "HHI", entry[:8])
+    if n == 1 and typ == 3:
+        value = struct.unpack(order + "H", entry[8:10])[0]
+    elif n == 1 and typ == 4:
+        value = struct.unpack(order + "I", entry[8:12])[0]
+    else:
+        value = None
+    tags[tag] = value
+width, height = tags.get(256), tags.get(257)
+bits, sample_format = tags.get(258), tags.get(339, 1)
+if bits != 32 or sample_format != 3:
+    fail(f"CAM TIFF has BitsPerSample={bits}, SampleFormat={sample_format}; expected 32-bit float")
+if f"{width}x{height}" != info.get("size"):
+    fail(f"CAM TIFF is {width}x{height}, the sample is {info.get('size')}")
+# Values: inside [0,1], zeros outside the centred square, something non-zero inside.
+offset = tags.get(273)
+if offset is not None and width and height:
+    pixels = struct.unpack(order + f"{width * height}f", blob[offset: offset + 4 * width * height])
+    if any(not (0.0 <= v <= 1.0) for v in pixels):
+        fail("CAM values outside [0,1]")
+    if max(pixels) <= 0:
+        fail("the CAM is all zero")
+    if pixels[0] != 0 or pixels[-1] != 0:
+        fail("CAM is not 0 outside the analysed region (corners)")
+print(f"e2e: CAM TIFF OK: {width}x{height} 32-bit float, max {max(pixels) if offset else '?'}")
+PY
+
+# ------------------------------------------------------------------ 4. errors are reported, not fatal
+# A missing model file and a too-small image: each must log a Visual-CCC error, abort
+# the macro (the line after run() is not reached) and let ImageJ exit normally.
+check_error() {
+    local name="$1" setup="$2" options="$3" expect="$4"
+    cat >"${WORK}/${name}.ijm" <<EOF
+setBatchMode(true);
+${setup}
+run("Classify Morphology...", "${options}");
+print("E2E-NOT-ABORTED");
+EOF
+    echo "e2e: error case '${name}'"
+    run_imagej "${WORK}/${name}.ijm" "${WORK}/${name}.log" || die "ImageJ failed (exit status) in error case '${name}'"
+    grep -q "Visual-CCC error: .*${expect}" "${WORK}/${name}.log" \
+        || die "error case '${name}': no 'Visual-CCC error: ...${expect}...' in the output"
+    if grep -q "E2E-NOT-ABORTED" "${WORK}/${name}.log"; then
+        die "error case '${name}': the macro went on after the error"
+    fi
+}
+check_error missing_model "open(\"${SAMPLE}\");" \
+    "model_file=${WORK}/no-such-model.onnx heatmap_opacity=40 show_heatmap_image" "no-such-model.onnx does not exist"
+check_error too_small 'newImage("tiny", "8-bit ramp", 8, 8, 1);' \
+    "model=[${FIXTURE_LABEL}] heatmap_opacity=40 show_heatmap_image add_overlay" "too small"
+
+ok=1
+echo "e2e: PASS"
