@@ -104,11 +104,7 @@ fn all_good_files_exit_zero() {
     let good = dir.join("a.png");
     write_png(&good, 64, 64);
     let model = fixture();
-    let (code, lines, _) = classify(&[
-        "--model",
-        model.to_str().unwrap(),
-        good.to_str().unwrap(),
-    ]);
+    let (code, lines, _) = classify(&["--model", model.to_str().unwrap(), good.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_eq!(lines.len(), 1);
     std::fs::remove_dir_all(dir).unwrap();
@@ -143,4 +139,72 @@ fn setup_errors_are_reported_without_output() {
     let (code, _, stderr) = classify(&["--bogus", "1", "x.png"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--bogus"), "{stderr}");
+}
+
+fn write_float_tiff(path: &Path, width: u32, height: u32, values: &[f32]) {
+    use tiff::encoder::{colortype::Gray32Float, TiffEncoder};
+    let file = std::fs::File::create(path).unwrap();
+    TiffEncoder::new(file)
+        .unwrap()
+        .write_image::<Gray32Float>(width, height, values)
+        .unwrap();
+}
+
+#[test]
+fn bit_depths_and_non_finite_pixels() {
+    let dir = scratch("depths");
+    let (w, h) = (80u32, 60u32);
+    let gray16 = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(w, h, |x, y| {
+        image::Luma([(x * 700 + y * 90) as u16])
+    });
+    gray16.save(dir.join("gray16.png")).unwrap();
+    let rgb = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    rgb.save(dir.join("rgb.png")).unwrap();
+    let mut values: Vec<f32> = (0..w * h).map(|i| i as f32 * 0.25).collect();
+    write_float_tiff(&dir.join("float.tif"), w, h, &values);
+    values[5] = f32::NAN;
+    values[17] = f32::INFINITY;
+    values[99] = f32::NEG_INFINITY;
+    write_float_tiff(&dir.join("nan.tif"), w, h, &values);
+
+    let model = fixture();
+    let names = ["gray16.png", "rgb.png", "float.tif", "nan.tif"];
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| dir.join(n).display().to_string())
+        .collect();
+    let mut args = vec!["--model", model.to_str().unwrap()];
+    args.extend(paths.iter().map(String::as_str));
+    let (code, lines, _) = classify(&args);
+    assert_eq!(code, 1);
+    for line in &lines[..3] {
+        assert!(line["class"].is_string(), "{line}");
+    }
+    let error = lines[3]["error"].as_str().unwrap();
+    assert!(error.contains("1 NaN and 2 infinite"), "{error}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn model_without_features_classifies_but_refuses_heatmaps_up_front() {
+    let dir = scratch("nofeatures");
+    let image = dir.join("a.png");
+    write_png(&image, 64, 64);
+    let model = repo().join("tests/fixtures/models/fixture-no-features.onnx");
+    let (model, image) = (model.to_str().unwrap(), image.to_str().unwrap());
+    let (code, lines, _) = classify(&["--model", model, image]);
+    assert_eq!(code, 0);
+    assert!(lines[0]["class"].is_string());
+    let heatmaps = dir.join("heatmaps");
+    let (code, lines, stderr) = classify(&[
+        "--model",
+        model,
+        "--heatmap-dir",
+        heatmaps.to_str().unwrap(),
+        image,
+    ]);
+    assert_eq!(code, 2);
+    assert!(lines.is_empty());
+    assert!(stderr.contains("features"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -65,6 +65,12 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         (None, Some(_)) => CamTarget::Predicted,
         (None, None) => CamTarget::None,
     };
+    if let (Some(reason), false) = (&model.info().cam_unavailable, target == CamTarget::None) {
+        return Err(format!(
+            "{}: {reason}; run without --heatmap-dir and --cam-class to classify only",
+            model_path.display()
+        ));
+    }
     if let Some(dir) = &heatmap_dir {
         std::fs::create_dir_all(dir)
             .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
