@@ -35,7 +35,7 @@ fn test_image(size: usize) -> Vec<u8> {
         .collect()
 }
 
-fn bare_loop(model: &PathBuf, size: usize, iterations: usize, threads: usize) -> Duration {
+fn bare_loop(model: &std::path::Path, size: usize, iterations: usize, threads: usize) -> Duration {
     let mut session = Session::builder()
         .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
         .and_then(|b| b.with_inter_threads(1))
@@ -59,7 +59,7 @@ fn bare_loop(model: &PathBuf, size: usize, iterations: usize, threads: usize) ->
     start.elapsed() / iterations as u32
 }
 
-fn wrapper_loop(model: &PathBuf, iterations: usize, threads: usize) -> (Duration, usize) {
+fn wrapper_loop(model: &std::path::Path, iterations: usize, threads: usize) -> (Duration, usize) {
     let options = ModelOptions {
         threads,
         runtime: runtime_config(),
