@@ -38,9 +38,16 @@ seconds() {
     end=$(date +%s%N)
     python3 -c "print(($end - $start) / 1e9)"
 }
-cli_s=$(seconds ./target/release/visual-ccc classify --threads "$threads" --model "$model" \
-    --heatmap-dir "$work/heatmaps" "$work"/images/*.png)
-bare_s=$(seconds ./target/release/examples/overhead --bare-only "$model" "$iterations" "$threads")
+# Alternate the two processes three times and keep each one's fastest run.
+cli_s=1e9
+bare_s=1e9
+for _ in 1 2 3; do
+    t=$(seconds ./target/release/visual-ccc classify --threads "$threads" --model "$model" \
+        --heatmap-dir "$work/heatmaps" "$work"/images/*.png 2>/dev/null)
+    cli_s=$(python3 -c "print(min($cli_s, $t))")
+    t=$(seconds ./target/release/examples/overhead --bare-only "$model" "$iterations" "$threads")
+    bare_s=$(python3 -c "print(min($bare_s, $t))")
+done
 
 python3 - "$bare_ms" "$java_ms" "$cli_s" "$bare_s" "$iterations" <<'PY'
 import sys

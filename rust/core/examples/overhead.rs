@@ -5,8 +5,10 @@
 //! cargo run --release -p visual-ccc-core --example overhead -- --bare-only MODEL N THREADS
 //!
 //! `--bare-only` runs just the bare loop, for timing a whole process against the CLI.
+//! Both sides run in alternating rounds and each reports its fastest round, so that load
+//! from other processes on the machine inflates neither side more than the other.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ort::session::builder::GraphOptimizationLevel;
@@ -35,23 +37,25 @@ fn test_image(size: usize) -> Vec<u8> {
         .collect()
 }
 
-fn bare_loop(model: &std::path::Path, size: usize, iterations: usize, threads: usize) -> Duration {
-    let mut session = Session::builder()
+/// A bare ONNX Runtime session with the same settings the core uses.
+fn bare_session(model: &Path, threads: usize) -> Session {
+    Session::builder()
         .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
         .and_then(|b| b.with_inter_threads(1))
         .and_then(|b| b.with_intra_threads(threads))
         .and_then(|b| b.commit_from_file(model))
-        .expect("bare session");
-    let input: Vec<f32> = test_image(size).iter().map(|&v| v as f32 / 255.0).collect();
-    let mut run = || {
-        let tensor = Tensor::from_array(([1usize, 1, size, size], input.clone())).unwrap();
-        let outputs = session.run(ort::inputs!["input" => tensor]).unwrap();
-        let (_, logits) = outputs["logits"].try_extract_tensor::<f32>().unwrap();
-        std::hint::black_box(logits[0]);
-    };
-    for _ in 0..5 {
-        run();
-    }
+        .expect("bare session")
+}
+
+fn bare_run(session: &mut Session, input: &[f32], size: usize) {
+    let tensor = Tensor::from_array(([1usize, 1, size, size], input.to_vec())).unwrap();
+    let outputs = session.run(ort::inputs!["input" => tensor]).unwrap();
+    let (_, logits) = outputs["logits"].try_extract_tensor::<f32>().unwrap();
+    std::hint::black_box(logits[0]);
+}
+
+/// Mean time per call of `run` over `iterations` calls.
+fn time_per_call(iterations: usize, mut run: impl FnMut()) -> Duration {
     let start = Instant::now();
     for _ in 0..iterations {
         run();
@@ -59,51 +63,52 @@ fn bare_loop(model: &std::path::Path, size: usize, iterations: usize, threads: u
     start.elapsed() / iterations as u32
 }
 
-fn wrapper_loop(model: &std::path::Path, iterations: usize, threads: usize) -> (Duration, usize) {
-    let options = ModelOptions {
-        threads,
-        runtime: runtime_config(),
-    };
-    let model = Model::open(model, &options).expect("model");
-    let size = model.info().input_size;
-    let pixels = test_image(size);
-    let view = ImageView::new(size, size, Pixels::Gray8(&pixels)).unwrap();
-    let run = || {
-        let result = model.classify(&view, CamTarget::Predicted).unwrap();
-        std::hint::black_box(result.cam.unwrap().data[0]);
-    };
-    for _ in 0..5 {
-        run();
-    }
-    let start = Instant::now();
-    for _ in 0..iterations {
-        run();
-    }
-    (start.elapsed() / iterations as u32, size)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let bare_only = args.first().is_some_and(|a| a == "--bare-only");
     let rest = if bare_only { &args[1..] } else { &args[..] };
-    let model = PathBuf::from(
+    let model_path = PathBuf::from(
         rest.first()
             .expect("usage: overhead MODEL [ITERATIONS] [THREADS]"),
     );
     let iterations: usize = rest.get(1).map_or(50, |v| v.parse().expect("iterations"));
     let threads: usize = rest.get(2).map_or(2, |v| v.parse().expect("threads"));
     runtime::ensure_initialised(&runtime_config()).expect("ONNX Runtime");
+    let mut session = bare_session(&model_path, threads);
     if bare_only {
-        let bare = bare_loop(&model, 256, iterations, threads);
+        let input: Vec<f32> = test_image(256).iter().map(|&v| v as f32 / 255.0).collect();
+        let bare = time_per_call(iterations, || bare_run(&mut session, &input, 256));
         println!("bare_ms {:.3}", bare.as_secs_f64() * 1e3);
         return;
     }
-    let (wrapper, size) = wrapper_loop(&model, iterations, threads);
-    let bare = bare_loop(&model, size, iterations, threads);
+    let options = ModelOptions {
+        threads,
+        runtime: runtime_config(),
+    };
+    let model = Model::open(&model_path, &options).expect("model");
+    let size = model.info().input_size;
+    let pixels = test_image(size);
+    let view = ImageView::new(size, size, Pixels::Gray8(&pixels)).unwrap();
+    let input: Vec<f32> = pixels.iter().map(|&v| v as f32 / 255.0).collect();
+    let mut classify = || {
+        let result = model.classify(&view, CamTarget::Predicted).unwrap();
+        std::hint::black_box(result.cam.unwrap().data[0]);
+    };
+    time_per_call(5, &mut classify);
+    time_per_call(5, || bare_run(&mut session, &input, size));
+    let rounds = 10;
+    let per_round = iterations.div_ceil(rounds).max(1);
+    let (mut bare, mut wrapper) = (Duration::MAX, Duration::MAX);
+    for _ in 0..rounds {
+        wrapper = wrapper.min(time_per_call(per_round, &mut classify));
+        bare = bare.min(time_per_call(per_round, || {
+            bare_run(&mut session, &input, size)
+        }));
+    }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "model {} input {size}x{size}, {threads} threads, {iterations} iterations",
-        model.display()
+        "model {} input {size}x{size}, {threads} threads, best of {rounds} rounds of {per_round}",
+        model_path.display()
     );
     println!("bare session.run          {:8.3} ms", ms(bare));
     println!("core classify + CAM       {:8.3} ms", ms(wrapper));
