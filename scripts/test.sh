@@ -11,8 +11,8 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked
-echo "==> gradle test (JUnit against ij.jar and the native library)"
-gradle --offline --quiet test
+echo "==> gradle jar test (plugin jar; JUnit against ij.jar and the native library)"
+gradle --offline --quiet jar test
 echo "==> end-to-end: ImageJ macros under Xvfb, on a generated micrograph"
 sample_dir="$(mktemp -d)"
 trap 'rm -rf "$sample_dir"' EXIT
