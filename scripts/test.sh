@@ -12,7 +12,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked
 echo "==> gradle jar test (plugin jar; JUnit against ij.jar and the native library)"
+rm -rf build/test-results
 gradle --offline --quiet jar test
+python3 tests/support/junit_summary.py build/test-results
 echo "==> end-to-end: ImageJ macros under Xvfb, on a generated micrograph"
 sample_dir="$(mktemp -d)"
 trap 'rm -rf "$sample_dir"' EXIT
