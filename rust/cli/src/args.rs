@@ -39,6 +39,28 @@ impl Args {
         Ok(args)
     }
 
+    /// As [`Args::parse`], but an option that is neither in `switches` nor in `options`
+    /// is reported as unknown straight away (instead of swallowing the next argument as
+    /// its value).
+    pub fn parse_known(
+        raw: &[String],
+        switches: &[&str],
+        options: &[&str],
+    ) -> Result<Self, String> {
+        for arg in raw.iter().take_while(|a| *a != "--") {
+            if let Some(name) = arg.strip_prefix("--") {
+                let name = name.split_once('=').map_or(name, |(n, _)| n);
+                if !switches.contains(&name) && !options.contains(&name) {
+                    return Err(format!("unknown option --{name}"));
+                }
+                if switches.contains(&name) && arg.contains('=') {
+                    return Err(format!("option --{name} takes no value"));
+                }
+            }
+        }
+        Self::parse(raw, switches)
+    }
+
     fn push(&mut self, name: &str, value: String) {
         self.options
             .entry(name.to_string())
@@ -60,12 +82,43 @@ impl Args {
 
     /// Parses `--name` as `T`, or returns `default` when it is absent.
     pub fn parsed_or<T: FromStr>(&self, name: &str, default: T) -> Result<T, String> {
-        match self.value(name) {
-            None => Ok(default),
-            Some(text) => text
-                .parse()
-                .map_err(|_| format!("option --{name}: cannot read '{text}'")),
-        }
+        Ok(self.parsed(name)?.unwrap_or(default))
+    }
+
+    /// Parses `--name` as `T`, or returns `None` when it is absent.
+    pub fn parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, String> {
+        self.value(name)
+            .map(|text| {
+                text.parse()
+                    .map_err(|_| format!("option --{name}: cannot read '{text}'"))
+            })
+            .transpose()
+    }
+
+    /// Whether `--name` was given, as an option with a value or as a switch.
+    pub fn present(&self, name: &str) -> bool {
+        self.options.contains_key(name) || self.switch(name)
+    }
+
+    /// The first of `names` that was given, if any.
+    pub fn first_present<'n>(&self, names: &[&'n str]) -> Option<&'n str> {
+        names.iter().copied().find(|name| self.present(name))
+    }
+
+    /// Parses `--name` as a comma-separated list of `T`, or returns `None` when it is
+    /// absent.
+    pub fn parsed_list<T: FromStr>(&self, name: &str) -> Result<Option<Vec<T>>, String> {
+        let Some(text) = self.value(name) else {
+            return Ok(None);
+        };
+        text.split(',')
+            .map(|item| {
+                let item = item.trim();
+                item.parse()
+                    .map_err(|_| format!("option --{name}: cannot read '{item}' in '{text}'"))
+            })
+            .collect::<Result<Vec<T>, String>>()
+            .map(Some)
     }
 
     /// Fails if any option or switch is not in `known`, so typos are not ignored.
@@ -103,6 +156,34 @@ mod tests {
         assert!(args.switch("verbose"));
         assert!(args.reject_unknown(&["k", "seed", "verbose"]).is_ok());
         assert!(args.reject_unknown(&["k"]).is_err());
+    }
+
+    #[test]
+    fn known_options_lists_and_presence() {
+        let args = Args::parse_known(
+            &strings(&["a.png", "--distances", "1, 2", "--reference"]),
+            &["reference"],
+            &["distances"],
+        )
+        .unwrap();
+        assert_eq!(
+            args.parsed_list::<usize>("distances").unwrap(),
+            Some(vec![1, 2])
+        );
+        assert_eq!(args.parsed_list::<usize>("angles").unwrap(), None);
+        assert!(args.present("reference") && args.present("distances"));
+        assert_eq!(
+            args.first_present(&["window", "distances"]),
+            Some("distances")
+        );
+        let err = Args::parse_known(&strings(&["--bogus", "x.png"]), &[], &["k"]).unwrap_err();
+        assert_eq!(err, "unknown option --bogus");
+        assert!(Args::parse_known(&strings(&["--reference=1"]), &["reference"], &[]).is_err());
+        let bad = Args::parse(&strings(&["--distances", "1,x"]), &[]).unwrap();
+        assert!(bad
+            .parsed_list::<usize>("distances")
+            .unwrap_err()
+            .contains("'x'"));
     }
 
     #[test]

@@ -7,6 +7,8 @@ use visual_ccc_core::cam::CamMap;
 use visual_ccc_core::preprocess::Region;
 use visual_ccc_core::ImageView;
 
+use crate::output;
+
 /// Stops of a black–red–yellow–white heat scale.
 const HEAT: [(f32, [f32; 3]); 4] = [
     (0.0, [0.0, 0.0, 0.0]),
@@ -30,34 +32,25 @@ fn heat(value: f32) -> [f32; 3] {
     HEAT[HEAT.len() - 1].1
 }
 
-/// Writes `<stem>-cam.tif` and `<stem>-cam.png` into `dir`; returns the TIFF path.
+/// Writes `<stem>-cam.tif` and `<stem>-cam.png` into `dir`; returns both paths.
 pub fn write(
     dir: &Path,
     source: &Path,
     view: &ImageView,
     region: Region,
     cam: &CamMap,
-) -> Result<String, String> {
-    let stem = source
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image".into());
-    let tiff_path = dir.join(format!("{stem}-cam.tif"));
-    write_float_tiff(&tiff_path, cam).map_err(|err| format!("{}: {err}", tiff_path.display()))?;
-    let png_path = dir.join(format!("{stem}-cam.png"));
+) -> Result<(String, String), String> {
+    let stem = output::stem(source);
+    let tiff_path = output::named(dir, &stem, "cam.tif");
+    output::write_float_tiff(&tiff_path, cam.width, cam.height, &cam.data)?;
+    let png_path = output::named(dir, &stem, "cam.png");
     overlay(view, region, cam)
         .save(&png_path)
         .map_err(|err| format!("{}: {err}", png_path.display()))?;
-    Ok(tiff_path.display().to_string())
-}
-
-fn write_float_tiff(path: &Path, cam: &CamMap) -> Result<(), String> {
-    use tiff::encoder::{colortype::Gray32Float, TiffEncoder};
-    let file = std::fs::File::create(path).map_err(|err| err.to_string())?;
-    let mut encoder = TiffEncoder::new(std::io::BufWriter::new(file)).map_err(|e| e.to_string())?;
-    encoder
-        .write_image::<Gray32Float>(cam.width as u32, cam.height as u32, &cam.data)
-        .map_err(|err| err.to_string())
+    Ok((
+        tiff_path.display().to_string(),
+        png_path.display().to_string(),
+    ))
 }
 
 fn overlay(view: &ImageView, region: Region, cam: &CamMap) -> image::RgbImage {

@@ -75,6 +75,31 @@ pub fn model(requested: Option<&str>) -> Result<PathBuf, String> {
         })
 }
 
+/// The model to use when none is named: the only `.onnx` file in the models folders.
+/// `Err` explains why there is none (no model installed, or several to choose from).
+pub fn default_model() -> Result<PathBuf, String> {
+    let dirs = model_dirs();
+    let mut found: Vec<PathBuf> = dirs
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "onnx"))
+        .collect();
+    found.sort();
+    found.dedup();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(format!(
+            "no model given (--model) and none installed (looked in: {})",
+            list(&dirs)
+        )),
+        _ => Err(format!(
+            "no model given and several are installed ({}); choose one with --model",
+            list(&found)
+        )),
+    }
+}
+
 fn list(dirs: &[PathBuf]) -> String {
     dirs.iter()
         .map(|d| d.display().to_string())

@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod heatmap;
 mod locate;
+mod output;
 
 use std::process::ExitCode;
 
@@ -13,6 +14,11 @@ usage: visual-ccc <command> [options]
 commands:
   classify   classify micrographs with a model; JSON Lines on stdout
   synth      generate synthetic micrographs (dendrite, spheroid, grains, lamellar)
+  preprocess filter one image (median, gaussian, bilateral, clahe, background, stretch)
+  threshold  Otsu / multi-level Otsu thresholds, area fractions, label image
+  texture    GLCM texture maps (32-bit TIFFs) and whole-image GLCM features
+  cluster    k-means segmentation: label image and per-cluster statistics
+  analyze    the whole pipeline on one image: classify + CAM, Otsu, texture, clusters
   help       show this message
 
 Run `visual-ccc <command> --help` for a command's options.";
@@ -26,6 +32,11 @@ fn main() -> ExitCode {
     let outcome = match command.as_str() {
         "classify" => commands::classify::run(rest),
         "synth" => commands::synth::run(rest),
+        "preprocess" => commands::preprocess::run(rest),
+        "threshold" => commands::threshold::run(rest),
+        "texture" => commands::texture::run(rest),
+        "cluster" => commands::cluster::run(rest),
+        "analyze" => commands::analyze::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

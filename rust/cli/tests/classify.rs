@@ -1,11 +1,11 @@
 //! `visual-ccc classify` end to end: JSON Lines out, bad files reported, others go on.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{repo, write_float_tiff};
 
 fn fixture() -> PathBuf {
     repo().join("tests/fixtures/models/fixture-tiny.onnx")
@@ -139,15 +139,6 @@ fn setup_errors_are_reported_without_output() {
     let (code, _, stderr) = classify(&["--bogus", "1", "x.png"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--bogus"), "{stderr}");
-}
-
-fn write_float_tiff(path: &Path, width: u32, height: u32, values: &[f32]) {
-    use tiff::encoder::{colortype::Gray32Float, TiffEncoder};
-    let file = std::fs::File::create(path).unwrap();
-    TiffEncoder::new(file)
-        .unwrap()
-        .write_image::<Gray32Float>(width, height, values)
-        .unwrap();
 }
 
 #[test]

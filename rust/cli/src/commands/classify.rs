@@ -45,20 +45,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         return Err(format!("no images given\n\n{HELP}"));
     }
     let model_path = locate::model(args.value("model"))?;
-    let options = ModelOptions {
-        threads: args.parsed_or("threads", 0usize)?,
-        runtime: RuntimeConfig {
-            library_path: args.value("onnxruntime").map(PathBuf::from),
-            search_dirs: locate::runtime_dirs(),
-        },
-    };
-    let model = Model::open(&model_path, &options).map_err(|err| err.to_string())?;
-    if model.info().kind == ModelKind::Fixture {
-        eprintln!(
-            "warning: {} is an untrained test fixture; its predictions mean nothing",
-            model_path.display()
-        );
-    }
+    let model = open_model(&model_path, &args)?;
     let heatmap_dir = args.value("heatmap-dir").map(PathBuf::from);
     let target = match (args.value("cam-class"), &heatmap_dir) {
         (Some(name), _) => CamTarget::Class(class_index(&model, name)?),
@@ -93,6 +80,26 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     })
 }
 
+/// Opens the model at `path` with `--threads` and `--onnxruntime` from `args`; warns on
+/// stderr when it is an untrained fixture.
+pub fn open_model(path: &Path, args: &Args) -> Result<Model, String> {
+    let options = ModelOptions {
+        threads: args.parsed_or("threads", 0usize)?,
+        runtime: RuntimeConfig {
+            library_path: args.value("onnxruntime").map(PathBuf::from),
+            search_dirs: locate::runtime_dirs(),
+        },
+    };
+    let model = Model::open(path, &options).map_err(|err| err.to_string())?;
+    if model.info().kind == ModelKind::Fixture {
+        eprintln!(
+            "warning: {} is an untrained test fixture; its predictions mean nothing",
+            path.display()
+        );
+    }
+    Ok(model)
+}
+
 fn class_index(model: &Model, name: &str) -> Result<usize, String> {
     let classes = &model.info().classes;
     classes.iter().position(|c| c == name).ok_or_else(|| {
@@ -112,20 +119,17 @@ fn classify_one(
         .map_err(|err| err.to_string())?;
     let mut fields = summary(model, file, &result);
     if let (Some(dir), Some(cam)) = (heatmap_dir, &result.cam) {
-        let written = heatmap::write(dir, file, &image.view(), result.region, cam)?;
+        let (written, _) = heatmap::write(dir, file, &image.view(), result.region, cam)?;
         fields.insert("heatmap".into(), json!(written));
     }
     Ok(Value::Object(fields))
 }
 
-fn summary(model: &Model, file: &Path, result: &Classification) -> Map<String, Value> {
+/// The JSON fields of one classification: file, class, probabilities, model, model
+/// kind, region and the class the CAM explains.
+pub fn summary(model: &Model, file: &Path, result: &Classification) -> Map<String, Value> {
     let info = model.info();
-    let probabilities: Map<String, Value> = info
-        .classes
-        .iter()
-        .zip(&result.probabilities)
-        .map(|(name, &p)| (name.clone(), json!(p)))
-        .collect();
+    let probabilities = super::common::named_values(&info.classes, &result.probabilities);
     let mut fields = Map::new();
     fields.insert("file".into(), json!(file));
     fields.insert("class".into(), json!(info.classes[result.class_index]));

@@ -2,8 +2,14 @@
 //! `Err` is a usage or setup error (exit code 2), `SomeInputsFailed` means the command
 //! went on past inputs that failed and reported them (exit code 1).
 
+pub mod analyze;
 pub mod classify;
+pub mod cluster;
+mod common;
+pub mod preprocess;
 pub mod synth;
+pub mod texture;
+pub mod threshold;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
