@@ -20,53 +20,10 @@
 # ImageJ. Exits non-zero with a message on any failure.
 set -euo pipefail
 
-SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
-REPO_ROOT="$(cd -- "${SCRIPT_DIR}/../.." && pwd -P)"
-JAR="${1:-${REPO_ROOT}/build/libs/Visual_CCC.jar}"
-IJ_JAR="${2:-/usr/share/java/ij.jar}"
-TIMEOUT="${E2E_TIMEOUT:-300}"
+E2E_NAME=e2e
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh" "$@"
 FIXTURE_LABEL="fixture-tiny (untrained test fixture)"
 TABLE_TITLE="Visual-CCC Classification"
-
-die() {
-    echo "e2e: FAIL: $*" >&2
-    exit 1
-}
-
-[[ -f "${JAR}" ]] || die "plugin jar ${JAR} not found (build it with: gradle --offline jar)"
-[[ -f "${IJ_JAR}" ]] || die "ImageJ jar ${IJ_JAR} not found"
-for tool in java xvfb-run python3 timeout; do
-    command -v "${tool}" >/dev/null 2>&1 || die "${tool} is required"
-done
-JAR="$(cd -- "$(dirname -- "${JAR}")" && pwd -P)/$(basename -- "${JAR}")"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/visual-ccc-e2e.XXXXXX")"
-ok=0
-cleanup() {
-    if [[ "${ok}" == 1 && "${KEEP_E2E:-0}" != 1 ]]; then
-        rm -rf -- "${WORK}"
-    else
-        echo "e2e: files kept in ${WORK}" >&2
-    fi
-}
-trap cleanup EXIT
-
-IJ_HOME="${WORK}/imagej"
-OUT="${WORK}/out"
-mkdir -p "${IJ_HOME}/plugins" "${WORK}/home" "${WORK}/cache" "${OUT}"
-cp -- "${JAR}" "${IJ_HOME}/plugins/"
-
-# Runs an ImageJ macro file in batch mode; output goes to $2.
-run_imagej() {
-    local macro="$1" log="$2" rc=0
-    (cd "${IJ_HOME}" && timeout "${TIMEOUT}" xvfb-run -a java -Xmx2g \
-        -Duser.home="${WORK}/home" \
-        -Dplugins.dir="${IJ_HOME}" \
-        -Dvisualccc.cache.dir="${WORK}/cache" \
-        -cp "${IJ_JAR}" ij.ImageJ -batch "${macro}") >"${log}" 2>&1 || rc=$?
-    sed 's/^/    | /' "${log}"
-    return "${rc}"
-}
 
 # ------------------------------------------------------------------ 1. sample image
 if [[ -n "${SAMPLE_IMAGE:-}" ]]; then
@@ -218,25 +175,9 @@ PY
 # ------------------------------------------------------------------ 4. errors are reported, not fatal
 # A missing model file and a too-small image: each must log a Visual-CCC error, abort
 # the macro (the line after run() is not reached) and let ImageJ exit normally.
-check_error() {
-    local name="$1" setup="$2" options="$3" expect="$4"
-    cat >"${WORK}/${name}.ijm" <<EOF
-setBatchMode(true);
-${setup}
-run("Classify Morphology...", "${options}");
-print("E2E-NOT-ABORTED");
-EOF
-    echo "e2e: error case '${name}'"
-    run_imagej "${WORK}/${name}.ijm" "${WORK}/${name}.log" || die "ImageJ failed (exit status) in error case '${name}'"
-    grep -q "Visual-CCC error: .*${expect}" "${WORK}/${name}.log" \
-        || die "error case '${name}': no 'Visual-CCC error: ...${expect}...' in the output"
-    if grep -q "E2E-NOT-ABORTED" "${WORK}/${name}.log"; then
-        die "error case '${name}': the macro went on after the error"
-    fi
-}
-check_error missing_model "open(\"${SAMPLE}\");" \
+check_error missing_model "open(\"${SAMPLE}\");" "Classify Morphology..." \
     "model_file=${WORK}/no-such-model.onnx heatmap_opacity=40 show_heatmap_image" "no-such-model.onnx does not exist"
-check_error too_small 'newImage("tiny", "8-bit ramp", 8, 8, 1);' \
+check_error too_small 'newImage("tiny", "8-bit ramp", 8, 8, 1);' "Classify Morphology..." \
     "model=[${FIXTURE_LABEL}] heatmap_opacity=40 show_heatmap_image add_overlay" "too small"
 
 ok=1

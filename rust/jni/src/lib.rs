@@ -9,9 +9,14 @@
 
 mod convert;
 mod error;
+mod filters;
+mod kmeans;
 mod model;
 mod native_library;
 mod native_testing;
+mod pixels;
+mod texture;
+mod thresholds;
 
 /// Called by the JVM when the library loads: replaces Rust's default panic message
 /// (with a backtrace when `RUST_BACKTRACE` is set) by one line, because every panic in

@@ -60,16 +60,25 @@ public class BuildResourcesTest {
     }
 
     @Test
-    public void pluginsConfigListsTheCommand() throws IOException {
+    public void pluginsConfigListsTheCommands() throws Exception {
         List<String> lines = new ArrayList<String>();
         for (String line : resourceText("/plugins.config").split("\n")) {
             if (!line.trim().isEmpty() && !line.startsWith("#")) {
                 lines.add(line);
             }
         }
-        assertEquals(1, lines.size());
-        assertEquals("Plugins>Visual-CCC, \"Classify Morphology...\", org.visualccc.fiji.ClassifyMorphology",
-                lines.get(0));
+        assertEquals(java.util.Arrays.asList(
+                "Plugins>Visual-CCC, \"Classify Morphology...\", org.visualccc.fiji.ClassifyMorphology",
+                "Plugins>Visual-CCC, \"Preprocess...\", org.visualccc.fiji.Preprocess",
+                "Plugins>Visual-CCC, \"Threshold (Otsu / multi-Otsu)...\", org.visualccc.fiji.ThresholdOtsu",
+                "Plugins>Visual-CCC, \"Texture (GLCM)...\", org.visualccc.fiji.TextureGlcm",
+                "Plugins>Visual-CCC, \"Cluster (k-means)...\", org.visualccc.fiji.ClusterKMeans"), lines);
+        for (String line : lines) {
+            String className = line.substring(line.lastIndexOf(',') + 1).trim();
+            Class<?> command = Class.forName(className);
+            assertTrue(className + " is a PlugIn", ij.plugin.PlugIn.class.isAssignableFrom(command));
+            assertNotNull(className + " has a public no-argument constructor", command.getConstructor().newInstance());
+        }
     }
 
     @Test

@@ -5,12 +5,9 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.Macro;
 import ij.Prefs;
-import ij.WindowManager;
 import ij.gui.GenericDialog;
 import ij.gui.ImageRoi;
 import ij.gui.Overlay;
-import ij.macro.Interpreter;
-import ij.measure.Calibration;
 import ij.measure.ResultsTable;
 import ij.plugin.LutLoader;
 import ij.plugin.PlugIn;
@@ -21,9 +18,7 @@ import ij.process.LUT;
 import org.visualccc.BundledModels;
 import org.visualccc.Classification;
 import org.visualccc.Model;
-import org.visualccc.VisualCccException;
 
-import java.awt.GraphicsEnvironment;
 import java.awt.image.IndexColorModel;
 import java.io.File;
 import java.io.FilenameFilter;
@@ -79,9 +74,8 @@ public class ClassifyMorphology implements PlugIn {
 
     @Override
     public void run(String arg) {
-        ImagePlus imp = WindowManager.getCurrentImage();
+        ImagePlus imp = CommandSupport.currentImage();
         if (imp == null) {
-            IJ.noImage();
             return;
         }
         Map<String, String> models = availableModels();
@@ -125,7 +119,7 @@ public class ClassifyMorphology implements PlugIn {
         boolean showHeatmap = gd.getNextBoolean();
         boolean addOverlay = gd.getNextBoolean();
         if (gd.invalidNumber() || Double.isNaN(opacity) || opacity < 0 || opacity > 100) {
-            fail("Heatmap opacity must be a number from 0 to 100.");
+            CommandSupport.fail("Heatmap opacity must be a number from 0 to 100.");
             return;
         }
         if (!macro) {
@@ -137,43 +131,11 @@ public class ClassifyMorphology implements PlugIn {
         }
         String modelPath = !modelFile.isEmpty() ? modelFile : models.get(choice);
         if (modelPath == null) {
-            fail("No model chosen. Put trained *.onnx models into " + describe(imageJModelsDir())
+            CommandSupport.fail("No model chosen. Put trained *.onnx models into " + describe(imageJModelsDir())
                     + " or enter a model file.");
             return;
         }
-        try {
-            classify(imp, modelPath, opacity, showHeatmap, addOverlay);
-        } catch (VisualCccException e) {
-            fail(e.getMessage());
-        } catch (IllegalArgumentException e) {
-            fail(e.getMessage());
-        } catch (IllegalStateException e) {
-            fail(e.getMessage());
-        } catch (UnsatisfiedLinkError e) {
-            fail(e.getMessage());
-        } catch (RuntimeException e) {
-            fail("Unexpected error: " + e);
-        }
-    }
-
-    /**
-     * Reports an error and stops a running macro. With the ImageJ GUI this is
-     * {@code IJ.error("Visual-CCC", message)} (a macro is aborted with ImageJ's usual
-     * error dialog). Without it ({@code ImageJ -batch}, headless Fiji, scripts) the
-     * message goes to the log (stdout) instead, because ImageJ's macro error dialog would
-     * block forever when a display happens to exist (e.g. under xvfb-run), and a
-     * running macro is aborted.
-     */
-    private static void fail(String message) {
-        IJ.showProgress(1.0);
-        if (IJ.getInstance() != null) {
-            IJ.error("Visual-CCC", message);
-            return;
-        }
-        IJ.log("Visual-CCC error: " + message);
-        if (Interpreter.getInstance() != null) {
-            Interpreter.abort();
-        }
+        CommandSupport.guarded(() -> classify(imp, modelPath, opacity, showHeatmap, addOverlay));
     }
 
     // ------------------------------------------------------------------ scripting API
@@ -231,14 +193,9 @@ public class ClassifyMorphology implements PlugIn {
         }
         List<Classification> results = classifySlices(imp, model, wantCam ? Model.CAM_PREDICTED : Model.CAM_NONE);
 
-        ResultsTable table = ResultsTable.getResultsTable(TABLE_TITLE);
-        if (table == null) {
-            table = new ResultsTable();
-        }
+        ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
         addRows(table, imp, label, results);
-        if (!GraphicsEnvironment.isHeadless()) {
-            table.show(TABLE_TITLE);
-        }
+        CommandSupport.showTable(table, TABLE_TITLE);
         if (wantCam && addOverlay) {
             addOverlay(imp, results, opacity);
         }
@@ -255,20 +212,7 @@ public class ClassifyMorphology implements PlugIn {
      */
     public static List<Classification> classifySlices(ImagePlus imp, Model model, int camClass) {
         ImageStack stack = imp.getStack();
-        int n = stack.getSize();
-        List<Classification> results = new ArrayList<Classification>(n);
-        for (int i = 1; i <= n; i++) {
-            if (n > 1) {
-                IJ.showStatus("Visual-CCC: classifying slice " + i + "/" + n);
-                IJ.showProgress(i - 1, n);
-            }
-            results.add(model.classify(stack.getProcessor(i), camClass));
-        }
-        if (n > 1) {
-            IJ.showProgress(1.0);
-            IJ.showStatus("");
-        }
-        return results;
+        return CommandSupport.mapSlices(stack, "classifying", i -> model.classify(stack.getProcessor(i), camClass));
     }
 
     /**
@@ -278,17 +222,13 @@ public class ClassifyMorphology implements PlugIn {
     public static void addRows(ResultsTable table, ImagePlus imp, String modelLabel, List<Classification> results) {
         for (int i = 0; i < results.size(); i++) {
             Classification c = results.get(i);
-            table.incrementCounter();
-            table.addValue("Image", imp.getTitle());
-            table.addValue("Slice", i + 1);
+            CommandSupport.startRow(table, imp, i + 1);
             table.addValue("Model", modelLabel);
             table.addValue("Class", c.predictedClass());
             String[] names = c.classNames();
             double[] p = c.probabilities();
             for (int k = 0; k < names.length; k++) {
-                String column = "P(" + names[k] + ")";
-                table.addValue(column, p[k]);
-                table.setDecimalPlaces(table.getColumnIndex(column), 6);
+                CommandSupport.addValue(table, "P(" + names[k] + ")", p[k], 6);
             }
         }
     }
@@ -312,14 +252,7 @@ public class ClassifyMorphology implements PlugIn {
             }
             stack.addSlice(source.getSize() == results.size() ? source.getSliceLabel(i + 1) : null, fp);
         }
-        ImagePlus heatmap = new ImagePlus(heatmapTitle(imp.getTitle()), stack);
-        if (stack.getSize() == imp.getStackSize() && imp.isHyperStack()) {
-            heatmap.setDimensions(imp.getNChannels(), imp.getNSlices(), imp.getNFrames());
-            heatmap.setOpenAsHyperStack(true);
-        }
-        Calibration calibration = imp.getCalibration().copy();
-        calibration.disableDensityCalibration();
-        heatmap.setCalibration(calibration);
+        ImagePlus heatmap = CommandSupport.derivedImage(imp, heatmapTitle(imp.getTitle()), stack, 1, false);
         heatmap.setLut(new LUT(heatLut(), 0, 1));
         heatmap.setDisplayRange(0, 1);
         StringBuilder info = new StringBuilder("Visual-CCC class activation map (0 outside the analysed region)\n");
@@ -380,13 +313,7 @@ public class ClassifyMorphology implements PlugIn {
      * {@code blobs-CAM}, {@code my image} gives {@code my image-CAM}.
      */
     public static String heatmapTitle(String title) {
-        String base = title == null || title.isEmpty() ? "image" : title;
-        int dot = base.lastIndexOf('.');
-        if (dot > 0 && base.length() - dot - 1 >= 1 && base.length() - dot - 1 <= 5
-                && base.substring(dot + 1).matches("[A-Za-z0-9]+")) {
-            base = base.substring(0, dot);
-        }
-        return base + HEATMAP_SUFFIX;
+        return CommandSupport.derivedTitle(title, HEATMAP_SUFFIX);
     }
 
     /** The CAM of {@code c} at the size of its region (resampled if the sizes differ). */

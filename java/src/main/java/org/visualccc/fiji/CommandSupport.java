@@ -1,0 +1,254 @@
+package org.visualccc.fiji;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.WindowManager;
+import ij.macro.Interpreter;
+import ij.measure.Calibration;
+import ij.measure.ResultsTable;
+import ij.process.ImageProcessor;
+import ij.process.LUT;
+import org.visualccc.VisualCccException;
+
+import java.awt.GraphicsEnvironment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+
+/**
+ * What the Visual-CCC commands share, so that they report errors, show progress, name and
+ * calibrate their output images and fill their tables the same way.
+ */
+final class CommandSupport {
+    /**
+     * Sasha Trubetskoy's 20 distinct colours, ordered so that the first few labels are
+     * far apart; labels 1-255 cycle through them.
+     */
+    private static final int[] DISTINCT_COLOURS = {0xe6194b, 0x3cb44b, 0x4363d8, 0xffe119, 0xf58231, 0x42d4f4,
+        0xf032e6, 0x911eb4, 0xbfef45, 0xfabed4, 0x469990, 0xdcbeff, 0x9a6324, 0xfffac8, 0x800000, 0xaaffc3,
+        0x808000, 0xffd8b1, 0x000075, 0xa9a9a9};
+
+    private CommandSupport() {
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    /** The active image, or null after telling the user that there is none. */
+    static ImagePlus currentImage() {
+        ImagePlus imp = WindowManager.getCurrentImage();
+        if (imp == null) {
+            IJ.noImage();
+        }
+        return imp;
+    }
+
+    /**
+     * Reports an error and stops a running macro. With the ImageJ GUI this is
+     * {@code IJ.error("Visual-CCC", message)} (a macro is aborted with ImageJ's usual
+     * error dialog). Without it ({@code ImageJ -batch}, headless Fiji, scripts) the
+     * message goes to the log (stdout) instead, because ImageJ's macro error dialog would
+     * block forever when a display happens to exist (e.g. under xvfb-run), and a
+     * running macro is aborted.
+     */
+    static void fail(String message) {
+        IJ.showProgress(1.0);
+        if (IJ.getInstance() != null) {
+            IJ.error("Visual-CCC", message);
+            return;
+        }
+        IJ.log("Visual-CCC error: " + message);
+        if (Interpreter.getInstance() != null) {
+            Interpreter.abort();
+        }
+    }
+
+    /**
+     * Runs a command's work and reports what it throws with {@link #fail}: the message of
+     * bad-argument, state, native and library-loading errors, and "Unexpected error: ..."
+     * for anything else.
+     */
+    static void guarded(Runnable work) {
+        try {
+            work.run();
+        } catch (VisualCccException e) {
+            fail(e.getMessage());
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+        } catch (IllegalStateException e) {
+            fail(e.getMessage());
+        } catch (UnsatisfiedLinkError e) {
+            fail(e.getMessage());
+        } catch (RuntimeException e) {
+            fail("Unexpected error: " + e);
+        }
+    }
+
+    // ------------------------------------------------------------------ slices
+
+    /**
+     * Applies {@code work} to slices 1..n of {@code stack} in order, showing progress and
+     * "Visual-CCC: {@code verb} slice i/n" in the status bar when there is more than one.
+     */
+    static <T> List<T> mapSlices(ImageStack stack, String verb, IntFunction<T> work) {
+        int n = stack.getSize();
+        List<T> results = new ArrayList<T>(n);
+        for (int i = 1; i <= n; i++) {
+            if (n > 1) {
+                IJ.showStatus("Visual-CCC: " + verb + " slice " + i + "/" + n);
+                IJ.showProgress(i - 1, n);
+            }
+            results.add(work.apply(i));
+        }
+        if (n > 1) {
+            IJ.showProgress(1.0);
+            IJ.showStatus("");
+        }
+        return results;
+    }
+
+    // ------------------------------------------------------------------ output images
+
+    /**
+     * {@code title} without a file extension (if it has one of 1-5 letters or digits) plus
+     * {@code suffix}: {@code blobs.gif} and {@code "-CAM"} give {@code blobs-CAM}.
+     */
+    static String derivedTitle(String title, String suffix) {
+        String base = title == null || title.isEmpty() ? "image" : title;
+        int dot = base.lastIndexOf('.');
+        if (dot > 0 && base.length() - dot - 1 >= 1 && base.length() - dot - 1 <= 5
+                && base.substring(dot + 1).matches("[A-Za-z0-9]+")) {
+            base = base.substring(0, dot);
+        }
+        return base + suffix;
+    }
+
+    /**
+     * A new image computed from {@code source}, with its spatial calibration (and its
+     * density calibration only if {@code keepDensity}, i.e. the values keep their meaning).
+     *
+     * @param stack    {@code perPlane} slices for each plane of {@code source}, plane-major
+     * @param perPlane 1: the stack mirrors {@code source} and keeps its hyperstack shape;
+     *                 more: a plain stack for a single plane, else a hyperstack with one
+     *                 channel per output and the source's planes as z (or z and t)
+     */
+    static ImagePlus derivedImage(ImagePlus source, String title, ImageStack stack, int perPlane,
+                                  boolean keepDensity) {
+        ImagePlus image = new ImagePlus(title, stack);
+        if (stack.getSize() == 1 && stack.getSliceLabel(1) != null) {
+            // A single image shows (and the macro function getInfo("slice.label") reads)
+            // its label from this property rather than from the stack.
+            image.setProp("Slice_Label", stack.getSliceLabel(1));
+        }
+        int planes = source.getStackSize();
+        if (stack.getSize() == planes * perPlane) {
+            if (perPlane == 1 && source.isHyperStack()) {
+                image.setDimensions(source.getNChannels(), source.getNSlices(), source.getNFrames());
+                image.setOpenAsHyperStack(true);
+            } else if (perPlane > 1 && planes > 1) {
+                boolean keepZt = source.getNChannels() == 1;
+                image.setDimensions(perPlane, keepZt ? source.getNSlices() : planes,
+                        keepZt ? source.getNFrames() : 1);
+                image.setOpenAsHyperStack(true);
+            }
+        }
+        Calibration calibration = source.getCalibration().copy();
+        if (!keepDensity) {
+            calibration.disableDensityCalibration();
+        }
+        image.setCalibration(calibration);
+        return image;
+    }
+
+    /**
+     * An 8-bit label image (values 0..n-1, one slice per plane of {@code source}) with
+     * {@link #labelLut()}, display range 0-255 so each label keeps its colour, and
+     * {@code info} as its Info property.
+     */
+    static ImagePlus labelImage(ImagePlus source, String title, List<? extends ImageProcessor> labels,
+                                String info) {
+        ImageStack stack = new ImageStack(source.getWidth(), source.getHeight());
+        for (int i = 0; i < labels.size(); i++) {
+            stack.addSlice(sliceLabel(source, i + 1), labels.get(i));
+        }
+        ImagePlus image = derivedImage(source, title, stack, 1, false);
+        image.setLut(labelLut());
+        image.setDisplayRange(0, 255);
+        image.setProperty("Info", info);
+        return image;
+    }
+
+    /** The label of slice {@code n} of {@code source}, or null. */
+    static String sliceLabel(ImagePlus source, int n) {
+        return n <= source.getStackSize() ? source.getStack().getSliceLabel(n) : null;
+    }
+
+    /**
+     * 256 entries: 0 black, then distinct colours (repeating after 20), so labels of a
+     * threshold or clustering are told apart at a glance.
+     */
+    static LUT labelLut() {
+        byte[] r = new byte[256];
+        byte[] g = new byte[256];
+        byte[] b = new byte[256];
+        for (int i = 1; i < 256; i++) {
+            int rgb = DISTINCT_COLOURS[(i - 1) % DISTINCT_COLOURS.length];
+            r[i] = (byte) (rgb >> 16);
+            g[i] = (byte) (rgb >> 8);
+            b[i] = (byte) rgb;
+        }
+        return new LUT(r, g, b);
+    }
+
+    // ------------------------------------------------------------------ tables
+
+    /** The open table called {@code title}, or a new one. */
+    static ResultsTable openTable(String title) {
+        ResultsTable table = ResultsTable.getResultsTable(title);
+        return table != null ? table : new ResultsTable();
+    }
+
+    /** Shows {@code table} as {@code title} unless headless. */
+    static void showTable(ResultsTable table, String title) {
+        if (!GraphicsEnvironment.isHeadless()) {
+            table.show(title);
+        }
+    }
+
+    /**
+     * Adds rows to {@code table} or, if it is null, to the table {@code title} (opened or
+     * created, then shown unless headless), and returns the table used.
+     */
+    static ResultsTable addRows(ResultsTable table, String title, Consumer<ResultsTable> rows) {
+        ResultsTable target = table != null ? table : openTable(title);
+        rows.accept(target);
+        if (table == null) {
+            showTable(target, title);
+        }
+        return target;
+    }
+
+    /** Starts a row with the columns every Visual-CCC table begins with: Image and Slice. */
+    static void startRow(ResultsTable table, ImagePlus imp, int slice) {
+        table.incrementCounter();
+        table.addValue("Image", imp.getTitle());
+        table.addValue("Slice", slice);
+    }
+
+    /** Adds {@code value} to the current row, shown and saved with {@code decimals} decimals. */
+    static void addValue(ResultsTable table, String column, double value, int decimals) {
+        table.addValue(column, value);
+        table.setDecimalPlaces(table.getColumnIndex(column), decimals);
+    }
+
+    /** Area of one pixel in {@link #areaUnit} (1 for an uncalibrated image). */
+    static double pixelArea(Calibration calibration) {
+        return calibration.pixelWidth * calibration.pixelHeight;
+    }
+
+    /** The unit of calibrated areas, e.g. {@code µm^2}, or {@code pixel^2}. */
+    static String areaUnit(Calibration calibration) {
+        return calibration.getUnit() + "^2";
+    }
+}
