@@ -15,6 +15,7 @@ pub mod preprocess;
 pub mod runtime;
 pub mod synth;
 pub mod threshold;
+pub mod tiling;
 
 pub use error::{Error, ErrorKind, Result};
 pub use pixels::{GrayImage, ImageView, Pixels};

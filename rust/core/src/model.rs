@@ -102,6 +102,8 @@ pub struct Classification {
 pub struct Model {
     info: ModelInfo,
     input_name: String,
+    /// The batch size `N` when the model fixes it (often 1); `None` when symbolic.
+    fixed_batch: Option<usize>,
     head: Option<LinearHead>,
     session: Mutex<Session>,
 }
@@ -287,6 +289,7 @@ impl Model {
                 cam_unavailable,
             },
             input_name: input.name.clone(),
+            fixed_batch: (input_dims[0] > 0).then_some(input_dims[0] as usize),
             head,
             session: Mutex::new(session),
         })
@@ -302,6 +305,12 @@ impl Model {
             .as_ref()
             .filter(|h| class < h.classes)
             .map(|h| h.row(class))
+    }
+
+    /// The largest batch one run accepts: the model's fixed `N`, or `wanted` when `N`
+    /// is symbolic. A model fixed to another `N` than 1 only runs full batches of it.
+    pub fn batch_size(&self, wanted: usize) -> usize {
+        self.fixed_batch.unwrap_or(wanted.max(1))
     }
 
     /// Runs the network on `batch` inputs of `input_size`² grey values each.
@@ -455,7 +464,7 @@ pub fn softmax(logits: &[f32]) -> Vec<f32> {
     exps.iter().map(|&e| (e / total) as f32).collect()
 }
 
-fn argmax(values: &[f32]) -> usize {
+pub(crate) fn argmax(values: &[f32]) -> usize {
     values
         .iter()
         .enumerate()
