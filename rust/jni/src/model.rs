@@ -17,10 +17,12 @@ use visual_ccc_core::decode::decode_file;
 use visual_ccc_core::model::{Model, ModelOptions};
 use visual_ccc_core::preprocess::PreparedInput;
 use visual_ccc_core::runtime::RuntimeConfig;
+use visual_ccc_core::tiling::{classify_whole, TilingOptions, ViewRows};
 use visual_ccc_core::{ImageView, Pixels};
 
 use crate::convert;
 use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::pixels;
 
 fn model_ref<'a>(handle: jlong) -> BridgeResult<&'a Model> {
     if handle == 0 {
@@ -99,6 +101,32 @@ fn intern_classify_file<'local>(
     let image = decode_file(Path::new(&path))?;
     let result = model.classify(&image.view(), target)?;
     convert::classification(env, &model.info().classes, &result)
+}
+
+/// Whole-image classification of one slice. The pixels are copied out of the Java
+/// array (the run is long and allocates, which a critical section forbids).
+#[allow(clippy::too_many_arguments)]
+fn intern_classify_whole<'local>(
+    env: &mut Env<'local>,
+    handle: jlong,
+    pixels: &JObject<'_>,
+    width: jint,
+    height: jint,
+    overlap: jint,
+    batch: jint,
+    cam_class: jint,
+) -> BridgeResult<JObject<'local>> {
+    let model = model_ref(handle)?;
+    let options = TilingOptions {
+        overlap: pixels::non_negative(overlap, "tile overlap")?,
+        batch: convert::dimension(batch, "batch size")?,
+        cam: convert::cam_target(cam_class)?,
+    };
+    let image = pixels::image(env, pixels, width, height)?;
+    let mut rows = ViewRows::new(image.view())?;
+    let result = classify_whole(model, &mut rows, &options)?;
+    drop(image);
+    convert::whole_image_classification(env, &model.info().classes, &result)
 }
 
 #[unsafe(no_mangle)]
@@ -307,4 +335,25 @@ pub extern "system" fn Java_org_visualccc_Model_nativeClassifyFile<'local>(
 ) -> JObject<'local> {
     env.with_env(|env| intern_classify_file(env, handle, &image_path, cam_class))
         .resolve::<ThrowJavaException>()
+}
+
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_org_visualccc_Model_nativeClassifyWhole<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    pixels: JObject<'local>,
+    width: jint,
+    height: jint,
+    overlap: jint,
+    batch: jint,
+    cam_class: jint,
+) -> JObject<'local> {
+    env.with_env(|env| {
+        intern_classify_whole(
+            env, handle, &pixels, width, height, overlap, batch, cam_class,
+        )
+    })
+    .resolve::<ThrowJavaException>()
 }

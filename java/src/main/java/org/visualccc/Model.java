@@ -184,6 +184,31 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * Classifies the whole of {@code ip} tile by tile at the model's input size and full
+     * resolution: tiles overlap by {@code overlap} pixels (the last tile of a row or column
+     * is shifted inward), run through ONNX Runtime {@code batch} at a time, and the image's
+     * class is the argmax of the mean tile probabilities. An image smaller than a tile is
+     * classified as by {@link #classify(ImageProcessor, int)}. The pixels are copied.
+     *
+     * @param camClass {@link #CAM_PREDICTED}, {@link #CAM_NONE} or a class index: the
+     *                 class of the CAM stitched over the whole image
+     */
+    public WholeImageClassification classifyWhole(ImageProcessor ip, int overlap, int batch, int camClass) {
+        if (ip == null) {
+            throw new IllegalArgumentException("no image given");
+        }
+        return withHandle(h -> {
+            WholeImageClassification result = nativeClassifyWhole(h, ip.getPixels(), ip.getWidth(),
+                    ip.getHeight(), overlap, batch, camClass);
+            if (result == null) {
+                throw new VisualCccException(VisualCccException.Kind.INTERNAL,
+                        "the native library returned no result and no error");
+            }
+            return result;
+        });
+    }
+
+    /**
      * Decodes and classifies an image file (PNG, JPEG, TIFF, BMP).
      *
      * @param camClass {@link #CAM_PREDICTED}, {@link #CAM_NONE} or a class index
@@ -283,4 +308,8 @@ public final class Model implements AutoCloseable {
                                                            int camClass);
 
     private static native Classification nativeClassifyFile(long handle, String imagePath, int camClass);
+
+    private static native WholeImageClassification nativeClassifyWhole(long handle, Object pixels, int width,
+                                                                       int height, int overlap, int batch,
+                                                                       int camClass);
 }
