@@ -218,7 +218,7 @@ if len(maps) != 2 or info.get("overlay") != "1":
 for title, facts in maps.items():
     bits, size, scale = facts.split(",")
     want_bits = "8" if title.endswith("-ClassMap") else "32"
-    if bits != want_bits or size != info["size"] or scale != "0.25 um":
+    if bits != want_bits or size != info["size"] or scale not in ("0.25 um", "0.25 \u00b5m"):
         sys.exit(f"e2e: FAIL: {title} is {facts}, expected {want_bits}-bit {info['size']} 0.25 um")
 print(f"e2e: Morphology Map OK: {len(rows)} tiles, {sorted(maps)}")
 PY
