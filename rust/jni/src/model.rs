@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use jni::elements::ReleaseMode;
 use jni::objects::{
     JByteArray, JClass, JFloatArray, JIntArray, JObject, JObjectArray, JPrimitiveArray,
-    JShortArray, JString,
+    JShortArray, JString, TypeArray,
 };
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
@@ -17,7 +17,8 @@ use visual_ccc_core::decode::decode_file;
 use visual_ccc_core::model::{Model, ModelOptions};
 use visual_ccc_core::preprocess::PreparedInput;
 use visual_ccc_core::runtime::RuntimeConfig;
-use visual_ccc_core::tiling::{classify_whole, TilingOptions, ViewRows};
+use visual_ccc_core::tiling::{classify_whole, RowSource, TilingOptions, ViewRows};
+use visual_ccc_core::Error as CoreError;
 use visual_ccc_core::{ImageView, Pixels};
 
 use crate::convert;
@@ -103,8 +104,78 @@ fn intern_classify_file<'local>(
     convert::classification(env, &model.info().classes, &result)
 }
 
-/// Whole-image classification of one slice. The pixels are copied out of the Java
-/// array (the run is long and allocates, which a critical section forbids).
+/// Rows of an 8-bit or RGB ImageJ slice read from its Java array one band at a time, so
+/// that a whole-image run holds a band rather than a copy of the slice. (16- and 32-bit
+/// slices are copied: mapping them to [0, 1] needs their range over the whole slice.)
+struct JavaRows<'a, 'e, T: TypeArray> {
+    env: &'a Env<'e>,
+    array: &'a JPrimitiveArray<'e, T>,
+    width: usize,
+    height: usize,
+    wrap: for<'p> fn(&'p [T]) -> Pixels<'p>,
+    band: Vec<T>,
+}
+
+impl<'a, 'e, T: TypeArray + Default + Clone> JavaRows<'a, 'e, T> {
+    fn new(
+        env: &'a Env<'e>,
+        array: &'a JPrimitiveArray<'e, T>,
+        width: usize,
+        height: usize,
+        wrap: for<'p> fn(&'p [T]) -> Pixels<'p>,
+    ) -> BridgeResult<Self> {
+        let length = array.len(env)?;
+        if length != width * height {
+            return Err(BridgeError::InvalidArgument(format!(
+                "pixel buffer holds {length} values but a {width}×{height} image needs {}",
+                width * height
+            )));
+        }
+        Ok(Self {
+            env,
+            array,
+            width,
+            height,
+            wrap,
+            band: Vec::new(),
+        })
+    }
+}
+
+impl<T: TypeArray + Default + Clone> RowSource for JavaRows<'_, '_, T> {
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> visual_ccc_core::Result<()> {
+        self.band.resize(out.len(), T::default());
+        // Java arrays are indexed by `int`; the length check in `new` keeps this in range.
+        let start = jint::try_from(y * self.width)
+            .map_err(|_| CoreError::InvalidArgument("row beyond the pixel array".into()))?;
+        self.array
+            .get_region(self.env, start, &mut self.band)
+            .map_err(|err| CoreError::InvalidArgument(format!("cannot read the pixels: {err}")))?;
+        // The same mapping to [0, 1] as for an in-memory image.
+        let view = ImageView::new(self.width, out.len() / self.width, (self.wrap)(&self.band))?;
+        ViewRows::new(view)?.read_rows(0, out)
+    }
+}
+
+fn gray8(p: &[i8]) -> Pixels<'_> {
+    // SAFETY: i8 and u8 have the same layout; ImageJ bytes are unsigned.
+    Pixels::Gray8(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
+}
+
+fn packed_rgb(p: &[i32]) -> Pixels<'_> {
+    // SAFETY: i32 and u32 have the same layout; ImageJ packs RGB as 0x00RRGGBB.
+    Pixels::PackedRgb(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
+}
+
+/// Whole-image classification of one slice.
 #[allow(clippy::too_many_arguments)]
 fn intern_classify_whole<'local>(
     env: &mut Env<'local>,
@@ -122,10 +193,32 @@ fn intern_classify_whole<'local>(
         batch: convert::dimension(batch, "batch size")?,
         cam: convert::cam_target(cam_class)?,
     };
-    let image = pixels::image(env, pixels, width, height)?;
-    let mut rows = ViewRows::new(image.view())?;
-    let result = classify_whole(model, &mut rows, &options)?;
-    drop(image);
+    let (w, h) = (
+        pixels::non_negative(width, "width")?,
+        pixels::non_negative(height, "height")?,
+    );
+    if pixels.is_null() {
+        return Err(BridgeError::InvalidArgument("pixel array is null".into()));
+    }
+    let result = {
+        let env: &Env<'local> = env;
+        if let Ok(array) = env.as_cast::<JByteArray>(pixels) {
+            classify_whole(
+                model,
+                &mut JavaRows::new(env, &array, w, h, gray8)?,
+                &options,
+            )?
+        } else if let Ok(array) = env.as_cast::<JIntArray>(pixels) {
+            classify_whole(
+                model,
+                &mut JavaRows::new(env, &array, w, h, packed_rgb)?,
+                &options,
+            )?
+        } else {
+            let image = pixels::image(env, pixels, width, height)?;
+            classify_whole(model, &mut ViewRows::new(image.view())?, &options)?
+        }
+    };
     convert::whole_image_classification(env, &model.info().classes, &result)
 }
 
@@ -230,21 +323,8 @@ pub extern "system" fn Java_org_visualccc_Model_nativeClassifyGray8<'local>(
     height: jint,
     cam_class: jint,
 ) -> JObject<'local> {
-    env.with_env(|env| {
-        classify_array(
-            env,
-            handle,
-            &pixels,
-            width,
-            height,
-            cam_class,
-            |p: &[i8]| {
-                // SAFETY: i8 and u8 have the same layout; ImageJ bytes are unsigned.
-                Pixels::Gray8(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
-            },
-        )
-    })
-    .resolve::<ThrowJavaException>()
+    env.with_env(|env| classify_array(env, handle, &pixels, width, height, cam_class, gray8))
+        .resolve::<ThrowJavaException>()
 }
 
 #[unsafe(no_mangle)]
@@ -308,21 +388,8 @@ pub extern "system" fn Java_org_visualccc_Model_nativeClassifyRgb<'local>(
     height: jint,
     cam_class: jint,
 ) -> JObject<'local> {
-    env.with_env(|env| {
-        classify_array(
-            env,
-            handle,
-            &pixels,
-            width,
-            height,
-            cam_class,
-            |p: &[i32]| {
-                // SAFETY: i32 and u32 have the same layout; ImageJ packs RGB as 0x00RRGGBB.
-                Pixels::PackedRgb(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
-            },
-        )
-    })
-    .resolve::<ThrowJavaException>()
+    env.with_env(|env| classify_array(env, handle, &pixels, width, height, cam_class, packed_rgb))
+        .resolve::<ThrowJavaException>()
 }
 
 #[unsafe(no_mangle)]

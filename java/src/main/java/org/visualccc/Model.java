@@ -188,7 +188,9 @@ public final class Model implements AutoCloseable {
      * resolution: tiles overlap by {@code overlap} pixels (the last tile of a row or column
      * is shifted inward), run through ONNX Runtime {@code batch} at a time, and the image's
      * class is the argmax of the mean tile probabilities. An image smaller than a tile is
-     * classified as by {@link #classify(ImageProcessor, int)}. The pixels are copied.
+     * classified as by {@link #classify(ImageProcessor, int)}. 8-bit and RGB pixels are read
+     * from the array one band of tile rows at a time; 16- and 32-bit ones are copied first
+     * (their whole range sets the mapping to [0, 1]).
      *
      * @param camClass {@link #CAM_PREDICTED}, {@link #CAM_NONE} or a class index: the
      *                 class of the CAM stitched over the whole image

@@ -6,6 +6,7 @@ import ij.gui.ImageRoi;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
 import ij.process.ByteProcessor;
+import ij.process.ImageProcessor;
 import org.junit.Test;
 import org.visualccc.Model;
 import org.visualccc.TestSupport;
@@ -80,6 +81,20 @@ public class MorphologyMapTest {
             assertEquals(2, output.results.size());
             assertEquals(2, output.classMap.getStackSize());
             assertNull(output.cam);
+        }
+    }
+
+    @Test
+    public void streamedByteAndGreyRgbSlicesAgree() {
+        ByteProcessor grey = TestSupport.gray8(200, 150, 3);
+        ImageProcessor rgb = grey.convertToRGB();
+        try (Model model = Model.open(TestSupport.fixtureTiny())) {
+            WholeImageClassification a = model.classifyWhole(grey, 16, 4, Model.CAM_NONE);
+            WholeImageClassification b = model.classifyWhole(rgb, 16, 4, Model.CAM_NONE);
+            assertEquals(a.tileCount(), b.tileCount());
+            for (int k = 0; k < a.probabilities().length; k++) {
+                assertEquals(a.probabilities()[k], b.probabilities()[k], 1e-5);
+            }
         }
     }
 
