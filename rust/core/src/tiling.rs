@@ -235,15 +235,36 @@ pub fn classify_whole(
         tiles: Vec::new(),
         stitcher: with_cam.then(|| Stitcher::new(scale, map_w, map_h, classes)),
     };
-    let mut thumbnail = Thumbnail::new(scale, map_w, map_h, width, with_cam);
+    let mut thumbnail = Thumbnail::new(scale, map_w, map_h, (width, height), with_cam);
     let (columns, rows) = if width < size || height < size {
-        // Smaller than a tile: the model's own preprocessing of the whole image.
-        let mut pixels = vec![0.0f32; width * height];
-        source.read_rows(0, &mut pixels)?;
-        thumbnail.take_rows(0, height, &pixels);
-        let view = ImageView::new(width, height, Pixels::Gray32(&pixels))?;
+        // Smaller than a tile: the model's own preprocessing (centre crop). Only the
+        // centred rows it can touch are read: the centred `width`-row window (one more
+        // row if needed to keep the same centre) has the same centre crop, so a tall thin
+        // image costs `width²` values, not its height.
+        let rows = if height > width {
+            width + (height - width) % 2
+        } else {
+            height
+        };
+        let first_row = (height - rows) / 2;
+        let mut pixels = vec![0.0f32; width * rows];
+        source.read_rows(first_row, &mut pixels)?;
+        if rows == height {
+            thumbnail.take_rows(0, height, &pixels);
+        } else {
+            let mut line = vec![0.0f32; width];
+            for y in thumbnail.rows_wanted() {
+                source.read_rows(y, &mut line)?;
+                thumbnail.take_rows(y, 1, &line);
+            }
+        }
+        let view = ImageView::new(width, rows, Pixels::Gray32(&pixels))?;
         let prepared = preprocess::center_crop(&view, size, (0.0, 1.0));
-        run.push(&prepared.data, prepared.region)?;
+        let region = Region {
+            y: prepared.region.y + first_row,
+            ..prepared.region
+        };
+        run.push(&prepared.data, region)?;
         (1, 1)
     } else {
         let grid = TileGrid::new(width, height, size, options.overlap)?;
@@ -374,16 +395,18 @@ struct Thumbnail {
     scale: usize,
     width: usize,
     image_width: usize,
+    image_height: usize,
     next_row: usize,
     values: Vec<f32>,
 }
 
 impl Thumbnail {
-    fn new(scale: usize, width: usize, height: usize, image_width: usize, wanted: bool) -> Self {
+    fn new(scale: usize, width: usize, height: usize, image: (usize, usize), wanted: bool) -> Self {
         Self {
             scale,
             width,
-            image_width,
+            image_width: image.0,
+            image_height: image.1,
             next_row: if wanted { 0 } else { height },
             values: if wanted {
                 vec![0.0; width * height]
@@ -393,12 +416,20 @@ impl Thumbnail {
         }
     }
 
+    /// The image rows the remaining cells sample, in order.
+    fn rows_wanted(&self) -> Vec<usize> {
+        let height = self.values.len() / self.width.max(1);
+        (self.next_row..height)
+            .map(|row| (row * self.scale + self.scale / 2).min(self.image_height - 1))
+            .collect()
+    }
+
     /// Takes the cells whose centre row lies in rows `y..y + count` held in `band`.
     fn take_rows(&mut self, y: usize, count: usize, band: &[f32]) {
         let height = self.values.len() / self.width.max(1);
         while self.next_row < height {
             let source_row = self.next_row * self.scale + self.scale / 2;
-            let source_row = source_row.min(y + count - 1);
+            let source_row = source_row.min(self.image_height - 1);
             if source_row < y || source_row >= y + count {
                 break;
             }

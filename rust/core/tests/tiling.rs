@@ -168,3 +168,78 @@ fn twenty_thousand_squared_classifies() {
     assert_eq!(source.largest_read, 20000 * 256);
     assert_eq!(result.map.unwrap().cam.width, 2000);
 }
+
+#[test]
+fn thumbnail_samples_the_image_at_cell_centres() {
+    for (width, height, scale) in [(300usize, 200usize, 1usize), (2100, 70, 2)] {
+        let pixels: Vec<u8> = (0..width * height)
+            .map(|i| ((i * 37) % 251) as u8)
+            .collect();
+        let view = ImageView::new(width, height, Pixels::Gray8(&pixels)).unwrap();
+        let options = TilingOptions {
+            overlap: 16,
+            cam: CamTarget::Predicted,
+            ..TilingOptions::default()
+        };
+        let map = whole("fixture-tiny.onnx", view, &options)
+            .unwrap()
+            .map
+            .unwrap();
+        assert_eq!(map.scale, scale);
+        let map_width = width.div_ceil(scale);
+        for (i, &v) in map.thumbnail.iter().enumerate() {
+            let (mx, my) = (i % map_width, i / map_width);
+            let (x, y) = (
+                (mx * scale + scale / 2).min(width - 1),
+                (my * scale + scale / 2).min(height - 1),
+            );
+            let expected = pixels[y * width + x] as f32 / 255.0;
+            assert!(
+                (v - expected).abs() < 1e-6,
+                "{width}x{height} cell ({mx},{my})"
+            );
+        }
+    }
+}
+
+#[test]
+fn tall_thin_image_reads_only_its_centre_crop_rows() {
+    let (width, height) = (40, 3001);
+    let model = common::open("fixture-tiny.onnx");
+    let mut source = SyntheticRows {
+        width,
+        height,
+        largest_read: 0,
+    };
+    let options = TilingOptions {
+        cam: CamTarget::Predicted,
+        ..TilingOptions::default()
+    };
+    let result = classify_whole(&model, &mut source, &options).unwrap();
+    assert!(
+        source.largest_read <= width * (width + 1),
+        "{}",
+        source.largest_read
+    );
+
+    let mut pixels = vec![0.0f32; width * height];
+    SyntheticRows {
+        width,
+        height,
+        largest_read: 0,
+    }
+    .read_rows(0, &mut pixels)
+    .unwrap();
+    let bytes: Vec<u8> = pixels.iter().map(|v| (v * 255.0).round() as u8).collect();
+    let view = ImageView::new(width, height, Pixels::Gray8(&bytes)).unwrap();
+    let centre = model.classify(&view, CamTarget::None).unwrap();
+    assert_eq!(result.tiles[0].region, centre.region);
+    for (p, q) in result.probabilities.iter().zip(&centre.probabilities) {
+        assert!(
+            (p - q).abs() < 1e-5,
+            "{:?} vs {:?}",
+            result.probabilities,
+            centre.probabilities
+        );
+    }
+}
