@@ -352,15 +352,9 @@ impl TileRun<'_> {
             return Ok(());
         }
         let per_tile = self.inputs.len() / count;
-        // A model with a fixed batch size only accepts full batches: pad with blank tiles.
-        let batch = if self.model.batch_size(count) == count {
-            count
-        } else {
-            self.batch
-        };
-        let mut inputs = std::mem::take(&mut self.inputs);
-        inputs.resize(batch * per_tile, 0.0);
-        let output = self.model.forward(inputs, batch, self.stitcher.is_some())?;
+        // `forward` pads a short batch for a model that fixes its batch size.
+        let inputs = std::mem::take(&mut self.inputs);
+        let output = self.model.forward(inputs, count, self.stitcher.is_some())?;
         let classes = self.model.info().classes.len();
         for (i, region) in self.regions.drain(..).enumerate() {
             let probabilities = softmax(&output.logits[i * classes..][..classes]);

@@ -243,3 +243,45 @@ fn tall_thin_image_reads_only_its_centre_crop_rows() {
         );
     }
 }
+
+#[test]
+fn model_with_a_fixed_batch_of_two_gets_padded_batches() {
+    // 5 × 3 = 15 tiles: seven full batches of two and one padded with a blank tile.
+    let pixels: Vec<u8> = (0..320 * 192).map(|i| ((i * 13) % 241) as u8).collect();
+    let view = ImageView::new(320, 192, Pixels::Gray8(&pixels)).unwrap();
+    let options = TilingOptions {
+        overlap: 0,
+        cam: CamTarget::Predicted,
+        ..TilingOptions::default()
+    };
+    let fixed = whole("fixture-batch2.onnx", view, &options).unwrap();
+    let dynamic = whole("fixture-tiny.onnx", view, &options).unwrap();
+    assert_eq!(fixed.tiles.len(), 15);
+    assert_eq!(fixed.tiles.len(), dynamic.tiles.len());
+    for (a, b) in fixed.tiles.iter().zip(&dynamic.tiles) {
+        for (p, q) in a.probabilities.iter().zip(&b.probabilities) {
+            assert!((p - q).abs() < 1e-5);
+        }
+    }
+    let (a, b) = (fixed.map.unwrap().cam.data, dynamic.map.unwrap().cam.data);
+    assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-4));
+}
+
+#[test]
+fn centre_crop_runs_on_a_model_with_a_fixed_batch_of_two() {
+    let pixels: Vec<u8> = (0..90 * 70).map(|i| (i % 199) as u8).collect();
+    let view = ImageView::new(90, 70, Pixels::Gray8(&pixels)).unwrap();
+    let fixed = common::open("fixture-batch2.onnx")
+        .classify(&view, CamTarget::Predicted)
+        .unwrap();
+    let dynamic = common::open("fixture-tiny.onnx")
+        .classify(&view, CamTarget::Predicted)
+        .unwrap();
+    for (p, q) in fixed.probabilities.iter().zip(&dynamic.probabilities) {
+        assert!((p - q).abs() < 1e-5);
+    }
+    assert_eq!(
+        fixed.cam.unwrap().data.len(),
+        dynamic.cam.unwrap().data.len()
+    );
+}
