@@ -41,6 +41,9 @@ public final class WholeImageClassification {
                 || classNames.length == 0) {
             throw new IllegalArgumentException("class names and probabilities must match");
         }
+        if (predictedIndex < 0 || predictedIndex >= classNames.length) {
+            throw new IllegalArgumentException("predicted index " + predictedIndex + " out of range");
+        }
         int tiles = tileClasses == null ? -1 : tileClasses.length;
         if (tiles != columns * rows || tileRegions == null || tileRegions.length != 4 * tiles
                 || tileProbabilities == null || tileProbabilities.length != tiles * classNames.length) {

@@ -178,11 +178,10 @@ public class MorphologyMap implements PlugIn {
      */
     public static ImagePlus classMap(ImagePlus imp, List<WholeImageClassification> results, String modelLabel) {
         int scale = mapScale(imp.getWidth(), imp.getHeight());
-        int width = (imp.getWidth() + scale - 1) / scale;
-        int height = (imp.getHeight() + scale - 1) / scale;
-        ImageStack stack = new ImageStack(width, height);
-        StringBuilder info = new StringBuilder("Visual-CCC class map: value k = class k-1 of the nearest tile\n");
-        info.append("Source: ").append(imp.getTitle()).append("\nModel: ").append(modelLabel).append('\n');
+        ImageStack stack = mapStack(imp);
+        int width = stack.getWidth();
+        int height = stack.getHeight();
+        StringBuilder info = info("Visual-CCC class map: value k = class k-1 of the nearest tile", imp, modelLabel);
         for (int s = 0; s < results.size(); s++) {
             WholeImageClassification r = results.get(s);
             int[] column = nearestTile(r, width, scale, true);
@@ -232,11 +231,10 @@ public class MorphologyMap implements PlugIn {
     /** The stitched CAMs as a 32-bit stack with the Fire LUT, display range 0-1. */
     public static ImagePlus camImage(ImagePlus imp, List<WholeImageClassification> results, String modelLabel) {
         int scale = mapScale(imp.getWidth(), imp.getHeight());
-        int width = (imp.getWidth() + scale - 1) / scale;
-        int height = (imp.getHeight() + scale - 1) / scale;
-        ImageStack stack = new ImageStack(width, height);
-        StringBuilder info = new StringBuilder("Visual-CCC class activation map stitched over the image\n");
-        info.append("Source: ").append(imp.getTitle()).append("\nModel: ").append(modelLabel).append('\n');
+        ImageStack stack = mapStack(imp);
+        int width = stack.getWidth();
+        int height = stack.getHeight();
+        StringBuilder info = info("Visual-CCC class activation map stitched over the image", imp, modelLabel);
         for (int s = 0; s < results.size(); s++) {
             WholeImageClassification r = results.get(s);
             FloatProcessor fp = r.hasCam() ? new FloatProcessor(width, height, r.cam())
@@ -250,6 +248,18 @@ public class MorphologyMap implements PlugIn {
         cam.setDisplayRange(0, 1);
         cam.setProperty("Info", info.toString());
         return cam;
+    }
+
+    /** An empty stack of the map size of {@code imp} (one cell per {@link #mapScale} pixels). */
+    private static ImageStack mapStack(ImagePlus imp) {
+        int scale = mapScale(imp.getWidth(), imp.getHeight());
+        return new ImageStack((imp.getWidth() + scale - 1) / scale, (imp.getHeight() + scale - 1) / scale);
+    }
+
+    /** The start of a map's Info property: what it is, its source and model. */
+    private static StringBuilder info(String what, ImagePlus imp, String modelLabel) {
+        return new StringBuilder(what).append("\nSource: ").append(imp.getTitle()).append("\nModel: ")
+                .append(modelLabel).append('\n');
     }
 
     /** A derived image whose pixels are {@code scale} source pixels wide. */
