@@ -249,3 +249,25 @@ fn whole_mode_is_the_default_and_writes_tile_maps() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn streamed_tiff_and_decoded_png_agree() {
+    let dir = scratch("stream");
+    let pixels = image::GrayImage::from_fn(150, 110, |x, y| {
+        image::Luma([((x * 7 + y * 3) % 256) as u8])
+    });
+    let (png, tif) = (dir.join("a.png"), dir.join("a.tif"));
+    pixels.save(&png).unwrap();
+    pixels.save(&tif).unwrap();
+    let model = fixture();
+    let (code, lines, _) = classify(&[
+        "--model",
+        model.to_str().unwrap(),
+        png.to_str().unwrap(),
+        tif.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(lines[0]["probabilities"], lines[1]["probabilities"]);
+    assert_eq!(lines[0]["tiles"], lines[1]["tiles"]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
