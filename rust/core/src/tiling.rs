@@ -224,6 +224,12 @@ pub fn classify_whole(
     }
     model.check_cam_target(options.cam)?;
     let size = model.info().input_size;
+    if options.overlap >= size {
+        return Err(Error::invalid(format!(
+            "tile overlap {} must be smaller than the tile size {size}",
+            options.overlap
+        )));
+    }
     let classes = model.info().classes.len();
     let with_cam = options.cam != CamTarget::None;
     let (scale, map_w, map_h) = map_geometry(width, height);

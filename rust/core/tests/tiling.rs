@@ -130,6 +130,12 @@ fn model_without_features_classifies_but_refuses_a_cam() {
     };
     let err = whole("fixture-no-features.onnx", view, &options).unwrap_err();
     assert!(err.to_string().contains("features"), "{err}");
+    let too_much = TilingOptions {
+        overlap: 64,
+        ..TilingOptions::default()
+    };
+    let err = whole("fixture-tiny.onnx", view, &too_much).unwrap_err();
+    assert!(err.to_string().contains("overlap"), "{err}");
 }
 
 #[test]
