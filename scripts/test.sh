@@ -11,8 +11,6 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked
-echo "==> BioImage Model Zoo importer (skipped without numpy, onnx, onnxruntime, PyYAML)"
-python3 -m unittest tests/support/test_import_bioimageio.py
 echo "==> gradle jar test (plugin jar; JUnit against ij.jar and the native library)"
 rm -rf build/test-results
 gradle --offline --quiet jar test

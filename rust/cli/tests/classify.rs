@@ -271,3 +271,34 @@ fn streamed_tiff_and_decoded_png_agree() {
     assert_eq!(lines[0]["tiles"], lines[1]["tiles"]);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn imported_bioimageio_classifier_classifies_without_a_cam() {
+    let dir = scratch("import");
+    let models = dir.join("models");
+    let package = repo().join("tests/fixtures/bioimageio/tiny-classifier");
+    let output = Command::new(env!("CARGO_BIN_EXE_visual-ccc"))
+        .args([
+            "import-model",
+            package.to_str().unwrap(),
+            "--out",
+            models.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["input_size"], 48);
+    let model = models.join("tiny-classifier.onnx");
+    assert_eq!(summary["model"], model.to_str().unwrap());
+    let image = dir.join("a.png");
+    write_png(&image, 120, 100);
+    let (code, lines, _) = classify(&["--model", model.to_str().unwrap(), image.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(["ferrite", "pearlite", "martensite"].contains(&lines[0]["class"].as_str().unwrap()));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -148,14 +148,7 @@ impl Mode {
 /// Opens the model at `path` with `--threads` and `--onnxruntime` from `args`; warns on
 /// stderr when it is an untrained fixture.
 pub fn open_model(path: &Path, args: &Args) -> Result<Model, String> {
-    let options = ModelOptions {
-        threads: args.parsed_or("threads", 0usize)?,
-        runtime: RuntimeConfig {
-            library_path: args.value("onnxruntime").map(PathBuf::from),
-            search_dirs: locate::runtime_dirs(),
-        },
-    };
-    let model = Model::open(path, &options).map_err(|err| err.to_string())?;
+    let model = Model::open(path, &model_options(args)?).map_err(|err| err.to_string())?;
     if model.info().kind == ModelKind::Fixture {
         eprintln!(
             "warning: {} is an untrained test fixture; its predictions mean nothing",
@@ -163,6 +156,17 @@ pub fn open_model(path: &Path, args: &Args) -> Result<Model, String> {
         );
     }
     Ok(model)
+}
+
+/// Model options from `--threads` and `--onnxruntime`.
+pub fn model_options(args: &Args) -> Result<ModelOptions, String> {
+    Ok(ModelOptions {
+        threads: args.parsed_or("threads", 0usize)?,
+        runtime: RuntimeConfig {
+            library_path: args.value("onnxruntime").map(PathBuf::from),
+            search_dirs: locate::runtime_dirs(),
+        },
+    })
 }
 
 fn class_index(model: &Model, name: &str) -> Result<usize, String> {
