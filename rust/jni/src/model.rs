@@ -13,6 +13,7 @@ use jni::objects::{
 };
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
+use visual_ccc_core::bioimageio;
 use visual_ccc_core::decode::decode_file;
 use visual_ccc_core::model::{Model, ModelOptions};
 use visual_ccc_core::preprocess::PreparedInput;
@@ -34,18 +35,17 @@ fn model_ref<'a>(handle: jlong) -> BridgeResult<&'a Model> {
     Ok(unsafe { &*(handle as *const Model) })
 }
 
-fn intern_open(
+/// Model options from Java's thread count and ONNX Runtime location.
+fn model_options(
     env: &mut Env<'_>,
-    model_path: &JString<'_>,
     ort_library_path: &JString<'_>,
     ort_search_dirs: &JObjectArray<'_, JString<'_>>,
     threads: jint,
-) -> BridgeResult<jlong> {
-    let path = PathBuf::from(convert::string(env, model_path)?);
+) -> BridgeResult<ModelOptions> {
     let threads = usize::try_from(threads).map_err(|_| {
         BridgeError::InvalidArgument(format!("thread count must be ≥ 0, got {threads}"))
     })?;
-    let options = ModelOptions {
+    Ok(ModelOptions {
         threads,
         runtime: RuntimeConfig {
             library_path: convert::optional_string(env, ort_library_path)?.map(PathBuf::from),
@@ -54,9 +54,35 @@ fn intern_open(
                 .map(PathBuf::from)
                 .collect(),
         },
-    };
+    })
+}
+
+fn intern_open(
+    env: &mut Env<'_>,
+    model_path: &JString<'_>,
+    ort_library_path: &JString<'_>,
+    ort_search_dirs: &JObjectArray<'_, JString<'_>>,
+    threads: jint,
+) -> BridgeResult<jlong> {
+    let path = PathBuf::from(convert::string(env, model_path)?);
+    let options = model_options(env, ort_library_path, ort_search_dirs, threads)?;
     let model = Model::open(&path, &options)?;
     Ok(Box::into_raw(Box::new(model)) as jlong)
+}
+
+/// Imports a BioImage Model Zoo package; returns the written model's path.
+fn intern_import_bioimageio<'local>(
+    env: &mut Env<'local>,
+    package: &JString<'_>,
+    out_dir: &JString<'_>,
+    ort_library_path: &JString<'_>,
+    ort_search_dirs: &JObjectArray<'_, JString<'_>>,
+) -> BridgeResult<JString<'local>> {
+    let package = PathBuf::from(convert::string(env, package)?);
+    let out_dir = PathBuf::from(convert::string(env, out_dir)?);
+    let options = model_options(env, ort_library_path, ort_search_dirs, 0)?;
+    let imported = bioimageio::import(&package, &out_dir, &options)?;
+    Ok(env.new_string(imported.path.to_string_lossy())?)
 }
 
 /// Reads pixels straight from the Java array inside a critical section that lasts only
@@ -421,6 +447,21 @@ pub extern "system" fn Java_org_visualccc_Model_nativeClassifyWhole<'local>(
         intern_classify_whole(
             env, handle, &pixels, width, height, overlap, batch, cam_class,
         )
+    })
+    .resolve::<ThrowJavaException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_visualccc_Model_nativeImportBioimageio<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    package: JString<'local>,
+    out_dir: JString<'local>,
+    ort_library_path: JString<'local>,
+    ort_search_dirs: JObjectArray<'local, JString<'local>>,
+) -> JString<'local> {
+    env.with_env(|env| {
+        intern_import_bioimageio(env, &package, &out_dir, &ort_library_path, &ort_search_dirs)
     })
     .resolve::<ThrowJavaException>()
 }

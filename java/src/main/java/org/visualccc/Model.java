@@ -60,16 +60,39 @@ public final class Model implements AutoCloseable {
             throw new IllegalArgumentException("threads must be 0 (default) or positive, not " + threads);
         }
         NativeLoader.load();
-        String ortLibrary = System.getProperty(ONNXRUNTIME_PROPERTY);
-        if (ortLibrary != null && ortLibrary.trim().isEmpty()) {
-            ortLibrary = null;
-        }
+        String ortLibrary = onnxRuntimeProperty();
         long handle = nativeOpen(modelPath, ortLibrary, onnxRuntimeSearchDirs(), threads);
         if (handle == 0) {
             throw new VisualCccException(VisualCccException.Kind.INTERNAL,
                     "opening " + modelPath + " returned no model");
         }
         return new Model(handle, modelPath);
+    }
+
+    /**
+     * Imports a BioImage Model Zoo image classifier (model RDF 0.5 with ONNX weights: its
+     * {@code .zip}, {@code rdf.yaml} / {@code bioimageio.yaml}, or the folder holding it)
+     * into {@code outDir} as a model that follows the Visual-CCC contract, after checking
+     * that its test input reproduces its test output. The imported model has no
+     * {@code features} output: it classifies but gives no class activation maps.
+     *
+     * @return the path of the written {@code .onnx} file
+     * @throws VisualCccException of kind MODEL with the reason when the package is not a
+     *                            supported image classifier
+     */
+    public static String importBioimageio(String packagePath, String outDir) {
+        if (packagePath == null || packagePath.isEmpty() || outDir == null || outDir.isEmpty()) {
+            throw new IllegalArgumentException("a package and an output folder are required");
+        }
+        NativeLoader.load();
+        String ortLibrary = onnxRuntimeProperty();
+        return nativeImportBioimageio(packagePath, outDir, ortLibrary, onnxRuntimeSearchDirs());
+    }
+
+    /** {@value #ONNXRUNTIME_PROPERTY}, or null when unset or blank. */
+    private static String onnxRuntimeProperty() {
+        String ortLibrary = System.getProperty(ONNXRUNTIME_PROPERTY);
+        return ortLibrary == null || ortLibrary.trim().isEmpty() ? null : ortLibrary;
     }
 
     /**
@@ -286,6 +309,9 @@ public final class Model implements AutoCloseable {
                                           int threads);
 
     private static native void nativeClose(long handle);
+
+    private static native String nativeImportBioimageio(String packagePath, String outDir, String ortLibraryPath,
+                                                        String[] ortSearchDirs);
 
     private static native String[] nativeClassNames(long handle);
 
