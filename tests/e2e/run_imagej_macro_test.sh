@@ -172,7 +172,58 @@ if offset is not None and width and height:
 print(f"e2e: CAM TIFF OK: {width}x{height} 32-bit float, max {max(pixels) if offset else '?'}")
 PY
 
-# ------------------------------------------------------------------ 4. errors are reported, not fatal
+# ------------------------------------------------------------------ 4. Morphology Map
+MAP_CSV="${OUT}/morphology.csv"
+MAP_INFO="${OUT}/morphology.txt"
+cat >"${WORK}/morphology.ijm" <<EOF
+setBatchMode(true);
+open("${SAMPLE}");
+run("Set Scale...", "distance=4 known=1 unit=um");
+sampleId = getImageID();
+w = getWidth(); h = getHeight();
+n0 = nImages;
+run("Morphology Map...", "model=[${FIXTURE_LABEL}] tile_overlap=25 heatmap_opacity=40 table=[per tile] add_overlay");
+if (!isOpen("Visual-CCC Morphology Map")) exit("E2E: no Morphology Map table");
+Table.save("${MAP_CSV}", "Visual-CCC Morphology Map");
+if (nImages != n0 + 2) exit("E2E: expected a class map and a CAM image, have " + (nImages - n0) + " new images");
+facts = "";
+for (i = n0 + 1; i <= nImages; i++) {
+    selectImage(i);
+    getPixelSize(unit, pw, ph);
+    facts = facts + getTitle() + "=" + bitDepth() + "," + getWidth() + "x" + getHeight() + "," + pw + " " + unit + "\n";
+}
+selectImage(sampleId);
+facts = facts + "overlay=" + Overlay.size + "\nsize=" + w + "x" + h + "\n";
+File.saveString(facts, "${MAP_INFO}");
+print("E2E-MACRO-DONE");
+EOF
+echo "e2e: running Morphology Map in ImageJ"
+run_imagej "${WORK}/morphology.ijm" "${WORK}/morphology.log" || die "ImageJ exited with an error in Morphology Map"
+grep -q "E2E-MACRO-DONE" "${WORK}/morphology.log" || die "the Morphology Map macro did not finish"
+python3 - "${MAP_CSV}" "${MAP_INFO}" <<'PY'
+import csv
+import sys
+
+csv_path, info_path = sys.argv[1:3]
+rows = list(csv.DictReader(open(csv_path, newline="")))
+if len(rows) < 2:
+    sys.exit(f"e2e: FAIL: Morphology Map table has {len(rows)} tile rows")
+for column in ("Tile", "X", "Y", "Width", "Height", "Class", "P(alloy)"):
+    if column not in rows[0]:
+        sys.exit(f"e2e: FAIL: Morphology Map table lacks {column}: {list(rows[0])}")
+info = dict(line.split("=", 1) for line in open(info_path).read().splitlines() if "=" in line)
+maps = {k: v for k, v in info.items() if k.endswith("-ClassMap") or k.endswith("-MorphologyCAM")}
+if len(maps) != 2 or info.get("overlay") != "1":
+    sys.exit(f"e2e: FAIL: Morphology Map outputs {info}")
+for title, facts in maps.items():
+    bits, size, scale = facts.split(",")
+    want_bits = "8" if title.endswith("-ClassMap") else "32"
+    if bits != want_bits or size != info["size"] or scale not in ("0.25 um", "0.25 \u00b5m"):
+        sys.exit(f"e2e: FAIL: {title} is {facts}, expected {want_bits}-bit {info['size']} 0.25 um")
+print(f"e2e: Morphology Map OK: {len(rows)} tiles, {sorted(maps)}")
+PY
+
+# ------------------------------------------------------------------ 5. errors are reported, not fatal
 # A missing model file and a too-small image: each must log a Visual-CCC error, abort
 # the macro (the line after run() is not reached) and let ImageJ exit normally.
 check_error missing_model "open(\"${SAMPLE}\");" "Classify Morphology..." \

@@ -19,6 +19,7 @@ commands:
   texture    GLCM texture maps (32-bit TIFFs) and whole-image GLCM features
   cluster    k-means segmentation: label image and per-cluster statistics
   analyze    the whole pipeline on one image: classify + CAM, Otsu, texture, clusters
+  import-model  import a BioImage Model Zoo classifier (RDF 0.5, ONNX) as a model
   help       show this message
 
 Run `visual-ccc <command> --help` for a command's options.";
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         "texture" => commands::texture::run(rest),
         "cluster" => commands::cluster::run(rest),
         "analyze" => commands::analyze::run(rest),
+        "import-model" => commands::import_model::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -199,3 +199,106 @@ fn model_without_features_classifies_but_refuses_heatmaps_up_front() {
     assert!(stderr.contains("features"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn whole_mode_is_the_default_and_writes_tile_maps() {
+    let dir = scratch("whole");
+    let image = dir.join("wide.png");
+    write_png(&image, 200, 100);
+    let model = fixture();
+    let (model, image_arg) = (model.to_str().unwrap(), image.to_str().unwrap());
+    let heatmaps = dir.join("maps");
+    let (code, lines, _) = classify(&[
+        "--model",
+        model,
+        "--overlap",
+        "0",
+        "--heatmap-dir",
+        heatmaps.to_str().unwrap(),
+        image_arg,
+    ]);
+    assert_eq!(code, 0);
+    let line = &lines[0];
+    assert_eq!(line["mode"], "whole");
+    assert_eq!(line["tiles"]["count"], 8);
+    assert_eq!(line["tiles"]["columns"], 4);
+    for name in ["wide-cam.tif", "wide-cam.png", "wide-tiles.tif"] {
+        assert!(heatmaps.join(name).is_file(), "{name}");
+    }
+    let csv = std::fs::read_to_string(heatmaps.join("wide-tiles.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 9);
+    assert!(csv.starts_with("x,y,width,height,class,alloy,dendrite,spheroid"));
+
+    let (code, lines, _) = classify(&["--model", model, "--mode", "center-crop", image_arg]);
+    assert_eq!(code, 0);
+    assert_eq!(lines[0]["mode"], "center-crop");
+    assert!(lines[0]["region"]["width"].is_number());
+
+    for (args, expected) in [
+        (vec!["--overlap", "64"], "--overlap"),
+        (vec!["--mode", "sideways"], "unknown mode"),
+        (vec!["--mode", "center-crop", "--overlap", "3"], "--overlap"),
+        (vec!["--batch", "0"], "--batch"),
+    ] {
+        let mut all = vec!["--model", model];
+        all.extend(args);
+        all.push(image_arg);
+        let (code, _, stderr) = classify(&all);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn streamed_tiff_and_decoded_png_agree() {
+    let dir = scratch("stream");
+    let pixels = image::GrayImage::from_fn(150, 110, |x, y| {
+        image::Luma([((x * 7 + y * 3) % 256) as u8])
+    });
+    let (png, tif) = (dir.join("a.png"), dir.join("a.tif"));
+    pixels.save(&png).unwrap();
+    pixels.save(&tif).unwrap();
+    let model = fixture();
+    let (code, lines, _) = classify(&[
+        "--model",
+        model.to_str().unwrap(),
+        png.to_str().unwrap(),
+        tif.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(lines[0]["probabilities"], lines[1]["probabilities"]);
+    assert_eq!(lines[0]["tiles"], lines[1]["tiles"]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn imported_bioimageio_classifier_classifies_without_a_cam() {
+    let dir = scratch("import");
+    let models = dir.join("models");
+    let package = repo().join("tests/fixtures/bioimageio/tiny-classifier");
+    let output = Command::new(env!("CARGO_BIN_EXE_visual-ccc"))
+        .args([
+            "import-model",
+            package.to_str().unwrap(),
+            "--out",
+            models.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["input_size"], 48);
+    let model = models.join("tiny-classifier.onnx");
+    assert_eq!(summary["model"], model.to_str().unwrap());
+    let image = dir.join("a.png");
+    write_png(&image, 120, 100);
+    let (code, lines, _) = classify(&["--model", model.to_str().unwrap(), image.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(["ferrite", "pearlite", "martensite"].contains(&lines[0]["class"].as_str().unwrap()));
+    std::fs::remove_dir_all(dir).unwrap();
+}

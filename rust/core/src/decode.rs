@@ -151,6 +151,113 @@ fn decode_tiff(bytes: &[u8]) -> Result<OwnedImage> {
     Ok(image)
 }
 
+/// Rows of an uncompressed 8-bit grey strip TIFF (what ImageJ writes), read straight
+/// from the file so that whole-image classification of a huge image holds one band of
+/// rows rather than the image.
+pub struct TiffRows {
+    file: std::io::BufReader<std::fs::File>,
+    path: std::path::PathBuf,
+    width: usize,
+    height: usize,
+    rows_per_strip: usize,
+    strip_offsets: Vec<u64>,
+    line: Vec<u8>,
+}
+
+impl TiffRows {
+    /// Opens `path` for streaming, or `Ok(None)` when it is not an uncompressed 8-bit
+    /// grey strip TIFF (then decode it whole with [`decode_file`]).
+    pub fn open(path: &Path) -> Result<Option<Self>> {
+        use tiff::decoder::{ChunkType, Decoder};
+        use tiff::tags::Tag;
+        let file = std::fs::File::open(path).map_err(|err| Error::io(path, err))?;
+        let mut head = [0u8; 4];
+        {
+            use std::io::{Read, Seek};
+            let mut probe = &file;
+            if probe.read_exact(&mut head).is_err() || sniff(&head) != Some(Format::Tiff) {
+                return Ok(None);
+            }
+            probe.rewind().map_err(|err| Error::io(path, err))?;
+        }
+        let reader = std::io::BufReader::new(file.try_clone().map_err(|err| Error::io(path, err))?);
+        let Ok(mut decoder) = Decoder::new(reader) else {
+            return Ok(None);
+        };
+        let streamable = decoder.colortype().ok() == Some(tiff::ColorType::Gray(8))
+            && decoder.get_chunk_type() == ChunkType::Strip
+            && decoder
+                .find_tag_unsigned::<u16>(Tag::Compression)
+                .ok()
+                .flatten()
+                .unwrap_or(1)
+                == 1;
+        if !streamable {
+            return Ok(None);
+        }
+        let corrupt = |err: tiff::TiffError| {
+            Error::Decode(format!("{}: TIFF data is corrupt: {err}", path.display()))
+        };
+        let (width, height) = decoder.dimensions().map_err(corrupt)?;
+        let (width, height) = check_dimensions(width, height)?;
+        let rows_per_strip = decoder
+            .find_tag_unsigned::<u32>(Tag::RowsPerStrip)
+            .map_err(corrupt)?
+            .map_or(height, |r| (r as usize).clamp(1, height));
+        let strip_offsets = decoder
+            .get_tag_u64_vec(Tag::StripOffsets)
+            .map_err(corrupt)?;
+        if strip_offsets.len() < height.div_ceil(rows_per_strip) {
+            return Err(Error::Decode(format!(
+                "{}: TIFF lists {} strips for {height} rows of {rows_per_strip}",
+                path.display(),
+                strip_offsets.len()
+            )));
+        }
+        Ok(Some(Self {
+            file: std::io::BufReader::new(file),
+            path: path.to_path_buf(),
+            width,
+            height,
+            rows_per_strip,
+            strip_offsets,
+            line: vec![0; width],
+        }))
+    }
+}
+
+impl crate::tiling::RowSource for TiffRows {
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        for (row, values) in (y..).zip(out.chunks_exact_mut(self.width)) {
+            if row >= self.height {
+                return Err(Error::invalid("rows requested beyond the image"));
+            }
+            let strip = self.strip_offsets[row / self.rows_per_strip];
+            let offset = strip + ((row % self.rows_per_strip) * self.width) as u64;
+            self.file
+                .seek(SeekFrom::Start(offset))
+                .and_then(|_| self.file.read_exact(&mut self.line))
+                .map_err(|err| {
+                    Error::Decode(format!("{}: TIFF is truncated: {err}", self.path.display()))
+                })?;
+            for (v, &p) in values.iter_mut().zip(&self.line) {
+                // As `ViewRows` maps 8-bit values, to the bit.
+                *v = f32::from(p) * (1.0 / 255.0);
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +279,35 @@ mod tests {
         assert_eq!((whole.width, whole.height), (40, 30));
         let err = decode_bytes(&png[..png.len() / 2]).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Decode, "{err}");
+    }
+
+    #[test]
+    fn uncompressed_8_bit_tiff_streams_the_same_rows_as_decoding() {
+        use crate::tiling::{RowSource, ViewRows};
+        let (width, height) = (37u32, 53u32);
+        let pixels: Vec<u8> = (0..width * height).map(|i| (i * 13 % 256) as u8).collect();
+        let path = std::env::temp_dir().join(format!("visual-ccc-rows-{}.tif", std::process::id()));
+        {
+            let file = std::fs::File::create(&path).unwrap();
+            let mut encoder = tiff::encoder::TiffEncoder::new(file).unwrap();
+            let mut image = encoder
+                .new_image::<tiff::encoder::colortype::Gray8>(width, height)
+                .unwrap();
+            image.rows_per_strip(4).unwrap();
+            image.write_data(&pixels).unwrap();
+        }
+        let mut streamed = TiffRows::open(&path).unwrap().expect("streamable");
+        let decoded = decode_file(&path).unwrap();
+        let mut whole = ViewRows::new(decoded.view()).unwrap();
+        let (mut a, mut b) = (vec![0.0; 37 * 10], vec![0.0; 37 * 10]);
+        streamed.read_rows(41, &mut a).unwrap();
+        whole.read_rows(41, &mut b).unwrap();
+        assert_eq!(a, b);
+        assert!(streamed.read_rows(50, &mut a).is_err());
+        std::fs::remove_file(&path).ok();
+        let png = std::env::temp_dir().join(format!("visual-ccc-rows-{}.png", std::process::id()));
+        image::GrayImage::new(4, 4).save(&png).unwrap();
+        assert!(TiffRows::open(&png).unwrap().is_none());
+        std::fs::remove_file(&png).ok();
     }
 }

@@ -102,6 +102,8 @@ pub struct Classification {
 pub struct Model {
     info: ModelInfo,
     input_name: String,
+    /// The batch size `N` when the model fixes it (often 1); `None` when symbolic.
+    fixed_batch: Option<usize>,
     head: Option<LinearHead>,
     session: Mutex<Session>,
 }
@@ -287,6 +289,7 @@ impl Model {
                 cam_unavailable,
             },
             input_name: input.name.clone(),
+            fixed_batch: (input_dims[0] > 0).then_some(input_dims[0] as usize),
             head,
             session: Mutex::new(session),
         })
@@ -304,6 +307,12 @@ impl Model {
             .map(|h| h.row(class))
     }
 
+    /// The largest batch one run accepts: the model's fixed `N`, or `wanted` when `N`
+    /// is symbolic. [`Model::forward`] pads smaller batches for a fixed `N`.
+    pub fn batch_size(&self, wanted: usize) -> usize {
+        self.fixed_batch.unwrap_or(wanted.max(1))
+    }
+
     /// Runs the network on `batch` inputs of `input_size`² grey values each.
     pub fn forward(
         &self,
@@ -318,7 +327,20 @@ impl Model {
                 inputs.len()
             )));
         }
-        let tensor = Tensor::from_array(([batch, 1, size, size], inputs))
+        // A model that fixes its batch size gets exactly that many inputs: a smaller batch
+        // is padded with blank inputs whose outputs are dropped below.
+        let run_batch = match self.fixed_batch {
+            Some(fixed) if batch > fixed => {
+                return Err(Error::invalid(format!(
+                    "the model takes batches of {fixed}, not {batch}"
+                )))
+            }
+            Some(fixed) => fixed,
+            None => batch,
+        };
+        let mut inputs = inputs;
+        inputs.resize(run_batch * size * size, 0.0);
+        let tensor = Tensor::from_array(([run_batch, 1, size, size], inputs))
             .map_err(|err| Error::Runtime(err.to_string()))?;
         let mut session = self
             .session
@@ -331,24 +353,26 @@ impl Model {
             .try_extract_tensor::<f32>()
             .map_err(|err| Error::Model(format!("'logits' is not a float tensor: {err}")))?;
         let classes = self.info.classes.len();
-        if logits.len() != batch * classes {
+        if logits.len() != run_batch * classes {
             return Err(Error::Model(format!(
-                "'logits' has {} values, expected {batch}×{classes}",
+                "'logits' has {} values, expected {run_batch}×{classes}",
                 logits.len()
             )));
         }
-        let logits = logits.to_vec();
+        let logits = logits[..batch * classes].to_vec();
         let features = if want_features && self.head.is_some() {
             let (shape, values) = outputs[FEATURES]
                 .try_extract_tensor::<f32>()
                 .map_err(|err| Error::Model(format!("'features' is not a float tensor: {err}")))?;
-            let shape: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
-            if shape.len() != 4 || shape[0] != batch {
+            let mut shape: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
+            if shape.len() != 4 || shape[0] != run_batch {
                 return Err(Error::Model(format!(
                     "'features' has shape {shape:?}, expected [N,K,h,w]"
                 )));
             }
-            Some((shape, values.to_vec()))
+            shape[0] = batch;
+            let kept = batch * shape[1] * shape[2] * shape[3];
+            Some((shape, values[..kept].to_vec()))
         } else {
             None
         };
@@ -455,7 +479,7 @@ pub fn softmax(logits: &[f32]) -> Vec<f32> {
     exps.iter().map(|&e| (e / total) as f32).collect()
 }
 
-fn argmax(values: &[f32]) -> usize {
+pub(crate) fn argmax(values: &[f32]) -> usize {
     values
         .iter()
         .enumerate()

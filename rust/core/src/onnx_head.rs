@@ -244,6 +244,46 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// One field of a protobuf message as it is encoded: its number, the bytes of the whole
+/// field (key included, for copying it unchanged) and, for length-delimited fields, the
+/// payload.
+pub(crate) struct RawField<'a> {
+    pub number: u64,
+    pub encoded: &'a [u8],
+    pub payload: Option<&'a [u8]>,
+    pub varint: Option<u64>,
+}
+
+/// Splits a protobuf message into its fields, in order.
+pub(crate) fn raw_fields(bytes: &[u8]) -> Result<Vec<RawField<'_>>> {
+    let mut reader = Reader { bytes };
+    let mut out = Vec::new();
+    loop {
+        let start = reader.bytes;
+        let Some((number, field)) = reader.next_field()? else {
+            return Ok(out);
+        };
+        let used = start.len() - reader.bytes.len();
+        out.push(RawField {
+            number,
+            encoded: &start[..used],
+            payload: match field {
+                Field::Bytes(payload) => Some(payload),
+                _ => None,
+            },
+            varint: match field {
+                Field::Varint(value) => Some(value),
+                _ => None,
+            },
+        });
+    }
+}
+
+/// The UTF-8 text of a string field.
+pub(crate) fn field_text(bytes: &[u8]) -> Result<String> {
+    text(bytes)
+}
+
 fn fields<'a>(bytes: &'a [u8], mut visit: impl FnMut(u64, Field<'a>) -> Result<()>) -> Result<()> {
     let mut reader = Reader { bytes };
     while let Some((number, field)) = reader.next_field()? {

@@ -76,11 +76,13 @@ pub fn prepare(view: &ImageView, mode: InputMode, size: usize) -> Result<Prepare
         return Err(Error::invalid("model input size must be positive"));
     }
     match mode {
-        InputMode::CenterCrop => Ok(center_crop(view, size)),
+        InputMode::CenterCrop => Ok(center_crop(view, size, view.unit_range())),
     }
 }
 
-fn center_crop(view: &ImageView, size: usize) -> PreparedInput {
+/// The centre-crop input of `view`, mapping grey values `range.0..range.1` to [0, 1]
+/// (for callers that already know the image's range, such as whole-image tiling).
+pub fn center_crop(view: &ImageView, size: usize, range: (f32, f32)) -> PreparedInput {
     let (width, height) = (view.width(), view.height());
     let shorter = width.min(height) as f64;
     let resized_shorter = (CENTER_CROP_ENLARGEMENT * size as f64).round();
@@ -88,7 +90,7 @@ fn center_crop(view: &ImageView, size: usize) -> PreparedInput {
     let side = size as f64 / scale;
     let x0 = (width as f64 - side) / 2.0;
     let y0 = (height as f64 - side) / 2.0;
-    let (lo, hi) = view.unit_range();
+    let (lo, hi) = range;
     let gain = if hi > lo { 1.0 / (hi - lo) } else { 0.0 };
     let data = resample(view, x0, y0, scale, size, |v| {
         ((v - lo) * gain).clamp(0.0, 1.0)

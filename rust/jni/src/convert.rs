@@ -4,6 +4,7 @@ use jni::objects::{JFloatArray, JObject, JObjectArray, JString, JValue};
 use jni::{jni_sig, jni_str, Env};
 use visual_ccc_core::cam::CamTarget;
 use visual_ccc_core::model::Classification;
+use visual_ccc_core::tiling::WholeImageClassification;
 
 use crate::error::{BridgeError, BridgeResult};
 
@@ -122,6 +123,70 @@ pub fn classification<'local>(
             JValue::Int(region.y as i32),
             JValue::Int(region.width as i32),
             JValue::Int(region.height as i32),
+        ],
+    )?)
+}
+
+/// Builds an `org.visualccc.WholeImageClassification`: per-tile regions (x, y, width,
+/// height), classes and probabilities as flat arrays, and the stitched CAM if any.
+pub fn whole_image_classification<'local>(
+    env: &mut Env<'local>,
+    class_names: &[String],
+    result: &WholeImageClassification,
+) -> BridgeResult<JObject<'local>> {
+    let names = new_string_array(env, class_names)?;
+    let probabilities: Vec<f64> = result.probabilities.iter().map(|&p| f64::from(p)).collect();
+    let java_probabilities = env.new_double_array(probabilities.len())?;
+    java_probabilities.set_region(env, 0, &probabilities)?;
+    let regions: Vec<i32> = result
+        .tiles
+        .iter()
+        .flat_map(|t| [t.region.x, t.region.y, t.region.width, t.region.height])
+        .map(|v| v as i32)
+        .collect();
+    let java_regions = env.new_int_array(regions.len())?;
+    java_regions.set_region(env, 0, &regions)?;
+    let classes: Vec<i32> = result.tiles.iter().map(|t| t.class_index as i32).collect();
+    let java_classes = env.new_int_array(classes.len())?;
+    java_classes.set_region(env, 0, &classes)?;
+    let tile_probabilities: Vec<f32> = result
+        .tiles
+        .iter()
+        .flat_map(|t| t.probabilities.iter().copied())
+        .collect();
+    let java_tile_probabilities = env.new_float_array(tile_probabilities.len())?;
+    java_tile_probabilities.set_region(env, 0, &tile_probabilities)?;
+    let (cam_class, cam, map_width, map_height, map_scale) = match &result.map {
+        Some(map) => {
+            let array = env.new_float_array(map.cam.data.len())?;
+            array.set_region(env, 0, &map.cam.data)?;
+            (
+                map.cam.class_index as i32,
+                array,
+                map.cam.width as i32,
+                map.cam.height as i32,
+                map.scale as i32,
+            )
+        }
+        None => (-1, JFloatArray::null(), 0, 0, 0),
+    };
+    Ok(env.new_object(
+        jni_str!("org/visualccc/WholeImageClassification"),
+        jni_sig!("([Ljava/lang/String;I[DII[I[I[FI[FIII)V"),
+        &[
+            JValue::Object(&names),
+            JValue::Int(result.class_index as i32),
+            JValue::Object(&java_probabilities),
+            JValue::Int(result.columns as i32),
+            JValue::Int(result.rows as i32),
+            JValue::Object(&java_regions),
+            JValue::Object(&java_classes),
+            JValue::Object(&java_tile_probabilities),
+            JValue::Int(cam_class),
+            JValue::Object(&cam),
+            JValue::Int(map_width),
+            JValue::Int(map_height),
+            JValue::Int(map_scale),
         ],
     )?)
 }

@@ -9,18 +9,22 @@ use std::path::{Path, PathBuf};
 use jni::elements::ReleaseMode;
 use jni::objects::{
     JByteArray, JClass, JFloatArray, JIntArray, JObject, JObjectArray, JPrimitiveArray,
-    JShortArray, JString,
+    JShortArray, JString, TypeArray,
 };
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
+use visual_ccc_core::bioimageio;
 use visual_ccc_core::decode::decode_file;
 use visual_ccc_core::model::{Model, ModelOptions};
 use visual_ccc_core::preprocess::PreparedInput;
 use visual_ccc_core::runtime::RuntimeConfig;
+use visual_ccc_core::tiling::{classify_whole, RowSource, TilingOptions, ViewRows};
+use visual_ccc_core::Error as CoreError;
 use visual_ccc_core::{ImageView, Pixels};
 
 use crate::convert;
 use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::pixels;
 
 fn model_ref<'a>(handle: jlong) -> BridgeResult<&'a Model> {
     if handle == 0 {
@@ -31,18 +35,17 @@ fn model_ref<'a>(handle: jlong) -> BridgeResult<&'a Model> {
     Ok(unsafe { &*(handle as *const Model) })
 }
 
-fn intern_open(
+/// Model options from Java's thread count and ONNX Runtime location.
+fn model_options(
     env: &mut Env<'_>,
-    model_path: &JString<'_>,
     ort_library_path: &JString<'_>,
     ort_search_dirs: &JObjectArray<'_, JString<'_>>,
     threads: jint,
-) -> BridgeResult<jlong> {
-    let path = PathBuf::from(convert::string(env, model_path)?);
+) -> BridgeResult<ModelOptions> {
     let threads = usize::try_from(threads).map_err(|_| {
         BridgeError::InvalidArgument(format!("thread count must be ≥ 0, got {threads}"))
     })?;
-    let options = ModelOptions {
+    Ok(ModelOptions {
         threads,
         runtime: RuntimeConfig {
             library_path: convert::optional_string(env, ort_library_path)?.map(PathBuf::from),
@@ -51,9 +54,35 @@ fn intern_open(
                 .map(PathBuf::from)
                 .collect(),
         },
-    };
+    })
+}
+
+fn intern_open(
+    env: &mut Env<'_>,
+    model_path: &JString<'_>,
+    ort_library_path: &JString<'_>,
+    ort_search_dirs: &JObjectArray<'_, JString<'_>>,
+    threads: jint,
+) -> BridgeResult<jlong> {
+    let path = PathBuf::from(convert::string(env, model_path)?);
+    let options = model_options(env, ort_library_path, ort_search_dirs, threads)?;
     let model = Model::open(&path, &options)?;
     Ok(Box::into_raw(Box::new(model)) as jlong)
+}
+
+/// Imports a BioImage Model Zoo package; returns the written model's path.
+fn intern_import_bioimageio<'local>(
+    env: &mut Env<'local>,
+    package: &JString<'_>,
+    out_dir: &JString<'_>,
+    ort_library_path: &JString<'_>,
+    ort_search_dirs: &JObjectArray<'_, JString<'_>>,
+) -> BridgeResult<JString<'local>> {
+    let package = PathBuf::from(convert::string(env, package)?);
+    let out_dir = PathBuf::from(convert::string(env, out_dir)?);
+    let options = model_options(env, ort_library_path, ort_search_dirs, 0)?;
+    let imported = bioimageio::import(&package, &out_dir, &options)?;
+    Ok(env.new_string(imported.path.to_string_lossy())?)
 }
 
 /// Reads pixels straight from the Java array inside a critical section that lasts only
@@ -99,6 +128,124 @@ fn intern_classify_file<'local>(
     let image = decode_file(Path::new(&path))?;
     let result = model.classify(&image.view(), target)?;
     convert::classification(env, &model.info().classes, &result)
+}
+
+/// Rows of an 8-bit or RGB ImageJ slice read from its Java array one band at a time, so
+/// that a whole-image run holds a band rather than a copy of the slice. (16- and 32-bit
+/// slices are copied: mapping them to [0, 1] needs their range over the whole slice.)
+struct JavaRows<'a, 'e, T: TypeArray> {
+    env: &'a Env<'e>,
+    array: &'a JPrimitiveArray<'e, T>,
+    width: usize,
+    height: usize,
+    wrap: for<'p> fn(&'p [T]) -> Pixels<'p>,
+    band: Vec<T>,
+}
+
+impl<'a, 'e, T: TypeArray + Default + Clone> JavaRows<'a, 'e, T> {
+    fn new(
+        env: &'a Env<'e>,
+        array: &'a JPrimitiveArray<'e, T>,
+        width: usize,
+        height: usize,
+        wrap: for<'p> fn(&'p [T]) -> Pixels<'p>,
+    ) -> BridgeResult<Self> {
+        let length = array.len(env)?;
+        if length != width * height {
+            return Err(BridgeError::InvalidArgument(format!(
+                "pixel buffer holds {length} values but a {width}×{height} image needs {}",
+                width * height
+            )));
+        }
+        Ok(Self {
+            env,
+            array,
+            width,
+            height,
+            wrap,
+            band: Vec::new(),
+        })
+    }
+}
+
+impl<T: TypeArray + Default + Clone> RowSource for JavaRows<'_, '_, T> {
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> visual_ccc_core::Result<()> {
+        self.band.resize(out.len(), T::default());
+        // Java arrays are indexed by `int`; the length check in `new` keeps this in range.
+        let start = jint::try_from(y * self.width)
+            .map_err(|_| CoreError::InvalidArgument("row beyond the pixel array".into()))?;
+        self.array
+            .get_region(self.env, start, &mut self.band)
+            .map_err(|err| CoreError::InvalidArgument(format!("cannot read the pixels: {err}")))?;
+        // The same mapping to [0, 1] as for an in-memory image.
+        let view = ImageView::new(self.width, out.len() / self.width, (self.wrap)(&self.band))?;
+        ViewRows::new(view)?.read_rows(0, out)
+    }
+}
+
+fn gray8(p: &[i8]) -> Pixels<'_> {
+    // SAFETY: i8 and u8 have the same layout; ImageJ bytes are unsigned.
+    Pixels::Gray8(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
+}
+
+fn packed_rgb(p: &[i32]) -> Pixels<'_> {
+    // SAFETY: i32 and u32 have the same layout; ImageJ packs RGB as 0x00RRGGBB.
+    Pixels::PackedRgb(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
+}
+
+/// Whole-image classification of one slice.
+#[allow(clippy::too_many_arguments)]
+fn intern_classify_whole<'local>(
+    env: &mut Env<'local>,
+    handle: jlong,
+    pixels: &JObject<'_>,
+    width: jint,
+    height: jint,
+    overlap: jint,
+    batch: jint,
+    cam_class: jint,
+) -> BridgeResult<JObject<'local>> {
+    let model = model_ref(handle)?;
+    let options = TilingOptions {
+        overlap: pixels::non_negative(overlap, "tile overlap")?,
+        batch: convert::dimension(batch, "batch size")?,
+        cam: convert::cam_target(cam_class)?,
+    };
+    let (w, h) = (
+        pixels::non_negative(width, "width")?,
+        pixels::non_negative(height, "height")?,
+    );
+    if pixels.is_null() {
+        return Err(BridgeError::InvalidArgument("pixel array is null".into()));
+    }
+    let result = {
+        let env: &Env<'local> = env;
+        if let Ok(array) = env.as_cast::<JByteArray>(pixels) {
+            classify_whole(
+                model,
+                &mut JavaRows::new(env, &array, w, h, gray8)?,
+                &options,
+            )?
+        } else if let Ok(array) = env.as_cast::<JIntArray>(pixels) {
+            classify_whole(
+                model,
+                &mut JavaRows::new(env, &array, w, h, packed_rgb)?,
+                &options,
+            )?
+        } else {
+            let image = pixels::image(env, pixels, width, height)?;
+            classify_whole(model, &mut ViewRows::new(image.view())?, &options)?
+        }
+    };
+    convert::whole_image_classification(env, &model.info().classes, &result)
 }
 
 #[unsafe(no_mangle)]
@@ -202,21 +349,8 @@ pub extern "system" fn Java_org_visualccc_Model_nativeClassifyGray8<'local>(
     height: jint,
     cam_class: jint,
 ) -> JObject<'local> {
-    env.with_env(|env| {
-        classify_array(
-            env,
-            handle,
-            &pixels,
-            width,
-            height,
-            cam_class,
-            |p: &[i8]| {
-                // SAFETY: i8 and u8 have the same layout; ImageJ bytes are unsigned.
-                Pixels::Gray8(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
-            },
-        )
-    })
-    .resolve::<ThrowJavaException>()
+    env.with_env(|env| classify_array(env, handle, &pixels, width, height, cam_class, gray8))
+        .resolve::<ThrowJavaException>()
 }
 
 #[unsafe(no_mangle)]
@@ -280,21 +414,8 @@ pub extern "system" fn Java_org_visualccc_Model_nativeClassifyRgb<'local>(
     height: jint,
     cam_class: jint,
 ) -> JObject<'local> {
-    env.with_env(|env| {
-        classify_array(
-            env,
-            handle,
-            &pixels,
-            width,
-            height,
-            cam_class,
-            |p: &[i32]| {
-                // SAFETY: i32 and u32 have the same layout; ImageJ packs RGB as 0x00RRGGBB.
-                Pixels::PackedRgb(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
-            },
-        )
-    })
-    .resolve::<ThrowJavaException>()
+    env.with_env(|env| classify_array(env, handle, &pixels, width, height, cam_class, packed_rgb))
+        .resolve::<ThrowJavaException>()
 }
 
 #[unsafe(no_mangle)]
@@ -307,4 +428,40 @@ pub extern "system" fn Java_org_visualccc_Model_nativeClassifyFile<'local>(
 ) -> JObject<'local> {
     env.with_env(|env| intern_classify_file(env, handle, &image_path, cam_class))
         .resolve::<ThrowJavaException>()
+}
+
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_org_visualccc_Model_nativeClassifyWhole<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    pixels: JObject<'local>,
+    width: jint,
+    height: jint,
+    overlap: jint,
+    batch: jint,
+    cam_class: jint,
+) -> JObject<'local> {
+    env.with_env(|env| {
+        intern_classify_whole(
+            env, handle, &pixels, width, height, overlap, batch, cam_class,
+        )
+    })
+    .resolve::<ThrowJavaException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_visualccc_Model_nativeImportBioimageio<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    package: JString<'local>,
+    out_dir: JString<'local>,
+    ort_library_path: JString<'local>,
+    ort_search_dirs: JObjectArray<'local, JString<'local>>,
+) -> JString<'local> {
+    env.with_env(|env| {
+        intern_import_bioimageio(env, &package, &out_dir, &ort_library_path, &ort_search_dirs)
+    })
+    .resolve::<ThrowJavaException>()
 }

@@ -4,16 +4,18 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 use visual_ccc_core::cam::CamTarget;
-use visual_ccc_core::decode::decode_file;
+use visual_ccc_core::decode::{decode_file, TiffRows};
 use visual_ccc_core::model::{Classification, Model, ModelKind, ModelOptions};
 use visual_ccc_core::runtime::RuntimeConfig;
+use visual_ccc_core::tiling::{classify_whole, TilingOptions, ViewRows, DEFAULT_BATCH};
 
 use super::Outcome;
 use crate::args::Args;
 use crate::{heatmap, locate};
 
 const HELP: &str = "\
-usage: visual-ccc classify [--model PATH_OR_NAME] [--heatmap-dir DIR] [--cam-class NAME]
+usage: visual-ccc classify [--model PATH_OR_NAME] [--mode whole|center-crop] [--overlap PX]
+                           [--batch N] [--heatmap-dir DIR] [--cam-class NAME]
                            [--threads N] [--onnxruntime PATH] IMAGE...
 
 Classifies each image (TIFF, PNG, JPEG, BMP; 8/16/32-bit grey or RGB) and prints one JSON
@@ -22,7 +24,17 @@ object per image: {\"file\", \"class\", \"probabilities\": {class: p}, ...} or
 failed.
 
   --model PATH_OR_NAME  ONNX model file, or the name of an installed model
-  --heatmap-dir DIR     write <name>-cam.tif (32-bit CAM) and <name>-cam.png (overlay)
+  --mode MODE           whole (default): tile the image at the model's input size, at full
+                        resolution, and average the tile probabilities; center-crop: the
+                        published method (shorter side resized to 1.2 x input, centre crop)
+  --overlap PX          whole mode: pixels shared by neighbouring tiles (default: a quarter
+                        of the model's input size)
+  --batch N             whole mode: tiles per ONNX Runtime run (default 8)
+  --heatmap-dir DIR     write <name>-cam.tif (32-bit CAM) and <name>-cam.png (overlay); in
+                        whole mode the CAM is stitched over the whole image (one cell per
+                        pixel, or per few pixels for images over 2048 pixels wide) and
+                        <name>-tiles.csv (per-tile class and probabilities) and
+                        <name>-tiles.tif (8-bit class index per tile) are written too
   --cam-class NAME      explain this class instead of the predicted one
   --threads N           ONNX Runtime threads (default: all cores)
   --onnxruntime PATH    libonnxruntime.so to use";
@@ -35,6 +47,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     }
     args.reject_unknown(&[
         "model",
+        "mode",
+        "overlap",
+        "batch",
         "heatmap-dir",
         "cam-class",
         "threads",
@@ -62,9 +77,21 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         std::fs::create_dir_all(dir)
             .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     }
+    let mode = Mode::from_args(&args, &model)?;
     let mut failures = 0;
     for file in &args.positional {
-        let line = match classify_one(&model, Path::new(file), target, heatmap_dir.as_deref()) {
+        let file = Path::new(file);
+        let outcome = match &mode {
+            Mode::CenterCrop => classify_one(&model, file, target, heatmap_dir.as_deref()),
+            Mode::Whole(tiling) => {
+                let options = TilingOptions {
+                    cam: target,
+                    ..*tiling
+                };
+                classify_whole_image(&model, file, &options, heatmap_dir.as_deref())
+            }
+        };
+        let line = match outcome {
             Ok(fields) => fields,
             Err(message) => {
                 failures += 1;
@@ -80,17 +107,48 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     })
 }
 
+/// How each image becomes model inputs.
+enum Mode {
+    CenterCrop,
+    Whole(TilingOptions),
+}
+
+impl Mode {
+    fn from_args(args: &Args, model: &Model) -> Result<Self, String> {
+        let size = model.info().input_size;
+        match args.value("mode").unwrap_or("whole") {
+            "whole" => {
+                let overlap = args.parsed_or("overlap", size / 4)?;
+                if overlap >= size {
+                    return Err(format!(
+                        "--overlap {overlap} must be smaller than the model's input size {size}"
+                    ));
+                }
+                let batch = args.parsed_or("batch", DEFAULT_BATCH)?;
+                if batch == 0 {
+                    return Err("--batch must be at least 1".into());
+                }
+                Ok(Mode::Whole(TilingOptions {
+                    overlap,
+                    batch,
+                    cam: CamTarget::None,
+                }))
+            }
+            "center-crop" => {
+                super::common::forbid_with(args, "--mode center-crop", &["overlap", "batch"])?;
+                Ok(Mode::CenterCrop)
+            }
+            other => Err(format!(
+                "--mode: unknown mode '{other}' (use whole or center-crop)"
+            )),
+        }
+    }
+}
+
 /// Opens the model at `path` with `--threads` and `--onnxruntime` from `args`; warns on
 /// stderr when it is an untrained fixture.
 pub fn open_model(path: &Path, args: &Args) -> Result<Model, String> {
-    let options = ModelOptions {
-        threads: args.parsed_or("threads", 0usize)?,
-        runtime: RuntimeConfig {
-            library_path: args.value("onnxruntime").map(PathBuf::from),
-            search_dirs: locate::runtime_dirs(),
-        },
-    };
-    let model = Model::open(path, &options).map_err(|err| err.to_string())?;
+    let model = Model::open(path, &model_options(args)?).map_err(|err| err.to_string())?;
     if model.info().kind == ModelKind::Fixture {
         eprintln!(
             "warning: {} is an untrained test fixture; its predictions mean nothing",
@@ -98,6 +156,17 @@ pub fn open_model(path: &Path, args: &Args) -> Result<Model, String> {
         );
     }
     Ok(model)
+}
+
+/// Model options from `--threads` and `--onnxruntime`.
+pub fn model_options(args: &Args) -> Result<ModelOptions, String> {
+    Ok(ModelOptions {
+        threads: args.parsed_or("threads", 0usize)?,
+        runtime: RuntimeConfig {
+            library_path: args.value("onnxruntime").map(PathBuf::from),
+            search_dirs: locate::runtime_dirs(),
+        },
+    })
 }
 
 fn class_index(model: &Model, name: &str) -> Result<usize, String> {
@@ -118,8 +187,51 @@ fn classify_one(
         .classify(&image.view(), target)
         .map_err(|err| err.to_string())?;
     let mut fields = summary(model, file, &result);
+    fields.insert("mode".into(), json!("center-crop"));
     if let (Some(dir), Some(cam)) = (heatmap_dir, &result.cam) {
         let (written, _) = heatmap::write(dir, file, &image.view(), result.region, cam)?;
+        fields.insert("heatmap".into(), json!(written));
+    }
+    Ok(Value::Object(fields))
+}
+
+/// Whole-image mode: uncompressed 8-bit grey TIFFs stream from the file, other images
+/// are decoded first.
+fn classify_whole_image(
+    model: &Model,
+    file: &Path,
+    options: &TilingOptions,
+    heatmap_dir: Option<&Path>,
+) -> Result<Value, String> {
+    let result = match TiffRows::open(file).map_err(|err| err.to_string())? {
+        Some(mut rows) => classify_whole(model, &mut rows, options),
+        None => {
+            let image = decode_file(file).map_err(|err| err.to_string())?;
+            ViewRows::new(image.view())
+                .and_then(|mut rows| classify_whole(model, &mut rows, options))
+        }
+    }
+    .map_err(|err| err.to_string())?;
+    let info = model.info();
+    let mut fields = base_fields(model, file, result.class_index, &result.probabilities);
+    fields.insert("mode".into(), json!("whole"));
+    fields.insert(
+        "tiles".into(),
+        json!({
+            "count": result.tiles.len(),
+            "columns": result.columns,
+            "rows": result.rows,
+            "size": info.input_size,
+            "overlap": options.overlap,
+            "aggregation": "mean of tile probabilities",
+        }),
+    );
+    if let Some(dir) = heatmap_dir {
+        let written = heatmap::write_whole(dir, file, model, &result)?;
+        if let Some(map) = &result.map {
+            fields.insert("cam_class".into(), json!(info.classes[map.cam.class_index]));
+            fields.insert("map_scale".into(), json!(map.scale));
+        }
         fields.insert("heatmap".into(), json!(written));
     }
     Ok(Value::Object(fields))
@@ -129,16 +241,28 @@ fn classify_one(
 /// kind, region and the class the CAM explains.
 pub fn summary(model: &Model, file: &Path, result: &Classification) -> Map<String, Value> {
     let info = model.info();
-    let probabilities = super::common::named_values(&info.classes, &result.probabilities);
-    let mut fields = Map::new();
-    fields.insert("file".into(), json!(file));
-    fields.insert("class".into(), json!(info.classes[result.class_index]));
-    fields.insert("probabilities".into(), Value::Object(probabilities));
-    fields.insert("model".into(), json!(info.name));
-    fields.insert("model_kind".into(), json!(info.kind));
+    let mut fields = base_fields(model, file, result.class_index, &result.probabilities);
     fields.insert("region".into(), json!(result.region));
     if let Some(cam) = &result.cam {
         fields.insert("cam_class".into(), json!(info.classes[cam.class_index]));
     }
+    fields
+}
+
+/// File, class, probabilities, model and model kind.
+fn base_fields(
+    model: &Model,
+    file: &Path,
+    class_index: usize,
+    probabilities: &[f32],
+) -> Map<String, Value> {
+    let info = model.info();
+    let probabilities = super::common::named_values(&info.classes, probabilities);
+    let mut fields = Map::new();
+    fields.insert("file".into(), json!(file));
+    fields.insert("class".into(), json!(info.classes[class_index]));
+    fields.insert("probabilities".into(), Value::Object(probabilities));
+    fields.insert("model".into(), json!(info.name));
+    fields.insert("model_kind".into(), json!(info.kind));
     fields
 }

@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod classify;
 pub mod cluster;
 mod common;
+pub mod import_model;
 pub mod preprocess;
 pub mod synth;
 pub mod texture;

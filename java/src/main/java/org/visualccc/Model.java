@@ -60,16 +60,39 @@ public final class Model implements AutoCloseable {
             throw new IllegalArgumentException("threads must be 0 (default) or positive, not " + threads);
         }
         NativeLoader.load();
-        String ortLibrary = System.getProperty(ONNXRUNTIME_PROPERTY);
-        if (ortLibrary != null && ortLibrary.trim().isEmpty()) {
-            ortLibrary = null;
-        }
+        String ortLibrary = onnxRuntimeProperty();
         long handle = nativeOpen(modelPath, ortLibrary, onnxRuntimeSearchDirs(), threads);
         if (handle == 0) {
             throw new VisualCccException(VisualCccException.Kind.INTERNAL,
                     "opening " + modelPath + " returned no model");
         }
         return new Model(handle, modelPath);
+    }
+
+    /**
+     * Imports a BioImage Model Zoo image classifier (model RDF 0.5 with ONNX weights: its
+     * {@code .zip}, {@code rdf.yaml} / {@code bioimageio.yaml}, or the folder holding it)
+     * into {@code outDir} as a model that follows the Visual-CCC contract, after checking
+     * that its test input reproduces its test output. The imported model has no
+     * {@code features} output: it classifies but gives no class activation maps.
+     *
+     * @return the path of the written {@code .onnx} file
+     * @throws VisualCccException of kind MODEL with the reason when the package is not a
+     *                            supported image classifier
+     */
+    public static String importBioimageio(String packagePath, String outDir) {
+        if (packagePath == null || packagePath.isEmpty() || outDir == null || outDir.isEmpty()) {
+            throw new IllegalArgumentException("a package and an output folder are required");
+        }
+        NativeLoader.load();
+        String ortLibrary = onnxRuntimeProperty();
+        return nativeImportBioimageio(packagePath, outDir, ortLibrary, onnxRuntimeSearchDirs());
+    }
+
+    /** {@value #ONNXRUNTIME_PROPERTY}, or null when unset or blank. */
+    private static String onnxRuntimeProperty() {
+        String ortLibrary = System.getProperty(ONNXRUNTIME_PROPERTY);
+        return ortLibrary == null || ortLibrary.trim().isEmpty() ? null : ortLibrary;
     }
 
     /**
@@ -184,6 +207,33 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * Classifies the whole of {@code ip} tile by tile at the model's input size and full
+     * resolution: tiles overlap by {@code overlap} pixels (the last tile of a row or column
+     * is shifted inward), run through ONNX Runtime {@code batch} at a time, and the image's
+     * class is the argmax of the mean tile probabilities. An image smaller than a tile is
+     * classified as by {@link #classify(ImageProcessor, int)}. 8-bit and RGB pixels are read
+     * from the array one band of tile rows at a time; 16- and 32-bit ones are copied first
+     * (their whole range sets the mapping to [0, 1]).
+     *
+     * @param camClass {@link #CAM_PREDICTED}, {@link #CAM_NONE} or a class index: the
+     *                 class of the CAM stitched over the whole image
+     */
+    public WholeImageClassification classifyWhole(ImageProcessor ip, int overlap, int batch, int camClass) {
+        if (ip == null) {
+            throw new IllegalArgumentException("no image given");
+        }
+        return withHandle(h -> {
+            WholeImageClassification result = nativeClassifyWhole(h, ip.getPixels(), ip.getWidth(),
+                    ip.getHeight(), overlap, batch, camClass);
+            if (result == null) {
+                throw new VisualCccException(VisualCccException.Kind.INTERNAL,
+                        "the native library returned no result and no error");
+            }
+            return result;
+        });
+    }
+
+    /**
      * Decodes and classifies an image file (PNG, JPEG, TIFF, BMP).
      *
      * @param camClass {@link #CAM_PREDICTED}, {@link #CAM_NONE} or a class index
@@ -260,6 +310,9 @@ public final class Model implements AutoCloseable {
 
     private static native void nativeClose(long handle);
 
+    private static native String nativeImportBioimageio(String packagePath, String outDir, String ortLibraryPath,
+                                                        String[] ortSearchDirs);
+
     private static native String[] nativeClassNames(long handle);
 
     private static native int nativeInputSize(long handle);
@@ -283,4 +336,8 @@ public final class Model implements AutoCloseable {
                                                            int camClass);
 
     private static native Classification nativeClassifyFile(long handle, String imagePath, int camClass);
+
+    private static native WholeImageClassification nativeClassifyWhole(long handle, Object pixels, int width,
+                                                                       int height, int overlap, int batch,
+                                                                       int camClass);
 }

@@ -72,7 +72,9 @@ public class BuildResourcesTest {
                 "Plugins>Visual-CCC, \"Preprocess...\", org.visualccc.fiji.Preprocess",
                 "Plugins>Visual-CCC, \"Threshold (Otsu / multi-Otsu)...\", org.visualccc.fiji.ThresholdOtsu",
                 "Plugins>Visual-CCC, \"Texture (GLCM)...\", org.visualccc.fiji.TextureGlcm",
-                "Plugins>Visual-CCC, \"Cluster (k-means)...\", org.visualccc.fiji.ClusterKMeans"), lines);
+                "Plugins>Visual-CCC, \"Cluster (k-means)...\", org.visualccc.fiji.ClusterKMeans",
+                "Plugins>Visual-CCC, \"Morphology Map...\", org.visualccc.fiji.MorphologyMap",
+                "Plugins>Visual-CCC, \"Import BioImage Model...\", org.visualccc.fiji.ImportBioimageModel"), lines);
         for (String line : lines) {
             String className = line.substring(line.lastIndexOf(',') + 1).trim();
             Class<?> command = Class.forName(className);

@@ -160,12 +160,7 @@ public class ClassifyMorphology implements PlugIn {
             throw new IllegalArgumentException("no image given");
         }
         checkOpacity(opacity);
-        File file = resolveModel(modelPath);
-        if (!file.isFile()) {
-            throw new IllegalArgumentException("model file " + file.getPath() + " does not exist"
-                    + (file.exists() ? " (it is a folder)" : ""));
-        }
-        Model model = Model.open(file.getPath());
+        Model model = openModel(modelPath);
         try {
             return classify(imp, model, opacity, showHeatmap, addOverlay);
         } finally {
@@ -327,7 +322,7 @@ public class ClassifyMorphology implements PlugIn {
     }
 
     /** Maps values in [0, 1] through {@code lut} to RGB. */
-    private static ColorProcessor colourise(FloatProcessor cam, IndexColorModel lut) {
+    static ColorProcessor colourise(FloatProcessor cam, IndexColorModel lut) {
         int size = lut.getMapSize();
         int n = cam.getPixelCount();
         float[] values = (float[]) cam.getPixels();
@@ -353,7 +348,7 @@ public class ClassifyMorphology implements PlugIn {
         return new IndexColorModel(8, 256, ramp, ramp, ramp);
     }
 
-    private static void checkOpacity(double opacity) {
+    static void checkOpacity(double opacity) {
         if (Double.isNaN(opacity) || opacity < 0 || opacity > 100) {
             throw new IllegalArgumentException("heatmap opacity must be 0-100 (percent), not " + opacity);
         }
@@ -423,8 +418,18 @@ public class ClassifyMorphology implements PlugIn {
         return imagej == null ? null : new File(new File(imagej, "models"), "visual-ccc");
     }
 
-    private static String describe(File dir) {
+    static String describe(File dir) {
         return dir == null ? "Fiji.app/models/visual-ccc/" : dir.getPath() + File.separator;
+    }
+
+    /** Opens the model named as {@link #resolveModel} accepts; the caller closes it. */
+    static Model openModel(String modelPath) {
+        File file = resolveModel(modelPath);
+        if (!file.isFile()) {
+            throw new IllegalArgumentException("model file " + file.getPath() + " does not exist"
+                    + (file.exists() ? " (it is a folder)" : ""));
+        }
+        return Model.open(file.getPath());
     }
 
     /** A model path, the fixture label or name, or a dialog map value → a model file. */

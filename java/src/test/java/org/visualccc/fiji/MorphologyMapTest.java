@@ -1,0 +1,117 @@
+package org.visualccc.fiji;
+
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.gui.ImageRoi;
+import ij.measure.Calibration;
+import ij.measure.ResultsTable;
+import ij.process.ByteProcessor;
+import ij.process.ImageProcessor;
+import org.junit.Test;
+import org.visualccc.Model;
+import org.visualccc.TestSupport;
+import org.visualccc.WholeImageClassification;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+/** The Morphology Map command's scripting entry points, headless, with the native library. */
+public class MorphologyMapTest {
+    private static ImagePlus calibrated(ImagePlus imp) {
+        Calibration cal = imp.getCalibration();
+        cal.pixelWidth = 0.5;
+        cal.pixelHeight = 0.5;
+        cal.setUnit("um");
+        return imp;
+    }
+
+    @Test
+    public void constantImageGivesAConstantClassMapAndTilesInTheTable() {
+        byte[] grey = new byte[300 * 200];
+        java.util.Arrays.fill(grey, (byte) 90);
+        ImagePlus imp = calibrated(new ImagePlus("flat.tif", new ByteProcessor(300, 200, grey)));
+        try (Model model = Model.open(TestSupport.fixtureTiny())) {
+            MorphologyMap.Output output = MorphologyMap.map(imp, model, 25, true);
+            WholeImageClassification r = output.results.get(0);
+            assertEquals(6, r.columns());
+            assertEquals(4, r.rows());
+            assertEquals(24, r.tileCount());
+
+            ImagePlus classes = output.classMap;
+            assertEquals("flat-ClassMap", classes.getTitle());
+            assertEquals(8, classes.getBitDepth());
+            assertEquals(300, classes.getWidth());
+            assertEquals(0.5, classes.getCalibration().pixelWidth, 0);
+            byte[] labels = (byte[]) classes.getProcessor().getPixels();
+            for (byte label : labels) {
+                assertEquals(1 + r.predictedIndex(), label);
+            }
+            assertNotNull(output.cam);
+            assertEquals(32, output.cam.getBitDepth());
+            assertEquals(300, output.cam.getWidth());
+
+            ResultsTable perImage = new ResultsTable();
+            MorphologyMap.addRows(perImage, imp, "fixture", output.results, false);
+            assertEquals(1, perImage.size());
+            assertEquals(24, perImage.getValue("Tiles", 0), 0);
+            ResultsTable perTile = new ResultsTable();
+            MorphologyMap.addRows(perTile, imp, "fixture", output.results, true);
+            assertEquals(24, perTile.size());
+            assertEquals(236, perTile.getValue("X", 5), 0);
+
+            MorphologyMap.addOverlay(imp, output.results, 40);
+            assertEquals(1, imp.getOverlay().size());
+            assertTrue(imp.getOverlay().get(0) instanceof ImageRoi);
+            assertEquals(300, imp.getOverlay().get(0).getBounds().width);
+        }
+    }
+
+    @Test
+    public void stacksAreMappedPerSliceAndModelsWithoutFeaturesGiveNoCam() {
+        ImageStack stack = new ImageStack(128, 96);
+        for (int i = 0; i < 2; i++) {
+            stack.addSlice("s" + i, TestSupport.gray16(128, 96, i));
+        }
+        ImagePlus imp = new ImagePlus("stack", stack);
+        try (Model model = Model.open(TestSupport.fixtureNoFeatures())) {
+            MorphologyMap.Output output = MorphologyMap.map(imp, model, 0, true);
+            assertEquals(2, output.results.size());
+            assertEquals(2, output.classMap.getStackSize());
+            assertNull(output.cam);
+        }
+    }
+
+    @Test
+    public void streamedByteAndGreyRgbSlicesAgree() {
+        ByteProcessor grey = TestSupport.gray8(200, 150, 3);
+        ImageProcessor rgb = grey.convertToRGB();
+        try (Model model = Model.open(TestSupport.fixtureTiny())) {
+            WholeImageClassification a = model.classifyWhole(grey, 16, 4, Model.CAM_NONE);
+            WholeImageClassification b = model.classifyWhole(rgb, 16, 4, Model.CAM_NONE);
+            assertEquals(a.tileCount(), b.tileCount());
+            for (int k = 0; k < a.probabilities().length; k++) {
+                assertEquals(a.probabilities()[k], b.probabilities()[k], 1e-5);
+            }
+        }
+    }
+
+    @Test
+    public void badOverlapIsAnArgumentError() {
+        try (Model model = Model.open(TestSupport.fixtureTiny())) {
+            MorphologyMap.map(new ImagePlus("x", TestSupport.gray8(80, 80, 1)), model, 95, false);
+            fail();
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("overlap"));
+        }
+    }
+
+    @Test
+    public void mapsOfLargeImagesAreScaledDown() {
+        assertEquals(1, MorphologyMap.mapScale(2048, 100));
+        assertEquals(2, MorphologyMap.mapScale(2049, 100));
+        assertEquals(10, MorphologyMap.mapScale(20000, 20000));
+    }
+}

@@ -1,0 +1,640 @@
+//! Whole-image classification: the image is cut into model-sized tiles at its native
+//! resolution, tiles go through ONNX Runtime in batches, the image's class is the
+//! argmax of the **mean of the tile probabilities**, and each tile's class activation
+//! maps are blended into one map over the whole image.
+//!
+//! Tiles lie on a grid with a configurable overlap; the last tile of a row or column is
+//! shifted inward to end at the image border, so no tile is padded. An image whose
+//! shorter side is below the model's input size gets one tile: the model's documented
+//! preprocessing (centre crop, resized to the input size).
+//!
+//! Streaming: pixels come from a [`RowSource`] one band of tile rows at a time, so the
+//! full-resolution float image never exists. Memory beyond the source itself is
+//! `width × S` floats for the band, `B × S²` floats of batched input plus ONNX Runtime's
+//! outputs for one batch, `(C + 2)` maps of at most [`MAX_MAP_SIDE`]² floats (the stitched
+//! CAM of every class, the blending weights and a grey thumbnail, only when a CAM is
+//! asked for) and `C` probabilities per tile; see [`memory_bound`].
+
+use crate::cam::{self, CamMap, CamTarget};
+use crate::error::{Error, Result};
+use crate::model::{argmax, softmax, Model};
+use crate::pixels::{ImageView, Pixels};
+use crate::preprocess::{self, Region, MIN_SIDE};
+
+/// Longest side of the stitched maps; larger images get one map cell per several pixels.
+pub const MAX_MAP_SIDE: usize = 2048;
+
+/// Tiles per ONNX Runtime run when the model does not fix its batch size.
+pub const DEFAULT_BATCH: usize = 8;
+
+/// Smallest blending weight, so pixels covered only by a tile's border still count.
+const MIN_BLEND_WEIGHT: f32 = 1e-3;
+
+/// Rows of an image as grey values in [0, 1], read top to bottom (bands may overlap).
+pub trait RowSource {
+    fn width(&self) -> usize;
+    fn height(&self) -> usize;
+    /// Fills `out` with rows `y..y + out.len() / width`.
+    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> Result<()>;
+}
+
+/// Rows of an in-memory image, mapped to [0, 1] as the model contract prescribes
+/// (8-bit and RGB ÷ 255, 16- and 32-bit stretched between their minimum and maximum).
+pub struct ViewRows<'a> {
+    view: ImageView<'a>,
+    low: f32,
+    gain: f32,
+}
+
+impl<'a> ViewRows<'a> {
+    pub fn new(view: ImageView<'a>) -> Result<Self> {
+        view.ensure_finite()?;
+        let (low, high) = view.unit_range();
+        let gain = if high > low { 1.0 / (high - low) } else { 0.0 };
+        Ok(Self { view, low, gain })
+    }
+}
+
+impl RowSource for ViewRows<'_> {
+    fn width(&self) -> usize {
+        self.view.width()
+    }
+
+    fn height(&self) -> usize {
+        self.view.height()
+    }
+
+    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> Result<()> {
+        let start = y * self.view.width();
+        if start + out.len() > self.view.width() * self.view.height() {
+            return Err(Error::invalid("rows requested beyond the image"));
+        }
+        for (i, v) in out.iter_mut().enumerate() {
+            *v = ((self.view.gray_at(start + i) - self.low) * self.gain).clamp(0.0, 1.0);
+        }
+        Ok(())
+    }
+}
+
+/// Where the tiles lie: top-left corners along each axis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TileGrid {
+    pub tile: usize,
+    pub xs: Vec<usize>,
+    pub ys: Vec<usize>,
+}
+
+impl TileGrid {
+    /// Tiles of side `tile` overlapping by `overlap` pixels over a `width`×`height` image
+    /// at least `tile` pixels on each side.
+    pub fn new(width: usize, height: usize, tile: usize, overlap: usize) -> Result<Self> {
+        if tile == 0 || overlap >= tile {
+            return Err(Error::invalid(format!(
+                "tile overlap {overlap} must be smaller than the tile size {tile}"
+            )));
+        }
+        if width < tile || height < tile {
+            return Err(Error::invalid(format!(
+                "image {width}×{height} is smaller than one {tile}×{tile} tile"
+            )));
+        }
+        let step = tile - overlap;
+        Ok(Self {
+            tile,
+            xs: axis_starts(width, tile, step),
+            ys: axis_starts(height, tile, step),
+        })
+    }
+}
+
+fn axis_starts(extent: usize, tile: usize, step: usize) -> Vec<usize> {
+    let count = (extent - tile).div_ceil(step) + 1;
+    (0..count).map(|i| (i * step).min(extent - tile)).collect()
+}
+
+/// How to classify a whole image.
+#[derive(Debug, Clone, Copy)]
+pub struct TilingOptions {
+    /// Pixels shared by neighbouring tiles; must be below the model's input size.
+    pub overlap: usize,
+    /// Tiles per run when the model's batch size is symbolic.
+    pub batch: usize,
+    /// Which class the stitched CAM explains, if any.
+    pub cam: CamTarget,
+}
+
+impl Default for TilingOptions {
+    fn default() -> Self {
+        Self {
+            overlap: 0,
+            batch: DEFAULT_BATCH,
+            cam: CamTarget::None,
+        }
+    }
+}
+
+/// One tile's outcome.
+#[derive(Debug, Clone)]
+pub struct TileResult {
+    pub region: Region,
+    pub class_index: usize,
+    pub probabilities: Vec<f32>,
+}
+
+/// A map over the whole image at `scale` image pixels per cell.
+#[derive(Debug, Clone)]
+pub struct StitchedMap {
+    pub scale: usize,
+    /// The CAM, values in [0, 1] (normalised by its maximum over the image).
+    pub cam: CamMap,
+    /// The image's grey values in [0, 1] sampled at the cell centres, for overlays.
+    pub thumbnail: Vec<f32>,
+}
+
+/// The outcome of classifying a whole image.
+#[derive(Debug, Clone)]
+pub struct WholeImageClassification {
+    pub class_index: usize,
+    /// Mean of the tile probabilities.
+    pub probabilities: Vec<f32>,
+    pub width: usize,
+    pub height: usize,
+    /// Tiles per row and per column.
+    pub columns: usize,
+    pub rows: usize,
+    /// Row-major over the grid.
+    pub tiles: Vec<TileResult>,
+    pub map: Option<StitchedMap>,
+}
+
+/// Scale (image pixels per map cell) and size of the stitched maps of an image.
+pub fn map_geometry(width: usize, height: usize) -> (usize, usize, usize) {
+    let scale = width.max(height).div_ceil(MAX_MAP_SIDE).max(1);
+    (scale, width.div_ceil(scale), height.div_ceil(scale))
+}
+
+/// Upper bound, in bytes, of the memory [`classify_whole`] allocates for an image of
+/// `width`×`height` (excluding the row source and ONNX Runtime's own working memory):
+/// band + batch input + batch features + maps + per-tile probabilities.
+#[allow(clippy::too_many_arguments)]
+pub fn memory_bound(
+    width: usize,
+    height: usize,
+    input_size: usize,
+    overlap: usize,
+    batch: usize,
+    classes: usize,
+    feature_values_per_tile: usize,
+    with_cam: bool,
+) -> usize {
+    let f = std::mem::size_of::<f32>();
+    let band = width * input_size;
+    let inputs = batch * input_size * input_size;
+    let features = if with_cam {
+        batch * feature_values_per_tile + classes * feature_values_per_tile
+    } else {
+        0
+    };
+    let (_, map_w, map_h) = map_geometry(width, height);
+    let maps = if with_cam {
+        (classes + 2) * map_w * map_h
+    } else {
+        0
+    };
+    let tiles = match TileGrid::new(width, height, input_size, overlap) {
+        Ok(grid) => grid.xs.len() * grid.ys.len(),
+        Err(_) => 1,
+    };
+    (band + inputs + features + maps) * f
+        + tiles * (classes * f + std::mem::size_of::<TileResult>())
+}
+
+/// Classifies the whole image `source` tile by tile; see the module documentation.
+pub fn classify_whole(
+    model: &Model,
+    source: &mut dyn RowSource,
+    options: &TilingOptions,
+) -> Result<WholeImageClassification> {
+    let (width, height) = (source.width(), source.height());
+    if width.min(height) < MIN_SIDE {
+        return Err(Error::invalid(format!(
+            "image {width}×{height} is too small: classification needs at least {MIN_SIDE} \
+             pixels on the shorter side"
+        )));
+    }
+    model.check_cam_target(options.cam)?;
+    let size = model.info().input_size;
+    if options.overlap >= size {
+        return Err(Error::invalid(format!(
+            "tile overlap {} must be smaller than the tile size {size}",
+            options.overlap
+        )));
+    }
+    let classes = model.info().classes.len();
+    let with_cam = options.cam != CamTarget::None;
+    let (scale, map_w, map_h) = map_geometry(width, height);
+    let mut run = TileRun {
+        model,
+        batch: model.batch_size(options.batch),
+        inputs: Vec::new(),
+        regions: Vec::new(),
+        tiles: Vec::new(),
+        stitcher: with_cam.then(|| Stitcher::new(scale, map_w, map_h, classes)),
+    };
+    let mut thumbnail = Thumbnail::new(scale, map_w, map_h, (width, height), with_cam);
+    let (columns, rows) = if width < size || height < size {
+        // Smaller than a tile: the model's own preprocessing (centre crop). Only the
+        // centred rows it can touch are read: the centred `width`-row window (one more
+        // row if needed to keep the same centre) has the same centre crop, so a tall thin
+        // image costs `width²` values, not its height.
+        let rows = if height > width {
+            width + (height - width) % 2
+        } else {
+            height
+        };
+        let first_row = (height - rows) / 2;
+        let mut pixels = vec![0.0f32; width * rows];
+        source.read_rows(first_row, &mut pixels)?;
+        if rows == height {
+            thumbnail.take_rows(0, height, &pixels);
+        } else {
+            let mut line = vec![0.0f32; width];
+            for y in thumbnail.rows_wanted() {
+                source.read_rows(y, &mut line)?;
+                thumbnail.take_rows(y, 1, &line);
+            }
+        }
+        let view = ImageView::new(width, rows, Pixels::Gray32(&pixels))?;
+        let prepared = preprocess::center_crop(&view, size, (0.0, 1.0));
+        let region = Region {
+            y: prepared.region.y + first_row,
+            ..prepared.region
+        };
+        run.push(&prepared.data, region)?;
+        (1, 1)
+    } else {
+        let grid = TileGrid::new(width, height, size, options.overlap)?;
+        let mut band = vec![0.0f32; width * size];
+        let mut tile = vec![0.0f32; size * size];
+        for &y in &grid.ys {
+            source.read_rows(y, &mut band)?;
+            thumbnail.take_rows(y, size, &band);
+            for &x in &grid.xs {
+                for (row, out) in tile.chunks_exact_mut(size).enumerate() {
+                    out.copy_from_slice(&band[row * width + x..][..size]);
+                }
+                let region = Region {
+                    x,
+                    y,
+                    width: size,
+                    height: size,
+                };
+                run.push(&tile, region)?;
+            }
+        }
+        (grid.xs.len(), grid.ys.len())
+    };
+    run.flush()?;
+
+    let tiles = run.tiles;
+    let mut probabilities = vec![0.0f32; classes];
+    for tile in &tiles {
+        for (sum, p) in probabilities.iter_mut().zip(&tile.probabilities) {
+            *sum += p / tiles.len() as f32;
+        }
+    }
+    let class_index = argmax(&probabilities);
+    let map = run.stitcher.map(|stitcher| {
+        let class = match options.cam {
+            CamTarget::Class(c) => c,
+            _ => class_index,
+        };
+        StitchedMap {
+            scale,
+            cam: CamMap {
+                class_index: class,
+                width: map_w,
+                height: map_h,
+                data: stitcher.finish(class),
+            },
+            thumbnail: thumbnail.values,
+        }
+    });
+    Ok(WholeImageClassification {
+        class_index,
+        probabilities,
+        width,
+        height,
+        columns,
+        rows,
+        tiles,
+        map,
+    })
+}
+
+/// Tiles waiting for one batched ONNX Runtime run, and the results so far.
+struct TileRun<'m> {
+    model: &'m Model,
+    batch: usize,
+    inputs: Vec<f32>,
+    regions: Vec<Region>,
+    tiles: Vec<TileResult>,
+    stitcher: Option<Stitcher>,
+}
+
+impl TileRun<'_> {
+    fn push(&mut self, tile: &[f32], region: Region) -> Result<()> {
+        self.inputs.extend_from_slice(tile);
+        self.regions.push(region);
+        if self.regions.len() == self.batch {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let count = self.regions.len();
+        if count == 0 {
+            return Ok(());
+        }
+        let per_tile = self.inputs.len() / count;
+        // `forward` pads a short batch for a model that fixes its batch size.
+        let inputs = std::mem::take(&mut self.inputs);
+        let output = self.model.forward(inputs, count, self.stitcher.is_some())?;
+        let classes = self.model.info().classes.len();
+        for (i, region) in self.regions.drain(..).enumerate() {
+            let probabilities = softmax(&output.logits[i * classes..][..classes]);
+            if let (Some(stitcher), Some((shape, features))) =
+                (self.stitcher.as_mut(), output.features.as_ref())
+            {
+                let (channels, map_h, map_w) = (shape[1], shape[2], shape[3]);
+                let plane = channels * map_h * map_w;
+                let tile_features = &features[i * plane..][..plane];
+                let mut maps = Vec::with_capacity(classes * map_h * map_w);
+                for class in 0..classes {
+                    let row = self.model.linear_head_row(class).ok_or_else(|| {
+                        Error::Model("the model's linear head has no row for a class".into())
+                    })?;
+                    maps.extend(cam::class_activation(tile_features, channels, row)?);
+                }
+                stitcher.add(region, &maps, map_w, map_h);
+            }
+            self.tiles.push(TileResult {
+                region,
+                class_index: argmax(&probabilities),
+                probabilities,
+            });
+        }
+        self.inputs = Vec::with_capacity(self.batch * per_tile);
+        Ok(())
+    }
+}
+
+/// Grey values at map-cell centres, sampled as bands of rows stream past.
+struct Thumbnail {
+    scale: usize,
+    width: usize,
+    image_width: usize,
+    image_height: usize,
+    next_row: usize,
+    values: Vec<f32>,
+}
+
+impl Thumbnail {
+    fn new(scale: usize, width: usize, height: usize, image: (usize, usize), wanted: bool) -> Self {
+        Self {
+            scale,
+            width,
+            image_width: image.0,
+            image_height: image.1,
+            next_row: if wanted { 0 } else { height },
+            values: if wanted {
+                vec![0.0; width * height]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// The image rows the remaining cells sample, in order.
+    fn rows_wanted(&self) -> Vec<usize> {
+        let height = self.values.len() / self.width.max(1);
+        (self.next_row..height)
+            .map(|row| (row * self.scale + self.scale / 2).min(self.image_height - 1))
+            .collect()
+    }
+
+    /// Takes the cells whose centre row lies in rows `y..y + count` held in `band`.
+    fn take_rows(&mut self, y: usize, count: usize, band: &[f32]) {
+        let height = self.values.len() / self.width.max(1);
+        while self.next_row < height {
+            let source_row = self.next_row * self.scale + self.scale / 2;
+            let source_row = source_row.min(self.image_height - 1);
+            if source_row < y || source_row >= y + count {
+                break;
+            }
+            let line = &band[(source_row - y) * self.image_width..][..self.image_width];
+            let out = &mut self.values[self.next_row * self.width..][..self.width];
+            for (mx, v) in out.iter_mut().enumerate() {
+                *v = line[(mx * self.scale + self.scale / 2).min(self.image_width - 1)];
+            }
+            self.next_row += 1;
+        }
+    }
+}
+
+/// Overlap-weighted blending of per-tile maps into one map per class. Each tile's map is
+/// sampled bilinearly at the map cells whose centres it covers and weighted by a tent
+/// that falls from the tile centre to its border, so overlapping tiles fade into each
+/// other; dividing by the summed weights makes a constant input give a constant map.
+pub struct Stitcher {
+    scale: usize,
+    width: usize,
+    height: usize,
+    classes: usize,
+    sums: Vec<f32>,
+    weights: Vec<f32>,
+}
+
+/// For one map cell inside a tile: the two source indices, the weight of the second
+/// and the blending weight.
+type Tap = (usize, usize, f32, f32);
+
+impl Stitcher {
+    pub fn new(scale: usize, width: usize, height: usize, classes: usize) -> Self {
+        Self {
+            scale,
+            width,
+            height,
+            classes,
+            sums: vec![0.0; classes * width * height],
+            weights: vec![0.0; width * height],
+        }
+    }
+
+    /// Adds a tile over `region` whose maps (`classes` planes of `map_w`×`map_h`) cover it.
+    pub fn add(&mut self, region: Region, maps: &[f32], map_w: usize, map_h: usize) {
+        let (first_x, x_taps) = self.taps(region.x, region.width, map_w, self.width);
+        let (first_y, y_taps) = self.taps(region.y, region.height, map_h, self.height);
+        let plane = map_w * map_h;
+        for (dy, &(y0, y1, fy, wy)) in y_taps.iter().enumerate() {
+            let row = (first_y + dy) * self.width + first_x;
+            for (dx, &(x0, x1, fx, wx)) in x_taps.iter().enumerate() {
+                let weight = wy * wx;
+                let cell = row + dx;
+                self.weights[cell] += weight;
+                for class in 0..self.classes {
+                    let m = &maps[class * plane..][..plane];
+                    let top = m[y0 * map_w + x0] + (m[y0 * map_w + x1] - m[y0 * map_w + x0]) * fx;
+                    let bottom =
+                        m[y1 * map_w + x0] + (m[y1 * map_w + x1] - m[y1 * map_w + x0]) * fx;
+                    let value = top + (bottom - top) * fy;
+                    self.sums[class * self.width * self.height + cell] += weight * value;
+                }
+            }
+        }
+    }
+
+    /// Map cells whose centres fall in `start..start + extent` pixels, with their taps.
+    fn taps(&self, start: usize, extent: usize, source: usize, cells: usize) -> (usize, Vec<Tap>) {
+        let scale = self.scale as f64;
+        let first = ((start as f64 / scale - 0.5).ceil().max(0.0) as usize).min(cells);
+        let end = ((((start + extent) as f64) / scale - 0.5).ceil().max(0.0) as usize).min(cells);
+        let half = extent as f64 / 2.0;
+        let taps = (first..end)
+            .map(|cell| {
+                let inside = (cell as f64 + 0.5) * scale - start as f64;
+                let pos =
+                    (inside / extent as f64 * source as f64 - 0.5).clamp(0.0, (source - 1) as f64);
+                let i0 = pos.floor() as usize;
+                let i1 = (i0 + 1).min(source - 1);
+                let tent = (inside.min(extent as f64 - inside) / half) as f32;
+                (i0, i1, (pos - i0 as f64) as f32, tent.max(MIN_BLEND_WEIGHT))
+            })
+            .collect();
+        (first, taps)
+    }
+
+    /// The blended map of `class`, normalised to [0, 1] by its maximum.
+    pub fn finish(&self, class: usize) -> Vec<f32> {
+        let cells = self.width * self.height;
+        let mut map: Vec<f32> = self.sums[class * cells..][..cells]
+            .iter()
+            .zip(&self.weights)
+            .map(|(&s, &w)| if w > 0.0 { s / w } else { 0.0 })
+            .collect();
+        cam::normalise(&mut map);
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_covers_the_image_and_shifts_the_last_tile_inward() {
+        let grid = TileGrid::new(300, 256, 128, 32).unwrap();
+        assert_eq!(grid.xs, [0, 96, 172]);
+        assert_eq!(grid.ys, [0, 96, 128]);
+        let exact = TileGrid::new(256, 128, 128, 0).unwrap();
+        assert_eq!(exact.xs, [0, 128]);
+        assert_eq!(exact.ys, [0]);
+        assert!(TileGrid::new(300, 300, 64, 64).is_err());
+        assert!(TileGrid::new(60, 300, 64, 0).is_err());
+    }
+
+    #[test]
+    fn constant_tile_maps_stitch_into_a_constant_map() {
+        let (width, height, tile) = (300, 200, 64);
+        let (scale, map_w, map_h) = map_geometry(width, height);
+        let mut stitcher = Stitcher::new(scale, map_w, map_h, 2);
+        let grid = TileGrid::new(width, height, tile, 24).unwrap();
+        let maps: Vec<f32> = [vec![0.5f32; 16], vec![0.25; 16]].concat();
+        for &y in &grid.ys {
+            for &x in &grid.xs {
+                let region = Region {
+                    x,
+                    y,
+                    width: tile,
+                    height: tile,
+                };
+                stitcher.add(region, &maps, 4, 4);
+            }
+        }
+        for class in 0..2 {
+            let map = stitcher.finish(class);
+            assert_eq!(map.len(), width * height);
+            assert!(map.iter().all(|&v| (v - 1.0).abs() < 1e-5), "class {class}");
+        }
+        // Before normalisation the two classes keep their levels.
+        let cells = map_w * map_h;
+        let ratio = stitcher.sums[cells] / stitcher.sums[0];
+        assert!((ratio - 0.5).abs() < 1e-5, "{ratio}");
+    }
+
+    #[test]
+    fn blending_a_smooth_field_leaves_no_seam() {
+        // Each tile reports the same global ramp f(x) = x / width at its own feature
+        // cells; the stitched map must be continuous across tile borders.
+        let (width, height, tile, cells) = (512, 64, 64, 16);
+        let mut stitcher = Stitcher::new(1, width, height, 1);
+        let grid = TileGrid::new(width, height, tile, 32).unwrap();
+        for &x in &grid.xs {
+            let map: Vec<f32> = (0..cells * cells)
+                .map(|i| {
+                    let cx = (i % cells) as f32 + 0.5;
+                    (x as f32 + cx * (tile / cells) as f32) / width as f32
+                })
+                .collect();
+            let region = Region {
+                x,
+                y: 0,
+                width: tile,
+                height: tile,
+            };
+            stitcher.add(region, &map, cells, cells);
+        }
+        let map = stitcher.finish(0);
+        let row = &map[32 * width..][..width];
+        let largest_step = row
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0f32, f32::max);
+        // A ramp rises by 1/512 per pixel; a seam would be a jump of several steps.
+        assert!(largest_step < 2.5 / width as f32, "{largest_step}");
+    }
+
+    #[test]
+    fn maps_of_huge_images_stay_small() {
+        let (scale, w, h) = map_geometry(20000, 20000);
+        assert_eq!(scale, 10);
+        assert_eq!((w, h), (2000, 2000));
+        assert_eq!(map_geometry(100, 50), (1, 100, 50));
+    }
+
+    #[test]
+    fn memory_bound_grows_with_width_not_area() {
+        // Without maps, doubling the height adds only per-tile results, not pixels.
+        let small = memory_bound(20000, 1000, 256, 64, 8, 3, 256 * 16 * 16, false);
+        let tall = memory_bound(20000, 20000, 256, 64, 8, 3, 256 * 16 * 16, false);
+        assert!(small > 20000 * 256 * 4);
+        assert!(tall < 64 << 20, "{tall}");
+        let with_cam = memory_bound(20000, 20000, 256, 64, 8, 3, 256 * 16 * 16, true);
+        assert!(with_cam < 160 << 20, "{with_cam}");
+    }
+
+    #[test]
+    fn view_rows_are_scaled_to_unit_range() {
+        let pixels = [0u8, 51, 255, 102];
+        let view = ImageView::new(2, 2, Pixels::Gray8(&pixels)).unwrap();
+        let mut rows = ViewRows::new(view).unwrap();
+        let mut out = [0.0f32; 2];
+        rows.read_rows(1, &mut out).unwrap();
+        assert!(
+            (out[0] - 1.0).abs() < 1e-6 && (out[1] - 0.4).abs() < 1e-6,
+            "{out:?}"
+        );
+        assert!(rows.read_rows(2, &mut out).is_err());
+    }
+}

@@ -1,0 +1,293 @@
+//! Whole-image classification through a real (fixture) model: batching, aggregation,
+//! seamless maps and bounded reads.
+
+mod common;
+
+use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::tiling::{classify_whole, RowSource, TilingOptions, ViewRows};
+use visual_ccc_core::{ImageView, Pixels, Result};
+
+/// A procedurally generated 8-bit image that never exists in memory; records the
+/// largest read so tests can check the tiler only ever holds one band of rows.
+struct SyntheticRows {
+    width: usize,
+    height: usize,
+    largest_read: usize,
+}
+
+impl RowSource for SyntheticRows {
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn height(&self) -> usize {
+        self.height
+    }
+    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> Result<()> {
+        self.largest_read = self.largest_read.max(out.len());
+        for (i, v) in out.iter_mut().enumerate() {
+            let (x, y) = (i % self.width, y + i / self.width);
+            *v = ((x * 7 + y * 13) % 256) as f32 / 255.0;
+        }
+        Ok(())
+    }
+}
+
+fn whole(
+    model_name: &str,
+    view: ImageView,
+    options: &TilingOptions,
+) -> Result<visual_ccc_core::tiling::WholeImageClassification> {
+    let model = common::open(model_name);
+    classify_whole(&model, &mut ViewRows::new(view)?, options)
+}
+
+#[test]
+fn constant_image_gives_a_constant_tile_map_and_cam() {
+    let pixels = vec![90u8; 300 * 200];
+    let view = ImageView::new(300, 200, Pixels::Gray8(&pixels)).unwrap();
+    let options = TilingOptions {
+        overlap: 16,
+        cam: CamTarget::Predicted,
+        ..TilingOptions::default()
+    };
+    let result = whole("fixture-tiny.onnx", view, &options).unwrap();
+    assert_eq!((result.columns, result.rows), (6, 4));
+    assert_eq!(result.tiles.len(), 24);
+    let first = &result.tiles[0];
+    for tile in &result.tiles {
+        assert_eq!(tile.class_index, first.class_index);
+        for (p, q) in tile.probabilities.iter().zip(&first.probabilities) {
+            assert!(
+                (p - q).abs() < 1e-5,
+                "{:?} vs {:?}",
+                tile.probabilities,
+                first.probabilities
+            );
+        }
+    }
+    for (p, q) in result.probabilities.iter().zip(&first.probabilities) {
+        assert!((p - q).abs() < 1e-5);
+    }
+    let map = result.map.expect("a CAM was asked for");
+    assert_eq!((map.cam.width, map.cam.height, map.scale), (300, 200, 1));
+    assert!(map.cam.data.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(map
+        .thumbnail
+        .iter()
+        .all(|&v| (v - 90.0 / 255.0).abs() < 1e-6));
+}
+
+#[test]
+fn batching_does_not_change_tile_results() {
+    let pixels: Vec<u8> = (0..200 * 150).map(|i| ((i * 31) % 253) as u8).collect();
+    let view = ImageView::new(200, 150, Pixels::Gray8(&pixels)).unwrap();
+    let run = |batch| {
+        let options = TilingOptions {
+            overlap: 8,
+            batch,
+            ..TilingOptions::default()
+        };
+        whole("fixture-tiny.onnx", view, &options).unwrap()
+    };
+    let (one, many) = (run(1), run(5));
+    assert_eq!(one.tiles.len(), many.tiles.len());
+    for (a, b) in one.tiles.iter().zip(&many.tiles) {
+        assert_eq!(a.region, b.region);
+        for (p, q) in a.probabilities.iter().zip(&b.probabilities) {
+            assert!((p - q).abs() < 1e-5);
+        }
+    }
+}
+
+#[test]
+fn image_smaller_than_a_tile_uses_the_model_preprocessing() {
+    let pixels: Vec<u8> = (0..40 * 100).map(|i| (i % 251) as u8).collect();
+    let view = ImageView::new(40, 100, Pixels::Gray8(&pixels)).unwrap();
+    let model = common::open("fixture-tiny.onnx");
+    let centre = model.classify(&view, CamTarget::None).unwrap();
+    let result = classify_whole(
+        &model,
+        &mut ViewRows::new(view).unwrap(),
+        &TilingOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(result.tiles.len(), 1);
+    assert_eq!(result.tiles[0].region, centre.region);
+    for (p, q) in result.probabilities.iter().zip(&centre.probabilities) {
+        assert!((p - q).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn model_without_features_classifies_but_refuses_a_cam() {
+    let pixels = vec![10u8; 128 * 128];
+    let view = ImageView::new(128, 128, Pixels::Gray8(&pixels)).unwrap();
+    let plain = whole("fixture-no-features.onnx", view, &TilingOptions::default()).unwrap();
+    assert_eq!(plain.tiles.len(), 4);
+    let options = TilingOptions {
+        cam: CamTarget::Predicted,
+        ..TilingOptions::default()
+    };
+    let err = whole("fixture-no-features.onnx", view, &options).unwrap_err();
+    assert!(err.to_string().contains("features"), "{err}");
+    let too_much = TilingOptions {
+        overlap: 64,
+        ..TilingOptions::default()
+    };
+    let err = whole("fixture-tiny.onnx", view, &too_much).unwrap_err();
+    assert!(err.to_string().contains("overlap"), "{err}");
+}
+
+#[test]
+fn reads_stay_within_one_band_of_rows() {
+    let model = common::open("fixture-tiny.onnx");
+    let mut source = SyntheticRows {
+        width: 1500,
+        height: 400,
+        largest_read: 0,
+    };
+    let result = classify_whole(&model, &mut source, &TilingOptions::default()).unwrap();
+    assert_eq!(result.tiles.len(), 24 * 7);
+    assert_eq!(source.largest_read, 1500 * 64);
+    let total: f32 = result.probabilities.iter().sum();
+    assert!((total - 1.0).abs() < 1e-4);
+}
+
+/// The acceptance case: a 20000 × 20000 8-bit image through the published
+/// architecture. Slow (minutes on 2 cores); its peak memory is measured on a real file
+/// by `scripts/measure-whole-image-memory.sh` and recorded in docs/benchmarks.md.
+#[test]
+#[ignore]
+fn twenty_thousand_squared_classifies() {
+    let model = common::open("bench-cnn.onnx");
+    let mut source = SyntheticRows {
+        width: 20000,
+        height: 20000,
+        largest_read: 0,
+    };
+    let options = TilingOptions {
+        cam: CamTarget::Predicted,
+        ..TilingOptions::default()
+    };
+    let result = classify_whole(&model, &mut source, &options).unwrap();
+    assert_eq!(result.tiles.len(), 79 * 79);
+    assert_eq!(source.largest_read, 20000 * 256);
+    assert_eq!(result.map.unwrap().cam.width, 2000);
+}
+
+#[test]
+fn thumbnail_samples_the_image_at_cell_centres() {
+    for (width, height, scale) in [(300usize, 200usize, 1usize), (2100, 70, 2)] {
+        let pixels: Vec<u8> = (0..width * height)
+            .map(|i| ((i * 37) % 251) as u8)
+            .collect();
+        let view = ImageView::new(width, height, Pixels::Gray8(&pixels)).unwrap();
+        let options = TilingOptions {
+            overlap: 16,
+            cam: CamTarget::Predicted,
+            ..TilingOptions::default()
+        };
+        let map = whole("fixture-tiny.onnx", view, &options)
+            .unwrap()
+            .map
+            .unwrap();
+        assert_eq!(map.scale, scale);
+        let map_width = width.div_ceil(scale);
+        for (i, &v) in map.thumbnail.iter().enumerate() {
+            let (mx, my) = (i % map_width, i / map_width);
+            let (x, y) = (
+                (mx * scale + scale / 2).min(width - 1),
+                (my * scale + scale / 2).min(height - 1),
+            );
+            let expected = pixels[y * width + x] as f32 / 255.0;
+            assert!(
+                (v - expected).abs() < 1e-6,
+                "{width}x{height} cell ({mx},{my})"
+            );
+        }
+    }
+}
+
+#[test]
+fn tall_thin_image_reads_only_its_centre_crop_rows() {
+    let (width, height) = (40, 3001);
+    let model = common::open("fixture-tiny.onnx");
+    let mut source = SyntheticRows {
+        width,
+        height,
+        largest_read: 0,
+    };
+    let options = TilingOptions {
+        cam: CamTarget::Predicted,
+        ..TilingOptions::default()
+    };
+    let result = classify_whole(&model, &mut source, &options).unwrap();
+    assert!(
+        source.largest_read <= width * (width + 1),
+        "{}",
+        source.largest_read
+    );
+
+    let mut pixels = vec![0.0f32; width * height];
+    SyntheticRows {
+        width,
+        height,
+        largest_read: 0,
+    }
+    .read_rows(0, &mut pixels)
+    .unwrap();
+    let bytes: Vec<u8> = pixels.iter().map(|v| (v * 255.0).round() as u8).collect();
+    let view = ImageView::new(width, height, Pixels::Gray8(&bytes)).unwrap();
+    let centre = model.classify(&view, CamTarget::None).unwrap();
+    assert_eq!(result.tiles[0].region, centre.region);
+    for (p, q) in result.probabilities.iter().zip(&centre.probabilities) {
+        assert!(
+            (p - q).abs() < 1e-5,
+            "{:?} vs {:?}",
+            result.probabilities,
+            centre.probabilities
+        );
+    }
+}
+
+#[test]
+fn model_with_a_fixed_batch_of_two_gets_padded_batches() {
+    // 5 × 3 = 15 tiles: seven full batches of two and one padded with a blank tile.
+    let pixels: Vec<u8> = (0..320 * 192).map(|i| ((i * 13) % 241) as u8).collect();
+    let view = ImageView::new(320, 192, Pixels::Gray8(&pixels)).unwrap();
+    let options = TilingOptions {
+        overlap: 0,
+        cam: CamTarget::Predicted,
+        ..TilingOptions::default()
+    };
+    let fixed = whole("fixture-batch2.onnx", view, &options).unwrap();
+    let dynamic = whole("fixture-tiny.onnx", view, &options).unwrap();
+    assert_eq!(fixed.tiles.len(), 15);
+    assert_eq!(fixed.tiles.len(), dynamic.tiles.len());
+    for (a, b) in fixed.tiles.iter().zip(&dynamic.tiles) {
+        for (p, q) in a.probabilities.iter().zip(&b.probabilities) {
+            assert!((p - q).abs() < 1e-5);
+        }
+    }
+    let (a, b) = (fixed.map.unwrap().cam.data, dynamic.map.unwrap().cam.data);
+    assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-4));
+}
+
+#[test]
+fn centre_crop_runs_on_a_model_with_a_fixed_batch_of_two() {
+    let pixels: Vec<u8> = (0..90 * 70).map(|i| (i % 199) as u8).collect();
+    let view = ImageView::new(90, 70, Pixels::Gray8(&pixels)).unwrap();
+    let fixed = common::open("fixture-batch2.onnx")
+        .classify(&view, CamTarget::Predicted)
+        .unwrap();
+    let dynamic = common::open("fixture-tiny.onnx")
+        .classify(&view, CamTarget::Predicted)
+        .unwrap();
+    for (p, q) in fixed.probabilities.iter().zip(&dynamic.probabilities) {
+        assert!((p - q).abs() < 1e-5);
+    }
+    assert_eq!(
+        fixed.cam.unwrap().data.len(),
+        dynamic.cam.unwrap().data.len()
+    );
+}
