@@ -128,13 +128,20 @@ def shrink_to_short_side(img, short):
 
 
 def contract_tensor(img, size):
-    """docs/model-format.md centre-crop: bilinear resize so the shorter side is 1.2*S, centre S x S."""
+    """docs/model-format.md centre-crop: resize so the shorter side is 1.2*S, centre S x S.
+
+    The core resamples with a triangle (antialiased bilinear) filter like PIL's BILINEAR,
+    so PIL is used here; OpenCV's INTER_LINEAR does not antialias and scores differently.
+    """
+    from PIL import Image
+
     h, w = img.shape
     s = CONTRACT_CROP * size / min(h, w)
     nh, nw = max(size, round(h * s)), max(size, round(w * s))
-    x = cv2.resize(img.astype(np.float32) / 255.0, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    pil = Image.fromarray(img.astype(np.float32) / 255.0, mode="F")
+    x = np.asarray(pil.resize((nw, nh), Image.BILINEAR), dtype=np.float32)
     y0, x0 = (nh - size) // 2, (nw - size) // 2
-    return x[y0:y0 + size, x0:x0 + size]
+    return np.clip(x[y0:y0 + size, x0:x0 + size], 0.0, 1.0)
 
 
 class Sample:
