@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -550,6 +551,8 @@ def main(argv=None):
     cmd = "python3 training/train.py " + " ".join(argv if argv is not None else sys.argv[1:])
     t_start = time.time()
 
+    # SIGTERM -> SystemExit, so that the `finally` below removes the synthetic images
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = tempfile.mkdtemp(prefix="visualccc-train-")
     try:
         data = data_root(args.data)
