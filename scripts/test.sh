@@ -11,6 +11,8 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked
+echo "==> training pipeline smoke test (skips without PyTorch)"
+bash training/smoke_test.sh ./target/debug/visual-ccc
 echo "==> gradle jar test (plugin jar; JUnit against ij.jar and the native library)"
 rm -rf build/test-results
 gradle --offline --quiet jar test

@@ -6,14 +6,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Models shipped inside the plugin jar (currently only the untrained test fixture),
- * extracted on first use into {@code ~/.cache/visual-ccc/models/<version>-<build id>/}.
+ * Models shipped inside the plugin jar (the trained {@code models/*.onnx} of the repository
+ * and the untrained test fixture), extracted on first use into {@code ~/.cache/visual-ccc/models/<version>-<build id>/}.
  */
 public final class BundledModels {
     /** Name of the bundled fixture model (resource {@code /models/fixture-tiny.onnx}). */
     public static final String FIXTURE_TINY = "fixture-tiny";
     /** Menu label of the bundled fixture model. */
     public static final String FIXTURE_TINY_LABEL = "fixture-tiny (untrained test fixture)";
+
+    /** The trained models shipped in the jar, default first (see docs/models/). */
+    public static final List<String> TRAINED = java.util.Collections.unmodifiableList(
+            java.util.Arrays.asList("morphology", "uhcs"));
 
     private static final String FOLDER = "/models/";
 

@@ -80,8 +80,8 @@ public class ClassifyMorphology implements PlugIn {
         }
         Map<String, String> models = availableModels();
         boolean trained = false;
-        for (String path : models.values()) {
-            trained |= !path.startsWith(BUNDLED_PREFIX);
+        for (Map.Entry<String, String> entry : models.entrySet()) {
+            trained |= !entry.getKey().equals(BundledModels.FIXTURE_TINY_LABEL);
         }
         if (!trained && !noTrainedModelLogged) {
             noTrainedModelLogged = true;
@@ -147,6 +147,7 @@ public class ClassifyMorphology implements PlugIn {
      *
      * @param modelPath   an ONNX model file, or {@link BundledModels#FIXTURE_TINY_LABEL} /
      *                    {@link BundledModels#FIXTURE_TINY} for the bundled untrained fixture
+     *                    or a bundled trained model's name ({@link BundledModels#TRAINED})
      * @param opacity     overlay opacity in percent, 0-100
      * @param showHeatmap show the CAM as a new 32-bit image {@code <title without extension>-CAM}
      * @param addOverlay  add the coloured CAM to {@code imp}'s overlay
@@ -370,11 +371,17 @@ public class ClassifyMorphology implements PlugIn {
 
     /**
      * Models offered in the dialog, label → path: every {@code *.onnx} in
-     * {@code <imagej>/models/visual-ccc/} and in {@code -Dvisualccc.models.dir}, then the
-     * bundled fixture ({@link BundledModels#FIXTURE_TINY_LABEL}).
+     * {@code <imagej>/models/visual-ccc/} and in {@code -Dvisualccc.models.dir}, after the bundled
+     * trained models ({@link BundledModels#TRAINED}) and before the bundled fixture ({@link BundledModels#FIXTURE_TINY_LABEL}).
      */
     public static Map<String, String> availableModels() {
         Map<String, String> models = new LinkedHashMap<String, String>();
+        for (String name : BundledModels.TRAINED) {
+            // first, so that the shipped morphology model is the default choice
+            if (BundledModels.isBundled(name)) {
+                models.put(name, BUNDLED_PREFIX + name);
+            }
+        }
         List<File> dirs = new ArrayList<File>();
         File imagej = imageJModelsDir();
         if (imagej != null) {
@@ -443,6 +450,9 @@ public class ClassifyMorphology implements PlugIn {
         }
         if (path.equals(BundledModels.FIXTURE_TINY_LABEL) || path.equals(BundledModels.FIXTURE_TINY)) {
             return BundledModels.extract(BundledModels.FIXTURE_TINY);
+        }
+        if (BundledModels.TRAINED.contains(path) && !new File(path).exists() && BundledModels.isBundled(path)) {
+            return BundledModels.extract(path);
         }
         return new File(path);
     }

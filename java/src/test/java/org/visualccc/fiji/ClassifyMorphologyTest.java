@@ -71,6 +71,20 @@ public class ClassifyMorphologyTest {
     }
 
     @Test
+    public void shippedMorphologyModelIsTheDefaultChoiceAndTrained() {
+        List<String> labels = Arrays.asList(ClassifyMorphology.availableModels().keySet().toArray(new String[0]));
+        assertEquals(labels.toString(), "morphology", labels.get(0));
+        assertTrue(labels.toString(), labels.contains("uhcs"));
+        for (String name : BundledModels.TRAINED) {
+            File file = ClassifyMorphology.resolveModel(name);
+            assertEquals(name + ".onnx", file.getName());
+            try (Model model = Model.open(file.getPath())) {
+                assertTrue(name + " must be a trained model", !model.isFixture());
+            }
+        }
+    }
+
+    @Test
     public void fixtureLabelResolvesToTheBundledModel() {
         File file = ClassifyMorphology.resolveModel(BundledModels.FIXTURE_TINY_LABEL);
         assertTrue(file.isFile());

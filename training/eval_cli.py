@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Re-scores a model's held-out real images through the product's own inference path
+(`visual-ccc classify`, Rust + ONNX Runtime) and prints accuracy and the confusion matrix.
+
+    python3 training/eval_cli.py --bin target/release/visual-ccc --model uhcs docs/models/uhcs.manifest.tsv
+
+Reads the `test` rows of the manifest that train.py wrote; synthetic rows are skipped (their
+files are generated in a temporary folder), real ones are read from ../shared/data.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train import data_root  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="target/release/visual-ccc")
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--data")
+    ap.add_argument("manifest")
+    args = ap.parse_args()
+    root = data_root(args.data)
+    rows = [line.rstrip("\n").split("\t") for line in open(args.manifest)]
+    test = [(int(label), os.path.join(root, rel)) for split, label, src, rel, _ in rows
+            if split == "test" and src != "synthetic"]
+    out = subprocess.run([args.bin, "classify", "--model", args.model] + [p for _, p in test],
+                         capture_output=True, text=True)
+    results = {}
+    classes = None
+    for line in out.stdout.splitlines():
+        r = json.loads(line)
+        classes = classes or list(r["probabilities"])
+        results[r["file"]] = classes.index(r["class"])
+    n = len(classes)
+    cm = [[0] * n for _ in range(n)]
+    for label, path in test:
+        cm[label][results[path]] += 1
+    correct = sum(cm[i][i] for i in range(n))
+    print(json.dumps({"model": args.model, "n": len(test), "accuracy": correct / len(test),
+                      "classes": classes, "confusion_matrix": cm}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# CI smoke test of the training pipeline: one tiny epoch on six synthetic images, exported
+# to ONNX and loaded by the Rust CLI. Skips (exit 0) when PyTorch is not installed.
+# Usage: bash training/smoke_test.sh [path/to/visual-ccc]   (default target/debug/visual-ccc)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bin="${1:-target/debug/visual-ccc}"
+if ! python3 -c 'import torch, onnx, onnxruntime, cv2, sklearn' 2>/dev/null; then
+    echo "SKIP training smoke test: PyTorch/onnx/onnxruntime/opencv/scikit-learn not importable (training/requirements.txt)"
+    exit 0
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+python3 training/train.py --smoke --synth-bin "$bin" --out "$work/smoke.onnx" >"$work/train.log" 2>&1 \
+    || { cat "$work/train.log"; exit 1; }
+"$bin" synth --class dendrite --seed 5 --width 96 --height 96 --out "$work/probe.png" >/dev/null
+out="$("$bin" classify --model "$work/smoke.onnx" --heatmap-dir "$work/cam" "$work/probe.png" 2>/dev/null)"
+grep -q '"class":' <<<"$out" || { echo "classify failed: $out"; exit 1; }
+test -f "$work/cam/probe-cam.tif" || { echo "no CAM written: $out"; exit 1; }
+echo "training smoke test passed (export -> visual-ccc classify with CAM)"

@@ -1,0 +1,676 @@
+#!/usr/bin/env python3
+"""Trains the shipped Visual-CCC classifiers and exports them per docs/model-format.md.
+
+    python3 training/train.py --task uhcs         # -> models/uhcs.onnx + docs/models/uhcs.json
+    python3 training/train.py --task morphology   # -> models/morphology.onnx + docs/models/morphology.json
+    python3 training/train.py --smoke --out /tmp/smoke.onnx   # seconds; synthetic data only
+
+Tasks
+  uhcs        carbide_network / pearlite / spheroidite, real UHCS SEM images only.
+  morphology  alloy / dendrite / spheroid. alloy = UHCS (all three classes) + synthetic
+              grains and lamellar; spheroid = EMPS particle panels whose masks are round +
+              synthetic spheroids; dendrite = synthetic dendrites only (no licensed real set).
+              Synthetic images appear in every class so that "synthetic" is not a class cue.
+
+Real data is read from ../shared/data next to the repository (or $VISUALCCC_DATA /
+--data); it is never copied. Synthetic images come from `visual-ccc synth` (the
+repository's own generator, seeded, so the same command gives the same pixels).
+
+Model: a small VGG-style CNN (conv3x3 + batch norm + ReLU blocks, max pooling), global
+average pooling and one linear layer, so class activation maps are exact. Batch norm is
+folded into the convolutions and the graph is written with the onnx helper API (Conv,
+Relu, MaxPool, GlobalAveragePool, Flatten, Gemm), then checked against PyTorch with ONNX
+Runtime. Everything is seeded; runs on CPU with two threads.
+"""
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import cv2
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONTRACT_CROP = 1.2  # docs/model-format.md: shorter side -> 1.2*S, then centre S x S
+CACHE_SHORT_SIDE = 384  # training images are cached at this shorter side (uint8)
+OPSET = 17
+IR_VERSION = 8
+
+TASKS = {
+    "uhcs": {
+        "classes": ["carbide_network", "pearlite", "spheroidite"],
+        "description": "UHCS steel microconstituents (carbide network / pearlite / spheroidite), "
+        "trained on the CMU-UHCS SEM data set (CC BY 3.0 US)",
+        "invert": 0.0,
+        "crop_scale": (0.3, 1.0),
+    },
+    "morphology": {
+        "classes": ["alloy", "dendrite", "spheroid"],
+        "description": "Morphology of a micrograph (alloy microstructure / dendrite / spheroidal "
+        "particles), trained on real UHCS and EMPS images plus synthetic images of every class",
+        "invert": 0.2,
+        # sparse synthetic dendrites: small crops are often empty background
+        "crop_scale": (0.45, 1.0),
+    },
+}
+
+# Synthetic images per class for the morphology task: generator class -> (model class, count per scale).
+SYNTH_SCALES = [0.6, 0.8, 1.0, 1.3, 1.7]
+SYNTH_TRAIN = {"dendrite": ("dendrite", 60), "spheroid": ("spheroid", 30),
+               "grains": ("alloy", 15), "lamellar": ("alloy", 15)}
+SYNTH_TEST = {"dendrite": ("dendrite", 12), "spheroid": ("spheroid", 6),
+              "grains": ("alloy", 3), "lamellar": ("alloy", 3)}
+SYNTH_TEST_SEED = 100000  # test images use seeds far from the training ones
+
+
+# --------------------------------------------------------------------------- data
+
+
+def data_root(arg):
+    root = arg or os.environ.get("VISUALCCC_DATA") or os.path.join(REPO, "..", "shared", "data")
+    return os.path.abspath(root)
+
+
+def find_synth_binary(arg):
+    candidates = [arg] if arg else [
+        os.path.join(REPO, "target", "release", "visual-ccc"),
+        os.path.join(REPO, "target", "debug", "visual-ccc"),
+        shutil.which("visual-ccc"),
+    ]
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    sys.exit("visual-ccc binary not found: run `cargo build --release -p visual-ccc-cli` "
+             "or pass --synth-bin PATH")
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def load_grey(path):
+    """Grey uint8 as the core reads it (Rec. 601 luminance for colour images)."""
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise ValueError(f"cannot read {path}")
+    if img.ndim == 3:
+        if img.shape[2] == 4:
+            img = img[:, :, :3]
+        b, g, r = [img[:, :, i].astype(np.float64) for i in range(3)]
+        img = 0.299 * r + 0.587 * g + 0.114 * b
+        if img.max() > 255:
+            img = img / 257.0
+        img = np.clip(np.round(img), 0, 255).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        img = img.astype(np.float64)
+        lo, hi = img.min(), img.max()
+        img = ((img - lo) / max(hi - lo, 1e-12) * 255.0).round().astype(np.uint8)
+    return img
+
+
+def shrink_to_short_side(img, short):
+    h, w = img.shape
+    s = short / min(h, w)
+    if s >= 1.0:
+        return img
+    return cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def contract_tensor(img, size):
+    """docs/model-format.md centre-crop: resize so the shorter side is 1.2*S, centre S x S.
+
+    The core resamples with a triangle (antialiased bilinear) filter like PIL's BILINEAR,
+    so PIL is used here; OpenCV's INTER_LINEAR does not antialias and scores differently.
+    """
+    from PIL import Image
+
+    h, w = img.shape
+    s = CONTRACT_CROP * size / min(h, w)
+    nh, nw = max(size, round(h * s)), max(size, round(w * s))
+    pil = Image.fromarray(img.astype(np.float32) / 255.0, mode="F")
+    x = np.asarray(pil.resize((nw, nh), Image.BILINEAR), dtype=np.float32)
+    y0, x0 = (nh - size) // 2, (nw - size) // 2
+    return np.clip(x[y0:y0 + size, x0:x0 + size], 0.0, 1.0)
+
+
+class Sample:
+    __slots__ = ("path", "label", "source", "image", "eval")
+
+    def __init__(self, path, label, source):
+        self.path, self.label, self.source = path, label, source
+        self.image = None
+        self.eval = None
+
+
+def uhcs_samples(root, classes_map):
+    out = []
+    base = os.path.join(root, "uhcs")
+    for folder, label in classes_map.items():
+        d = os.path.join(base, folder)
+        for name in sorted(os.listdir(d)):
+            if name.lower().endswith((".jpg", ".jpeg", ".png", ".tif", ".tiff")):
+                out.append(Sample(os.path.join(d, name), label, "uhcs"))
+    return out
+
+
+def emps_round_samples(root, label):
+    """EMPS panels whose mask statistics say round, with at least 2 particles of >= 150 px."""
+    out = []
+    with open(os.path.join(root, "emps", "shape_stats.csv")) as f:
+        for row in csv.DictReader(f):
+            if (row["derived_shape_label"] == "round" and int(row["n_instances_area>=30px"]) >= 2
+                    and float(row["median_area_px"]) >= 150):
+                out.append(Sample(os.path.join(root, "emps", "images", row["image"]), label, "emps"))
+    return sorted(out, key=lambda s: s.path)
+
+
+def synth_samples(binary, outdir, spec, seed0, classes):
+    out = []
+    for gi, (gen_class, (label, count)) in enumerate(sorted(spec.items())):
+        for si, scale in enumerate(SYNTH_SCALES):
+            seed = seed0 + 1000 * (gi * len(SYNTH_SCALES) + si)
+            d = os.path.join(outdir, f"{gen_class}_s{scale}")
+            subprocess.run([binary, "synth", "--class", gen_class, "--seed", str(seed),
+                            "--width", "448", "--height", "384", "--count", str(count),
+                            "--scale", str(scale), "--out", d + "/"],
+                           check=True, stdout=subprocess.DEVNULL)
+            for name in sorted(os.listdir(d)):
+                out.append(Sample(os.path.join(d, name), classes.index(label), "synthetic"))
+    return out
+
+
+def decode_all(samples, size):
+    for s in samples:
+        img = load_grey(s.path)
+        s.image = shrink_to_short_side(img, CACHE_SHORT_SIDE)
+        s.eval = contract_tensor(img, size)
+
+
+def stratified_split(samples, frac, seed):
+    """Image-wise split, stratified by (label, source)."""
+    rng = np.random.default_rng(seed)
+    groups = {}
+    for i, s in enumerate(samples):
+        groups.setdefault((s.label, s.source), []).append(i)
+    test = set()
+    for key in sorted(groups):
+        idx = np.array(groups[key])
+        rng.shuffle(idx)
+        test.update(idx[: int(round(len(idx) * frac))].tolist())
+    train = [s for i, s in enumerate(samples) if i not in test]
+    held = [s for i, s in enumerate(samples) if i in test]
+    return train, held
+
+
+def kfold(samples, k, seed):
+    rng = np.random.default_rng(seed)
+    fold_of = np.zeros(len(samples), int)
+    groups = {}
+    for i, s in enumerate(samples):
+        groups.setdefault((s.label, s.source), []).append(i)
+    for key in sorted(groups):
+        idx = np.array(groups[key])
+        rng.shuffle(idx)
+        for j, i in enumerate(idx):
+            fold_of[i] = j % k
+    return [([s for i, s in enumerate(samples) if fold_of[i] != f],
+             [s for i, s in enumerate(samples) if fold_of[i] == f]) for f in range(k)]
+
+
+def manifest(samples_by_split, data):
+    """Lines 'split<TAB>class index<TAB>source<TAB>path<TAB>sha256' and their SHA-256."""
+    lines = []
+    for split, samples in samples_by_split.items():
+        for s in samples:
+            rel = os.path.relpath(s.path, data) if s.source != "synthetic" else \
+                "synth/" + os.path.basename(os.path.dirname(s.path)) + "/" + os.path.basename(s.path)
+            lines.append(f"{split}\t{s.label}\t{s.source}\t{rel}\t{file_sha256(s.path)}")
+    lines.sort()
+    text = "\n".join(lines) + "\n"
+    return text, hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- augmentation
+
+
+def augment(img, size, rng, invert_p, scale_range):
+    h, w = img.shape
+    short = min(h, w)
+    side = int(short * rng.uniform(*scale_range))
+    side = max(16, min(side, short))
+    aspect = rng.uniform(0.9, 1.1)
+    cw, ch = min(w, int(side * aspect)), side
+    x0 = rng.integers(0, w - cw + 1)
+    y0 = rng.integers(0, h - ch + 1)
+    crop = img[y0:y0 + ch, x0:x0 + cw]
+    interp = cv2.INTER_AREA if cw > size else cv2.INTER_LINEAR
+    x = cv2.resize(crop, (size, size), interpolation=interp)
+    if rng.random() < 0.3:  # JPEG artefacts (on 8-bit, before the float stages)
+        q = int(rng.integers(25, 90))
+        ok, buf = cv2.imencode(".jpg", x, [cv2.IMWRITE_JPEG_QUALITY, q])
+        x = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    x = x.astype(np.float32) / 255.0
+    k = int(rng.integers(0, 4))
+    x = np.rot90(x, k)
+    if rng.random() < 0.5:
+        x = x[:, ::-1]
+    x = np.ascontiguousarray(x)
+    if rng.random() < invert_p:
+        x = 1.0 - x
+    if rng.random() < 0.3:
+        sigma = rng.uniform(0.4, 1.5)
+        x = cv2.GaussianBlur(x, (0, 0), sigma)
+    if rng.random() < 0.5:  # uneven illumination: a tilted plane or a broad bump
+        yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+        if rng.random() < 0.5:
+            ang = rng.uniform(0, 2 * np.pi)
+            field = np.cos(ang) * (xx - 0.5) + np.sin(ang) * (yy - 0.5)
+        else:
+            cy, cx, r = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.3, 1.0)
+            field = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r)) - 0.5
+        x = x + rng.uniform(0.05, 0.3) * field
+    # contrast, brightness, gamma
+    m = x.mean()
+    x = (x - m) * rng.uniform(0.6, 1.4) + m + rng.uniform(-0.15, 0.15)
+    x = np.clip(x, 0.0, 1.0)
+    x = x ** np.exp(rng.uniform(-0.5, 0.5))
+    r = rng.random()
+    if r < 0.35:
+        x = x + rng.normal(0.0, rng.uniform(0.01, 0.08), x.shape).astype(np.float32)
+    elif r < 0.55:
+        peak = rng.uniform(15, 200)
+        x = rng.poisson(np.clip(x, 0, 1) * peak).astype(np.float32) / peak
+    return np.clip(x, 0.0, 1.0).astype(np.float32)
+
+
+def sample_weights(samples, n_classes):
+    """Each class drawn equally often; within a class each source equally often."""
+    counts = {}
+    sources = {}
+    for s in samples:
+        counts[(s.label, s.source)] = counts.get((s.label, s.source), 0) + 1
+        sources.setdefault(s.label, set()).add(s.source)
+    w = np.array([1.0 / (n_classes * len(sources[s.label]) * counts[(s.label, s.source)])
+                  for s in samples])
+    return w / w.sum()
+
+
+# --------------------------------------------------------------------------- model
+
+
+def build_net(torch, widths, n_classes):
+    nn = torch.nn
+
+    class Net(nn.Module):
+        """plan: list of stages; each stage = convs (3x3, BN, ReLU) then 2x2 max pool,
+        except the last, whose output is `features`."""
+
+        def __init__(self):
+            super().__init__()
+            layers = []
+            cin = 1
+            self.plan = []
+            for si, (n_convs, cout) in enumerate(widths):
+                for _ in range(n_convs):
+                    conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+                    bn = nn.BatchNorm2d(cout)
+                    layers += [conv, bn]
+                    self.plan.append(("conv", len(layers) - 2))
+                    cin = cout
+                if si < len(widths) - 1:
+                    self.plan.append(("pool", None))
+            self.layers = nn.ModuleList(layers)
+            self.fc = nn.Linear(cin, n_classes)
+
+        def features(self, x):
+            f = torch.nn.functional
+            for kind, i in self.plan:
+                if kind == "conv":
+                    x = f.relu(self.layers[i + 1](self.layers[i](x)))
+                else:
+                    x = f.max_pool2d(x, 2)
+            return x
+
+        def forward(self, x):
+            a = self.features(x)
+            return self.fc(a.mean(dim=(2, 3)))
+
+    return Net()
+
+
+def flops(widths, size):
+    total, cin, s = 0, 1, size
+    for si, (n_convs, cout) in enumerate(widths):
+        for _ in range(n_convs):
+            total += 2 * 9 * cin * cout * s * s
+            cin = cout
+        if si < len(widths) - 1:
+            s //= 2
+    return total
+
+
+def export_onnx(net, widths, size, classes, meta, path):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits, nodes = [], []
+    x = "input"
+    ci = 0
+    n_pools = sum(1 for k, _ in net.plan if k == "pool")
+    plan = net.plan
+    for pi, (kind, i) in enumerate(plan):
+        last = pi == len(plan) - 1
+        if kind == "conv":
+            ci += 1
+            conv, bn = net.layers[i], net.layers[i + 1]
+            w = conv.weight.detach().double().numpy()
+            g = bn.weight.detach().double().numpy()
+            beta = bn.bias.detach().double().numpy()
+            mu = bn.running_mean.detach().double().numpy()
+            var = bn.running_var.detach().double().numpy()
+            scale = g / np.sqrt(var + bn.eps)
+            wf = (w * scale[:, None, None, None]).astype(np.float32)
+            bf = (beta - mu * scale).astype(np.float32)
+            wn, bn_name = f"conv{ci}.weight", f"conv{ci}.bias"
+            inits += [numpy_helper.from_array(wf, wn), numpy_helper.from_array(bf, bn_name)]
+            nodes.append(helper.make_node("Conv", [x, wn, bn_name], [f"conv{ci}"], name=f"Conv_{ci}",
+                                          kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]))
+            out = "features" if last else f"relu{ci}"
+            nodes.append(helper.make_node("Relu", [f"conv{ci}"], [out], name=f"Relu_{ci}"))
+            x = out
+        else:
+            out = f"pool{pi}"
+            nodes.append(helper.make_node("MaxPool", [x], [out], name=f"MaxPool_{pi}",
+                                          kernel_shape=[2, 2], strides=[2, 2]))
+            x = out
+    wfc = net.fc.weight.detach().numpy().astype(np.float32)
+    bfc = net.fc.bias.detach().numpy().astype(np.float32)
+    inits += [numpy_helper.from_array(wfc, "fc.weight"), numpy_helper.from_array(bfc, "fc.bias")]
+    nodes.append(helper.make_node("GlobalAveragePool", ["features"], ["gap"], name="GlobalAveragePool_0"))
+    nodes.append(helper.make_node("Flatten", ["gap"], ["flat"], name="Flatten_0", axis=1))
+    nodes.append(helper.make_node("Gemm", ["flat", "fc.weight", "fc.bias"], ["logits"], name="Gemm_0",
+                                  alpha=1.0, beta=1.0, transB=1))
+    k = widths[-1][1]
+    h = size >> n_pools
+    graph = helper.make_graph(
+        nodes, "visualccc", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, size, size])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", len(classes)]),
+         helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", k, h, h])],
+        initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="visual-ccc training/train.py", producer_version="1")
+    model.ir_version = IR_VERSION
+    helper.set_model_props(model, meta)
+    onnx.checker.check_model(model, full_check=True)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    onnx.save(model, path)
+
+
+def check_onnx(path, torch, net, batch):
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    logits, feats = sess.run(["logits", "features"], {"input": batch})
+    with torch.no_grad():
+        ref = net(torch.from_numpy(batch)).numpy()
+    diff = float(np.abs(logits - ref).max())
+    if diff > 1e-3 * max(1.0, float(np.abs(ref).max())):
+        raise SystemExit(f"ONNX export differs from PyTorch: max |logit diff| = {diff}")
+    return diff
+
+
+# --------------------------------------------------------------------------- training
+
+
+def train_model(torch, samples, classes, args, epochs, seed, log_prefix=""):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = build_net(torch, args.widths, len(classes))
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    steps_per_epoch = max(1, args.epoch_samples // args.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=epochs * steps_per_epoch,
+                                                pct_start=0.15)
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+    p = sample_weights(samples, len(classes))
+    invert = TASKS[args.task]["invert"]
+    t0 = time.time()
+    for epoch in range(epochs):
+        net.train()
+        total, correct, loss_sum = 0, 0, 0.0
+        for _ in range(steps_per_epoch):
+            idx = rng.choice(len(samples), size=args.batch, p=p)
+            x = np.stack([augment(samples[i].image, args.size, rng, invert, args.crop_scale) for i in idx])
+            y = torch.tensor([samples[i].label for i in idx])
+            xt = torch.from_numpy(x[:, None])
+            out = net(xt)
+            loss = loss_fn(out, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            loss_sum += loss.item() * len(idx)
+            correct += int((out.argmax(1) == y).sum())
+            total += len(idx)
+        print(f"{log_prefix}epoch {epoch + 1}/{epochs} loss {loss_sum / total:.3f} "
+              f"train acc {correct / total:.3f} ({time.time() - t0:.0f} s)", flush=True)
+    net.eval()
+    return net
+
+
+def predict(torch, net, samples):
+    net.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(samples), 64):
+            x = np.stack([s.eval for s in samples[i:i + 64]])[:, None]
+            out.append(torch.softmax(net(torch.from_numpy(x)), 1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0))
+
+
+def metrics(samples, probs, classes):
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score
+
+    y = np.array([s.label for s in samples])
+    pred = probs.argmax(1)
+    lab = list(range(len(classes)))
+    res = {
+        "n": int(len(y)),
+        "accuracy": float(accuracy_score(y, pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+        "f1_weighted": float(f1_score(y, pred, labels=lab, average="weighted", zero_division=0)),
+        "f1_macro": float(f1_score(y, pred, labels=lab, average="macro", zero_division=0)),
+        "confusion_matrix": confusion_matrix(y, pred, labels=lab).tolist(),
+    }
+    by_source = {}
+    for src in sorted({s.source for s in samples}):
+        m = np.array([s.source == src for s in samples])
+        by_source[src] = {"n": int(m.sum()), "accuracy": float((pred[m] == y[m]).mean()),
+                          "confusion_matrix": confusion_matrix(y[m], pred[m], labels=lab).tolist()}
+    res["by_source"] = by_source
+    return res
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--task", choices=sorted(TASKS), default="morphology")
+    ap.add_argument("--smoke", action="store_true", help="tiny run on a few synthetic images (CI)")
+    ap.add_argument("--data", help="real data folder (default ../shared/data or $VISUALCCC_DATA)")
+    ap.add_argument("--synth-bin", help="visual-ccc binary used for synthetic images")
+    ap.add_argument("--out", help="ONNX file (default models/TASK.onnx)")
+    ap.add_argument("--report", help="JSON metrics file (default docs/models/TASK.json)")
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epoch-samples", type=int, default=512)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--weight-decay", type=float, default=5e-4)
+    ap.add_argument("--cv-folds", type=int, default=3)
+    ap.add_argument("--cv-epochs", type=int, default=8)
+    ap.add_argument("--test-frac", type=float, default=0.2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    args.widths = [(1, 16), (1, 32), (2, 48), (2, 96)]
+    args.crop_scale = TASKS[args.task]["crop_scale"]
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        import torch
+    except ImportError:
+        print("SKIP: training needs PyTorch (pip install -r training/requirements.txt)")
+        return 0
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+    if args.smoke:
+        args.task = "morphology"
+        args.size, args.epochs, args.epoch_samples, args.batch = 64, 1, 16, 8
+        args.cv_folds = 0
+        args.widths = [(1, 8), (1, 16)]
+    task = TASKS[args.task]
+    classes = task["classes"]
+    out = args.out or os.path.join(REPO, "models", f"{args.task}.onnx")
+    report_path = args.report or (None if args.smoke else os.path.join(REPO, "docs", "models", f"{args.task}.json"))
+    cmd = "python3 training/train.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    t_start = time.time()
+
+    # SIGTERM -> SystemExit, so that the `finally` below removes the synthetic images
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    tmp = tempfile.mkdtemp(prefix="visualccc-train-")
+    try:
+        data = data_root(args.data)
+        if args.smoke:
+            binary = find_synth_binary(args.synth_bin)
+            train_s, test_s = [], []
+            for gi, (gen, label) in enumerate([("grains", 0), ("dendrite", 1), ("spheroid", 2)]):
+                d = os.path.join(tmp, gen)
+                subprocess.run([binary, "synth", "--class", gen, "--seed", str(gi * 10), "--width", "96",
+                                "--height", "80", "--count", "3", "--out", d + "/"],
+                               check=True, stdout=subprocess.DEVNULL)
+                names = sorted(os.listdir(d))
+                train_s += [Sample(os.path.join(d, n), label, "synthetic") for n in names[:2]]
+                test_s += [Sample(os.path.join(d, n), label, "synthetic") for n in names[2:]]
+        else:
+            if not os.path.isdir(data):
+                sys.exit(f"real data folder not found: {data} (set --data or $VISUALCCC_DATA)")
+            if args.task == "uhcs":
+                real = uhcs_samples(data, {c: i for i, c in enumerate(classes)})
+                train_s, test_s = stratified_split(real, args.test_frac, args.seed)
+            else:
+                binary = find_synth_binary(args.synth_bin)
+                uhcs = uhcs_samples(data, {c: 0 for c in TASKS["uhcs"]["classes"]})
+                # the same image-wise UHCS split as the uhcs task (same seed, same strata
+                # up to the label), so neither model trains on the other's test images
+                uhcs_by_class = uhcs_samples(data, {c: i for i, c in enumerate(TASKS["uhcs"]["classes"])})
+                _, uhcs_test = stratified_split(uhcs_by_class, args.test_frac, args.seed)
+                test_paths = {s.path for s in uhcs_test}
+                emps = emps_round_samples(data, 2)
+                emps_train, emps_test = stratified_split(emps, args.test_frac, args.seed)
+                synth_train = synth_samples(binary, os.path.join(tmp, "train"), SYNTH_TRAIN, 1, classes)
+                synth_test = synth_samples(binary, os.path.join(tmp, "test"), SYNTH_TEST, SYNTH_TEST_SEED, classes)
+                train_s = [s for s in uhcs if s.path not in test_paths] + emps_train + synth_train
+                test_s = [s for s in uhcs if s.path in test_paths] + emps_test + synth_test
+        print(f"train {len(train_s)} images, held-out test {len(test_s)}; decoding...", flush=True)
+        decode_all(train_s + test_s, args.size)
+        manifest_text, manifest_hash = manifest({"train": train_s, "test": test_s}, data)
+        gflop = flops(args.widths, args.size) / 1e9
+        print(f"model {args.widths}, input {args.size}, {gflop:.3f} GFLOP per tile", flush=True)
+
+        t_train = time.time()
+        net = train_model(torch, train_s, classes, args, args.epochs, args.seed)
+        train_seconds = time.time() - t_train
+        test_m = metrics(test_s, predict(torch, net, test_s), classes)
+        print(f"held-out: acc {test_m['accuracy']:.3f} balanced {test_m['balanced_accuracy']:.3f} "
+              f"F1w {test_m['f1_weighted']:.3f}\n{np.array(test_m['confusion_matrix'])}", flush=True)
+
+        def finish(cv):
+            report = {
+                "task": args.task, "classes": classes, "command": cmd,
+                "input_size": args.size, "architecture": {"stages": args.widths, "gflop_per_tile": gflop},
+                "train_images": len(train_s), "test_images": len(test_s),
+                "train_sources": {src: sum(1 for s in train_s if s.source == src) for src in sorted({s.source for s in train_s})},
+                "epochs": args.epochs, "epoch_samples": args.epoch_samples, "seed": args.seed,
+                "training_seconds": round(train_seconds), "total_seconds": None,
+                "held_out": test_m, "cross_validation": cv,
+                "training_manifest_sha256": manifest_hash,
+                "environment": {"python": platform.python_version(), "torch": torch.__version__,
+                                "threads": args.threads},
+            }
+            metrics_meta = {"held_out_accuracy": round(test_m["accuracy"], 4),
+                            "held_out_balanced_accuracy": round(test_m["balanced_accuracy"], 4),
+                            "held_out_f1_weighted": round(test_m["f1_weighted"], 4), "held_out_n": test_m["n"]}
+            if cv:
+                metrics_meta["cv_accuracy_mean"] = round(cv["accuracy"]["mean"], 4)
+                metrics_meta["cv_accuracy_sd"] = round(cv["accuracy"]["sd"], 4)
+            meta = {
+                "visualccc.format": "1",
+                "visualccc.classes": json.dumps(classes),
+                "visualccc.input_size": str(args.size),
+                "visualccc.preprocessing": "center-crop",
+                "visualccc.kind": "fixture" if args.smoke else "trained",
+                "visualccc.description": ("smoke-test model: one tiny epoch on 6 synthetic images, meaningless"
+                                          if args.smoke else task["description"]),
+                "visualccc.input_scale": (f"trained on square crops of {args.crop_scale[0]}-{args.crop_scale[1]} "
+                                      f"of the image's shorter side "
+                                          f"resized to {args.size} px (centre-crop mode sees 0.83)"),
+                "visualccc.training_manifest_sha256": manifest_hash,
+                "visualccc.training_command": cmd,
+                "visualccc.metrics": json.dumps(metrics_meta, sort_keys=True),
+            }
+            export_onnx(net, args.widths, args.size, classes, meta, out)
+            probe = np.stack([s.eval for s in test_s[:4]])[:, None].astype(np.float32)
+            diff = check_onnx(out, torch, net, probe)
+            report["onnx_max_logit_diff"] = diff
+            report["total_seconds"] = round(time.time() - t_start)
+            print(f"wrote {out} ({os.path.getsize(out) / 1e6:.2f} MB; ONNX vs PyTorch max diff {diff:.2e}); "
+                  f"total {report['total_seconds']} s", flush=True)
+            if report_path:
+                os.makedirs(os.path.dirname(report_path), exist_ok=True)
+                with open(report_path, "w") as f:
+                    json.dump(report, f, indent=1)
+                    f.write("\n")
+                with open(os.path.splitext(report_path)[0] + ".manifest.tsv", "w") as f:
+                    f.write(manifest_text)
+
+        finish(None)  # a usable model on disk before the (long) cross-validation
+        if args.cv_folds > 1:
+            fold_metrics = []
+            t_cv = time.time()
+            for f, (tr, va) in enumerate(kfold(train_s, args.cv_folds, args.seed)):
+                fold_net = train_model(torch, tr, classes, args, args.cv_epochs, args.seed + 100 + f,
+                                       log_prefix=f"[cv {f + 1}/{args.cv_folds}] ")
+                m = metrics(va, predict(torch, fold_net, va), classes)
+                print(f"[cv {f + 1}] acc {m['accuracy']:.3f} balanced {m['balanced_accuracy']:.3f}", flush=True)
+                fold_metrics.append(m)
+            cv = {"folds": args.cv_folds, "epochs_per_fold": args.cv_epochs,
+                  "seconds": round(time.time() - t_cv)}
+            for key in ("accuracy", "balanced_accuracy", "f1_weighted"):
+                vals = np.array([m[key] for m in fold_metrics])
+                cv[key] = {"mean": float(vals.mean()), "sd": float(vals.std(ddof=1)),
+                           "folds": [float(v) for v in vals]}
+
+            finish(cv)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
