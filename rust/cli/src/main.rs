@@ -19,6 +19,7 @@ commands:
   texture    GLCM texture maps (32-bit TIFFs) and whole-image GLCM features
   cluster    k-means segmentation: label image and per-cluster statistics
   analyze    the whole pipeline on one image: classify + CAM, Otsu, texture, clusters
+  cam-eval   faithfulness of the CAM methods: deletion and insertion AUC over a folder
   help       show this message
 
 Run `visual-ccc <command> --help` for a command's options.";
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         "texture" => commands::texture::run(rest),
         "cluster" => commands::cluster::run(rest),
         "analyze" => commands::analyze::run(rest),
+        "cam-eval" => commands::cam_eval::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -582,7 +582,8 @@ pub fn softmax(logits: &[f32]) -> Vec<f32> {
     exps.iter().map(|&e| (e / total) as f32).collect()
 }
 
-fn argmax(values: &[f32]) -> usize {
+/// Index of the largest value (the first one on ties).
+pub fn argmax(values: &[f32]) -> usize {
     values
         .iter()
         .enumerate()

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
-use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::cam::{CamMethod, CamTarget};
 use visual_ccc_core::decode::decode_file;
 use visual_ccc_core::model::{Classification, Model, ModelKind, ModelOptions};
 use visual_ccc_core::runtime::RuntimeConfig;
@@ -14,7 +14,7 @@ use crate::{heatmap, locate};
 
 const HELP: &str = "\
 usage: visual-ccc classify [--model PATH_OR_NAME] [--heatmap-dir DIR] [--cam-class NAME]
-                           [--threads N] [--onnxruntime PATH] IMAGE...
+                           [--cam-method METHOD] [--threads N] [--onnxruntime PATH] IMAGE...
 
 Classifies each image (TIFF, PNG, JPEG, BMP; 8/16/32-bit grey or RGB) and prints one JSON
 object per image: {\"file\", \"class\", \"probabilities\": {class: p}, ...} or
@@ -24,6 +24,8 @@ failed.
   --model PATH_OR_NAME  ONNX model file, or the name of an installed model
   --heatmap-dir DIR     write <name>-cam.tif (32-bit CAM) and <name>-cam.png (overlay)
   --cam-class NAME      explain this class instead of the predicted one
+  --cam-method METHOD   cam (default; equals Grad-CAM), score-cam, eigen-cam (ignores the
+                        class) or occlusion (the only one for models without 'features')
   --threads N           ONNX Runtime threads (default: all cores)
   --onnxruntime PATH    libonnxruntime.so to use";
 
@@ -37,6 +39,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         "model",
         "heatmap-dir",
         "cam-class",
+        "cam-method",
         "threads",
         "onnxruntime",
         "help",
@@ -52,9 +55,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         (None, Some(_)) => CamTarget::Predicted,
         (None, None) => CamTarget::None,
     };
-    if let (Some(reason), false) = (&model.info().cam_unavailable, target == CamTarget::None) {
+    let method = CamMethod::parse(args.value("cam-method").unwrap_or("cam"))
+        .map_err(|err| format!("--cam-method: {err}"))?;
+    if let Err(err) = model.check_cam(target, &method) {
         return Err(format!(
-            "{}: {reason}; run without --heatmap-dir and --cam-class to classify only",
+            "{}: {err}; or run without --heatmap-dir and --cam-class to classify only",
             model_path.display()
         ));
     }
@@ -64,7 +69,12 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     }
     let mut failures = 0;
     for file in &args.positional {
-        let line = match classify_one(&model, Path::new(file), target, heatmap_dir.as_deref()) {
+        let line = match classify_one(
+            &model,
+            Path::new(file),
+            (target, &method),
+            heatmap_dir.as_deref(),
+        ) {
             Ok(fields) => fields,
             Err(message) => {
                 failures += 1;
@@ -110,14 +120,17 @@ fn class_index(model: &Model, name: &str) -> Result<usize, String> {
 fn classify_one(
     model: &Model,
     file: &Path,
-    target: CamTarget,
+    (target, method): (CamTarget, &CamMethod),
     heatmap_dir: Option<&Path>,
 ) -> Result<Value, String> {
     let image = decode_file(file).map_err(|err| err.to_string())?;
     let result = model
-        .classify(&image.view(), target)
+        .classify_with(&image.view(), target, method)
         .map_err(|err| err.to_string())?;
     let mut fields = summary(model, file, &result);
+    if result.cam.is_some() {
+        fields.insert("cam_method".into(), json!(method.name()));
+    }
     if let (Some(dir), Some(cam)) = (heatmap_dir, &result.cam) {
         let (written, _) = heatmap::write(dir, file, &image.view(), result.region, cam)?;
         fields.insert("heatmap".into(), json!(written));
