@@ -7,7 +7,6 @@ import ij.measure.ResultsTable;
 import org.visualccc.Classification;
 import org.visualccc.Model;
 
-import java.io.File;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -91,11 +90,7 @@ public class ClassActivationMap extends AnalysisCommand {
         if (imp == null) {
             throw new IllegalArgumentException("no image given");
         }
-        File file = ClassifyMorphology.resolveModel(modelPath);
-        if (!file.isFile()) {
-            throw new IllegalArgumentException("model file " + file.getPath() + " does not exist");
-        }
-        Model model = Model.open(file.getPath());
+        Model model = ClassifyMorphology.openModel(modelPath);
         try {
             return explain(imp, model, method, targetClass, opacity);
         } finally {

@@ -160,12 +160,7 @@ public class ClassifyMorphology implements PlugIn {
             throw new IllegalArgumentException("no image given");
         }
         checkOpacity(opacity);
-        File file = resolveModel(modelPath);
-        if (!file.isFile()) {
-            throw new IllegalArgumentException("model file " + file.getPath() + " does not exist"
-                    + (file.exists() ? " (it is a folder)" : ""));
-        }
-        Model model = Model.open(file.getPath());
+        Model model = openModel(modelPath);
         try {
             return classify(imp, model, opacity, showHeatmap, addOverlay);
         } finally {
@@ -425,6 +420,16 @@ public class ClassifyMorphology implements PlugIn {
 
     private static String describe(File dir) {
         return dir == null ? "Fiji.app/models/visual-ccc/" : dir.getPath() + File.separator;
+    }
+
+    /** Opens the model {@link #resolveModel} finds for {@code modelPath}; close it after use. */
+    static Model openModel(String modelPath) {
+        File file = resolveModel(modelPath);
+        if (!file.isFile()) {
+            throw new IllegalArgumentException("model file " + file.getPath() + " does not exist"
+                    + (file.exists() ? " (it is a folder)" : ""));
+        }
+        return Model.open(file.getPath());
     }
 
     /** A model path, the fixture label or name, or a dialog map value → a model file. */
