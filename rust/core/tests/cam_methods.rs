@@ -189,3 +189,27 @@ fn faithfulness_curves_through_the_model() {
         assert!((0.0..=1.0).contains(&auc));
     }
 }
+
+#[test]
+fn a_model_with_a_fixed_batch_of_one_gives_the_same_maps() {
+    let dynamic = common::open("fixture-tiny.onnx");
+    let fixed = common::open("fixture-fixed-batch.onnx");
+    let pixels = blob_image(64, 64);
+    let view = ImageView::new(64, 64, Pixels::Gray8(&pixels)).unwrap();
+    for method in methods() {
+        let map = |model: &visual_ccc_core::model::Model| {
+            model
+                .classify_with(&view, CamTarget::Predicted, &method)
+                .unwrap()
+                .cam
+                .unwrap()
+                .data
+        };
+        let (a, b) = (map(&dynamic), map(&fixed));
+        assert!(
+            a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5),
+            "{}",
+            method.name()
+        );
+    }
+}
