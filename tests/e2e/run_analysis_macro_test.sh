@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end test of the analysis commands (Preprocess, Threshold, Texture, Cluster) in
-# real ImageJ 1.x under Xvfb, driven by macros with Macro Recorder-style options.
+# End-to-end test of the analysis commands (Preprocess, Threshold, Texture, Cluster, Class
+# Activation Map) in real ImageJ 1.x under Xvfb, driven by macros with Macro Recorder-style
+# options.
 #
 #   tests/e2e/run_analysis_macro_test.sh [PLUGIN_JAR] [IJ_JAR]
 #
@@ -121,6 +122,22 @@ selectImage(nImages - 1);
 fact("clusters_title", getTitle());
 saveAs("Tiff", "${OUT}/clusters.tif");
 
+// Class Activation Map: Score-CAM of a named class as a heat map and an overlay.
+selectImage(sample);
+run("Class Activation Map...", "model=[fixture-tiny (untrained test fixture)] method=score-cam target_class=spheroid overlay_opacity=30");
+if (!isOpen("Visual-CCC Activation Map")) stop("no Visual-CCC Activation Map table");
+fact("activation_title", getTitle());
+fact("activation_bits", bitDepth());
+getPixelSize(unit, pw, ph);
+fact("activation_pixel", pw);
+getStatistics(area, mean, min, max);
+in_unit_range = 0;
+if (min >= 0 && max <= 1 && max > 0) in_unit_range = 1;
+fact("activation_in_unit_range", in_unit_range);
+Table.save("${OUT}/activation.csv", "Visual-CCC Activation Map");
+selectImage(sample);
+fact("activation_overlay", Overlay.size);
+
 // A two-slice stack adds one threshold row per slice to the table.
 rows = Table.size("Visual-CCC Threshold");
 newImage("ramp", "8-bit ramp", 64, 48, 2);
@@ -219,6 +236,8 @@ EXPECTED = {
     "reference_slices": "1", "reference_label": "contrast",
     "clusters_title": "sample-clusters", "mask_title": "sample-cluster2-mask",
     "stack_rows": "2", "stack_last_slice": "2",
+    "activation_title": "sample-CAM", "activation_bits": "32", "activation_pixel": "0.25",
+    "activation_in_unit_range": "1", "activation_overlay": "1",
 }
 for key, value in EXPECTED.items():
     if facts.get(key) != value:
@@ -273,6 +292,12 @@ if len(rows) != 2 or float(rows[0]["contrast"]) <= 0 or not 0 < float(rows[0]["e
     fail(f"texture table rows: {rows}")
 print(f"e2e-analysis: Texture OK: contrast {rows[0]['contrast']}, energy {rows[0]['energy']}")
 
+# Class Activation Map
+row = table("activation.csv")[0]
+if (row.get("Method"), row.get("Explained class")) != ("score-cam", "spheroid"):
+    fail(f"activation map table row: {row}")
+print("e2e-analysis: Class Activation Map OK (32-bit calibrated heat map, overlay, table)")
+
 # Cluster
 rows = table("clusters.csv")
 if len(rows) != 3 or [int(float(r["Cluster"])) for r in rows] != [0, 1, 2]:
@@ -304,6 +329,9 @@ check_error even_window "${OPEN}" "Texture (GLCM)..." "contrast window=6 levels=
 check_error one_cluster "${OPEN}" "Cluster (k-means)..." "k=1 grey" "between 2 and 255"
 check_error six_classes "${OPEN}" "Threshold (Otsu / multi-Otsu)..." "classes=6" "between 2 and 5 classes"
 check_error median_radius "${OPEN}" "Preprocess..." "operation=Median radius=0" "median radius must be between 1"
+NO_FEATURES="${REPO_ROOT}/tests/fixtures/models/fixture-no-features.onnx"
+check_error cam_without_features "${OPEN}" "Class Activation Map..." \
+    "model_file=[${NO_FEATURES}] method=eigen-cam target_class=predicted overlay_opacity=40" "Use the 'occlusion' method"
 
 ok=1
 echo "e2e-analysis: PASS"

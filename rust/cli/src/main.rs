@@ -20,6 +20,7 @@ commands:
   cluster    k-means segmentation: label image and per-cluster statistics
   analyze    the whole pipeline on one image: classify + CAM, Otsu, texture, clusters
   import-model  import a BioImage Model Zoo classifier (RDF 0.5, ONNX) as a model
+  cam-eval   faithfulness of the CAM methods: deletion and insertion AUC over a folder
   help       show this message
 
 Run `visual-ccc <command> --help` for a command's options.";
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         "cluster" => commands::cluster::run(rest),
         "analyze" => commands::analyze::run(rest),
         "import-model" => commands::import_model::run(rest),
+        "cam-eval" => commands::cam_eval::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

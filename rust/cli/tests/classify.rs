@@ -197,6 +197,54 @@ fn model_without_features_classifies_but_refuses_heatmaps_up_front() {
     assert_eq!(code, 2);
     assert!(lines.is_empty());
     assert!(stderr.contains("features"), "{stderr}");
+    assert!(stderr.contains("occlusion"), "{stderr}");
+    // Occlusion needs only the logits.
+    let (code, lines, stderr) = classify(&[
+        "--model",
+        model,
+        "--heatmap-dir",
+        heatmaps.to_str().unwrap(),
+        "--cam-method",
+        "occlusion",
+        image,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(lines[0]["cam_method"], "occlusion");
+    assert!(heatmaps.join("a-cam.tif").is_file());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cam_methods_are_chosen_by_name() {
+    let dir = scratch("methods");
+    let image = dir.join("a.png");
+    write_png(&image, 64, 64);
+    let heatmaps = dir.join("heatmaps");
+    let (fixture, image, heatmaps) = (
+        fixture(),
+        image.to_str().unwrap().to_string(),
+        heatmaps.to_str().unwrap().to_string(),
+    );
+    let fixture = fixture.to_str().unwrap();
+    for method in ["score-cam", "eigen-cam"] {
+        let (code, lines, stderr) = classify(&[
+            "--model",
+            fixture,
+            "--heatmap-dir",
+            &heatmaps,
+            "--cam-method",
+            method,
+            "--cam-class",
+            "dendrite",
+            &image,
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(lines[0]["cam_method"], method);
+        assert_eq!(lines[0]["cam_class"], "dendrite");
+    }
+    let (code, _, stderr) = classify(&["--model", fixture, "--cam-method", "lime", &image]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("score-cam"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -26,6 +26,16 @@ pub enum Error {
     Decode(String),
     #[error("model error: {0}")]
     Model(String),
+    /// A class activation map method needs the `features` output the model lacks.
+    #[error(
+        "model error: {model}: {reason}; '{method}' needs it. Use the 'occlusion' method, \
+         which works with any classifier"
+    )]
+    CamUnavailable {
+        model: String,
+        method: &'static str,
+        reason: String,
+    },
     #[error("ONNX Runtime: {0}")]
     Runtime(String),
     #[error("{}: {source}", path.display())]
@@ -40,7 +50,7 @@ impl Error {
         match self {
             Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Error::Decode(_) => ErrorKind::Decode,
-            Error::Model(_) => ErrorKind::Model,
+            Error::Model(_) | Error::CamUnavailable { .. } => ErrorKind::Model,
             Error::Runtime(_) => ErrorKind::Runtime,
             Error::Io { .. } => ErrorKind::Io,
         }

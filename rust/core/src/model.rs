@@ -8,7 +8,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{Tensor, ValueType};
 
-use crate::cam::{self, CamMap, CamTarget};
+use crate::cam::{self, CamMap, CamMethod, CamTarget, RawMap};
 use crate::error::{Error, Result};
 use crate::onnx_head::{find_linear_head, LinearHead};
 use crate::pixels::ImageView;
@@ -394,6 +394,12 @@ impl Model {
 
     /// Fails early when `target` names no class or the model cannot explain it.
     pub fn check_cam_target(&self, target: CamTarget) -> Result<()> {
+        self.check_cam(target, &CamMethod::Cam)
+    }
+
+    /// Fails early when `target` names no class, `method`'s parameters are bad, or the
+    /// model lacks what `method` needs ([`Error::CamUnavailable`] names the alternative).
+    pub fn check_cam(&self, target: CamTarget, method: &CamMethod) -> Result<()> {
         if let CamTarget::Class(c) = target {
             if c >= self.info.classes.len() {
                 return Err(Error::invalid(format!(
@@ -402,12 +408,111 @@ impl Model {
                 )));
             }
         }
-        match (&self.info.cam_unavailable, target) {
-            (Some(reason), CamTarget::Predicted | CamTarget::Class(_)) => {
-                Err(Error::Model(format!("{}: {reason}", self.info.name)))
-            }
+        if target == CamTarget::None {
+            return Ok(());
+        }
+        method.validate(self.info.input_size)?;
+        match &self.info.cam_unavailable {
+            Some(reason) if method.needs_features() => Err(Error::CamUnavailable {
+                model: self.info.name.clone(),
+                method: method.name(),
+                reason: reason.clone(),
+            }),
             _ => Ok(()),
         }
+    }
+
+    /// Classifies an image and explains it with `method`, as [`Model::classify`].
+    pub fn classify_with(
+        &self,
+        view: &ImageView,
+        target: CamTarget,
+        method: &CamMethod,
+    ) -> Result<Classification> {
+        self.check_cam(target, method)?;
+        let prepared = self.prepare(view)?;
+        self.classify_prepared_with(prepared, target, method)
+    }
+
+    /// A function giving the probability of `class` for a batch of inputs, run in as few
+    /// passes as the model's batch size allows.
+    pub fn class_scorer(&self, class: usize) -> impl FnMut(&[f32], usize) -> Result<Vec<f32>> + '_ {
+        move |inputs, count| {
+            let plane = self.info.input_size * self.info.input_size;
+            let per_run = self.batch_size(count);
+            let classes = self.info.classes.len();
+            let mut scores = Vec::with_capacity(count);
+            for chunk in inputs.chunks(per_run * plane) {
+                let logits = self
+                    .forward(chunk.to_vec(), chunk.len() / plane, false)?
+                    .logits;
+                scores.extend(logits.chunks_exact(classes).map(|l| softmax(l)[class]));
+            }
+            Ok(scores)
+        }
+    }
+
+    /// The map of `method` for `class` at the method's own resolution, for the model
+    /// `input` whose forward pass gave `output` (with features if the method needs them).
+    pub fn raw_map(
+        &self,
+        input: &[f32],
+        output: &ForwardOutput,
+        class: usize,
+        method: &CamMethod,
+    ) -> Result<RawMap> {
+        let size = self.info.input_size;
+        let features = || match (&output.features, &self.head) {
+            (Some((shape, values)), Some(head)) => Ok((shape, values.as_slice(), head)),
+            _ => Err(Error::CamUnavailable {
+                model: self.info.name.clone(),
+                method: method.name(),
+                reason: self
+                    .info
+                    .cam_unavailable
+                    .clone()
+                    .unwrap_or_else(|| "the forward pass returned no 'features'".into()),
+            }),
+        };
+        let mut map = match method {
+            CamMethod::Cam => {
+                let (shape, values, head) = features()?;
+                RawMap {
+                    width: shape[3],
+                    height: shape[2],
+                    data: cam::class_activation(values, shape[1], head.row(class))?,
+                }
+            }
+            CamMethod::ScoreCam(params) => {
+                let (shape, values, _) = features()?;
+                cam::score::score_cam(
+                    input,
+                    size,
+                    values,
+                    shape[1],
+                    (shape[3], shape[2]),
+                    params,
+                    &mut self.class_scorer(class),
+                )?
+            }
+            CamMethod::EigenCam => {
+                let (shape, values, _) = features()?;
+                cam::eigen::eigen_cam(values, shape[1], (shape[3], shape[2]))?
+            }
+            CamMethod::Occlusion(params) => {
+                let classes = self.info.classes.len();
+                let reference = softmax(&output.logits[..classes])[class];
+                cam::occlusion::occlusion(
+                    input,
+                    size,
+                    reference,
+                    params,
+                    &mut self.class_scorer(class),
+                )?
+            }
+        };
+        cam::normalise(&mut map.data);
+        Ok(map)
     }
 
     /// Classifies an input made by [`Model::prepare`].
@@ -416,21 +521,39 @@ impl Model {
         prepared: PreparedInput,
         target: CamTarget,
     ) -> Result<Classification> {
-        self.check_cam_target(target)?;
-        let cam_class = (target != CamTarget::None).then_some(target);
-        let output = self.forward(prepared.data, 1, cam_class.is_some())?;
+        self.classify_prepared_with(prepared, target, &CamMethod::Cam)
+    }
+
+    /// Classifies an input made by [`Model::prepare`], explaining it with `method`.
+    /// Eigen-CAM ignores the class; its map is reported under the target class.
+    pub fn classify_prepared_with(
+        &self,
+        prepared: PreparedInput,
+        target: CamTarget,
+        method: &CamMethod,
+    ) -> Result<Classification> {
+        self.check_cam(target, method)?;
+        let want_features = target != CamTarget::None && method.needs_features();
+        // The input is kept for the methods that perturb it (a copy of S² floats).
+        let output = self.forward(prepared.data.clone(), 1, want_features)?;
         let probabilities = softmax(&output.logits);
         let class_index = argmax(&probabilities);
         let region = prepared.region;
-        let cam = match (cam_class, &output.features, &self.head) {
-            (Some(target), Some((shape, features)), Some(head)) => {
+        let cam = match target {
+            CamTarget::None => None,
+            CamTarget::Predicted | CamTarget::Class(_) => {
                 let class = match target {
                     CamTarget::Class(c) => c,
                     _ => class_index,
                 };
-                let mut map = cam::class_activation(features, shape[1], head.row(class))?;
-                cam::normalise(&mut map);
-                let data = cam::upsample(&map, shape[3], shape[2], region.width, region.height);
+                let map = self.raw_map(&prepared.data, &output, class, method)?;
+                let data = cam::upsample(
+                    &map.data,
+                    map.width,
+                    map.height,
+                    region.width,
+                    region.height,
+                );
                 Some(CamMap {
                     class_index: class,
                     width: region.width,
@@ -438,7 +561,6 @@ impl Model {
                     data,
                 })
             }
-            _ => None,
         };
         Ok(Classification {
             class_index,
@@ -479,7 +601,8 @@ pub fn softmax(logits: &[f32]) -> Vec<f32> {
     exps.iter().map(|&e| (e / total) as f32).collect()
 }
 
-pub(crate) fn argmax(values: &[f32]) -> usize {
+/// Index of the largest value (the first one on ties).
+pub fn argmax(values: &[f32]) -> usize {
     values
         .iter()
         .enumerate()

@@ -14,6 +14,7 @@ use jni::objects::{
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
 use visual_ccc_core::bioimageio;
+use visual_ccc_core::cam::CamMethod;
 use visual_ccc_core::decode::decode_file;
 use visual_ccc_core::model::{Model, ModelOptions};
 use visual_ccc_core::preprocess::PreparedInput;
@@ -246,6 +247,42 @@ fn intern_classify_whole<'local>(
         }
     };
     convert::whole_image_classification(env, &model.info().classes, &result)
+}
+
+/// Classifies a slice and explains `cam_class` with the named method. The pixels are
+/// copied rather than pinned: Score-CAM and occlusion run the model many times.
+fn intern_activation_map<'local>(
+    env: &mut Env<'local>,
+    handle: jlong,
+    pixels: &JObject<'_>,
+    (width, height): (jint, jint),
+    cam_class: jint,
+    method: &JString<'_>,
+) -> BridgeResult<JObject<'local>> {
+    let model = model_ref(handle)?;
+    let method = CamMethod::parse(&convert::string(env, method)?)?;
+    let target = convert::cam_target(cam_class)?;
+    model.check_cam(target, &method)?;
+    let image = pixels::image(env, pixels, width, height)?;
+    let result = model.classify_with(&image.view(), target, &method)?;
+    convert::classification(env, &model.info().classes, &result)
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_visualccc_Model_nativeActivationMap<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    pixels: JObject<'local>,
+    width: jint,
+    height: jint,
+    cam_class: jint,
+    method: JString<'local>,
+) -> JObject<'local> {
+    env.with_env(|env| {
+        intern_activation_map(env, handle, &pixels, (width, height), cam_class, &method)
+    })
+    .resolve::<ThrowJavaException>()
 }
 
 #[unsafe(no_mangle)]

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
-use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::cam::{CamMethod, CamTarget};
 use visual_ccc_core::decode::{decode_file, TiffRows};
 use visual_ccc_core::model::{Classification, Model, ModelKind, ModelOptions};
 use visual_ccc_core::runtime::RuntimeConfig;
@@ -16,7 +16,7 @@ use crate::{heatmap, locate};
 const HELP: &str = "\
 usage: visual-ccc classify [--model PATH_OR_NAME] [--mode whole|center-crop] [--overlap PX]
                            [--batch N] [--heatmap-dir DIR] [--cam-class NAME]
-                           [--threads N] [--onnxruntime PATH] IMAGE...
+                           [--cam-method METHOD] [--threads N] [--onnxruntime PATH] IMAGE...
 
 Classifies each image (TIFF, PNG, JPEG, BMP; 8/16/32-bit grey or RGB) and prints one JSON
 object per image: {\"file\", \"class\", \"probabilities\": {class: p}, ...} or
@@ -36,6 +36,8 @@ failed.
                         <name>-tiles.csv (per-tile class and probabilities) and
                         <name>-tiles.tif (8-bit class index per tile) are written too
   --cam-class NAME      explain this class instead of the predicted one
+  --cam-method METHOD   cam (default; equals Grad-CAM), score-cam, eigen-cam (ignores the
+                        class) or occlusion (the only one for models without 'features')
   --threads N           ONNX Runtime threads (default: all cores)
   --onnxruntime PATH    libonnxruntime.so to use";
 
@@ -52,6 +54,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         "batch",
         "heatmap-dir",
         "cam-class",
+        "cam-method",
         "threads",
         "onnxruntime",
         "help",
@@ -67,9 +70,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         (None, Some(_)) => CamTarget::Predicted,
         (None, None) => CamTarget::None,
     };
-    if let (Some(reason), false) = (&model.info().cam_unavailable, target == CamTarget::None) {
+    let method = CamMethod::parse(args.value("cam-method").unwrap_or("cam"))
+        .map_err(|err| format!("--cam-method: {err}"))?;
+    if let Err(err) = model.check_cam(target, &method) {
         return Err(format!(
-            "{}: {reason}; run without --heatmap-dir and --cam-class to classify only",
+            "{}: {err}; or run without --heatmap-dir and --cam-class to classify only",
             model_path.display()
         ));
     }
@@ -78,11 +83,20 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
             .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     }
     let mode = Mode::from_args(&args, &model)?;
+    if matches!(mode, Mode::Whole(_)) && target != CamTarget::None && method != CamMethod::Cam {
+        return Err(format!(
+            "--cam-method {} needs --mode center-crop: whole-image mode stitches the exact CAM \
+             of every tile",
+            method.name()
+        ));
+    }
     let mut failures = 0;
     for file in &args.positional {
         let file = Path::new(file);
         let outcome = match &mode {
-            Mode::CenterCrop => classify_one(&model, file, target, heatmap_dir.as_deref()),
+            Mode::CenterCrop => {
+                classify_one(&model, file, (target, &method), heatmap_dir.as_deref())
+            }
             Mode::Whole(tiling) => {
                 let options = TilingOptions {
                     cam: target,
@@ -179,15 +193,18 @@ fn class_index(model: &Model, name: &str) -> Result<usize, String> {
 fn classify_one(
     model: &Model,
     file: &Path,
-    target: CamTarget,
+    (target, method): (CamTarget, &CamMethod),
     heatmap_dir: Option<&Path>,
 ) -> Result<Value, String> {
     let image = decode_file(file).map_err(|err| err.to_string())?;
     let result = model
-        .classify(&image.view(), target)
+        .classify_with(&image.view(), target, method)
         .map_err(|err| err.to_string())?;
     let mut fields = summary(model, file, &result);
     fields.insert("mode".into(), json!("center-crop"));
+    if result.cam.is_some() {
+        fields.insert("cam_method".into(), json!(method.name()));
+    }
     if let (Some(dir), Some(cam)) = (heatmap_dir, &result.cam) {
         let (written, _) = heatmap::write(dir, file, &image.view(), result.region, cam)?;
         fields.insert("heatmap".into(), json!(written));

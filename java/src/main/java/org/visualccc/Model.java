@@ -24,6 +24,14 @@ public final class Model implements AutoCloseable {
     public static final int CAM_PREDICTED = -1;
     /** {@code camClass} value: compute no CAM. */
     public static final int CAM_NONE = -2;
+    /**
+     * Class activation map methods for {@link #activationMap}: {@code cam} (exact CAM,
+     * equal to Grad-CAM for this head), {@code score-cam}, {@code eigen-cam} (ignores the
+     * class) and {@code occlusion} (the only one for models without feature maps).
+     */
+    public static final String[] CAM_METHODS = {"cam", "score-cam", "eigen-cam", "occlusion"};
+    /** The method that works for every model: it needs only the class scores. */
+    public static final String CAM_METHOD_OCCLUSION = "occlusion";
     /** System property: explicit path of the ONNX Runtime library. */
     public static final String ONNXRUNTIME_PROPERTY = "visualccc.onnxruntime";
 
@@ -234,6 +242,30 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * Classifies the whole of {@code ip} as {@link #classify(ImageProcessor, int)} and
+     * explains {@code camClass} with {@code method}, one of {@link #CAM_METHODS}, with
+     * default parameters. Score-CAM and occlusion run the model many times (batched).
+     * The result's CAM has values in [0, 1] over the analysed region.
+     *
+     * @param camClass {@link #CAM_PREDICTED} or a class index
+     * @throws VisualCccException of kind MODEL, naming occlusion as the alternative, when
+     *                            {@code method} needs feature maps the model lacks
+     */
+    public Classification activationMap(ImageProcessor ip, String method, int camClass) {
+        if (ip == null) {
+            throw new IllegalArgumentException("no image given");
+        }
+        if (method == null) {
+            throw new IllegalArgumentException("no CAM method given");
+        }
+        if (camClass == CAM_NONE) {
+            throw new IllegalArgumentException("an activation map needs a class: CAM_PREDICTED or a class index");
+        }
+        return withHandle(h -> checked(nativeActivationMap(h, ip.getPixels(), ip.getWidth(), ip.getHeight(),
+                camClass, method)));
+    }
+
+    /**
      * Decodes and classifies an image file (PNG, JPEG, TIFF, BMP).
      *
      * @param camClass {@link #CAM_PREDICTED}, {@link #CAM_NONE} or a class index
@@ -340,4 +372,7 @@ public final class Model implements AutoCloseable {
     private static native WholeImageClassification nativeClassifyWhole(long handle, Object pixels, int width,
                                                                        int height, int overlap, int batch,
                                                                        int camClass);
+
+    private static native Classification nativeActivationMap(long handle, Object pixels, int width, int height,
+                                                             int camClass, String method);
 }

@@ -4,8 +4,128 @@
 //! `y_c = Σ_k w_ck · mean(A_k) + b_c`, so `∂y_c/∂A_k(i,j) = w_ck / (h·w)`: Grad-CAM's
 //! channel weights are the linear weights up to a positive constant, and
 //! CAM = ReLU(Σ_k w_ck · A_k) equals Grad-CAM once normalised.
+//!
+//! Other methods, one module each: [`score`] (Score-CAM, gradient-free), [`eigen`]
+//! (Eigen-CAM, first principal component of the feature maps, class-agnostic),
+//! [`occlusion`] (model-agnostic, needs only `logits`), and [`faithfulness`]
+//! (deletion and insertion curves that measure how well a map explains the model).
+
+pub mod eigen;
+pub mod faithfulness;
+pub mod occlusion;
+pub mod score;
 
 use crate::error::{Error, Result};
+
+pub use occlusion::OcclusionParams;
+pub use score::ScoreCamParams;
+
+/// How a class activation map is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum CamMethod {
+    /// Exact CAM from the linear head (equals Grad-CAM for this head).
+    #[default]
+    Cam,
+    /// Score-CAM: feature channels weighted by the class probability of the image
+    /// masked by each channel.
+    ScoreCam(ScoreCamParams),
+    /// Eigen-CAM: first principal component of the feature maps (ignores the class).
+    EigenCam,
+    /// Occlusion sensitivity: drop of the class probability when a patch is hidden.
+    Occlusion(OcclusionParams),
+}
+
+impl CamMethod {
+    /// Names accepted by [`CamMethod::parse`], in the order shown to users.
+    pub const NAMES: [&'static str; 4] = ["cam", "score-cam", "eigen-cam", "occlusion"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            CamMethod::Cam => "cam",
+            CamMethod::ScoreCam(_) => "score-cam",
+            CamMethod::EigenCam => "eigen-cam",
+            CamMethod::Occlusion(_) => "occlusion",
+        }
+    }
+
+    /// The method called `name`, with default parameters.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "cam" | "grad-cam" => Ok(CamMethod::Cam),
+            "score-cam" => Ok(CamMethod::ScoreCam(ScoreCamParams::default())),
+            "eigen-cam" => Ok(CamMethod::EigenCam),
+            "occlusion" => Ok(CamMethod::Occlusion(OcclusionParams::default())),
+            other => Err(Error::invalid(format!(
+                "unknown CAM method '{other}' (methods: {})",
+                Self::NAMES.join(", ")
+            ))),
+        }
+    }
+
+    /// Whether the method reads the model's `features` output.
+    pub fn needs_features(&self) -> bool {
+        !matches!(self, CamMethod::Occlusion(_))
+    }
+
+    /// Checks the parameters for a model whose input is `input_size`² pixels.
+    pub fn validate(&self, input_size: usize) -> Result<()> {
+        match self {
+            CamMethod::ScoreCam(params) => params.validate(),
+            CamMethod::Occlusion(params) => params.resolve(input_size).map(|_| ()),
+            CamMethod::Cam | CamMethod::EigenCam => Ok(()),
+        }
+    }
+}
+
+/// A raw map at the resolution the method works at (feature map or model input),
+/// before upsampling to the image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawMap {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<f32>,
+}
+
+/// Scores a batch of model inputs (`count` × size² values) and returns one number per
+/// input, typically the probability of the explained class. The model splits the batch
+/// further when its batch dimension is fixed.
+pub type BatchScorer<'a> = dyn FnMut(&[f32], usize) -> Result<Vec<f32>> + 'a;
+
+/// Number of `size`² inputs in `inputs`, checked.
+fn input_count(inputs: &[f32], size: usize) -> Result<usize> {
+    let plane = size * size;
+    if plane == 0 || inputs.is_empty() || !inputs.len().is_multiple_of(plane) {
+        return Err(Error::invalid(format!(
+            "{} input values do not make whole {size}×{size} images",
+            inputs.len()
+        )));
+    }
+    Ok(inputs.len() / plane)
+}
+
+/// Runs `scorer` over `inputs` in chunks of at most `batch_size` images.
+pub(crate) fn score_in_batches(
+    inputs: &[f32],
+    size: usize,
+    batch_size: usize,
+    scorer: &mut BatchScorer<'_>,
+) -> Result<Vec<f32>> {
+    let count = input_count(inputs, size)?;
+    let plane = size * size;
+    let mut scores = Vec::with_capacity(count);
+    for chunk in inputs.chunks(batch_size.max(1) * plane) {
+        let n = chunk.len() / plane;
+        let chunk_scores = scorer(chunk, n)?;
+        if chunk_scores.len() != n {
+            return Err(Error::Runtime(format!(
+                "scored {} of {n} inputs",
+                chunk_scores.len()
+            )));
+        }
+        scores.extend(chunk_scores);
+    }
+    Ok(scores)
+}
 
 /// Which class a map explains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
