@@ -7,7 +7,6 @@ import org.visualccc.KMeans;
 import java.io.File;
 import java.io.IOException;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Plugins › Visual-CCC › Batch Process Folder...: classifies, clusters and measures every
@@ -30,19 +29,14 @@ import java.util.Map;
 public class BatchProcessFolder implements PlugIn {
     @Override
     public void run(String arg) {
-        Map<String, String> models = ClassifyMorphology.availableModels();
-        String[] labels = models.keySet().toArray(new String[0]);
+        ModelField modelField = new ModelField();
         CommandDialog dialog = new CommandDialog("Visual-CCC: Batch Process Folder", "visualccc.batch.")
                 .directory("Input", "")
                 .directory("Output", "")
                 .checkbox("Recursive", false)
                 .string("File_pattern", BatchProcessor.DEFAULT_PATTERN, 24);
-        if (labels.length > 0) {
-            dialog.choice("Model", labels, labels[0]);
-        }
-        dialog.string("Model_file", "", 30)
-                .message("A model file, if given, is used instead of the choice above.")
-                .number("k", new KMeans.Params().k(), 0, "clusters")
+        modelField.addTo(dialog);
+        dialog.number("k", new KMeans.Params().k(), 0, "clusters")
                 .checkbox("Save_heatmaps", true)
                 .checkbox("Save_label_images", true)
                 .message("Esc stops after the current image; running again resumes.");
@@ -55,13 +49,7 @@ public class BatchProcessFolder implements PlugIn {
                     .output(new File(dialog.nextString()))
                     .recursive(dialog.nextBoolean())
                     .pattern(dialog.nextString());
-            String choice = labels.length > 0 ? models.get(dialog.nextChoice()) : null;
-            String modelFile = dialog.nextString();
-            String model = !modelFile.isEmpty() ? modelFile : choice;
-            if (model == null) {
-                throw new IllegalArgumentException("no model chosen: enter a model file");
-            }
-            settings.model(model)
+            settings.model(modelField.read(dialog))
                     .clustering(new KMeans.Params().k(dialog.nextInt()))
                     .saveHeatmaps(dialog.nextBoolean())
                     .saveLabels(dialog.nextBoolean());
