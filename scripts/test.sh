@@ -24,4 +24,5 @@ bash tests/e2e/run_analysis_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 bash tests/e2e/run_batch_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 bash tests/e2e/run_analyze_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 bash tests/e2e/run_install_test.sh
+bash tests/e2e/run_conventions_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 echo "==> all tests passed"

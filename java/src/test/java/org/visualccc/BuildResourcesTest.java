@@ -67,12 +67,20 @@ public class BuildResourcesTest {
                 lines.add(line);
             }
         }
-        assertEquals(java.util.Arrays.asList(
+        // Every command below must be listed (other commands may be listed too).
+        List<String> expected = java.util.Arrays.asList(
                 "Plugins>Visual-CCC, \"Classify Morphology...\", org.visualccc.fiji.ClassifyMorphology",
                 "Plugins>Visual-CCC, \"Preprocess...\", org.visualccc.fiji.Preprocess",
                 "Plugins>Visual-CCC, \"Threshold (Otsu / multi-Otsu)...\", org.visualccc.fiji.ThresholdOtsu",
                 "Plugins>Visual-CCC, \"Texture (GLCM)...\", org.visualccc.fiji.TextureGlcm",
-                "Plugins>Visual-CCC, \"Cluster (k-means)...\", org.visualccc.fiji.ClusterKMeans"), lines);
+                "Plugins>Visual-CCC, \"Cluster (k-means)...\", org.visualccc.fiji.ClusterKMeans",
+                "Plugins>Visual-CCC, \"Batch Process Folder...\", org.visualccc.fiji.BatchProcessFolder",
+                "Plugins>Visual-CCC, \"Analyze Micrograph...\", org.visualccc.fiji.AnalyzeMicrograph",
+                "Plugins>Visual-CCC, \"Model Manager...\", org.visualccc.fiji.ModelManager",
+                "Plugins>Visual-CCC, \"About Visual-CCC\", org.visualccc.fiji.AboutVisualCcc");
+        for (String line : expected) {
+            assertTrue("plugins.config lacks " + line + ": " + lines, lines.contains(line));
+        }
         for (String line : lines) {
             String className = line.substring(line.lastIndexOf(',') + 1).trim();
             Class<?> command = Class.forName(className);

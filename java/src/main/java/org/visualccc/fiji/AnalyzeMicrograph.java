@@ -74,7 +74,7 @@ public class AnalyzeMicrograph extends AnalysisCommand {
     CommandDialog createDialog(ImagePlus imp) {
         CommandDialog dialog = new CommandDialog("Visual-CCC: Analyze Micrograph", "visualccc.analyze.");
         modelField = new ModelField().addTo(dialog);
-        return dialog.number("k", new KMeans.Params().k(), 0, "clusters")
+        return dialog.number("k", 3, 0, "clusters")
                 .number("Target_cluster", 2, 0, "(0 = darkest)")
                 .number("Heatmap_opacity", ClassifyMorphology.DEFAULT_OPACITY, 0, "%")
                 .checkbox("Show_montage", true);

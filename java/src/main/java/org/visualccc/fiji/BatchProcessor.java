@@ -419,7 +419,7 @@ public final class BatchProcessor {
         for (int k = 0; k < clusters.clusterCount(); k++) {
             row.add(number(clusters.areaFraction(k)));
         }
-        row.add(clusters.unit() + "^2");
+        row.add(CommandSupport.areaUnit(cal));
         for (int k = 0; k < clusters.clusterCount(); k++) {
             row.add(number(clusters.area(k)));
         }
