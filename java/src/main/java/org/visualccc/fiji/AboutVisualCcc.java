@@ -27,7 +27,7 @@ public class AboutVisualCcc implements PlugIn {
         if (GraphicsEnvironment.isHeadless() || IJ.getInstance() == null) {
             IJ.log(text);
         } else {
-            new TextWindow(TITLE, text, 640, 520);
+            new TextWindow(TITLE, text, 900, 560);
         }
     }
 

@@ -315,7 +315,7 @@ final class CommandSupport {
         String unit = calibration.getUnit() == null ? "" : calibration.getUnit().trim();
         if (unit.isEmpty()) {
             // Some TIFF writers store a resolution without a unit.
-            unit = calibration.scaled() ? "unit" : "pixel";
+            unit = calibration.pixelWidth == 1 && calibration.pixelHeight == 1 ? "pixel" : "unit";
         }
         // ImageJ accepts several spellings of micrometres; areas always say µm^2.
         if (unit.equals("micron") || unit.equals("microns") || unit.equals("um") || unit.equals("\u03bcm")) {
