@@ -85,6 +85,9 @@ public class BatchProcessFolder implements PlugIn {
             IJ.log("Visual-CCC batch: skipped " + skip);
         }
         IJ.log("Visual-CCC batch: " + summary + "; summary in " + summary.summaryFile);
+        if (summary.processed > 0) {
+            IJ.log("Visual-CCC batch: time per step: " + summary.stepTimes());
+        }
         IJ.showStatus(summary.cancelled ? "Visual-CCC batch: cancelled" : "Visual-CCC batch: done");
         return summary;
     }

@@ -74,6 +74,8 @@ public final class BatchProcessor {
     /** Texture features summarised per image (the Texture command's defaults). */
     static final String[] TEXTURE_FEATURES = {"contrast", "homogeneity", "energy", "correlation"};
     private static final String PART_PREFIX = ".part-";
+    /** The steps timed in {@link Summary#stepSeconds}. */
+    public static final String[] STEPS = {"decode", "classify", "cluster", "texture", "write"};
 
     /** What to process and how; a mutable builder. */
     public static final class Settings {
@@ -170,11 +172,23 @@ public final class BatchProcessor {
         public String model;
         /** Whether the model is an untrained test fixture, whose predictions mean nothing. */
         public boolean fixtureModel;
+        /** Seconds spent per step over the processed images: decode, classify, cluster, texture, write. */
+        public final double[] stepSeconds = new double[STEPS.length];
 
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "%d found, %d processed, %d already done, %d skipped%s in %.1f s",
                     found, processed, alreadyDone, skipped.size(), cancelled ? ", cancelled" : "", seconds);
+        }
+
+        /** Seconds per step, e.g. {@code decode 0.7 s, classify 0.2 s, ...}. */
+        public String stepTimes() {
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < STEPS.length; i++) {
+                text.append(i == 0 ? "" : ", ").append(STEPS[i])
+                        .append(String.format(Locale.ROOT, " %.2f s", stepSeconds[i]));
+            }
+            return text.toString();
         }
     }
 
@@ -252,7 +266,7 @@ public final class BatchProcessor {
                 } else {
                     long t0 = System.nanoTime();
                     try {
-                        List<String> row = processFile(files.get(i), relative, model, cam);
+                        List<String> row = processFile(files.get(i), relative, model, cam, summary.stepSeconds);
                         appendLine(summaryPath, csvLine(row));
                         summary.processed++;
                     } catch (UnreadableImageException e) {
@@ -374,19 +388,24 @@ public final class BatchProcessor {
 
     // ------------------------------------------------------------------ one image
 
-    private List<String> processFile(Path file, String relative, Model model, boolean cam)
+    private List<String> processFile(Path file, String relative, Model model, boolean cam, double[] steps)
             throws UnreadableImageException, IOException {
+        long t = System.nanoTime();
         ImagePlus source = openImage(file.toFile());
+        t = lap(steps, 0, t);
         ImageProcessor ip = source.getStack().getProcessor(1);
         ImagePlus image = new ImagePlus(source.getTitle(), ip);
         image.setCalibration(source.getCalibration());
 
         Classification c = model.classify(ip, cam ? Model.CAM_PREDICTED : Model.CAM_NONE);
+        t = lap(steps, 1, t);
         Calibration cal = source.getCalibration();
         KMeans.Params params = settings.clustering.copy().calibration(cal.pixelWidth, cal.pixelHeight,
                 cal.getUnit());
         Clustering clusters = KMeans.cluster(ip, params, Collections.emptyMap());
+        t = lap(steps, 2, t);
         TextureResult texture = Texture.values(ip, new Texture.Params().features(TEXTURE_FEATURES));
+        t = lap(steps, 3, t);
 
         List<Output> outputs = new ArrayList<Output>();
         String label = ClassifyMorphology.modelLabel(model);
@@ -405,6 +424,7 @@ public final class BatchProcessor {
             outputs.add(null);
         }
         writeAll(outputs);
+        lap(steps, 4, t);
 
         List<String> row = new ArrayList<String>();
         row.add(relative);
@@ -430,6 +450,13 @@ public final class BatchProcessor {
             row.add(o == null ? "" : o.relativePath);
         }
         return row;
+    }
+
+    /** Adds the time since {@code start} to {@code steps[step]} and returns now. */
+    private static long lap(double[] steps, int step, long start) {
+        long now = System.nanoTime();
+        steps[step] += (now - start) / 1e9;
+        return now;
     }
 
     private List<String> header(Model model) {
