@@ -62,11 +62,7 @@ public class ClassifyMorphologyTest {
             assertEquals(new File(dir, "a-model.onnx").getAbsolutePath(), models.get("a-model.onnx"));
             assertTrue(labels.toString(), !labels.contains("readme.txt"));
         } finally {
-            if (old == null) {
-                System.clearProperty(ClassifyMorphology.MODELS_DIR_PROPERTY);
-            } else {
-                System.setProperty(ClassifyMorphology.MODELS_DIR_PROPERTY, old);
-            }
+            TestSupport.restoreProperty(ClassifyMorphology.MODELS_DIR_PROPERTY, old);
         }
     }
 

@@ -57,11 +57,7 @@ public class ModelManagerTest {
             assertTrue(table.getValue("Input size", fixture) > 0);
             assertTrue(table.getStringValue("Classes", fixture).length() > 0);
         } finally {
-            if (old == null) {
-                System.clearProperty(ClassifyMorphology.MODELS_DIR_PROPERTY);
-            } else {
-                System.setProperty(ClassifyMorphology.MODELS_DIR_PROPERTY, old);
-            }
+            TestSupport.restoreProperty(ClassifyMorphology.MODELS_DIR_PROPERTY, old);
         }
     }
 
