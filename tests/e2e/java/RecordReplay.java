@@ -23,24 +23,25 @@ import java.util.List;
  * Records every Visual-CCC command with ImageJ's Macro Recorder, the way a person does:
  * each command is started as from the menu, its dialog (pre-filled from ij.Prefs) is
  * confirmed with OK, and the Recorder writes the run(...) line. Then the recorded lines are
- * replayed as a macro on a fresh copy of the image; for every command the result (front
- * image pixels and the last row of its table) must be the same as when it was recorded.
+ * replayed as a macro on a fresh copy of the image; for every command the result (the
+ * pixels of the image it makes, the last row of its table, the batch summary) must be the
+ * same as when it was recorded.
  *
  * Usage (under Xvfb, plugins.dir holding plugins/Visual_CCC.jar):
  *   java -cp ij.jar:. RecordReplay SAMPLE.tif BATCH_INPUT_DIR BATCH_OUTPUT_DIR MACRO_OUT
  */
 public class RecordReplay {
-    /** Command, table it fills (or "" for none). */
+    /** Command, table it fills (or "" for none), "image" if it makes an image. */
     private static final String[][] COMMANDS = {
-        {"Preprocess...", ""},
-        {"Threshold (Otsu / multi-Otsu)...", "Visual-CCC Threshold"},
-        {"Texture (GLCM)...", "Visual-CCC Texture"},
-        {"Cluster (k-means)...", "Visual-CCC Clusters"},
-        {"Classify Morphology...", "Visual-CCC Classification"},
-        {"Analyze Micrograph...", "Visual-CCC Analysis"},
-        {"Batch Process Folder...", ""},
-        {"Model Manager...", "Visual-CCC Models"},
-        {"About Visual-CCC", ""},
+        {"Preprocess...", "", "image"},
+        {"Threshold (Otsu / multi-Otsu)...", "Visual-CCC Threshold", "image"},
+        {"Texture (GLCM)...", "Visual-CCC Texture", "image"},
+        {"Cluster (k-means)...", "Visual-CCC Clusters", "image"},
+        {"Classify Morphology...", "Visual-CCC Classification", "image"},
+        {"Analyze Micrograph...", "Visual-CCC Analysis", "image"},
+        {"Batch Process Folder...", "", ""},
+        {"Model Manager...", "Visual-CCC Models", ""},
+        {"About Visual-CCC", "", ""},
     };
 
     public static void main(String[] args) throws Exception {
@@ -192,7 +193,7 @@ public class RecordReplay {
     private static String snapshot(String[] command, File batchOut) throws Exception {
         StringBuilder s = new StringBuilder();
         ImagePlus front = WindowManager.getCurrentImage();
-        if (front != null) {
+        if (front != null && !command[2].isEmpty()) {
             s.append(front.getTitle()).append(" pixels ").append(pixelHash(front.getStack()));
         }
         if (!command[1].isEmpty()) {

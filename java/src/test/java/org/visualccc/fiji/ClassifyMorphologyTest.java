@@ -107,6 +107,17 @@ public class ClassifyMorphologyTest {
     // ------------------------------------------------------------------ with the native library
 
     @Test
+    public void classifiesOnlyTheSelection() {
+        ImagePlus imp = sample();
+        java.awt.Rectangle selection = new java.awt.Rectangle(50, 40, 120, 90);
+        imp.setRoi(selection);
+        ClassifyMorphology.classify(imp, BundledModels.FIXTURE_TINY_LABEL, 40, false, true);
+        java.awt.Rectangle overlay = imp.getOverlay().get(0).getBounds();
+        assertTrue(overlay + " inside " + selection, selection.contains(overlay));
+        assertTrue(overlay.width > 60);
+    }
+
+    @Test
     public void classifiesAnImageIntoTheTableWithOverlay() {
         ImagePlus imp = sample();
         byte[] before = ((byte[]) imp.getProcessor().getPixels()).clone();
