@@ -67,14 +67,21 @@ public class BuildResourcesTest {
                 lines.add(line);
             }
         }
-        assertEquals(java.util.Arrays.asList(
+        // plugin.yml lists the commands in menu order; plugins.config keeps it.
+        List<String> expected = java.util.Arrays.asList(
+                "Plugins>Visual-CCC, \"Analyze Micrograph...\", org.visualccc.fiji.AnalyzeMicrograph",
                 "Plugins>Visual-CCC, \"Classify Morphology...\", org.visualccc.fiji.ClassifyMorphology",
+                "Plugins>Visual-CCC, \"Morphology Map...\", org.visualccc.fiji.MorphologyMap",
+                "Plugins>Visual-CCC, \"Class Activation Map...\", org.visualccc.fiji.ClassActivationMap",
                 "Plugins>Visual-CCC, \"Preprocess...\", org.visualccc.fiji.Preprocess",
                 "Plugins>Visual-CCC, \"Threshold (Otsu / multi-Otsu)...\", org.visualccc.fiji.ThresholdOtsu",
                 "Plugins>Visual-CCC, \"Texture (GLCM)...\", org.visualccc.fiji.TextureGlcm",
                 "Plugins>Visual-CCC, \"Cluster (k-means)...\", org.visualccc.fiji.ClusterKMeans",
-                "Plugins>Visual-CCC, \"Morphology Map...\", org.visualccc.fiji.MorphologyMap",
-                "Plugins>Visual-CCC, \"Import BioImage Model...\", org.visualccc.fiji.ImportBioimageModel"), lines);
+                "Plugins>Visual-CCC, \"Batch Process Folder...\", org.visualccc.fiji.BatchProcessFolder",
+                "Plugins>Visual-CCC, \"Model Manager...\", org.visualccc.fiji.ModelManager",
+                "Plugins>Visual-CCC, \"Import BioImage Model...\", org.visualccc.fiji.ImportBioimageModel",
+                "Plugins>Visual-CCC, \"About Visual-CCC\", org.visualccc.fiji.AboutVisualCcc");
+        assertEquals(expected, lines);
         for (String line : lines) {
             String className = line.substring(line.lastIndexOf(',') + 1).trim();
             Class<?> command = Class.forName(className);

@@ -110,4 +110,13 @@ public final class TestSupport {
                 return rgb(width, height, seed);
         }
     }
+
+    /** Sets system property {@code key} back to {@code old} (clearing it if null). */
+    public static void restoreProperty(String key, String old) {
+        if (old == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, old);
+        }
+    }
 }

@@ -3,12 +3,19 @@ package org.visualccc.fiji;
 import ij.ImagePlus;
 import ij.plugin.PlugIn;
 
+import java.awt.Rectangle;
+
 /**
  * The flow the analysis commands share: take the active image (or say there is none),
  * show the command's dialog (or read the macro's options), then do the work, reporting
- * any error with {@link CommandSupport#fail} so that macros stop cleanly.
+ * any error with {@link CommandSupport#fail} so that macros stop cleanly. With an area
+ * selection, the work is done on the part of every slice inside the selection's bounding
+ * rectangle ({@link CommandSupport#withinSelection}); outputs are then that size.
  */
 abstract class AnalysisCommand implements PlugIn {
+    /** The analysed rectangle of the image when it had a selection, else null. */
+    Rectangle selection;
+
     @Override
     public final void run(String arg) {
         ImagePlus imp = CommandSupport.currentImage();
@@ -17,7 +24,11 @@ abstract class AnalysisCommand implements PlugIn {
         }
         CommandDialog dialog = createDialog(imp);
         if (dialog.show()) {
-            CommandSupport.guarded(() -> analyse(imp, dialog));
+            CommandSupport.guarded(() -> {
+                ImagePlus target = CommandSupport.withinSelection(imp);
+                selection = target == imp ? null : CommandSupport.selectionBounds(imp);
+                analyse(target, dialog);
+            });
         }
     }
 

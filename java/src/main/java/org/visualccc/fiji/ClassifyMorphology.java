@@ -19,6 +19,7 @@ import org.visualccc.BundledModels;
 import org.visualccc.Classification;
 import org.visualccc.Model;
 
+import java.awt.Rectangle;
 import java.awt.image.IndexColorModel;
 import java.io.File;
 import java.io.FilenameFilter;
@@ -44,7 +45,8 @@ import java.util.Map;
  * bundled fixture), {@code model_file} (any model path; wins when non-empty),
  * {@code heatmap_opacity} (0-100), {@code show_heatmap_image}, {@code add_overlay}.
  *
- * <p>The user's image is never modified; only an overlay is added when asked for
+ * <p>With an area selection, the part of each slice inside its bounding rectangle is
+ * classified. The user's image is never modified; only an overlay is added when asked for
  * (earlier Visual-CCC overlay items are replaced). In the heat-map image, pixels outside
  * the analysed region are 0.
  *
@@ -187,16 +189,20 @@ public class ClassifyMorphology implements PlugIn {
                     + "classifying without one.");
             wantCam = false;
         }
-        List<Classification> results = classifySlices(imp, model, wantCam ? Model.CAM_PREDICTED : Model.CAM_NONE);
+        // With an area selection, the part inside its bounding rectangle is classified.
+        ImagePlus target = CommandSupport.withinSelection(imp);
+        Rectangle selection = target == imp ? new Rectangle() : CommandSupport.selectionBounds(imp);
+        List<Classification> results = classifySlices(target, model,
+                wantCam ? Model.CAM_PREDICTED : Model.CAM_NONE);
 
         ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
         addRows(table, imp, label, results);
         CommandSupport.showTable(table, TABLE_TITLE);
         if (wantCam && addOverlay) {
-            addOverlay(imp, results, opacity);
+            addOverlay(imp, results, opacity, selection.x, selection.y);
         }
         if (wantCam && showHeatmap) {
-            createHeatmap(imp, results, label).show();
+            createHeatmap(imp, results, label, selection.x, selection.y).show();
         }
         return table;
     }
@@ -235,6 +241,11 @@ public class ClassifyMorphology implements PlugIn {
      * calibration of {@code imp}.
      */
     public static ImagePlus createHeatmap(ImagePlus imp, List<Classification> results, String modelLabel) {
+        return createHeatmap(imp, results, modelLabel, 0, 0);
+    }
+
+    /** As {@link #createHeatmap(ImagePlus, List, String)} for results of the part of {@code imp} at (dx, dy). */
+    static ImagePlus createHeatmap(ImagePlus imp, List<Classification> results, String modelLabel, int dx, int dy) {
         int width = imp.getWidth();
         int height = imp.getHeight();
         ImageStack source = imp.getStack();
@@ -244,7 +255,7 @@ public class ClassifyMorphology implements PlugIn {
             Classification c = results.get(i);
             if (c.hasCam()) {
                 FloatProcessor cam = regionCam(c);
-                fp.insert(cam, c.regionX(), c.regionY());
+                fp.insert(cam, c.regionX() + dx, c.regionY() + dy);
             }
             stack.addSlice(source.getSize() == results.size() ? source.getSliceLabel(i + 1) : null, fp);
         }
@@ -268,6 +279,11 @@ public class ClassifyMorphology implements PlugIn {
      * The image's pixels are not touched.
      */
     public static void addOverlay(ImagePlus imp, List<Classification> results, double opacity) {
+        addOverlay(imp, results, opacity, 0, 0);
+    }
+
+    /** As {@link #addOverlay(ImagePlus, List, double)} for results of the part of {@code imp} at (dx, dy). */
+    static void addOverlay(ImagePlus imp, List<Classification> results, double opacity, int dx, int dy) {
         checkOpacity(opacity);
         Overlay overlay = imp.getOverlay();
         if (overlay == null) {
@@ -287,7 +303,7 @@ public class ClassifyMorphology implements PlugIn {
             if (!c.hasCam()) {
                 continue;
             }
-            ImageRoi roi = new ImageRoi(c.regionX(), c.regionY(), colourise(regionCam(c), lut));
+            ImageRoi roi = new ImageRoi(c.regionX() + dx, c.regionY() + dy, colourise(regionCam(c), lut));
             roi.setOpacity(opacity / 100.0);
             roi.setName(stack ? OVERLAY_NAME + " " + (i + 1) : OVERLAY_NAME);
             if (stack) {

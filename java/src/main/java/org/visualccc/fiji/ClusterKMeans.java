@@ -3,8 +3,11 @@ package org.visualccc.fiji;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.WindowManager;
+import ij.gui.Roi;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
+import ij.plugin.filter.ThresholdToSelection;
+import ij.plugin.frame.RoiManager;
 import ij.process.ByteProcessor;
 import ij.process.ImageProcessor;
 import org.visualccc.Clustering;
@@ -29,7 +32,7 @@ import java.util.Map;
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Cluster (k-means)...", "k=3 smoothed_grey sigma=2 variance_radius=3 position_weight=0 feature_image=None seed=42 n_init=4 max_iterations=300 tolerance=1.00E-4 target_cluster=2 create_mask");
+ * run("Cluster (k-means)...", "k=3 smoothed_grey sigma=2 variance_radius=3 position_weight=0 feature_image=None seed=42 n_init=4 max_iterations=300 tolerance=1.00E-4 target_cluster=2 create_mask add_to_roi_manager");
  * </pre>
  * Keys: {@code k} (2-255); {@code grey}, {@code smoothed_grey} with {@code sigma}
  * (pixels), {@code local_variance} with {@code variance_radius} (window 2r+1) —
@@ -37,7 +40,8 @@ import java.util.Map;
  * {@code feature_image} ({@code None} or the title of an open image of the same size with
  * one slice or as many as the image); {@code seed}; {@code n_init} (restarts);
  * {@code max_iterations}; {@code tolerance}; {@code create_mask} with
- * {@code target_cluster} (0..k-1).
+ * {@code target_cluster} (0..k-1); {@code add_to_roi_manager} (one ROI per cluster and slice,
+ * see {@link #clusterRois}).
  *
  * <p>Scripting: {@link #cluster(ImagePlus, KMeans.Params, ImagePlus, ResultsTable)} and
  * {@link #mask(ImagePlus, int)}.
@@ -76,7 +80,8 @@ public class ClusterKMeans extends AnalysisCommand {
                 .number("Max_iterations", 300, 0, "")
                 .number("Tolerance", 1e-4, -2, "")
                 .checkbox("Create_mask", false)
-                .number("Target_cluster", 1, 0, "(0 = darkest)");
+                .number("Target_cluster", 1, 0, "(0 = darkest)")
+                .checkbox("Add_to_ROI_Manager", false);
     }
 
     @Override
@@ -99,11 +104,59 @@ public class ClusterKMeans extends AnalysisCommand {
             throw new IllegalArgumentException("target cluster " + target + " does not exist: labels run from 0 to "
                     + (params.k() - 1));
         }
-        ImagePlus labels = cluster(imp, params, featureImage == 0 ? null : candidates.get(featureImage - 1), null);
+        boolean addToManager = dialog.nextBoolean();
+        ImagePlus feature = featureImage == 0 ? null : candidates.get(featureImage - 1);
+        if (feature != null && selection != null && feature.getWidth() != imp.getWidth()) {
+            ImagePlus cropped = new ImagePlus(feature.getTitle(), CommandSupport.cropStack(feature.getStack(),
+                    selection));
+            feature = cropped;
+        }
+        ImagePlus labels = cluster(imp, params, feature, null);
         labels.show();
         if (createMask) {
             mask(labels, target).show();
         }
+        if (addToManager) {
+            RoiManager manager = CommandSupport.roiManager();
+            for (Roi roi : clusterRois(labels, params.k(), selection == null ? 0 : selection.x,
+                    selection == null ? 0 : selection.y)) {
+                manager.addRoi(roi);
+            }
+        }
+    }
+
+    /**
+     * One selection per cluster per slice of a label image made by {@link #cluster}, named
+     * {@code cluster <c>} (plus {@code , slice <s>} for stacks), with the slice as its
+     * position and shifted by ({@code dx}, {@code dy}) (where the analysed part lies in the
+     * original image). Empty clusters get none. Ready for the ROI Manager.
+     */
+    public static List<Roi> clusterRois(ImagePlus labels, int k, int dx, int dy) {
+        List<Roi> rois = new ArrayList<Roi>();
+        ImageStack stack = labels.getStack();
+        int n = stack.getSize();
+        for (int s = 1; s <= n; s++) {
+            for (int c = 0; c < k; c++) {
+                ImageProcessor ip = stack.getProcessor(s).duplicate();
+                ip.setThreshold(c, c, ImageProcessor.NO_LUT_UPDATE);
+                Roi roi = ThresholdToSelection.run(new ImagePlus("", ip));
+                if (roi == null) {
+                    continue;
+                }
+                roi.setLocation(roi.getXBase() + dx, roi.getYBase() + dy);
+                roi.setName(n > 1 ? "cluster " + c + ", slice " + s : "cluster " + c);
+                if (n > 1) {
+                    if (labels.isHyperStack()) {
+                        int[] position = labels.convertIndexToPosition(s);
+                        roi.setPosition(position[0], position[1], position[2]);
+                    } else {
+                        roi.setPosition(s);
+                    }
+                }
+                rois.add(roi);
+            }
+        }
+        return rois;
     }
 
     /** Open images other than {@code imp} with its width and height, in window order. */
@@ -196,7 +249,7 @@ public class ClusterKMeans extends AnalysisCommand {
                 table.addValue("Pixels", result.pixelCount(c));
                 CommandSupport.addValue(table, "Fraction", result.areaFraction(c), 6);
                 CommandSupport.addValue(table, "Area", result.area(c), 6);
-                table.addValue("Area unit", result.unit() + "^2");
+                table.addValue("Area unit", CommandSupport.areaUnit(imp.getCalibration()));
                 CommandSupport.addValue(table, "Mean grey", result.meanGrey(c), 6);
                 for (int f = 0; f < features.length; f++) {
                     CommandSupport.addValue(table, "Mean " + features[f], result.featureMean(c, f), 6);

@@ -59,6 +59,13 @@ final class CommandDialog {
         return this;
     }
 
+    /** A folder path with a Browse button; read with {@link #nextString()}. */
+    CommandDialog directory(String label, String defaultValue) {
+        dialog.addDirectoryField(label, macro ? defaultValue : Prefs.get(key(label), defaultValue), 30);
+        strings.add(label);
+        return this;
+    }
+
     CommandDialog checkbox(String label, boolean defaultValue) {
         dialog.addCheckbox(label, macro ? defaultValue : Prefs.get(key(label), defaultValue));
         checkboxes.add(label);

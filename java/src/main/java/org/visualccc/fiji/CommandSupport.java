@@ -4,14 +4,17 @@ import ij.IJ;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.WindowManager;
+import ij.gui.Roi;
 import ij.macro.Interpreter;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
+import ij.plugin.frame.RoiManager;
 import ij.process.ImageProcessor;
 import ij.process.LUT;
 import org.visualccc.VisualCccException;
 
 import java.awt.GraphicsEnvironment;
+import java.awt.Rectangle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -106,6 +109,63 @@ final class CommandSupport {
             IJ.showStatus("");
         }
         return results;
+    }
+
+    // ------------------------------------------------------------------ selections
+
+    /**
+     * The bounding rectangle (clipped to the image) of {@code imp}'s area selection, or null
+     * when it has none.
+     */
+    static Rectangle selectionBounds(ImagePlus imp) {
+        Roi roi = imp.getRoi();
+        if (roi == null || !roi.isArea()) {
+            return null;
+        }
+        Rectangle bounds = roi.getBounds().intersection(new Rectangle(imp.getWidth(), imp.getHeight()));
+        return bounds.isEmpty() ? null : bounds;
+    }
+
+    /**
+     * {@code imp} itself when it has no area selection; else a new image holding, for every
+     * slice, the part inside the selection's bounding rectangle, with the same title,
+     * calibration and hyperstack shape. A non-rectangular selection is analysed by its
+     * bounding rectangle, which is logged.
+     */
+    static ImagePlus withinSelection(ImagePlus imp) {
+        Rectangle r = selectionBounds(imp);
+        if (r == null) {
+            return imp;
+        }
+        if (imp.getRoi().getType() != Roi.RECTANGLE) {
+            IJ.log("Visual-CCC: the selection is not a rectangle; its bounding rectangle " + r.width + "x"
+                    + r.height + " at (" + r.x + ", " + r.y + ") is analysed.");
+        }
+        ImagePlus crop = new ImagePlus(imp.getTitle(), cropStack(imp.getStack(), r));
+        if (imp.isHyperStack()) {
+            crop.setDimensions(imp.getNChannels(), imp.getNSlices(), imp.getNFrames());
+            crop.setOpenAsHyperStack(true);
+        }
+        crop.setCalibration(imp.getCalibration().copy());
+        return crop;
+    }
+
+    /** Every slice of {@code stack} cropped to {@code r}, keeping slice labels. */
+    static ImageStack cropStack(ImageStack stack, Rectangle r) {
+        return stack.crop(r.x, r.y, 0, r.width, r.height, stack.getSize());
+    }
+
+    /**
+     * The ROI Manager a macro would use: the open one; in a batch-mode macro without one,
+     * the macro's hidden batch-mode manager (what {@code roiManager(...)} reads); else a new
+     * window.
+     */
+    static RoiManager roiManager() {
+        RoiManager manager = RoiManager.getInstance2();
+        if (manager == null && Interpreter.isBatchMode()) {
+            manager = Interpreter.getBatchModeRoiManager();
+        }
+        return manager != null ? manager : RoiManager.getRoiManager();
     }
 
     // ------------------------------------------------------------------ output images
@@ -247,8 +307,20 @@ final class CommandSupport {
         return calibration.pixelWidth * calibration.pixelHeight;
     }
 
-    /** The unit of calibrated areas, e.g. {@code µm^2}, or {@code pixel^2}. */
+    /**
+     * The unit of calibrated areas, e.g. {@code µm^2} (also for images calibrated in
+     * {@code micron} or {@code um}), or {@code pixel^2}.
+     */
     static String areaUnit(Calibration calibration) {
-        return calibration.getUnit() + "^2";
+        String unit = calibration.getUnit() == null ? "" : calibration.getUnit().trim();
+        if (unit.isEmpty()) {
+            // Some TIFF writers store a resolution without a unit.
+            unit = calibration.pixelWidth == 1 && calibration.pixelHeight == 1 ? "pixel" : "unit";
+        }
+        // ImageJ accepts several spellings of micrometres; areas always say µm^2.
+        if (unit.equals("micron") || unit.equals("microns") || unit.equals("um") || unit.equals("\u03bcm")) {
+            unit = "\u00b5m";
+        }
+        return unit + "^2";
     }
 }

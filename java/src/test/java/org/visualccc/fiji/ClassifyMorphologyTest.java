@@ -62,11 +62,7 @@ public class ClassifyMorphologyTest {
             assertEquals(new File(dir, "a-model.onnx").getAbsolutePath(), models.get("a-model.onnx"));
             assertTrue(labels.toString(), !labels.contains("readme.txt"));
         } finally {
-            if (old == null) {
-                System.clearProperty(ClassifyMorphology.MODELS_DIR_PROPERTY);
-            } else {
-                System.setProperty(ClassifyMorphology.MODELS_DIR_PROPERTY, old);
-            }
+            TestSupport.restoreProperty(ClassifyMorphology.MODELS_DIR_PROPERTY, old);
         }
     }
 
@@ -123,6 +119,17 @@ public class ClassifyMorphologyTest {
     }
 
     // ------------------------------------------------------------------ with the native library
+
+    @Test
+    public void classifiesOnlyTheSelection() {
+        ImagePlus imp = sample();
+        java.awt.Rectangle selection = new java.awt.Rectangle(50, 40, 120, 90);
+        imp.setRoi(selection);
+        ClassifyMorphology.classify(imp, BundledModels.FIXTURE_TINY_LABEL, 40, false, true);
+        java.awt.Rectangle overlay = imp.getOverlay().get(0).getBounds();
+        assertTrue(overlay + " inside " + selection, selection.contains(overlay));
+        assertTrue(overlay.width > 60);
+    }
 
     @Test
     public void classifiesAnImageIntoTheTableWithOverlay() {

@@ -1,0 +1,240 @@
+package org.visualccc.fiji;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.measure.Calibration;
+import ij.measure.ResultsTable;
+import ij.process.ColorProcessor;
+import ij.process.ImageProcessor;
+import org.visualccc.Classification;
+import org.visualccc.KMeans;
+import org.visualccc.Model;
+import org.visualccc.Texture;
+
+import java.awt.Color;
+import java.awt.Font;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Plugins › Visual-CCC › Analyze Micrograph...: the published Visual-CCC workflow in one
+ * go on the active image: classification with the class activation map (CAM) of the
+ * predicted class, Otsu segmentation, the published texture map (GLCM contrast,
+ * {@link Texture.Params#reference()}), k-means clustering on smoothed grey plus the CAM,
+ * and the area fraction of a target cluster. It reuses the other commands' scripting entry
+ * points, so their tables ({@value ClassifyMorphology#TABLE_TITLE}, {@value
+ * ThresholdOtsu#TABLE_TITLE}, {@value TextureGlcm#TABLE_TITLE}, {@value
+ * ClusterKMeans#TABLE_TITLE}) get their usual rows; in addition it adds one row per slice
+ * to {@value #TABLE_TITLE} ({@code Image}, {@code Slice}, {@code Class},
+ * {@code P(class)}, {@code Otsu threshold}, {@code Foreground fraction}, {@code Texture
+ * contrast}, {@code k}, {@code Target cluster}, {@code Target fraction}, {@code Target
+ * area}, {@code Area unit}) and shows the CAM, Otsu, texture, cluster and target-mask
+ * images plus one RGB summary montage {@code <title>-summary} of the current slice.
+ *
+ * <p>Macro (recordable), e.g.
+ * <pre>
+ * run("Analyze Micrograph...", "model=[fixture-tiny (untrained test fixture)] k=3 target_cluster=2 heatmap_opacity=40 show_montage");
+ * </pre>
+ *
+ * <p>Scripting: {@link #analyze(ImagePlus, Model, int, int, double)}.
+ */
+public class AnalyzeMicrograph extends AnalysisCommand {
+    /** Title of the summary table. */
+    public static final String TABLE_TITLE = "Visual-CCC Analysis";
+    /** Suffix of the montage's title. */
+    public static final String MONTAGE_SUFFIX = "-summary";
+    /** Width of one montage panel in pixels. */
+    static final int PANEL_WIDTH = 320;
+
+    private ModelField modelField;
+
+    /** The images and table one analysis made. */
+    public static final class Result {
+        public ResultsTable table;
+        public ImagePlus heatmap;
+        public ImagePlus otsu;
+        public ImagePlus texture;
+        public ImagePlus clusters;
+        public ImagePlus targetMask;
+        public ImagePlus montage;
+
+        /** Shows every image (the montage last, so it ends up in front). */
+        public void show() {
+            for (ImagePlus image : new ImagePlus[] {heatmap, otsu, texture, clusters, targetMask, montage}) {
+                if (image != null) {
+                    image.show();
+                }
+            }
+        }
+    }
+
+    @Override
+    CommandDialog createDialog(ImagePlus imp) {
+        CommandDialog dialog = new CommandDialog("Visual-CCC: Analyze Micrograph", "visualccc.analyze.");
+        modelField = new ModelField().addTo(dialog);
+        return dialog.number("k", 3, 0, "clusters")
+                .number("Target_cluster", 2, 0, "(0 = darkest)")
+                .number("Heatmap_opacity", ClassifyMorphology.DEFAULT_OPACITY, 0, "%")
+                .checkbox("Show_montage", true);
+    }
+
+    @Override
+    void analyse(ImagePlus imp, CommandDialog dialog) {
+        String modelPath = modelField.read(dialog);
+        int k = dialog.nextInt();
+        int target = dialog.nextInt();
+        double opacity = dialog.nextNumber();
+        boolean montage = dialog.nextBoolean();
+        File file = ClassifyMorphology.resolveModel(modelPath);
+        try (Model model = Model.open(file.getPath())) {
+            Result result = analyze(imp, model, k, target, opacity);
+            if (!montage) {
+                result.montage = null;
+            }
+            result.show();
+        }
+    }
+
+    // ------------------------------------------------------------------ scripting API
+
+    /**
+     * Runs the whole workflow on every slice of {@code imp} (the montage shows the current
+     * slice), adds the CAM overlay to {@code imp} and returns the images (not shown) and the
+     * summary table (shown unless headless).
+     *
+     * @param k       clusters (2-255)
+     * @param target  the cluster whose area fraction is reported (0 = darkest .. k-1)
+     * @param opacity CAM overlay opacity in percent
+     * @throws IllegalArgumentException for bad arguments
+     */
+    public static Result analyze(ImagePlus imp, Model model, int k, int target, double opacity) {
+        if (imp == null || model == null) {
+            throw new IllegalArgumentException("no image or no model given");
+        }
+        if (target < 0 || target >= k) {
+            throw new IllegalArgumentException("target cluster " + target + " does not exist: labels run from 0 to "
+                    + (k - 1));
+        }
+        Result result = new Result();
+        String label = ClassifyMorphology.modelLabel(model);
+        if (model.isFixture()) {
+            IJ.log("Visual-CCC: " + label + " is an untrained test fixture; its classes mean nothing.");
+        }
+        int camClass = model.hasFeatures() ? Model.CAM_PREDICTED : Model.CAM_NONE;
+        List<Classification> classes = ClassifyMorphology.classifySlices(imp, model, camClass);
+        CommandSupport.addRows(null, ClassifyMorphology.TABLE_TITLE,
+                t -> ClassifyMorphology.addRows(t, imp, label, classes));
+        if (camClass != Model.CAM_NONE) {
+            result.heatmap = ClassifyMorphology.createHeatmap(imp, classes, label);
+            ClassifyMorphology.addOverlay(imp, classes, opacity);
+        }
+
+        ResultsTable otsuTable = CommandSupport.openTable(ThresholdOtsu.TABLE_TITLE);
+        int otsuFirst = otsuTable.size();
+        result.otsu = ThresholdOtsu.threshold(imp, 2, otsuTable);
+        CommandSupport.showTable(otsuTable, ThresholdOtsu.TABLE_TITLE);
+
+        ResultsTable textureTable = CommandSupport.openTable(TextureGlcm.TABLE_TITLE);
+        int textureFirst = textureTable.size();
+        result.texture = TextureGlcm.texture(imp, Texture.Params.reference(), textureTable);
+        CommandSupport.showTable(textureTable, TextureGlcm.TABLE_TITLE);
+
+        ResultsTable clusterTable = CommandSupport.openTable(ClusterKMeans.TABLE_TITLE);
+        int clusterFirst = clusterTable.size();
+        result.clusters = ClusterKMeans.cluster(imp, new KMeans.Params().k(k), result.heatmap, clusterTable);
+        CommandSupport.showTable(clusterTable, ClusterKMeans.TABLE_TITLE);
+        result.targetMask = ClusterKMeans.mask(result.clusters, target);
+
+        Calibration calibration = imp.getCalibration();
+        ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
+        for (int i = 0; i < classes.size(); i++) {
+            Classification c = classes.get(i);
+            CommandSupport.startRow(table, imp, i + 1);
+            table.addValue("Model", label);
+            table.addValue("Class", c.predictedClass());
+            CommandSupport.addValue(table, "P(class)", c.probability(c.predictedIndex()), 6);
+            CommandSupport.addValue(table, "Otsu threshold", otsuTable.getValue("Threshold 1", otsuFirst + i), 6);
+            CommandSupport.addValue(table, "Foreground fraction", otsuTable.getValue("Fraction 1", otsuFirst + i), 6);
+            CommandSupport.addValue(table, "Texture contrast", textureTable.getValue("contrast", textureFirst + i), 6);
+            table.addValue("k", k);
+            table.addValue("Target cluster", target);
+            int row = clusterFirst + i * k + target;
+            CommandSupport.addValue(table, "Target fraction", clusterTable.getValue("Fraction", row), 6);
+            CommandSupport.addValue(table, "Target area", clusterTable.getValue("Area", row), 6);
+            table.addValue("Area unit", CommandSupport.areaUnit(calibration));
+        }
+        CommandSupport.showTable(table, TABLE_TITLE);
+        result.table = table;
+        int current = Math.min(imp.getCurrentSlice(), classes.size()) - 1;
+        double targetFraction = clusterTable.getValue("Fraction", clusterFirst + current * k + target);
+        result.montage = montage(imp, result, classes.get(current),
+                String.format("Cluster %d: %.1f%% of the area", target, 100 * targetFraction));
+        return result;
+    }
+
+    // ------------------------------------------------------------------ montage
+
+    /** A 3x2 RGB montage of the current slice: input with CAM, CAM, Otsu, texture, clusters, target. */
+    static ImagePlus montage(ImagePlus imp, Result result, Classification c, String targetTitle) {
+        int slice = imp.getCurrentSlice();
+        List<ImageProcessor> panels = new ArrayList<ImageProcessor>();
+        List<String> titles = new ArrayList<String>();
+        panels.add(flattened(imp));
+        titles.add(String.format("%s: %s (p = %.2f)", imp.getTitle(), c.predictedClass(),
+                c.probability(c.predictedIndex())));
+        addPanel(panels, titles, result.heatmap, slice, "CAM of " + c.predictedClass());
+        addPanel(panels, titles, result.otsu, slice, "Otsu segmentation");
+        addPanel(panels, titles, result.texture, slice, "Texture (GLCM contrast)");
+        addPanel(panels, titles, result.clusters, slice, "k-means clusters");
+        addPanel(panels, titles, result.targetMask, slice, targetTitle);
+        int panelHeight = Math.max(1, (int) Math.round((double) PANEL_WIDTH * imp.getHeight() / imp.getWidth()));
+        int bar = 22;
+        int columns = 3;
+        int rows = (panels.size() + columns - 1) / columns;
+        ColorProcessor montage = new ColorProcessor(columns * PANEL_WIDTH, rows * (panelHeight + bar));
+        montage.setColor(Color.black);
+        montage.fill();
+        montage.setFont(new Font("SansSerif", Font.PLAIN, 14));
+        montage.setAntialiasedText(true);
+        for (int i = 0; i < panels.size(); i++) {
+            int x = (i % columns) * PANEL_WIDTH;
+            int y = (i / columns) * (panelHeight + bar);
+            ImageProcessor panel = panels.get(i);
+            panel.setInterpolationMethod(ImageProcessor.BILINEAR);
+            montage.insert(panel.resize(PANEL_WIDTH, panelHeight), x, y + bar);
+            montage.setColor(Color.white);
+            montage.drawString(titles.get(i), x + 4, y + bar - 4);
+        }
+        ImagePlus image = new ImagePlus(CommandSupport.derivedTitle(imp.getTitle(), MONTAGE_SUFFIX), montage);
+        image.setProperty("Info", "Visual-CCC summary of " + imp.getTitle() + ", slice " + slice + "\n");
+        return image;
+    }
+
+    private static void addPanel(List<ImageProcessor> panels, List<String> titles, ImagePlus image, int slice,
+                                 String title) {
+        if (image == null) {
+            return;
+        }
+        ImageStack stack = image.getStack();
+        int n = stack.getSize() == 1 ? 1 : Math.min(slice, stack.getSize());
+        if (image.getNChannels() > 1) {
+            n = image.getStackIndex(1, slice, 1);
+        }
+        ImageProcessor ip = stack.getProcessor(n).duplicate();
+        ip.setColorModel(image.getProcessor().getColorModel());
+        ip.setMinAndMax(image.getDisplayRangeMin(), image.getDisplayRangeMax());
+        panels.add(ip.convertToRGB());
+        titles.add(title);
+    }
+
+    /** The current slice of {@code imp} with its overlay burnt in, as RGB. */
+    private static ImageProcessor flattened(ImagePlus imp) {
+        try {
+            return imp.flatten().getProcessor();
+        } catch (RuntimeException e) {
+            return imp.getProcessor().convertToRGB();
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import ij.IJ;
+import ij.ImageJ;
+import ij.ImagePlus;
+import ij.Prefs;
+import ij.WindowManager;
+import ij.gui.GenericDialog;
+
+import java.awt.Button;
+import java.awt.EventQueue;
+import java.awt.Frame;
+import java.awt.Rectangle;
+import java.awt.Robot;
+import java.awt.Window;
+import java.awt.event.ActionEvent;
+import java.awt.image.BufferedImage;
+import java.io.File;
+import java.util.HashSet;
+import java.util.Set;
+import javax.imageio.ImageIO;
+
+/**
+ * Opens every Visual-CCC dialog and the windows each command makes, under Xvfb, and saves
+ * a PNG of each into the folder given. Run by scripts/screenshots.sh.
+ *
+ *   java -cp ij.jar:. Screenshots SAMPLE.tif BATCH_INPUT BATCH_OUTPUT OUT_DIR
+ */
+public class Screenshots {
+    private static final String[][] COMMANDS = {
+        {"analyze-micrograph", "Analyze Micrograph..."},
+        {"classify-morphology", "Classify Morphology..."},
+        {"preprocess", "Preprocess..."},
+        {"threshold", "Threshold (Otsu / multi-Otsu)..."},
+        {"texture", "Texture (GLCM)..."},
+        {"cluster", "Cluster (k-means)..."},
+        {"batch-process-folder", "Batch Process Folder..."},
+        {"model-manager", "Model Manager..."},
+        {"about", "About Visual-CCC"},
+    };
+
+    private static Robot robot;
+    private static File out;
+
+    public static void main(String[] args) throws Exception {
+        Prefs.set("visualccc.batch.input", args[1]);
+        Prefs.set("visualccc.batch.output", args[2]);
+        Prefs.set("visualccc.cluster.k", 3);
+        Prefs.set("visualccc.cluster.add_to_roi_manager", true);
+        out = new File(args[3]);
+        out.mkdirs();
+        new ImageJ();
+        robot = new Robot();
+        ImagePlus imp = IJ.openImage(args[0]);
+        imp.getCalibration().pixelWidth = 0.25;
+        imp.getCalibration().pixelHeight = 0.25;
+        imp.getCalibration().setUnit("\u00b5m");
+        imp.show();
+        String title = imp.getTitle();
+        Thread.sleep(1000);
+        capture(IJ.getInstance(), "imagej-menu-bar");
+        for (String[] command : COMMANDS) {
+            IJ.selectWindow(title);
+            Set<Window> before = visibleWindows();
+            IJ.doCommand(command[1]);
+            GenericDialog gd = waitForDialog(command[1].startsWith("About") ? 1500 : 20000);
+            if (gd != null) {
+                Thread.sleep(400);
+                capture(gd, command[0] + "-dialog");
+                Button ok = gd.getButtons()[0];
+                EventQueue.invokeAndWait(() -> gd.actionPerformed(
+                        new ActionEvent(ok, ActionEvent.ACTION_PERFORMED, ok.getLabel())));
+            }
+            Thread.sleep(2500);
+            for (Window w : visibleWindows()) {
+                if (!before.contains(w) && !(w instanceof GenericDialog)) {
+                    fitTable(w);
+                    capture(w, command[0] + "-" + fileName(w));
+                }
+            }
+            if (command[0].equals("classify-morphology")) {
+                capture(WindowManager.getImage(title).getWindow(), "classify-morphology-overlay");
+            }
+        }
+        System.out.println("SCREENSHOTS-DONE");
+        System.exit(0);
+    }
+
+    /** Widens a table window so that all its columns show. */
+    private static void fitTable(Window w) throws Exception {
+        if (w instanceof ij.text.TextWindow && ((ij.text.TextWindow) w).getResultsTable() != null) {
+            int columns = ((ij.text.TextWindow) w).getTextPanel().getColumnHeadings().split("\t").length;
+            int width = Math.min(1580, 40 + 105 * columns);
+            EventQueue.invokeAndWait(() -> w.setBounds(0, w.getY(), Math.max(w.getWidth(), width), 180));
+        }
+    }
+
+    /** A file name from the window's title, e.g. "Visual-CCC Clusters" -> visual-ccc-clusters. */
+    private static String fileName(Window w) {
+        String title = w instanceof Frame ? ((Frame) w).getTitle() : "window";
+        return title.toLowerCase().replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
+    }
+
+    private static Set<Window> visibleWindows() {
+        Set<Window> windows = new HashSet<Window>();
+        for (Window w : Window.getWindows()) {
+            if (w.isShowing()) {
+                windows.add(w);
+            }
+        }
+        return windows;
+    }
+
+    private static GenericDialog waitForDialog(long millis) throws Exception {
+        long end = System.currentTimeMillis() + millis;
+        while (System.currentTimeMillis() < end) {
+            for (Window w : Window.getWindows()) {
+                if (w instanceof GenericDialog && w.isShowing()) {
+                    return (GenericDialog) w;
+                }
+            }
+            Thread.sleep(50);
+        }
+        return null;
+    }
+
+    /** Brings {@code w} to the front and saves what the screen shows of it. */
+    private static void capture(Window w, String name) throws Exception {
+        if (w == null) {
+            return;
+        }
+        EventQueue.invokeAndWait(w::toFront);
+        Thread.sleep(500);
+        Rectangle r = w.getBounds();
+        BufferedImage image = robot.createScreenCapture(r);
+        if (isBlack(image)) {
+            // Not on screen yet (or off it): let the window paint itself instead.
+            BufferedImage painted = new BufferedImage(r.width, r.height, BufferedImage.TYPE_INT_RGB);
+            EventQueue.invokeAndWait(() -> w.printAll(painted.getGraphics()));
+            image = painted;
+        }
+        File file = new File(out, name + ".png");
+        ImageIO.write(image, "png", file);
+        String what = w instanceof Frame ? ((Frame) w).getTitle() : w instanceof java.awt.Dialog
+                ? ((java.awt.Dialog) w).getTitle() : w.getClass().getSimpleName();
+        System.out.println(file.getName() + ": " + what + " (" + r.width + "x" + r.height + " at " + r.x + ","
+                + r.y + ")");
+    }
+
+    private static boolean isBlack(BufferedImage image) {
+        for (int y = 0; y < image.getHeight(); y += 4) {
+            for (int x = 0; x < image.getWidth(); x += 4) {
+                if ((image.getRGB(x, y) & 0xffffff) != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# End-to-end test of Analyze Micrograph... in real ImageJ 1.x under Xvfb: one macro runs
+# the whole workflow on a calibrated generated micrograph; the summary table, the six
+# result images and the montage are checked.
+#
+#   tests/e2e/run_analyze_macro_test.sh [PLUGIN_JAR] [IJ_JAR]
+#
+# Needs target/debug/visual-ccc (cargo build -p visual-ccc-cli) to generate the image.
+set -euo pipefail
+
+E2E_NAME=e2e-analyze
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh" "$@"
+SYNTH="${REPO_ROOT}/target/debug/visual-ccc"
+[[ -x "${SYNTH}" ]] || die "${SYNTH} not built (cargo build -p visual-ccc-cli)"
+"${SYNTH}" synth --class spheroid --seed 5 --width 320 --height 240 --out "${WORK}/sample.tif" >/dev/null
+
+cat >"${WORK}/analyze.ijm" <<EOM
+setBatchMode(true);
+open("${WORK}/sample.tif");
+run("Set Scale...", "distance=4 known=1 unit=um");
+run("Analyze Micrograph...", "model=[fixture-tiny (untrained test fixture)] k=3 target_cluster=2 heatmap_opacity=40 show_montage");
+print("montage=" + getTitle() + " " + getWidth() + "x" + getHeight() + " " + bitDepth());
+titles = "";
+for (i = 1; i <= nImages; i++) { selectImage(i); titles = titles + getTitle() + ";"; }
+print("images=" + titles);
+Table.save("${OUT}/analysis.csv", "Visual-CCC Analysis");
+print("E2E-ANALYZE-DONE");
+EOM
+run_imagej "${WORK}/analyze.ijm" "${WORK}/analyze.log" || die "ImageJ exited with an error"
+grep -q "E2E-ANALYZE-DONE" "${WORK}/analyze.log" || die "the macro did not finish"
+grep -q "^montage=sample-summary 960x" "${WORK}/analyze.log" || die "no montage in front"
+grep -q "^images=sample.tif;sample-CAM;sample-otsu;sample-texture;sample-clusters;sample-cluster2-mask;sample-summary;" \
+    "${WORK}/analyze.log" || die "wrong result images"
+python3 - "${OUT}/analysis.csv" <<'PY'
+import csv
+import sys
+
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
+if len(rows) != 1:
+    sys.exit(f"e2e-analyze: FAIL: {len(rows)} summary rows")
+r = rows[0]
+fraction, area = float(r["Target fraction"]), float(r["Target area"])
+if not 0 < fraction < 1 or abs(area - fraction * 320 * 240 / 16) > 1e-3 * area:
+    sys.exit(f"e2e-analyze: FAIL: target fraction {fraction} / area {area} (um^2) inconsistent")
+if not r["Area unit"].endswith("m^2") or not r["Class"] or float(r["Texture contrast"]) <= 0:
+    sys.exit(f"e2e-analyze: FAIL: row {r}")
+print(f"e2e-analyze: class {r['Class']}, target fraction {fraction}, area {area} {r['Area unit']}")
+PY
+ok=1
+echo "e2e-analyze: PASS"
