@@ -42,7 +42,7 @@ seconds() {
 cli_s=1e9
 bare_s=1e9
 for _ in 1 2 3; do
-    t=$(seconds ./target/release/visual-ccc classify --threads "$threads" --model "$model" \
+    t=$(seconds ./target/release/visual-ccc classify --mode center-crop --threads "$threads" --model "$model" \
         --heatmap-dir "$work/heatmaps" "$work"/images/*.png 2>/dev/null)
     cli_s=$(python3 -c "print(min($cli_s, $t))")
     t=$(seconds ./target/release/examples/overhead --bare-only "$model" "$iterations" "$threads")

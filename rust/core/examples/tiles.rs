@@ -80,6 +80,7 @@ fn main() {
             overlap: 0,
             batch,
             cam,
+            ..TilingOptions::default()
         };
         let result = classify_whole(&model, &mut ViewRows::new(view).unwrap(), &options).unwrap();
         assert_eq!(result.tiles.len(), tiles);

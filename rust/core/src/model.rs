@@ -453,8 +453,23 @@ impl Model {
     }
 
     /// The map of `method` for `class` at the method's own resolution, for the model
-    /// `input` whose forward pass gave `output` (with features if the method needs them).
+    /// `input` whose forward pass gave `output` (with features if the method needs them),
+    /// normalised to [0, 1].
     pub fn raw_map(
+        &self,
+        input: &[f32],
+        output: &ForwardOutput,
+        class: usize,
+        method: &CamMethod,
+    ) -> Result<RawMap> {
+        let mut map = self.unnormalised_map(input, output, class, method)?;
+        cam::normalise(&mut map.data);
+        Ok(map)
+    }
+
+    /// [`Model::raw_map`] before normalisation, so that maps of several inputs (the tiles
+    /// of one image) keep their relative strength.
+    pub(crate) fn unnormalised_map(
         &self,
         input: &[f32],
         output: &ForwardOutput,
@@ -474,7 +489,7 @@ impl Model {
                     .unwrap_or_else(|| "the forward pass returned no 'features'".into()),
             }),
         };
-        let mut map = match method {
+        Ok(match method {
             CamMethod::Cam => {
                 let (shape, values, head) = features()?;
                 RawMap {
@@ -510,9 +525,7 @@ impl Model {
                     &mut self.class_scorer(class),
                 )?
             }
-        };
-        cam::normalise(&mut map.data);
-        Ok(map)
+        })
     }
 
     /// Classifies an input made by [`Model::prepare`].

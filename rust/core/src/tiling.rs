@@ -15,9 +15,9 @@
 //! CAM of every class, the blending weights and a grey thumbnail, only when a CAM is
 //! asked for) and `C` probabilities per tile; see [`memory_bound`].
 
-use crate::cam::{self, CamMap, CamTarget};
+use crate::cam::{self, CamMap, CamMethod, CamTarget};
 use crate::error::{Error, Result};
-use crate::model::{argmax, softmax, Model};
+use crate::model::{argmax, softmax, ForwardOutput, Model};
 use crate::pixels::{ImageView, Pixels};
 use crate::preprocess::{self, Region, MIN_SIDE};
 
@@ -121,6 +121,10 @@ pub struct TilingOptions {
     pub batch: usize,
     /// Which class the stitched CAM explains, if any.
     pub cam: CamTarget,
+    /// How each tile's map is made. The exact CAM gives every class's map in the one
+    /// pass; the other methods explain one class, so for the predicted class they need a
+    /// second pass over the image once the class is known.
+    pub method: CamMethod,
 }
 
 impl Default for TilingOptions {
@@ -129,6 +133,7 @@ impl Default for TilingOptions {
             overlap: 0,
             batch: DEFAULT_BATCH,
             cam: CamTarget::None,
+            method: CamMethod::Cam,
         }
     }
 }
@@ -222,7 +227,29 @@ pub fn classify_whole(
              pixels on the shorter side"
         )));
     }
-    model.check_cam_target(options.cam)?;
+    model.check_cam(options.cam, &options.method)?;
+    if options.cam == CamTarget::Predicted && options.method != CamMethod::Cam {
+        let classified = classify_whole(
+            model,
+            source,
+            &TilingOptions {
+                cam: CamTarget::None,
+                ..*options
+            },
+        )?;
+        let explained = classify_whole(
+            model,
+            source,
+            &TilingOptions {
+                cam: CamTarget::Class(classified.class_index),
+                ..*options
+            },
+        )?;
+        return Ok(WholeImageClassification {
+            map: explained.map,
+            ..classified
+        });
+    }
     let size = model.info().input_size;
     if options.overlap >= size {
         return Err(Error::invalid(format!(
@@ -239,8 +266,14 @@ pub fn classify_whole(
         inputs: Vec::new(),
         regions: Vec::new(),
         tiles: Vec::new(),
-        stitcher: with_cam.then(|| Stitcher::new(scale, map_w, map_h, classes)),
+        method: options.method,
+        explained: match options.cam {
+            CamTarget::Class(c) if options.method != CamMethod::Cam => Some(c),
+            _ => None,
+        },
+        stitcher: None,
     };
+    run.stitcher = with_cam.then(|| Stitcher::new(scale, map_w, map_h, run.planes()));
     let mut thumbnail = Thumbnail::new(scale, map_w, map_h, (width, height), with_cam);
     let (columns, rows) = if width < size || height < size {
         // Smaller than a tile: the model's own preprocessing (centre crop). Only the
@@ -315,7 +348,7 @@ pub fn classify_whole(
                 class_index: class,
                 width: map_w,
                 height: map_h,
-                data: stitcher.finish(class),
+                data: stitcher.finish(if run.explained.is_some() { 0 } else { class }),
             },
             thumbnail: thumbnail.values,
         }
@@ -339,10 +372,21 @@ struct TileRun<'m> {
     inputs: Vec<f32>,
     regions: Vec<Region>,
     tiles: Vec<TileResult>,
+    method: CamMethod,
+    /// The one class whose map a method other than the exact CAM makes.
+    explained: Option<usize>,
     stitcher: Option<Stitcher>,
 }
 
 impl TileRun<'_> {
+    /// Maps per tile: every class's for the exact CAM, else the explained class's.
+    fn planes(&self) -> usize {
+        match self.explained {
+            Some(_) => 1,
+            None => self.model.info().classes.len(),
+        }
+    }
+
     fn push(&mut self, tile: &[f32], region: Region) -> Result<()> {
         self.inputs.extend_from_slice(tile);
         self.regions.push(region);
@@ -360,11 +404,34 @@ impl TileRun<'_> {
         let per_tile = self.inputs.len() / count;
         // `forward` pads a short batch for a model that fixes its batch size.
         let inputs = std::mem::take(&mut self.inputs);
-        let output = self.model.forward(inputs, count, self.stitcher.is_some())?;
+        // Score-CAM and occlusion rerun the model on altered copies of each tile.
+        let kept_inputs = self.explained.map(|_| inputs.clone());
+        let want_features = self.stitcher.is_some() && self.method.needs_features();
+        let output = self.model.forward(inputs, count, want_features)?;
         let classes = self.model.info().classes.len();
         for (i, region) in self.regions.drain(..).enumerate() {
-            let probabilities = softmax(&output.logits[i * classes..][..classes]);
-            if let (Some(stitcher), Some((shape, features))) =
+            let logits = &output.logits[i * classes..][..classes];
+            let probabilities = softmax(logits);
+            if let (Some(stitcher), Some(class), Some(inputs)) =
+                (self.stitcher.as_mut(), self.explained, kept_inputs.as_ref())
+            {
+                let features = output.features.as_ref().map(|(shape, values)| {
+                    let plane = shape[1] * shape[2] * shape[3];
+                    (
+                        vec![1, shape[1], shape[2], shape[3]],
+                        values[i * plane..][..plane].to_vec(),
+                    )
+                });
+                let tile_output = ForwardOutput {
+                    logits: logits.to_vec(),
+                    features,
+                };
+                let tile_input = &inputs[i * per_tile..][..per_tile];
+                let map =
+                    self.model
+                        .unnormalised_map(tile_input, &tile_output, class, &self.method)?;
+                stitcher.add(region, &map.data, map.width, map.height);
+            } else if let (Some(stitcher), Some((shape, features))) =
                 (self.stitcher.as_mut(), output.features.as_ref())
             {
                 let (channels, map_h, map_w) = (shape[1], shape[2], shape[3]);

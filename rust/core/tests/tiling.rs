@@ -3,7 +3,7 @@
 
 mod common;
 
-use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::cam::{CamMethod, CamTarget, OcclusionParams};
 use visual_ccc_core::tiling::{classify_whole, RowSource, TilingOptions, ViewRows};
 use visual_ccc_core::{ImageView, Pixels, Result};
 
@@ -290,4 +290,40 @@ fn centre_crop_runs_on_a_model_with_a_fixed_batch_of_two() {
         fixed.cam.unwrap().data.len(),
         dynamic.cam.unwrap().data.len()
     );
+}
+
+#[test]
+fn every_cam_method_stitches_a_map_of_the_predicted_class() {
+    let (width, height) = (150, 100);
+    let pixels: Vec<u8> = (0..width * height)
+        .map(|i| ((i % width) * 3 + (i / width) * 5) as u8)
+        .collect();
+    let view = ImageView::new(width, height, Pixels::Gray8(&pixels)).unwrap();
+    let plain = whole("fixture-tiny.onnx", view, &TilingOptions::default()).unwrap();
+    let occlusion = CamMethod::Occlusion(OcclusionParams::default());
+    for (model, method) in [
+        ("fixture-tiny.onnx", CamMethod::Cam),
+        ("fixture-tiny.onnx", CamMethod::EigenCam),
+        ("fixture-tiny.onnx", occlusion),
+        // Occlusion needs only the logits, so it explains models without features too.
+        ("fixture-no-features.onnx", occlusion),
+    ] {
+        let options = TilingOptions {
+            overlap: 16,
+            cam: CamTarget::Predicted,
+            method,
+            ..TilingOptions::default()
+        };
+        let result = whole(model, view, &options).unwrap();
+        let map = result.map.expect("a stitched map");
+        assert_eq!(map.cam.class_index, result.class_index, "{method:?}");
+        assert_eq!((map.cam.width, map.cam.height), (width, height));
+        assert!(
+            map.cam.data.iter().all(|v| (0.0..=1.0).contains(v)),
+            "{method:?}: values outside [0, 1]"
+        );
+        if model == "fixture-tiny.onnx" {
+            assert_eq!(result.class_index, plain.class_index, "{method:?}");
+        }
+    }
 }

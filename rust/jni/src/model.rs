@@ -219,6 +219,7 @@ fn intern_classify_whole<'local>(
         overlap: pixels::non_negative(overlap, "tile overlap")?,
         batch: convert::dimension(batch, "batch size")?,
         cam: convert::cam_target(cam_class)?,
+        ..TilingOptions::default()
     };
     let (w, h) = (
         pixels::non_negative(width, "width")?,

@@ -37,7 +37,8 @@ failed.
                         <name>-tiles.tif (8-bit class index per tile) are written too
   --cam-class NAME      explain this class instead of the predicted one
   --cam-method METHOD   cam (default; equals Grad-CAM), score-cam, eigen-cam (ignores the
-                        class) or occlusion (the only one for models without 'features')
+                        class) or occlusion (the only one for models without 'features');
+                        in whole mode the methods other than cam make a second pass
   --threads N           ONNX Runtime threads (default: all cores)
   --onnxruntime PATH    libonnxruntime.so to use";
 
@@ -83,13 +84,6 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
             .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     }
     let mode = Mode::from_args(&args, &model)?;
-    if matches!(mode, Mode::Whole(_)) && target != CamTarget::None && method != CamMethod::Cam {
-        return Err(format!(
-            "--cam-method {} needs --mode center-crop: whole-image mode stitches the exact CAM \
-             of every tile",
-            method.name()
-        ));
-    }
     let mut failures = 0;
     for file in &args.positional {
         let file = Path::new(file);
@@ -100,6 +94,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
             Mode::Whole(tiling) => {
                 let options = TilingOptions {
                     cam: target,
+                    method,
                     ..*tiling
                 };
                 classify_whole_image(&model, file, &options, heatmap_dir.as_deref())
@@ -145,7 +140,7 @@ impl Mode {
                 Ok(Mode::Whole(TilingOptions {
                     overlap,
                     batch,
-                    cam: CamTarget::None,
+                    ..TilingOptions::default()
                 }))
             }
             "center-crop" => {
@@ -247,6 +242,7 @@ fn classify_whole_image(
         let written = heatmap::write_whole(dir, file, model, &result)?;
         if let Some(map) = &result.map {
             fields.insert("cam_class".into(), json!(info.classes[map.cam.class_index]));
+            fields.insert("cam_method".into(), json!(options.method.name()));
             fields.insert("map_scale".into(), json!(map.scale));
         }
         fields.insert("heatmap".into(), json!(written));
