@@ -162,10 +162,11 @@ pub struct ClusterParams {
 }
 
 /// Default features: grey smoothed at σ = 2 px. On the EMPS nanoparticle masks (k = 2,
-/// `examples/emps_iou.rs`) it gives a mean foreground IoU of 0.718 against 0.695 for
-/// Otsu on raw grey and 0.700 for the reference mode; adding local variance (which makes
+/// `examples/emps_iou.rs`) it gives a mean foreground IoU of 0.721 against 0.695 for
+/// Otsu on raw grey and 0.699 for the reference mode; adding local variance (which makes
 /// particle edges and texture a cluster of their own) lowered it to about 0.65, and
-/// background-corrected or clipped grey did not help.
+/// other smoothing scales, a second scale, background-corrected grey, clipped grey or
+/// hole filling did not help (docs/benchmarks.md, "Image-analysis validity").
 pub const DEFAULT_FEATURES: [Feature; 1] = [Feature::Smoothed { sigma: 2.0 }];
 
 impl Default for ClusterParams {
