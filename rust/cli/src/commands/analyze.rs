@@ -41,7 +41,8 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
   --seed S               clustering seed (default 42)
   --pixel-size W[,H]     pixel size in --unit, for calibrated areas
   --unit UNIT            length unit of --pixel-size
-  --threads N            threads for ONNX Runtime and texture (default: all cores)
+  --threads N            threads for ONNX Runtime, texture and clustering (default: all
+                         cores); the results do not depend on it
   --onnxruntime PATH     libonnxruntime.so to use
   --timings              add stage durations (ms) to the summary
 
@@ -83,6 +84,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         ));
     }
     let threads: usize = args.parsed_or("threads", 0)?;
+    let params = ClusterParams { threads, ..params };
     // Open the model before the image work so that a bad --model fails at once.
     let model = if args.switch("no-model") {
         Err("skipped: --no-model".to_string())
