@@ -559,6 +559,75 @@ fn bad_parameters_and_inputs_exit_2() {
         // classes out of range
         (format!("threshold {image} --classes 6"), "between 2 and 5"),
         (format!("threshold {image} --classes 1"), "between 2 and 5"),
+        // texture window, distances and angles
+        (format!("texture {image} --window 1"), "odd number"),
+        (format!("texture {image} --distances 0"), "at least 1"),
+        (
+            format!("texture {image} --angles 30"),
+            "use 0, 45, 90 or 135",
+        ),
+        // clustering options
+        (
+            format!("cluster {image} --k 400 --labels-out {out}"),
+            "between 2 and 255",
+        ),
+        (
+            format!("cluster {image} --k 2 --sample 10 --labels-out {out}"),
+            "at least 100 pixels",
+        ),
+        (
+            format!("cluster {image} --k 2 --n-init 0 --labels-out {out}"),
+            "n_init",
+        ),
+        (
+            format!("cluster {image} --k 2 --features smoothed:0 --labels-out {out}"),
+            "sigma must be a finite number greater than 0",
+        ),
+        (
+            format!("cluster {image} --k 2 --features variance:0 --labels-out {out}"),
+            "window radius must be between 1",
+        ),
+        (
+            format!("cluster {image} --k 2 --threads x --labels-out {out}"),
+            "--threads: cannot read 'x'",
+        ),
+        (
+            format!("analyze {image} --no-model --out-dir {out_dir} --target-cluster 5"),
+            "does not exist",
+        ),
+        // filter parameters
+        (
+            format!("preprocess {image} --op median --radius 0 --out {out}"),
+            "median radius must be between 1",
+        ),
+        (
+            format!("preprocess {image} --op gaussian --sigma -1 --out {out}"),
+            "greater than 0",
+        ),
+        (
+            format!("preprocess {image} --op gaussian --sigma nan --out {out}"),
+            "finite number",
+        ),
+        (
+            format!("preprocess {image} --op bilateral --sigma 0 --out {out}"),
+            "bilateral spatial sigma",
+        ),
+        (
+            format!("preprocess {image} --op clahe --tiles 0 --out {out}"),
+            "tiles across",
+        ),
+        (
+            format!("preprocess {image} --op background --radius 0 --out {out}"),
+            "background radius",
+        ),
+        (
+            format!("preprocess {image} --op stretch --saturated 120 --out {out}"),
+            "below 50",
+        ),
+        (
+            format!("preprocess {image} --op blur --out {out}"),
+            "--op must be one of",
+        ),
     ] {
         fails(&line, expected);
     }

@@ -38,31 +38,47 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|x| x == "png"))
         .collect();
     names.sort();
-    let (mut otsu_sum, mut ref_sum, mut ours_sum) = (0.0, 0.0, 0.0);
-    let mut n = 0usize;
+    // Per image, in name order: [Otsu, reference mode, default clustering].
+    let mut scores: Vec<[f64; 3]> = Vec::new();
     let start = Instant::now();
     for path in &names {
         match evaluate(path, &root) {
-            Ok([o, r, c]) => {
-                otsu_sum += o;
-                ref_sum += r;
-                ours_sum += c;
-                n += 1;
-            }
+            Ok(s) => scores.push(s),
             Err(err) => eprintln!("{}: {err}", path.display()),
         }
     }
-    let nf = n as f64;
-    println!("EMPS foreground IoU, k = 2, mean over {n} images:");
-    println!("  Otsu on grey:                      {:.4}", otsu_sum / nf);
-    println!("  reference mode (512 px, grey):     {:.4}", ref_sum / nf);
+    // Means over all images and over the two halves (even / odd positions in name order),
+    // to see whether a difference holds on both.
+    let mean = |method: usize, parity: Option<usize>| {
+        let picked: Vec<f64> = scores
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| parity.is_none_or(|p| i % 2 == p))
+            .map(|(_, s)| s[method])
+            .collect();
+        picked.iter().sum::<f64>() / picked.len() as f64
+    };
     let d = ClusterParams::default();
-    let names: Vec<String> = d.features.iter().map(|f| f.name()).collect();
+    let features: Vec<String> = d.features.iter().map(|f| f.name()).collect();
     println!(
-        "  default clustering ({}): {:.4}",
-        names.join(" + "),
-        ours_sum / nf
+        "EMPS foreground IoU, k = 2, mean over {} images (all | even | odd half):",
+        scores.len()
     );
+    for (method, label) in [
+        "Otsu on grey".to_string(),
+        "reference mode (512 px, grey)".to_string(),
+        format!("default clustering ({})", features.join(" + ")),
+    ]
+    .iter()
+    .enumerate()
+    {
+        println!(
+            "  {label:45} {:.4} | {:.4} | {:.4}",
+            mean(method, None),
+            mean(method, Some(0)),
+            mean(method, Some(1))
+        );
+    }
     println!("({:.1} s)", start.elapsed().as_secs_f64());
 }
 

@@ -5,23 +5,29 @@
 //! is standardised (zero mean, unit variance over the whole image; a constant feature
 //! contributes nothing) so no unit dominates the Euclidean distance.
 //!
-//! Large images never have their feature matrix materialised: a first streaming pass
-//! over row blocks gathers the standardisation statistics and a deterministic random
-//! sample of at most [`ClusterParams::max_samples`] pixels; k-means (k-means++ start,
-//! `linfa-clustering`, then plain Lloyd iterations to a fixed point) is fitted on the
-//! sample; a second streaming pass assigns every pixel to its nearest centroid. Memory
-//! is the label image plus a few row blocks.
+//! Large images never have their full feature matrix in f64: a first pass over row
+//! blocks (in parallel) computes the raw f32 features (kept for the second pass when they
+//! fit in 64 MiB, else computed again), the standardisation statistics and a
+//! deterministic stratified random sample of at most [`ClusterParams::max_samples`]
+//! pixels. linfa-clustering's k-means (best of `n_init` k-means++ runs) is fitted on a
+//! subsample of that sample to choose the start, then plain Lloyd iterations on the whole
+//! sample run to a fixed point; a second parallel pass assigns every pixel to its nearest
+//! centroid.
 //!
 //! Results are reproducible: the sample and k-means++ both draw from
 //! `Xoshiro256Plus::seed_from_u64(seed)`, linfa's parallel loops only compute
-//! independent per-sample values (sums stay sequential), and the assignment pass is
-//! sequential, so labels do not depend on the number of threads. Labels are ordered by
-//! the clusters' mean grey value (darkest = 0) so the same material gets the same label
-//! from run to run.
+//! independent per-sample values (sums stay sequential), and the row blocks of both
+//! passes are fixed by the image width, not by the thread count, with their partial sums
+//! reduced in block order, so labels and inertia do not depend on the number of threads.
+//! Labels are ordered by the clusters' mean grey value (darkest = 0) so the same
+//! material gets the same label from run to run.
 
 use linfa::prelude::*;
 use linfa_clustering::{KMeans, KMeansInit};
-use ndarray::{Array2, ArrayView2};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use ndarray::{s, Array2, ArrayView2};
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 
@@ -41,6 +47,11 @@ pub const MIN_SAMPLES: usize = 100;
 /// Pixels per streamed row block: large enough that the halo rows of the smoothing
 /// features are a small overhead, small enough to stay in cache-sized buffers.
 const BLOCK_PIXELS: usize = 1 << 18;
+/// Most raw feature values (f32) kept between the two passes (64 MiB); larger images
+/// compute their features again in the second pass.
+const CACHE_VALUES: usize = 1 << 24;
+/// Most sample rows linfa's k-means++ restarts are fitted on (see [`fit_centroids`]).
+const LINFA_SUBSAMPLE: usize = 8192;
 
 /// A per-pixel feature computed from the image.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -145,13 +156,17 @@ pub struct ClusterParams {
     pub max_samples: usize,
     /// Pixel size for calibrated areas.
     pub calibration: Calibration,
+    /// Worker threads for the feature and assignment passes; 0 uses every core. The
+    /// result does not depend on it.
+    pub threads: usize,
 }
 
 /// Default features: grey smoothed at σ = 2 px. On the EMPS nanoparticle masks (k = 2,
-/// `examples/emps_iou.rs`) it gives a mean foreground IoU of 0.718 against 0.695 for
-/// Otsu on raw grey and 0.700 for the reference mode; adding local variance (which makes
+/// `examples/emps_iou.rs`) it gives a mean foreground IoU of 0.721 against 0.695 for
+/// Otsu on raw grey and 0.699 for the reference mode; adding local variance (which makes
 /// particle edges and texture a cluster of their own) lowered it to about 0.65, and
-/// background-corrected or clipped grey did not help.
+/// other smoothing scales, a second scale, background-corrected grey, clipped grey or
+/// hole filling did not help (docs/benchmarks.md, "Image-analysis validity").
 pub const DEFAULT_FEATURES: [Feature; 1] = [Feature::Smoothed { sigma: 2.0 }];
 
 impl Default for ClusterParams {
@@ -166,6 +181,7 @@ impl Default for ClusterParams {
             seed: 42,
             max_samples: 100_000,
             calibration: Calibration::default(),
+            threads: 0,
         }
     }
 }
@@ -294,6 +310,7 @@ fn nearest_source(i: usize, dst: usize, src: usize) -> usize {
 // Feature extraction over row blocks
 
 /// Computes raw (unstandardised) feature vectors for blocks of rows.
+#[derive(Clone)]
 struct FeatureSource<'a> {
     view: ImageView<'a>,
     features: Vec<Feature>,
@@ -447,11 +464,14 @@ impl Standardiser {
     }
 }
 
-/// Result of the first pass: standardisation and the raw fitting sample.
+/// Result of the first pass: standardisation, the fitting sample and, for images small
+/// enough, every pixel's raw features so the second pass need not compute them again.
 struct Prepared {
     standardiser: Standardiser,
     /// Standardised sample, one row per sampled pixel.
     sample: Array2<f64>,
+    /// Raw features of every pixel (`[p * dims + j]`), when they fit in [`CACHE_VALUES`].
+    cache: Option<Vec<f32>>,
 }
 
 fn validate_inputs(
@@ -515,90 +535,224 @@ fn feature_names(params: &ClusterParams, extras: &[(&str, &GrayImage)]) -> Vec<S
     names
 }
 
+/// Worker threads for `threads` (0 = every core).
+fn thread_count(threads: usize) -> usize {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        t => t,
+    }
+}
+
+/// Runs `work(index, item, scratch)` on every item, spread over up to `threads` threads
+/// (each with its own `scratch`), and returns the results in item order. Items are row
+/// blocks whose partition does not depend on the thread count, so anything reduced from
+/// the results in order is identical for any number of threads.
+fn par_blocks<I: Send, T: Send, S>(
+    items: Vec<I>,
+    threads: usize,
+    scratch: impl Fn() -> S + Sync,
+    work: impl Fn(usize, I, &mut S) -> T + Sync,
+) -> Vec<T> {
+    let n = items.len();
+    let threads = threads.clamp(1, n.max(1));
+    if threads == 1 {
+        let mut s = scratch();
+        return items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| work(i, item, &mut s))
+            .collect();
+    }
+    let slots: Vec<Mutex<Option<I>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+    let results: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut s = scratch();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let item = slots[i].lock().expect("no panic").take().expect("once");
+                    let result = work(i, item, &mut s);
+                    *results[i].lock().expect("no panic") = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.into_inner().expect("no panic").expect("every block ran"))
+        .collect()
+}
+
+/// Per-thread buffers for computing a block's features.
+struct BlockScratch<'a> {
+    source: FeatureSource<'a>,
+    features: Vec<f32>,
+    grey: Vec<f32>,
+}
+
+impl<'a> BlockScratch<'a> {
+    fn new(source: &FeatureSource<'a>) -> Self {
+        Self {
+            source: source.clone(),
+            features: Vec::new(),
+            grey: Vec::new(),
+        }
+    }
+}
+
+/// Mean and sum of squared deviations of each feature over some pixels (combined across
+/// blocks with Chan et al.'s pairwise update, which stays accurate for large images).
+#[derive(Clone)]
+struct Moments {
+    count: f64,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+}
+
+impl Moments {
+    /// One pass, with sums taken about the block's first pixel (close to the data, so
+    /// the shifted sum of squares does not cancel).
+    fn of(pixels: &[f32], d: usize) -> Self {
+        let count = (pixels.len() / d) as f64;
+        let shift: Vec<f32> = pixels[..d].to_vec();
+        let mut s1 = vec![0f64; d];
+        let mut s2 = vec![0f64; d];
+        for px in pixels.chunks_exact(d) {
+            for j in 0..d {
+                let t = (px[j] - shift[j]) as f64;
+                s1[j] += t;
+                s2[j] += t * t;
+            }
+        }
+        let mean = (0..d).map(|j| shift[j] as f64 + s1[j] / count).collect();
+        let m2 = (0..d)
+            .map(|j| (s2[j] - s1[j] * s1[j] / count).max(0.0))
+            .collect();
+        Self { count, mean, m2 }
+    }
+
+    fn merge(&mut self, other: &Moments) {
+        let total = self.count + other.count;
+        for j in 0..self.mean.len() {
+            let delta = other.mean[j] - self.mean[j];
+            self.mean[j] += delta * other.count / total;
+            self.m2[j] += other.m2[j] + delta * delta * self.count * other.count / total;
+        }
+        self.count = total;
+    }
+}
+
+/// Sorted pixel indices of the fitting sample: `m` of the `n` pixels, one drawn
+/// uniformly from each of `m` equal runs of the scan order (every pixel has the same
+/// chance m/n, and the sample is spread over the whole image).
+fn sample_indices(n: usize, m: usize, seed: u64) -> Vec<usize> {
+    if m >= n {
+        return (0..n).collect();
+    }
+    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
+    let bound = |i: usize| ((i as u128 * n as u128) / m as u128) as usize;
+    (0..m)
+        .map(|i| {
+            let (lo, hi) = (bound(i), bound(i + 1));
+            lo + (rng.next_u64() % (hi - lo) as u64) as usize
+        })
+        .collect()
+}
+
 /// First pass: per-feature mean and standard deviation over all pixels, and the
-/// features of a uniform random sample of `min(N, max_samples)` pixels (selection
-/// sampling, Knuth's algorithm S, so the sample comes in scan order in one pass).
-fn prepare(source: &mut FeatureSource, params: &ClusterParams) -> Prepared {
+/// features of the fitting sample; row blocks run in parallel.
+fn prepare(source: &FeatureSource, params: &ClusterParams, cache_limit: usize) -> Prepared {
     let (w, h) = (source.view.width(), source.view.height());
     let n = w * h;
     let d = source.dims();
-    let m = n.min(params.max_samples);
-    let mut rng = Xoshiro256Plus::seed_from_u64(params.seed);
-    let mut raw_sample: Vec<f32> = Vec::with_capacity(m * d);
-    let (mut taken, mut seen) = (0usize, 0usize);
-    let mut shift = vec![0f64; d];
-    let mut s1 = vec![0f64; d];
-    let mut s2 = vec![0f64; d];
-    let (mut block, mut grey) = (Vec::new(), Vec::new());
-    let rows = source.block_rows;
-    let mut y0 = 0;
-    while y0 < h {
-        let y1 = (y0 + rows).min(h);
-        source.fill(y0, y1, &mut block, &mut grey);
-        if y0 == 0 {
-            for j in 0..d {
-                shift[j] = block[j] as f64;
+    let indices = sample_indices(n, params.max_samples, params.seed);
+    let block_pixels = source.block_rows * w;
+    let n_blocks = h.div_ceil(source.block_rows);
+    let mut cache = (n * d <= cache_limit).then(|| vec![0f32; n * d]);
+    let items: Vec<Option<&mut [f32]>> = match cache.as_mut() {
+        Some(c) => c.chunks_mut(block_pixels * d).map(Some).collect(),
+        None => (0..n_blocks).map(|_| None).collect(),
+    };
+    let results = par_blocks(
+        items,
+        thread_count(params.threads),
+        || BlockScratch::new(source),
+        |b, cached, s| {
+            let y0 = b * source.block_rows;
+            let y1 = (y0 + source.block_rows).min(h);
+            s.source.fill(y0, y1, &mut s.features, &mut s.grey);
+            if let Some(c) = cached {
+                c.copy_from_slice(&s.features);
             }
-        }
-        for px in block.chunks_exact(d) {
-            for j in 0..d {
-                let v = px[j] as f64 - shift[j];
-                s1[j] += v;
-                s2[j] += v * v;
+            let (p0, p1) = (y0 * w, y1 * w);
+            let first = indices.partition_point(|&i| i < p0);
+            let last = indices.partition_point(|&i| i < p1);
+            let mut rows = Vec::with_capacity((last - first) * d);
+            for &i in &indices[first..last] {
+                rows.extend_from_slice(&s.features[(i - p0) * d..(i - p0 + 1) * d]);
             }
-            let take = if m == n {
-                true
-            } else {
-                // Select with probability (still needed) / (still to see).
-                let u = (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-                ((n - seen) as f64) * u < (m - taken) as f64
-            };
-            if take && taken < m {
-                raw_sample.extend_from_slice(px);
-                taken += 1;
-            }
-            seen += 1;
-        }
-        y0 = y1;
+            (Moments::of(&s.features, d), rows)
+        },
+    );
+    let mut moments = results[0].0.clone();
+    for (m, _) in &results[1..] {
+        moments.merge(m);
     }
-    let n_f = n as f64;
     let n_image = params.features.len() + source.extras.len();
-    let mut mean = vec![0f64; d];
-    let mut scale = vec![0f64; d];
-    for j in 0..d {
-        let mu = s1[j] / n_f;
-        let var = (s2[j] / n_f - mu * mu).max(0.0);
-        mean[j] = shift[j] + mu;
-        let sd = var.sqrt();
-        // Constant (to rounding) features carry no information: give them no weight.
-        let tiny = 1e-7 * (mean[j].abs() + sd).max(f64::MIN_POSITIVE);
-        let weight = if j >= n_image {
-            params.position_weight
-        } else {
-            1.0
-        };
-        scale[j] = if sd > tiny { weight / sd } else { 0.0 };
-    }
-    let standardiser = Standardiser { mean, scale };
-    let mut sample = Array2::<f64>::zeros((taken, d));
-    for (i, px) in raw_sample.chunks_exact(d).enumerate() {
-        let row = sample.row_mut(i);
-        let z = row.into_slice().expect("standard layout");
+    let scale = (0..d)
+        .map(|j| {
+            let sd = (moments.m2[j] / moments.count).max(0.0).sqrt();
+            // Constant (to rounding) features carry no information: give them no weight.
+            let tiny = 1e-7 * (moments.mean[j].abs() + sd).max(f64::MIN_POSITIVE);
+            let weight = if j >= n_image {
+                params.position_weight
+            } else {
+                1.0
+            };
+            if sd > tiny {
+                weight / sd
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let standardiser = Standardiser {
+        mean: moments.mean,
+        scale,
+    };
+    let mut sample = Array2::<f64>::zeros((indices.len(), d));
+    let raw = results.iter().flat_map(|(_, rows)| rows.chunks_exact(d));
+    for (z, px) in sample
+        .as_slice_mut()
+        .expect("standard layout")
+        .chunks_exact_mut(d)
+        .zip(raw)
+    {
         standardiser.apply(px, z);
     }
     Prepared {
         standardiser,
         sample,
+        cache,
     }
 }
 
-/// Fits k centroids to the standardised sample: linfa's k-means with k-means++ starts,
-/// then Lloyd iterations until no sample changes cluster, so the result is a fixed point
-/// of Lloyd's algorithm (linfa stops on a centroid-shift tolerance and updates centroids
-/// with a damped mean).
+/// Fits k centroids to the standardised sample. linfa's k-means chooses the start: the
+/// best (lowest inertia) of `n_init` k-means++ runs, fitted on an evenly spaced subsample
+/// of at most [`LINFA_SUBSAMPLE`] rows (the sample is already random, and a fit on
+/// thousands of points finds the same basin as one on all of them). Lloyd iterations on
+/// the whole sample then run to a fixed point (no sample changes cluster), so the result
+/// is exact k-means on the sample whatever linfa's own stopping rule and damped update.
 fn fit_centroids(sample: ArrayView2<f64>, params: &ClusterParams, k: usize) -> Result<Array2<f64>> {
     let rng = Xoshiro256Plus::seed_from_u64(params.seed);
-    let dataset = DatasetBase::from(sample);
+    let stride = sample.nrows().div_ceil(LINFA_SUBSAMPLE).max(1);
+    let subsample = sample.slice(s![..;stride, ..]);
+    let dataset = DatasetBase::from(subsample);
     let model = KMeans::params_with_rng(k, rng)
         .n_runs(params.n_init)
         .max_n_iterations(params.max_iterations)
@@ -607,31 +761,53 @@ fn fit_centroids(sample: ArrayView2<f64>, params: &ClusterParams, k: usize) -> R
         .fit(&dataset)
         .map_err(|err| Error::invalid(format!("k-means failed: {err}")))?;
     let mut centroids = model.centroids().clone();
-    lloyd(sample, &mut centroids, params.max_iterations);
+    let c = centroids.as_slice_mut().expect("standard layout");
+    lloyd(
+        sample.as_slice().expect("standard layout"),
+        sample.ncols(),
+        c,
+        params.max_iterations,
+    );
     Ok(centroids)
 }
 
-/// Plain Lloyd iterations until the assignment is stable (empty clusters keep their
-/// centroid). Never increases the inertia.
-fn lloyd(sample: ArrayView2<f64>, centroids: &mut Array2<f64>, max_iterations: u64) {
-    let (n, d) = sample.dim();
-    let k = centroids.nrows();
-    let mut labels = vec![usize::MAX; n];
+/// Plain Lloyd iterations over `points` (rows of `d` values) until the assignment is
+/// stable (empty clusters keep their centroid). Never increases the inertia.
+fn lloyd(points: &[f64], d: usize, centroids: &mut [f64], max_iterations: u64) {
+    match d {
+        1 => lloyd_d::<1>(points, d, centroids, max_iterations),
+        2 => lloyd_d::<2>(points, d, centroids, max_iterations),
+        3 => lloyd_d::<3>(points, d, centroids, max_iterations),
+        _ => lloyd_d::<0>(points, d, centroids, max_iterations),
+    }
+}
+
+/// [`lloyd`] with `D` features, or any number when `D` is 0 (see [`assign_block`]).
+fn lloyd_d<const D: usize>(
+    points: &[f64],
+    dims: usize,
+    centroids: &mut [f64],
+    max_iterations: u64,
+) {
+    let d = if D > 0 { D } else { dims };
+    let k = centroids.len() / d;
+    let mut labels = vec![u8::MAX; points.len() / d];
+    let mut sums = vec![0f64; k * d];
+    let mut counts = vec![0usize; k];
     for _ in 0..max_iterations {
         let mut changed = false;
-        let mut sums = vec![0f64; k * d];
-        let mut counts = vec![0usize; k];
-        let c = centroids.as_slice().expect("standard layout").to_vec();
-        for (i, row) in sample.rows().into_iter().enumerate() {
-            let z = row.as_slice().expect("standard layout");
-            let (best, _) = nearest(&c, z, k);
-            if labels[i] != best {
-                labels[i] = best;
+        sums.fill(0.0);
+        counts.fill(0);
+        for (label, z) in labels.iter_mut().zip(points.chunks_exact(d)) {
+            let best = nearest(centroids, &z[..d], k).0;
+            if *label as usize != best {
+                *label = best as u8;
                 changed = true;
             }
             counts[best] += 1;
+            let sum = &mut sums[best * d..best * d + d];
             for j in 0..d {
-                sums[best * d + j] += z[j];
+                sum[j] += z[j];
             }
         }
         if !changed {
@@ -640,7 +816,7 @@ fn lloyd(sample: ArrayView2<f64>, centroids: &mut Array2<f64>, max_iterations: u
         for c in 0..k {
             if counts[c] > 0 {
                 for j in 0..d {
-                    centroids[[c, j]] = sums[c * d + j] / counts[c] as f64;
+                    centroids[c * d + j] = sums[c * d + j] / counts[c] as f64;
                 }
             }
         }
@@ -675,51 +851,143 @@ pub fn cluster(
 ) -> Result<Clustering> {
     validate_inputs(view, params, extras)?;
     let position = params.position_weight > 0.0;
-    let mut source = FeatureSource::new(*view, &params.features, extras, position);
-    let prepared = prepare(&mut source, params);
+    let source = FeatureSource::new(*view, &params.features, extras, position);
+    cluster_from(&source, params, extras, CACHE_VALUES)
+}
+
+/// [`cluster`] after validation, keeping the raw features between the passes when they
+/// are at most `cache_limit` values.
+fn cluster_from(
+    source: &FeatureSource,
+    params: &ClusterParams,
+    extras: &[(&str, &GrayImage)],
+    cache_limit: usize,
+) -> Result<Clustering> {
+    let prepared = prepare(source, params, cache_limit);
     let centroids = fit_centroids(prepared.sample.view(), params, params.k)?;
-    let mut result = assign(&mut source, &prepared.standardiser, &centroids, params)?;
+    let mut result = assign(source, &prepared, &centroids, params)?;
     result.feature_names = feature_names(params, extras);
     result.sample_size = prepared.sample.nrows();
     Ok(result)
 }
 
+/// One block's share of the per-cluster statistics.
+struct BlockTotals {
+    counts: Vec<u64>,
+    grey_sums: Vec<f64>,
+    feature_sums: Vec<f64>,
+    inertia: f64,
+}
+
+/// One row block of the second pass.
+struct Block<'b> {
+    /// Raw features, `dims` per pixel.
+    features: &'b [f32],
+    grey: &'b [f32],
+    labels: &'b mut [u8],
+}
+
+/// Labels a block and adds its per-cluster sums to `t`. `D` is the number of features
+/// when it is small (so the compiler unrolls the loops over them), or 0 for any number.
+fn assign_block<const D: usize>(
+    block: Block,
+    standardiser: &Standardiser,
+    centroids: &[f64],
+    t: &mut BlockTotals,
+) {
+    let d = if D > 0 { D } else { standardiser.mean.len() };
+    let k = t.counts.len();
+    let mut z = vec![0f64; d];
+    let pixels = block.labels.iter_mut().zip(block.grey);
+    for ((label, &g), px) in pixels.zip(block.features.chunks_exact(d)) {
+        standardiser.apply(px, &mut z[..d]);
+        let (best, dist) = nearest(centroids, &z[..d], k);
+        *label = best as u8;
+        t.inertia += dist;
+        t.counts[best] += 1;
+        t.grey_sums[best] += g as f64;
+        let sums = &mut t.feature_sums[best * d..best * d + d];
+        for j in 0..d {
+            sums[j] += px[j] as f64;
+        }
+    }
+}
+
 /// Second pass: nearest centroid for every pixel, per-cluster statistics, label order.
 fn assign(
-    source: &mut FeatureSource,
-    standardiser: &Standardiser,
+    source: &FeatureSource,
+    prepared: &Prepared,
     centroids: &Array2<f64>,
     params: &ClusterParams,
 ) -> Result<Clustering> {
     let (w, h) = (source.view.width(), source.view.height());
     let d = source.dims();
     let k = centroids.nrows();
-    let c = centroids.as_slice().expect("standard layout").to_vec();
+    let c = centroids.as_slice().expect("standard layout");
+    let standardiser = &prepared.standardiser;
     let mut labels = vec![0u8; w * h];
+    let block_pixels = source.block_rows * w;
+    let items: Vec<(&mut [u8], Option<&[f32]>)> = match &prepared.cache {
+        Some(cache) => labels
+            .chunks_mut(block_pixels)
+            .zip(cache.chunks(block_pixels * d).map(Some))
+            .collect(),
+        None => labels.chunks_mut(block_pixels).map(|l| (l, None)).collect(),
+    };
+    let totals = par_blocks(
+        items,
+        thread_count(params.threads),
+        || BlockScratch::new(source),
+        |b, (out, cached), s| {
+            let y0 = b * source.block_rows;
+            let y1 = (y0 + source.block_rows).min(h);
+            let features: &[f32] = match cached {
+                Some(f) => {
+                    s.grey.resize((y1 - y0) * w, 0.0);
+                    for (i, y) in (y0..y1).enumerate() {
+                        gray_row(&source.view, y, &mut s.grey[i * w..(i + 1) * w]);
+                    }
+                    f
+                }
+                None => {
+                    s.source.fill(y0, y1, &mut s.features, &mut s.grey);
+                    &s.features
+                }
+            };
+            let mut t = BlockTotals {
+                counts: vec![0; k],
+                grey_sums: vec![0.0; k],
+                feature_sums: vec![0.0; k * d],
+                inertia: 0.0,
+            };
+            let block = Block {
+                features,
+                grey: &s.grey,
+                labels: out,
+            };
+            match d {
+                1 => assign_block::<1>(block, standardiser, c, &mut t),
+                2 => assign_block::<2>(block, standardiser, c, &mut t),
+                3 => assign_block::<3>(block, standardiser, c, &mut t),
+                _ => assign_block::<0>(block, standardiser, c, &mut t),
+            }
+            t
+        },
+    );
     let mut counts = vec![0u64; k];
     let mut grey_sums = vec![0f64; k];
     let mut feature_sums = vec![0f64; k * d];
     let mut inertia = 0f64;
-    let (mut block, mut grey) = (Vec::new(), Vec::new());
-    let mut z = vec![0f64; d];
-    let rows = source.block_rows;
-    let mut y0 = 0;
-    while y0 < h {
-        let y1 = (y0 + rows).min(h);
-        source.fill(y0, y1, &mut block, &mut grey);
-        let out = &mut labels[y0 * w..y1 * w];
-        for (p, px) in block.chunks_exact(d).enumerate() {
-            standardiser.apply(px, &mut z);
-            let (best, dist) = nearest(&c, &z, k);
-            out[p] = best as u8;
-            inertia += dist;
-            counts[best] += 1;
-            grey_sums[best] += grey[p] as f64;
-            for j in 0..d {
-                feature_sums[best * d + j] += px[j] as f64;
-            }
+    for t in &totals {
+        inertia += t.inertia;
+        for c in 0..k {
+            counts[c] += t.counts[c];
+            grey_sums[c] += t.grey_sums[c];
         }
-        y0 = y1;
+        feature_sums
+            .iter_mut()
+            .zip(&t.feature_sums)
+            .for_each(|(a, b)| *a += b);
     }
     // Order clusters by mean grey, darkest first; empty clusters last.
     let mean_grey: Vec<f64> = (0..k)
@@ -737,7 +1005,9 @@ fn assign(
     for (new, &old) in order.iter().enumerate() {
         relabel[old] = new as u8;
     }
-    labels.iter_mut().for_each(|l| *l = relabel[*l as usize]);
+    if order.iter().enumerate().any(|(new, &old)| new != old) {
+        labels.iter_mut().for_each(|l| *l = relabel[*l as usize]);
+    }
     let n = (w * h) as f64;
     let cal = &params.calibration;
     let clusters = order
@@ -838,8 +1108,8 @@ pub fn suggest_k(
     checked.k = suggest.k_min;
     validate_inputs(view, &checked, extras)?;
     let position = params.position_weight > 0.0;
-    let mut source = FeatureSource::new(*view, &params.features, extras, position);
-    let prepared = prepare(&mut source, params);
+    let source = FeatureSource::new(*view, &params.features, extras, position);
+    let prepared = prepare(&source, params, 0);
     let sample = prepared.sample.view();
     let (n, d) = sample.dim();
     // Deterministic subsample for the silhouette (partial Fisher–Yates).
@@ -1069,6 +1339,53 @@ mod tests {
             assert_eq!(whole[p * d + 4], x as f32);
             assert_eq!(whole[p * d + 5], y as f32);
         }
+    }
+
+    #[test]
+    fn same_result_for_any_thread_count_with_or_without_the_feature_cache() {
+        let (w, h) = (61, 47);
+        let data: Vec<f32> = (0..w * h)
+            .map(|i| ((i * 7919) % 251) as f32 + 2.0 * (i / w) as f32)
+            .collect();
+        let img = GrayImage::new(w, h, data).unwrap();
+        let params = ClusterParams {
+            k: 4,
+            features: vec![
+                Feature::Grey,
+                Feature::Smoothed { sigma: 1.5 },
+                Feature::LocalVariance { radius: 2 },
+            ],
+            position_weight: 0.5,
+            max_samples: 500,
+            ..ClusterParams::default()
+        };
+        let run = |threads: usize, cache: usize| {
+            let mut source = FeatureSource::new(img.view(), &params.features, &[], true);
+            source.block_rows = 5; // 10 blocks
+            let params = ClusterParams {
+                threads,
+                ..params.clone()
+            };
+            cluster_from(&source, &params, &[], cache).unwrap()
+        };
+        let first = run(1, usize::MAX);
+        assert_eq!(first.sample_size, 500);
+        for (threads, cache) in [(1, 0), (3, usize::MAX), (4, 0), (16, usize::MAX)] {
+            assert_eq!(
+                run(threads, cache),
+                first,
+                "{threads} threads, cache {cache}"
+            );
+        }
+    }
+
+    #[test]
+    fn sample_is_spread_sorted_and_distinct() {
+        let idx = sample_indices(1000, 300, 7);
+        assert_eq!(idx.len(), 300);
+        assert!(idx.windows(2).all(|p| p[0] < p[1]));
+        assert!(*idx.last().unwrap() < 1000);
+        assert_eq!(sample_indices(50, 300, 7), (0..50).collect::<Vec<_>>());
     }
 
     #[test]

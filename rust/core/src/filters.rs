@@ -90,7 +90,7 @@ pub(crate) fn gaussian_kernel(sigma: f64) -> Vec<f32> {
     weights.iter().map(|w| (w / sum) as f32).collect()
 }
 
-/// Rows `y0..y1` of the separable filter `kernel` ⊗ `kernel` (odd length, centred)
+/// Rows `y0..y1` of the separable filter `kernel` ⊗ `kernel` (odd length, symmetric)
 /// applied to an image whose rows `row_source(y, buf)` provides, with reflected borders.
 /// Only the rows the output needs are read, so callers can stream large images in
 /// blocks. `out` holds `(y1 - y0) * width` values.
@@ -104,6 +104,7 @@ pub(crate) fn separable_rows(
     out: &mut [f32],
 ) {
     debug_assert!(kernel.len() % 2 == 1 && y0 < y1 && y1 <= height);
+    debug_assert!(kernel.iter().eq(kernel.iter().rev()), "symmetric kernel");
     debug_assert_eq!(out.len(), (y1 - y0) * width);
     let r = kernel.len() / 2;
     // Source rows that reflection can reach from the block.
@@ -112,32 +113,67 @@ pub(crate) fn separable_rows(
     let (lo, hi) = if r >= height { (0, height) } else { (lo, hi) };
     let mut padded = vec![0f32; width + 2 * r];
     let mut tmp = vec![0f32; (hi - lo) * width];
-    let mut src = vec![0f32; width];
+    // Source column of each padded position outside the row (the inside is copied).
+    let left: Vec<usize> = (0..r)
+        .map(|j| reflect(j as isize - r as isize, width))
+        .collect();
+    let right: Vec<usize> = (0..r)
+        .map(|j| reflect((width + j) as isize, width))
+        .collect();
     for (i, y) in (lo..hi).enumerate() {
-        row_source(y, &mut src);
-        for (j, p) in padded.iter_mut().enumerate() {
-            *p = src[reflect(j as isize - r as isize, width)];
-        }
+        let (head, rest) = padded.split_at_mut(r);
+        let (middle, tail) = rest.split_at_mut(width);
+        row_source(y, middle);
+        head.iter_mut()
+            .zip(&left)
+            .for_each(|(p, &x)| *p = middle[x]);
+        tail.iter_mut()
+            .zip(&right)
+            .for_each(|(p, &x)| *p = middle[x]);
         let dst = &mut tmp[i * width..(i + 1) * width];
         convolve_row(&padded, kernel, dst);
     }
+    let mut rows: Vec<&[f32]> = Vec::with_capacity(kernel.len());
     for (i, y) in (y0..y1).enumerate() {
-        let dst = &mut out[i * width..(i + 1) * width];
-        dst.fill(0.0);
-        for (k, &wk) in kernel.iter().enumerate() {
+        rows.clear();
+        rows.extend((0..kernel.len()).map(|k| {
             let sy = reflect(y as isize + k as isize - r as isize, height) - lo;
-            let s = &tmp[sy * width..(sy + 1) * width];
-            dst.iter_mut().zip(s).for_each(|(d, &v)| *d += wk * v);
-        }
+            &tmp[sy * width..(sy + 1) * width]
+        }));
+        let dst = &mut out[i * width..(i + 1) * width];
+        combine_rows(&rows, kernel, dst);
     }
 }
 
-/// `dst[x] = Σ_k kernel[k] · padded[x + k]`.
+/// `dst[x] = Σ_k kernel[k] · padded[x + k]` for a symmetric kernel: mirrored taps are
+/// added before multiplying (half the multiplications).
 fn convolve_row(padded: &[f32], kernel: &[f32], dst: &mut [f32]) {
-    dst.fill(0.0);
-    for (k, &wk) in kernel.iter().enumerate() {
-        let s = &padded[k..k + dst.len()];
-        dst.iter_mut().zip(s).for_each(|(d, &v)| *d += wk * v);
+    let r = kernel.len() / 2;
+    let n = dst.len();
+    let centre = &padded[r..r + n];
+    dst.iter_mut()
+        .zip(centre)
+        .for_each(|(d, &v)| *d = kernel[r] * v);
+    for k in 1..=r {
+        let (a, b) = (&padded[r - k..r - k + n], &padded[r + k..r + k + n]);
+        let wk = kernel[r + k];
+        dst.iter_mut()
+            .zip(a.iter().zip(b))
+            .for_each(|(d, (&u, &v))| *d += wk * (u + v));
+    }
+}
+
+/// `dst[x] = Σ_k kernel[k] · rows[k][x]` for a symmetric kernel, as [`convolve_row`].
+fn combine_rows(rows: &[&[f32]], kernel: &[f32], dst: &mut [f32]) {
+    let r = kernel.len() / 2;
+    dst.iter_mut()
+        .zip(rows[r])
+        .for_each(|(d, &v)| *d = kernel[r] * v);
+    for k in 1..=r {
+        let wk = kernel[r + k];
+        dst.iter_mut()
+            .zip(rows[r - k].iter().zip(rows[r + k]))
+            .for_each(|(d, (&u, &v))| *d += wk * (u + v));
     }
 }
 

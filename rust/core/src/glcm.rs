@@ -565,15 +565,31 @@ fn image_counts(q: &Quantized, distance: usize, angle_deg: f64, symmetric: bool)
     let (dr, dc) = offset(distance, angle_deg);
     let l = q.levels;
     let mut counts = vec![0u64; l * l];
-    let (w, h) = (q.width as isize, q.height as isize);
-    for r in 0..h - dr as isize {
-        for c in 0.max(-dc)..w.min(w - dc) {
-            let a = q.data[(r * w + c) as usize] as usize;
-            let b = q.data[((r + dr as isize) * w + c + dc) as usize] as usize;
-            counts[a * l + b] += 1;
-            if symmetric {
-                counts[b * l + a] += 1;
+    let (w, h) = (q.width, q.height);
+    // Columns c whose partner c + dc is inside the row.
+    let (c0, c1) = if dc >= 0 {
+        (0, w.saturating_sub(dc as usize))
+    } else {
+        ((-dc) as usize, w)
+    };
+    if c0 < c1 {
+        for r in 0..h.saturating_sub(dr) {
+            let from = &q.data[r * w + c0..r * w + c1];
+            let start = ((r + dr) * w + c0) as isize + dc;
+            let to = &q.data[start as usize..start as usize + (c1 - c0)];
+            for (&a, &b) in from.iter().zip(to) {
+                counts[a as usize * l + b as usize] += 1;
             }
+        }
+    }
+    if symmetric {
+        for a in 0..l {
+            for b in a + 1..l {
+                let sum = counts[a * l + b] + counts[b * l + a];
+                counts[a * l + b] = sum;
+                counts[b * l + a] = sum;
+            }
+            counts[a * l + a] *= 2;
         }
     }
     counts

@@ -174,6 +174,8 @@ pub extern "system" fn Java_org_visualccc_KMeans_nativeCluster<'local>(
                 pixel_height,
                 unit: convert::optional_string(env, &unit)?.unwrap_or_else(|| "pixel".into()),
             },
+            // Every core; the labels do not depend on the thread count.
+            threads: 0,
         };
         intern_cluster(
             env,

@@ -41,7 +41,8 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
   --seed S               clustering seed (default 42)
   --pixel-size W[,H]     pixel size in --unit, for calibrated areas
   --unit UNIT            length unit of --pixel-size
-  --threads N            threads for ONNX Runtime and texture (default: all cores)
+  --threads N            threads for ONNX Runtime, texture and clustering (default: all
+                         cores); the results do not depend on it
   --onnxruntime PATH     libonnxruntime.so to use
   --timings              add stage durations (ms) to the summary
 
@@ -83,6 +84,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         ));
     }
     let threads: usize = args.parsed_or("threads", 0)?;
+    let params = ClusterParams { threads, ..params };
     // Open the model before the image work so that a bad --model fails at once.
     let model = if args.switch("no-model") {
         Err("skipped: --no-model".to_string())
@@ -111,53 +113,36 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     };
     summary.insert("classification".into(), classification);
 
-    let (thresholds, mask) = timings.time("otsu", || threshold::compute(&view, 2))?;
-    let mut otsu = threshold::describe(&thresholds, &mask);
-    let mask_path = output::named(&out_dir, &stem, "otsu.png");
-    let binary: Vec<u8> = mask.data.iter().map(|&v| v * 255).collect();
-    timings.time("write_otsu", || {
-        output::write_gray8(&mask_path, mask.width, mask.height, binary)
-    })?;
-    otsu.insert("mask".into(), json!(mask_path));
-    otsu.insert("mask_values".into(), json!("0 background, 255 foreground"));
-    summary.insert("otsu".into(), Value::Object(otsu));
-
-    let reference = TextureParams {
-        threads,
-        ..TextureParams::reference()
-    };
-    let result = texture::compute_on_mask(&mask, &reference, &mut timings)?;
-    let maps = timings.time("write_texture", || {
-        texture::write_maps(Some(&out_dir), &file, &result.maps, true)
-    })?;
-    let whole = image_glcm_params();
-    let grey_features = timings
-        .time("glcm_image_features", || glcm_features(&view, &whole))
-        .map_err(|e| e.to_string())?;
-    summary.insert(
-        "texture".into(),
-        json!({
-            "reference_maps": maps,
-            "reference_image_features": texture::features_json(&result.features),
-            "image_features": texture::features_json(&grey_features),
-            "image_features_settings": {
-                "levels": whole.levels, "distances": whole.distances,
-                "angles": whole.angles_deg, "average_angles": whole.average_angles,
-                "quantization": "auto",
-            },
-        }),
-    );
-
-    let clustering = timings
-        .time("cluster", || cluster(&view, &params, &[]))
-        .map_err(|e| e.to_string())?;
+    // Clustering does not depend on the other stages: it runs on its own thread while
+    // this one does Otsu and texture (each stage is deterministic, so the results are
+    // the same as in sequence).
     let labels_path = output::named(&out_dir, &stem, "clusters.png");
     let target_path = output::named(&out_dir, &stem, &format!("cluster-{target}.png"));
-    timings.time("write_clusters", || -> Result<(), String> {
-        cluster_cmd::write_labels(&labels_path, &clustering, view.width(), view.height())?;
-        let target_mask = clustering.mask(target as u8).map_err(|e| e.to_string())?;
-        output::write_gray8(&target_path, view.width(), view.height(), target_mask)
-    })?;
+    let mut cluster_timings = timings.fork();
+    let (other_stages, clustered) = std::thread::scope(|scope| {
+        let clustering = scope.spawn(|| -> Result<_, String> {
+            let clustering = cluster_timings
+                .time("cluster", || cluster(&view, &params, &[]))
+                .map_err(|e| e.to_string())?;
+            cluster_timings.time("write_clusters", || -> Result<(), String> {
+                cluster_cmd::write_labels(&labels_path, &clustering, view.width(), view.height())?;
+                let target_mask = clustering.mask(target as u8).map_err(|e| e.to_string())?;
+                output::write_gray8(&target_path, view.width(), view.height(), target_mask)
+            })?;
+            Ok(clustering)
+        });
+        let others = otsu_and_texture(&view, &file, &out_dir, &stem, threads, &mut timings);
+        (
+            others,
+            clustering.join().expect("clustering thread panicked"),
+        )
+    });
+    let (otsu, texture) = other_stages?;
+    let clustering = clustered?;
+    timings.merge(cluster_timings);
+    summary.insert("otsu".into(), otsu);
+    summary.insert("texture".into(), texture);
+
     let mut clusters = cluster_cmd::describe(&clustering);
     clusters.insert("labels".into(), json!(labels_path));
     clusters.insert("seed".into(), json!(params.seed));
@@ -182,6 +167,51 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         .map_err(|err| format!("cannot write {}: {err}", summary_path.display()))?;
     common::print(summary);
     Ok(Outcome::Success)
+}
+
+/// Otsu segmentation and texture (reference map and whole-image GLCM features): their
+/// summary entries, with the images written to `out_dir`.
+fn otsu_and_texture(
+    view: &ImageView,
+    file: &Path,
+    out_dir: &Path,
+    stem: &str,
+    threads: usize,
+    timings: &mut Timings,
+) -> Result<(Value, Value), String> {
+    let (thresholds, mask) = timings.time("otsu", || threshold::compute(view, 2))?;
+    let mut otsu = threshold::describe(&thresholds, &mask);
+    let mask_path = output::named(out_dir, stem, "otsu.png");
+    let binary: Vec<u8> = mask.data.iter().map(|&v| v * 255).collect();
+    timings.time("write_otsu", || {
+        output::write_gray8(&mask_path, mask.width, mask.height, binary)
+    })?;
+    otsu.insert("mask".into(), json!(mask_path));
+    otsu.insert("mask_values".into(), json!("0 background, 255 foreground"));
+
+    let reference = TextureParams {
+        threads,
+        ..TextureParams::reference()
+    };
+    let result = texture::compute_on_mask(&mask, &reference, timings)?;
+    let maps = timings.time("write_texture", || {
+        texture::write_maps(Some(out_dir), file, &result.maps, true)
+    })?;
+    let whole = image_glcm_params();
+    let grey_features = timings
+        .time("glcm_image_features", || glcm_features(view, &whole))
+        .map_err(|e| e.to_string())?;
+    let texture = json!({
+        "reference_maps": maps,
+        "reference_image_features": texture::features_json(&result.features),
+        "image_features": texture::features_json(&grey_features),
+        "image_features_settings": {
+            "levels": whole.levels, "distances": whole.distances,
+            "angles": whole.angles_deg, "average_angles": whole.average_angles,
+            "quantization": "auto",
+        },
+    });
+    Ok((Value::Object(otsu), texture))
 }
 
 /// Whole-image GLCM features of the grey image: every feature, 8 levels, distance 1,

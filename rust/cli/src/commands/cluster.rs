@@ -18,7 +18,7 @@ const HELP: &str = "\
 usage: visual-ccc cluster IMAGE --k N --labels-out FILE [--features LIST]
                         [--position-weight W] [--seed S] [--n-init N] [--max-iter N]
                         [--tol T] [--sample N] [--suggest-k]
-                        [--pixel-size W[,H] --unit UNIT] [--timings]
+                        [--pixel-size W[,H] --unit UNIT] [--threads N] [--timings]
        visual-ccc cluster IMAGE --k N --labels-out FILE --reference [--seed S]
                         [--pixel-size W[,H] --unit UNIT]
 
@@ -48,6 +48,7 @@ the same labels.
                       are written at the original size (nearest neighbour)
   --pixel-size W[,H]  pixel width (and height) in --unit, for calibrated areas
   --unit UNIT         length unit of --pixel-size, e.g. um (areas are in UNIT²)
+  --threads N         worker threads (default 0: all cores); labels do not depend on it
   --timings           add stage durations (ms) to the JSON
 
 Prints one JSON object: settings, \"inertia\" (sum of squared distances to the
@@ -68,7 +69,7 @@ const CUSTOM_OPTIONS: [&str; 7] = [
 pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let mut options = CUSTOM_OPTIONS.to_vec();
     options.retain(|o| *o != "suggest-k");
-    options.extend(["k", "seed", "pixel-size", "unit", "labels-out"]);
+    options.extend(["k", "seed", "pixel-size", "unit", "labels-out", "threads"]);
     let switches = ["suggest-k", "reference"];
     let Some(args) = common::parse("cluster", raw, HELP, &switches, &options)? else {
         return Ok(Outcome::Success);
@@ -174,6 +175,7 @@ fn params(args: &Args, k: usize) -> Result<ClusterParams, String> {
         seed: args.parsed_or("seed", defaults.seed)?,
         max_samples: args.parsed_or("sample", defaults.max_samples)?,
         calibration: calibration(args)?,
+        threads: args.parsed_or("threads", defaults.threads)?,
     })
 }
 

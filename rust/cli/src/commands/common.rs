@@ -130,6 +130,20 @@ impl Timings {
         out
     }
 
+    /// An empty record for stages run on another thread, to [`Timings::merge`] back.
+    pub fn fork(&self) -> Self {
+        Self {
+            enabled: self.enabled,
+            stages: Map::new(),
+            start: Instant::now(),
+        }
+    }
+
+    /// Adds the stages recorded by a [`Timings::fork`].
+    pub fn merge(&mut self, other: Timings) {
+        self.stages.extend(other.stages);
+    }
+
     /// Adds `timings_ms` (the stages and their total since [`Timings::new`]) to `summary`
     /// when timings were asked for.
     pub fn report(mut self, summary: &mut Map<String, Value>) {
