@@ -28,12 +28,15 @@ public class Screenshots {
     private static final String[][] COMMANDS = {
         {"analyze-micrograph", "Analyze Micrograph..."},
         {"classify-morphology", "Classify Morphology..."},
+        {"morphology-map", "Morphology Map..."},
+        {"class-activation-map", "Class Activation Map..."},
         {"preprocess", "Preprocess..."},
         {"threshold", "Threshold (Otsu / multi-Otsu)..."},
         {"texture", "Texture (GLCM)..."},
         {"cluster", "Cluster (k-means)..."},
         {"batch-process-folder", "Batch Process Folder..."},
         {"model-manager", "Model Manager..."},
+        {"import-bioimage-model", "Import BioImage Model...", "cancel"},
         {"about", "About Visual-CCC"},
     };
 
@@ -65,7 +68,8 @@ public class Screenshots {
             if (gd != null) {
                 Thread.sleep(400);
                 capture(gd, command[0] + "-dialog");
-                Button ok = gd.getButtons()[0];
+                // Commands that need a file the script has none of are only shown.
+                Button ok = gd.getButtons()[command.length > 2 ? 1 : 0];
                 EventQueue.invokeAndWait(() -> gd.actionPerformed(
                         new ActionEvent(ok, ActionEvent.ACTION_PERFORMED, ok.getLabel())));
             }
@@ -122,15 +126,35 @@ public class Screenshots {
         return null;
     }
 
-    /** Brings {@code w} to the front and saves what the screen shows of it. */
+    /**
+     * Saves what the screen shows of {@code w}. Xvfb has no window manager, so raising a
+     * window is not reliable: every other window is moved off the screen meanwhile and
+     * put back afterwards.
+     */
     private static void capture(Window w, String name) throws Exception {
         if (w == null) {
             return;
         }
-        EventQueue.invokeAndWait(w::toFront);
-        Thread.sleep(500);
+        java.util.Map<Window, java.awt.Point> moved = new java.util.HashMap<Window, java.awt.Point>();
+        for (Window other : visibleWindows()) {
+            if (other != w && other != w.getOwner()) {
+                moved.put(other, other.getLocation());
+            }
+        }
+        EventQueue.invokeAndWait(() -> {
+            for (Window other : moved.keySet()) {
+                other.setLocation(-4000, -4000);
+            }
+            w.toFront();
+        });
+        Thread.sleep(700);
         Rectangle r = w.getBounds();
         BufferedImage image = robot.createScreenCapture(r);
+        EventQueue.invokeAndWait(() -> {
+            for (java.util.Map.Entry<Window, java.awt.Point> entry : moved.entrySet()) {
+                entry.getKey().setLocation(entry.getValue());
+            }
+        });
         if (isBlack(image)) {
             // Not on screen yet (or off it): let the window paint itself instead.
             BufferedImage painted = new BufferedImage(r.width, r.height, BufferedImage.TYPE_INT_RGB);

@@ -22,7 +22,7 @@ import java.util.List;
  * Plugins › Visual-CCC › Analyze Micrograph...: the published Visual-CCC workflow in one
  * go on the active image: classification with the class activation map (CAM) of the
  * predicted class, Otsu segmentation, the published texture map (GLCM contrast,
- * {@link Texture.Params#reference()}), k-means clustering on smoothed grey plus the CAM,
+ * {@link Texture.Params#reference()}), k-means clustering on smoothed grey (the default features),
  * and the area fraction of a target cluster. It reuses the other commands' scripting entry
  * points, so their tables ({@value ClassifyMorphology#TABLE_TITLE}, {@value
  * ThresholdOtsu#TABLE_TITLE}, {@value TextureGlcm#TABLE_TITLE}, {@value
@@ -143,7 +143,9 @@ public class AnalyzeMicrograph extends AnalysisCommand {
 
         ResultsTable clusterTable = CommandSupport.openTable(ClusterKMeans.TABLE_TITLE);
         int clusterFirst = clusterTable.size();
-        result.clusters = ClusterKMeans.cluster(imp, new KMeans.Params().k(k), result.heatmap, clusterTable);
+        // Clustered on the default features only, as `visual-ccc analyze` does: the CAM covers
+        // the analysed centre region alone, and as a feature it would split the clusters there.
+        result.clusters = ClusterKMeans.cluster(imp, new KMeans.Params().k(k), null, clusterTable);
         CommandSupport.showTable(clusterTable, ClusterKMeans.TABLE_TITLE);
         result.targetMask = ClusterKMeans.mask(result.clusters, target);
 
