@@ -7,7 +7,7 @@ if (!endsWith(dir, "/")) dir = dir + "/";
 setBatchMode(true);
 open(dir + "sample.png");
 sample = getImageID();
-run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] heatmap_opacity=40 show_heatmap_image add_overlay");
+run("Classify Morphology...", "model=morphology heatmap_opacity=40 show_heatmap_image add_overlay");
 Table.save(dir + "classification.csv", "Visual-CCC Classification");
 selectImage(nImages);
 saveAs("Tiff", dir + "sample-CAM.tif");
