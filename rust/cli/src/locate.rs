@@ -42,18 +42,16 @@ fn model_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-/// Resolves `--model`: an existing file, or the name of a model in a models folder.
+/// The model used when none is named, if it is installed: the general morphology
+/// classifier, as in the Fiji dialogs.
+pub const DEFAULT_MODEL: &str = "morphology";
+
+/// Resolves `--model`: an existing file, or the name of a model in a models folder;
+/// without one, [`default_model`].
 pub fn model(requested: Option<&str>) -> Result<PathBuf, String> {
     let dirs = model_dirs();
     let Some(requested) = requested else {
-        return Err(format!(
-            "no model given and no trained model is installed yet. Pass --model PATH; the test \
-             fixture {} runs but its predictions mean nothing. Models are looked for in: {}",
-            source_tree()
-                .join("tests/fixtures/models/fixture-tiny.onnx")
-                .display(),
-            list(&dirs)
-        ));
+        return default_model();
     };
     let path = PathBuf::from(requested);
     if path.is_file() {
@@ -75,10 +73,19 @@ pub fn model(requested: Option<&str>) -> Result<PathBuf, String> {
         })
 }
 
-/// The model to use when none is named: the only `.onnx` file in the models folders.
-/// `Err` explains why there is none (no model installed, or several to choose from).
+/// The model to use when none is named: [`DEFAULT_MODEL`] if installed, else the only
+/// `.onnx` file in the models folders. `Err` explains why there is none (no model
+/// installed, or several to choose from).
 pub fn default_model() -> Result<PathBuf, String> {
     let dirs = model_dirs();
+    let default_file = format!("{DEFAULT_MODEL}.onnx");
+    if let Some(path) = dirs
+        .iter()
+        .map(|dir| dir.join(&default_file))
+        .find(|path| path.is_file())
+    {
+        return Ok(path);
+    }
     let mut found: Vec<PathBuf> = dirs
         .iter()
         .filter_map(|dir| std::fs::read_dir(dir).ok())

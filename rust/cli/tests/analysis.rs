@@ -459,13 +459,13 @@ fn analyze_writes_every_result_and_a_summary() {
     // No model: classification is skipped with a note, the rest still runs.
     let out2 = dir.path("out2");
     let json = ok(&format!(
-        "analyze {image} --k 2 --target-cluster 0 --out-dir {out2}"
+        "analyze {image} --k 2 --target-cluster 0 --no-model --out-dir {out2}"
     ));
     assert_eq!(json["classification"]["skipped"], true);
     assert!(json["classification"]["note"]
         .as_str()
         .unwrap()
-        .contains("no model"));
+        .contains("--no-model"));
     assert!(!dir.0.join("out2/sample-cam.tif").exists());
     assert!(dir.0.join("out2/sample-cluster-0.png").is_file());
     assert_eq!(

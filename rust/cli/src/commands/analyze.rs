@@ -22,8 +22,8 @@ usage: visual-ccc analyze IMAGE --out-dir DIR [--model PATH_OR_NAME | --no-model
 Runs the published Visual-CCC pipeline on one image at full resolution and writes its
 images and a summary.json into DIR (files are named after the image, <name>-…):
 
-  1. classification and class activation map (-cam.tif 32-bit, -cam.png overlay), when a
-     model is given or exactly one is installed; otherwise skipped with a note
+  1. classification and class activation map (-cam.tif 32-bit, -cam.png overlay), with --model
+     or the installed default (morphology, else the only model); otherwise skipped with a note
   2. Otsu segmentation (-otsu.png: 255 where value > t, as scikit-image threshold_otsu)
   3. texture: the reference contrast map (Otsu mask, 5×5 windows, 2 levels, distance 1,
      angle 0; -reference-contrast.tif) and whole-image GLCM features of the grey image

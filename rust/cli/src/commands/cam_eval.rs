@@ -23,7 +23,8 @@ highest are removed first (deletion AUC, lower is better) or restored first into
 blurred copy (insertion AUC, higher is better), against a random map. Also reports each
 method's time per image (the map only). Prints a markdown table or one JSON object.
 
-  --model PATH_OR_NAME  ONNX model file, or the name of an installed model
+  --model PATH_OR_NAME  ONNX model file, or the name of an installed model (default:
+                        morphology)
   --methods LIST        comma-separated, from cam, score-cam, eigen-cam, occlusion
                         (default: all the model supports)
   --steps N             points per curve after the first (default 32)

@@ -23,7 +23,8 @@ object per image: {\"file\", \"class\", \"probabilities\": {class: p}, ...} or
 {\"file\", \"error\"}. Images that fail do not stop the others; the exit code is 1 if any
 failed.
 
-  --model PATH_OR_NAME  ONNX model file, or the name of an installed model
+  --model PATH_OR_NAME  ONNX model file, or the name of an installed model (default:
+                        morphology)
   --mode MODE           whole (default): tile the image at the model's input size, at full
                         resolution, and average the tile probabilities; center-crop: the
                         published method (shorter side resized to 1.2 x input, centre crop)
