@@ -46,6 +46,9 @@ pub struct ModelInfo {
     pub name: String,
     pub classes: Vec<String>,
     pub input_size: usize,
+    /// Source pixels one tile covers in whole-image mode (`visualccc.tile_source_size`;
+    /// `input_size`, i.e. native resolution, when absent).
+    pub tile_source_size: usize,
     #[serde(serialize_with = "serialize_mode")]
     pub preprocessing: InputMode,
     pub kind: ModelKind,
@@ -64,6 +67,21 @@ fn serialize_mode<S: serde::Serializer>(
 impl ModelInfo {
     pub fn has_cam(&self) -> bool {
         self.cam_unavailable.is_none()
+    }
+}
+
+/// Smallest `visualccc.tile_source_size`: a tile must still hold some structure.
+pub const MIN_TILE_SOURCE_SIZE: usize = 16;
+
+/// Parses a tile source size (source pixels per whole-mode tile), at least
+/// [`MIN_TILE_SOURCE_SIZE`].
+pub fn parse_tile_source_size(text: &str) -> std::result::Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(size) if size >= MIN_TILE_SOURCE_SIZE => Ok(size),
+        _ => Err(format!(
+            "bad visualccc.tile_source_size '{text}': expected a whole number of source \
+             pixels, at least {MIN_TILE_SOURCE_SIZE}"
+        )),
     }
 }
 
@@ -175,7 +193,7 @@ impl Model {
         })?;
         let features_dims = output_dims(FEATURES);
 
-        let [meta_input_size, meta_preprocessing, meta_kind, meta_description, meta_class_list] = {
+        let [meta_input_size, meta_preprocessing, meta_kind, meta_description, meta_class_list, meta_tile_source] = {
             let metadata = session
                 .metadata()
                 .map_err(|err| model_error(path, format!("cannot read metadata: {err}")))?;
@@ -185,6 +203,7 @@ impl Model {
                 "visualccc.kind",
                 "visualccc.description",
                 "visualccc.classes",
+                "visualccc.tile_source_size",
             ]
             .map(|key| metadata.custom(key).ok().flatten())
         };
@@ -202,6 +221,10 @@ impl Model {
                     "input size unknown: set metadata visualccc.input_size or a fixed square input",
                 ))
             }
+        };
+        let tile_source_size = match meta_tile_source {
+            Some(text) => parse_tile_source_size(&text).map_err(|err| model_error(path, err))?,
+            None => input_size,
         };
         let preprocessing = match meta_preprocessing {
             Some(text) => InputMode::parse(text.trim()).map_err(|err| model_error(path, err))?,
@@ -283,6 +306,7 @@ impl Model {
                 name,
                 classes,
                 input_size,
+                tile_source_size,
                 preprocessing,
                 kind,
                 description,

@@ -1,23 +1,34 @@
-//! Whole-image classification: the image is cut into model-sized tiles at its native
-//! resolution, tiles go through ONNX Runtime in batches, the image's class is the
-//! argmax of the **mean of the tile probabilities**, and each tile's class activation
-//! maps are blended into one map over the whole image.
+//! Whole-image classification: the image is cut into model-sized tiles, tiles go
+//! through ONNX Runtime in batches, the image's class is the argmax of the **mean of the
+//! tile probabilities**, and each tile's class activation maps are blended into one map
+//! over the whole image.
 //!
-//! Tiles lie on a grid with a configurable overlap; the last tile of a row or column is
-//! shifted inward to end at the image border, so no tile is padded. An image whose
-//! shorter side is below the model's input size gets one tile: the model's documented
-//! preprocessing (centre crop, resized to the input size).
+//! Scale: one tile covers `T` source pixels (the model's `visualccc.tile_source_size`,
+//! or [`TilingOptions::tile_source_size`]; `T = S`, the input size, means native
+//! resolution). For `T ≠ S` the image is resampled by `S / T` on the fly by [`Resampled`]
+//! (area averaging when shrinking, bilinear when enlarging) and tiled at that scale, so
+//! each tile sees what the model saw in training. Every result stays in the coordinates
+//! of the original image: tile regions are mapped back (rounded, clamped to the image),
+//! and the stitched map and its thumbnail are laid over the original image.
+//!
+//! Tiles lie on a grid with a configurable overlap, counted in model-input pixels (at
+//! the resampled scale, so `overlap · T / S` source pixels); the last tile of a row or
+//! column is shifted inward to end at the image border, so no tile is padded. An image
+//! whose shorter side is below `T` gets one tile: the model's documented preprocessing
+//! (centre crop, resized to the input size).
 //!
 //! Streaming: pixels come from a [`RowSource`] one band of tile rows at a time, so the
-//! full-resolution float image never exists. Memory beyond the source itself is
-//! `width × S` floats for the band, `B × S²` floats of batched input plus ONNX Runtime's
+//! full-resolution float image never exists; the resampler reads only the source rows a
+//! band needs, one at a time. Memory beyond the source itself is `w' × S` floats for the
+//! band (`w'` the resampled width), one source row and one resampled row plus the
+//! resampling weights when `T ≠ S`, `B × S²` floats of batched input plus ONNX Runtime's
 //! outputs for one batch, `(C + 2)` maps of at most [`MAX_MAP_SIDE`]² floats (the stitched
 //! CAM of every class, the blending weights and a grey thumbnail, only when a CAM is
 //! asked for) and `C` probabilities per tile; see [`memory_bound`].
 
 use crate::cam::{self, CamMap, CamMethod, CamTarget};
 use crate::error::{Error, Result};
-use crate::model::{argmax, softmax, ForwardOutput, Model};
+use crate::model::{argmax, softmax, ForwardOutput, Model, MIN_TILE_SOURCE_SIZE};
 use crate::pixels::{ImageView, Pixels};
 use crate::preprocess::{self, Region, MIN_SIDE};
 
@@ -115,8 +126,11 @@ fn axis_starts(extent: usize, tile: usize, step: usize) -> Vec<usize> {
 /// How to classify a whole image.
 #[derive(Debug, Clone, Copy)]
 pub struct TilingOptions {
-    /// Pixels shared by neighbouring tiles; must be below the model's input size.
+    /// Pixels shared by neighbouring tiles, in model-input pixels (at the resampled
+    /// scale); must be below the model's input size.
     pub overlap: usize,
+    /// Source pixels one tile covers, overriding the model's `visualccc.tile_source_size`.
+    pub tile_source_size: Option<usize>,
     /// Tiles per run when the model's batch size is symbolic.
     pub batch: usize,
     /// Which class the stitched CAM explains, if any.
@@ -131,6 +145,7 @@ impl Default for TilingOptions {
     fn default() -> Self {
         Self {
             overlap: 0,
+            tile_source_size: None,
             batch: DEFAULT_BATCH,
             cam: CamTarget::None,
             method: CamMethod::Cam,
@@ -141,6 +156,7 @@ impl Default for TilingOptions {
 /// One tile's outcome.
 #[derive(Debug, Clone)]
 pub struct TileResult {
+    /// The source pixels the tile covers, in original image coordinates.
     pub region: Region,
     pub class_index: usize,
     pub probabilities: Vec<f32>,
@@ -164,6 +180,8 @@ pub struct WholeImageClassification {
     pub probabilities: Vec<f32>,
     pub width: usize,
     pub height: usize,
+    /// Source pixels one tile covered (the model's or the caller's tile source size).
+    pub tile_source_size: usize,
     /// Tiles per row and per column.
     pub columns: usize,
     pub rows: usize,
@@ -178,14 +196,30 @@ pub fn map_geometry(width: usize, height: usize) -> (usize, usize, usize) {
     (scale, width.div_ceil(scale), height.div_ceil(scale))
 }
 
+/// The size an image of `width`×`height` is tiled at when one `input_size` tile covers
+/// `tile_source_size` source pixels.
+pub fn scaled_size(
+    width: usize,
+    height: usize,
+    input_size: usize,
+    tile_source_size: usize,
+) -> (usize, usize) {
+    let scale = |extent: usize| {
+        ((extent as f64 * input_size as f64 / tile_source_size as f64).round() as usize).max(1)
+    };
+    (scale(width), scale(height))
+}
+
 /// Upper bound, in bytes, of the memory [`classify_whole`] allocates for an image of
 /// `width`×`height` (excluding the row source and ONNX Runtime's own working memory):
-/// band + batch input + batch features + maps + per-tile probabilities.
+/// band at the resampled scale + resampler rows and weights + batch input + batch
+/// features + maps + per-tile probabilities.
 #[allow(clippy::too_many_arguments)]
 pub fn memory_bound(
     width: usize,
     height: usize,
     input_size: usize,
+    tile_source_size: usize,
     overlap: usize,
     batch: usize,
     classes: usize,
@@ -193,7 +227,15 @@ pub fn memory_bound(
     with_cam: bool,
 ) -> usize {
     let f = std::mem::size_of::<f32>();
-    let band = width * input_size;
+    let (scaled_w, scaled_h) = scaled_size(width, height, input_size, tile_source_size);
+    let band = scaled_w * input_size;
+    let resampler = if tile_source_size == input_size {
+        0
+    } else {
+        let taps_per_pixel = tile_source_size.div_ceil(input_size) + 2;
+        (width + scaled_w + (scaled_w + scaled_h) * taps_per_pixel) * f
+            + (scaled_w + scaled_h) * std::mem::size_of::<Taps>()
+    };
     let inputs = batch * input_size * input_size;
     let features = if with_cam {
         batch * feature_values_per_tile + classes * feature_values_per_tile
@@ -206,11 +248,12 @@ pub fn memory_bound(
     } else {
         0
     };
-    let tiles = match TileGrid::new(width, height, input_size, overlap) {
+    let tiles = match TileGrid::new(scaled_w, scaled_h, input_size, overlap) {
         Ok(grid) => grid.xs.len() * grid.ys.len(),
         Err(_) => 1,
     };
     (band + inputs + features + maps) * f
+        + resampler
         + tiles * (classes * f + std::mem::size_of::<TileResult>())
 }
 
@@ -257,6 +300,15 @@ pub fn classify_whole(
             options.overlap
         )));
     }
+    let tile_source_size = options
+        .tile_source_size
+        .unwrap_or(model.info().tile_source_size);
+    if tile_source_size < MIN_TILE_SOURCE_SIZE {
+        return Err(Error::invalid(format!(
+            "tile source size {tile_source_size} is too small: a tile must cover at least \
+             {MIN_TILE_SOURCE_SIZE} source pixels"
+        )));
+    }
     let classes = model.info().classes.len();
     let with_cam = options.cam != CamTarget::None;
     let (scale, map_w, map_h) = map_geometry(width, height);
@@ -275,7 +327,7 @@ pub fn classify_whole(
     };
     run.stitcher = with_cam.then(|| Stitcher::new(scale, map_w, map_h, run.planes()));
     let mut thumbnail = Thumbnail::new(scale, map_w, map_h, (width, height), with_cam);
-    let (columns, rows) = if width < size || height < size {
+    let (columns, rows) = if width < tile_source_size || height < tile_source_size {
         // Smaller than a tile: the model's own preprocessing (centre crop). Only the
         // centred rows it can touch are read: the centred `width`-row window (one more
         // row if needed to keep the same centre) has the same centre crop, so a tall thin
@@ -306,22 +358,24 @@ pub fn classify_whole(
         run.push(&prepared.data, region)?;
         (1, 1)
     } else {
-        let grid = TileGrid::new(width, height, size, options.overlap)?;
-        let mut band = vec![0.0f32; width * size];
+        let (scaled_w, scaled_h) = scaled_size(width, height, size, tile_source_size);
+        let mut scaled = Resampled::new(source, scaled_w, scaled_h);
+        scaled.thumbnail = Some(&mut thumbnail);
+        let grid = TileGrid::new(scaled_w, scaled_h, size, options.overlap)?;
+        let mut band = vec![0.0f32; scaled_w * size];
         let mut tile = vec![0.0f32; size * size];
         for &y in &grid.ys {
-            source.read_rows(y, &mut band)?;
-            thumbnail.take_rows(y, size, &band);
+            scaled.read_rows(y, &mut band)?;
             for &x in &grid.xs {
                 for (row, out) in tile.chunks_exact_mut(size).enumerate() {
-                    out.copy_from_slice(&band[row * width + x..][..size]);
+                    out.copy_from_slice(&band[row * scaled_w + x..][..size]);
                 }
-                let region = Region {
+                let region = scaled.region_in_source(Region {
                     x,
                     y,
                     width: size,
                     height: size,
-                };
+                });
                 run.push(&tile, region)?;
             }
         }
@@ -358,11 +412,176 @@ pub fn classify_whole(
         probabilities,
         width,
         height,
+        tile_source_size,
         columns,
         rows,
         tiles,
         map,
     })
+}
+
+/// The source pixels (or rows) one resampled pixel (or row) is made of, with weights.
+#[derive(Debug, Clone)]
+struct Taps {
+    start: usize,
+    weights: Vec<f32>,
+}
+
+impl Taps {
+    fn weight(&self, index: usize) -> Option<f32> {
+        index
+            .checked_sub(self.start)
+            .and_then(|i| self.weights.get(i).copied())
+    }
+
+    fn apply(&self, line: &[f32]) -> f32 {
+        let values = &line[self.start..][..self.weights.len()];
+        values.iter().zip(&self.weights).map(|(v, w)| v * w).sum()
+    }
+}
+
+/// Resampling weights along one axis of `source` pixels resized to `target`: the area
+/// each target pixel covers when shrinking, bilinear when enlarging (pixel centres
+/// aligned, edges clamped), identity when equal.
+fn axis_taps(source: usize, target: usize) -> Vec<Taps> {
+    let ratio = source as f64 / target as f64;
+    (0..target)
+        .map(|i| {
+            if target < source {
+                let (from, to) = (i as f64 * ratio, (i + 1) as f64 * ratio);
+                let start = from.floor() as usize;
+                let end = (to.ceil() as usize).min(source);
+                let weights = (start..end)
+                    .map(|s| ((to.min(s as f64 + 1.0) - from.max(s as f64)) / ratio) as f32)
+                    .collect();
+                Taps { start, weights }
+            } else if target > source {
+                let pos = ((i as f64 + 0.5) * ratio - 0.5).clamp(0.0, (source - 1) as f64);
+                let start = pos.floor() as usize;
+                let frac = (pos - start as f64) as f32;
+                let weights = if start + 1 < source && frac > 0.0 {
+                    vec![1.0 - frac, frac]
+                } else {
+                    vec![1.0]
+                };
+                Taps { start, weights }
+            } else {
+                Taps {
+                    start: i,
+                    weights: vec![1.0],
+                }
+            }
+        })
+        .collect()
+}
+
+/// A [`RowSource`] resampled on the fly to `width`×`height`: area averaging when
+/// shrinking, bilinear when enlarging. A band of output rows reads only the source rows
+/// it is made of, one at a time, so memory is one source row, one resampled row and the
+/// weights, never the image.
+pub struct Resampled<'a> {
+    source: &'a mut dyn RowSource,
+    width: usize,
+    height: usize,
+    columns: Vec<Taps>,
+    rows: Vec<Taps>,
+    line: Vec<f32>,
+    resampled: Vec<f32>,
+    /// Fed every source row read, so overlays sample the original image.
+    thumbnail: Option<&'a mut Thumbnail>,
+}
+
+impl<'a> Resampled<'a> {
+    pub fn new(source: &'a mut dyn RowSource, width: usize, height: usize) -> Self {
+        let identity = width == source.width() && height == source.height();
+        let (columns, rows, line) = if identity {
+            (Vec::new(), Vec::new(), Vec::new())
+        } else {
+            (
+                axis_taps(source.width(), width),
+                axis_taps(source.height(), height),
+                vec![0.0; source.width()],
+            )
+        };
+        Self {
+            source,
+            width,
+            height,
+            columns,
+            rows,
+            line,
+            resampled: if identity {
+                Vec::new()
+            } else {
+                vec![0.0; width]
+            },
+            thumbnail: None,
+        }
+    }
+
+    /// The source pixels a region of the resampled image covers (rounded, clamped).
+    pub fn region_in_source(&self, region: Region) -> Region {
+        let map = |start: usize, extent: usize, source: usize, target: usize| {
+            let ratio = source as f64 / target as f64;
+            let from = ((start as f64 * ratio).round() as usize).min(source);
+            let to = (((start + extent) as f64 * ratio).round() as usize).clamp(from, source);
+            (from, to - from)
+        };
+        let (x, width) = map(region.x, region.width, self.source.width(), self.width);
+        let (y, height) = map(region.y, region.height, self.source.height(), self.height);
+        Region {
+            x,
+            y,
+            width,
+            height,
+        }
+    }
+}
+
+impl RowSource for Resampled<'_> {
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> Result<()> {
+        let count = out.len() / self.width.max(1);
+        if y + count > self.height || out.len() != count * self.width {
+            return Err(Error::invalid("rows requested beyond the resampled image"));
+        }
+        if self.rows.is_empty() {
+            self.source.read_rows(y, out)?;
+            if let Some(thumbnail) = self.thumbnail.as_mut() {
+                thumbnail.take_rows(y, count, out);
+            }
+            return Ok(());
+        }
+        let band = &self.rows[y..y + count];
+        let (Some(first), Some(last)) = (band.first(), band.last()) else {
+            return Ok(());
+        };
+        out.fill(0.0);
+        for source_row in first.start..last.start + last.weights.len() {
+            self.source.read_rows(source_row, &mut self.line)?;
+            if let Some(thumbnail) = self.thumbnail.as_mut() {
+                thumbnail.take_rows(source_row, 1, &self.line);
+            }
+            for (value, taps) in self.resampled.iter_mut().zip(&self.columns) {
+                *value = taps.apply(&self.line);
+            }
+            for (taps, row) in band.iter().zip(out.chunks_exact_mut(self.width)) {
+                if let Some(weight) = taps.weight(source_row) {
+                    for (o, v) in row.iter_mut().zip(&self.resampled) {
+                        *o += weight * v;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Tiles waiting for one batched ONNX Runtime run, and the results so far.
@@ -683,12 +902,49 @@ mod tests {
     #[test]
     fn memory_bound_grows_with_width_not_area() {
         // Without maps, doubling the height adds only per-tile results, not pixels.
-        let small = memory_bound(20000, 1000, 256, 64, 8, 3, 256 * 16 * 16, false);
-        let tall = memory_bound(20000, 20000, 256, 64, 8, 3, 256 * 16 * 16, false);
+        let small = memory_bound(20000, 1000, 256, 256, 64, 8, 3, 256 * 16 * 16, false);
+        let tall = memory_bound(20000, 20000, 256, 256, 64, 8, 3, 256 * 16 * 16, false);
         assert!(small > 20000 * 256 * 4);
         assert!(tall < 64 << 20, "{tall}");
-        let with_cam = memory_bound(20000, 20000, 256, 64, 8, 3, 256 * 16 * 16, true);
+        let with_cam = memory_bound(20000, 20000, 256, 256, 64, 8, 3, 256 * 16 * 16, true);
         assert!(with_cam < 160 << 20, "{with_cam}");
+        // Tiling at a coarser scale shrinks the band: tiles of 640 source pixels.
+        let coarse = memory_bound(20000, 20000, 256, 640, 64, 8, 3, 256 * 16 * 16, false);
+        assert!(coarse < tall, "{coarse} vs {tall}");
+    }
+
+    #[test]
+    fn resampling_averages_areas_and_interpolates_bilinearly() {
+        // 4×2 ramp rows [0, 1, 2, 3] and [4, 5, 6, 7] (scaled by 1/8 to stay in [0, 1]).
+        let values: Vec<f32> = (0..8).map(|v| v as f32 / 8.0).collect();
+        let view = ImageView::new(4, 2, Pixels::Gray32(&values)).unwrap();
+        let mut rows = ViewRows::new(view).unwrap();
+        let mut half = Resampled::new(&mut rows, 2, 1);
+        let mut out = [0.0f32; 2];
+        half.read_rows(0, &mut out).unwrap();
+        // Means of the 2×2 blocks of the stretched values v / 7.
+        assert!((out[0] - 2.5 / 7.0).abs() < 1e-6, "{out:?}");
+        assert!((out[1] - 4.5 / 7.0).abs() < 1e-6, "{out:?}");
+        let region = half.region_in_source(Region {
+            x: 1,
+            y: 0,
+            width: 1,
+            height: 1,
+        });
+        assert_eq!(
+            (region.x, region.y, region.width, region.height),
+            (2, 0, 2, 2)
+        );
+        assert!(half.read_rows(1, &mut out).is_err());
+        let mut double = Resampled::new(&mut rows, 8, 4);
+        let mut line = [0.0f32; 8];
+        double.read_rows(0, &mut line).unwrap();
+        // Edges clamp; inside, the centres of output pixels 1 and 2 lie a quarter and
+        // three quarters between source pixels 0 and 1.
+        let expected = [0.0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.0];
+        for (got, want) in line.iter().zip(expected) {
+            assert!((got - want / 7.0).abs() < 1e-6, "{line:?}");
+        }
     }
 
     #[test]

@@ -4,8 +4,9 @@
 mod common;
 
 use visual_ccc_core::cam::{CamMethod, CamTarget, OcclusionParams};
+use visual_ccc_core::model::{Model, ModelOptions};
 use visual_ccc_core::tiling::{classify_whole, RowSource, TilingOptions, ViewRows};
-use visual_ccc_core::{ImageView, Pixels, Result};
+use visual_ccc_core::{ErrorKind, ImageView, Pixels, Result};
 
 /// A procedurally generated 8-bit image that never exists in memory; records the
 /// largest read so tests can check the tiler only ever holds one band of rows.
@@ -326,4 +327,199 @@ fn every_cam_method_stitches_a_map_of_the_predicted_class() {
             assert_eq!(result.class_index, plain.class_index, "{method:?}");
         }
     }
+}
+
+/// Grey values already in [0, 1], served as they are (no stretching).
+struct UnitRows {
+    width: usize,
+    values: Vec<f32>,
+}
+
+impl RowSource for UnitRows {
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn height(&self) -> usize {
+        self.values.len() / self.width
+    }
+    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> Result<()> {
+        out.copy_from_slice(&self.values[y * self.width..][..out.len()]);
+        Ok(())
+    }
+}
+
+/// A textured test image in [0, 1]: stripes, a bright disc and a dark corner, so the
+/// fixture's classes differ from tile to tile.
+fn textured(width: usize, height: usize) -> Vec<f32> {
+    (0..width * height)
+        .map(|i| {
+            let (x, y) = ((i % width) as f32, (i / width) as f32);
+            let stripes = if ((x / 6.0) as usize).is_multiple_of(2) {
+                0.8
+            } else {
+                0.2
+            };
+            let disc = ((x - 80.0).powi(2) + (y - 90.0).powi(2) < 40.0f32.powi(2)) as u8 as f32;
+            let corner = (x > width as f32 * 0.6 && y > height as f32 * 0.5) as u8 as f32;
+            (stripes * (1.0 - corner) + disc * 0.9).min(1.0) * (1.0 - 0.8 * corner)
+        })
+        .collect()
+}
+
+#[test]
+fn coarser_tiles_match_the_native_model_on_a_pre_shrunk_image() {
+    let (width, height) = (328, 264);
+    let values = textured(width, height);
+    let shrunk: Vec<f32> = (0..width / 2 * (height / 2))
+        .map(|i| {
+            let (x, y) = (2 * (i % (width / 2)), 2 * (i / (width / 2)));
+            let at = |dx: usize, dy: usize| values[(y + dy) * width + x + dx];
+            (at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1)) / 4.0
+        })
+        .collect();
+    let options = TilingOptions {
+        overlap: 16,
+        ..TilingOptions::default()
+    };
+    let scaled_model = common::open("fixture-tile2x.onnx");
+    assert_eq!(scaled_model.info().tile_source_size, 128);
+    let scaled = classify_whole(
+        &scaled_model,
+        &mut UnitRows {
+            width,
+            values: values.clone(),
+        },
+        &options,
+    )
+    .unwrap();
+    let native = classify_whole(
+        &common::open("fixture-tiny.onnx"),
+        &mut UnitRows {
+            width: width / 2,
+            values: shrunk,
+        },
+        &options,
+    )
+    .unwrap();
+    assert_eq!(scaled.tile_source_size, 128);
+    assert_eq!((scaled.width, scaled.height), (width, height));
+    assert_eq!((scaled.columns, scaled.rows), (native.columns, native.rows));
+    assert_eq!(scaled.class_index, native.class_index);
+    for (p, q) in scaled.probabilities.iter().zip(&native.probabilities) {
+        assert!(
+            (p - q).abs() < 1e-4,
+            "{:?} vs {:?}",
+            scaled.probabilities,
+            native.probabilities
+        );
+    }
+    let classes: std::collections::HashSet<usize> =
+        native.tiles.iter().map(|t| t.class_index).collect();
+    assert!(classes.len() > 1, "the test image should not be uniform");
+    for (s, n) in scaled.tiles.iter().zip(&native.tiles) {
+        let r = n.region;
+        assert_eq!(
+            (s.region.x, s.region.y, s.region.width, s.region.height),
+            (2 * r.x, 2 * r.y, 2 * r.width, 2 * r.height)
+        );
+        assert_eq!(s.class_index, n.class_index);
+    }
+}
+
+#[test]
+fn coarser_tiles_cover_the_original_image_and_keep_maps_in_its_coordinates() {
+    // Odd sizes: the resampled image is 167×125 for tiles of 128 source pixels.
+    let (width, height) = (333, 250);
+    let pixels = vec![90u8; width * height];
+    let view = ImageView::new(width, height, Pixels::Gray8(&pixels)).unwrap();
+    let options = TilingOptions {
+        overlap: 16,
+        cam: CamTarget::Predicted,
+        ..TilingOptions::default()
+    };
+    let result = whole("fixture-tile2x.onnx", view, &options).unwrap();
+    assert_eq!((result.columns, result.rows), (4, 3));
+    let mut covered = vec![false; width * height];
+    for tile in &result.tiles {
+        let r = tile.region;
+        assert!(r.x + r.width <= width && r.y + r.height <= height, "{r:?}");
+        assert!(
+            (127..=129).contains(&r.width) && (127..=129).contains(&r.height),
+            "{r:?}"
+        );
+        for y in r.y..r.y + r.height {
+            covered[y * width + r.x..][..r.width].fill(true);
+        }
+        // A constant image gives the same result in every tile.
+        assert_eq!(tile.class_index, result.tiles[0].class_index);
+        for (p, q) in tile
+            .probabilities
+            .iter()
+            .zip(&result.tiles[0].probabilities)
+        {
+            assert!((p - q).abs() < 1e-5);
+        }
+    }
+    assert!(covered.iter().all(|&c| c), "tiles leave pixels uncovered");
+    let map = result.map.expect("a CAM was asked for");
+    assert_eq!(
+        (map.cam.width, map.cam.height, map.scale),
+        (width, height, 1)
+    );
+    assert!(map.cam.data.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(map
+        .thumbnail
+        .iter()
+        .all(|&v| (v - 90.0 / 255.0).abs() < 1e-6));
+}
+
+#[test]
+fn image_shorter_than_the_tile_source_size_uses_the_model_preprocessing() {
+    let pixels: Vec<u8> = (0..200 * 100).map(|i| (i % 253) as u8).collect();
+    let view = ImageView::new(200, 100, Pixels::Gray8(&pixels)).unwrap();
+    let scaled = whole("fixture-tile2x.onnx", view, &TilingOptions::default()).unwrap();
+    let crop = common::open("fixture-tiny.onnx")
+        .classify(&view, CamTarget::None)
+        .unwrap();
+    assert_eq!((scaled.columns, scaled.rows), (1, 1));
+    assert_eq!(scaled.tiles[0].region, crop.region);
+    for (p, q) in scaled.probabilities.iter().zip(&crop.probabilities) {
+        assert!((p - q).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn bad_tile_source_sizes_are_rejected() {
+    let pixels = vec![90u8; 200 * 200];
+    let view = ImageView::new(200, 200, Pixels::Gray8(&pixels)).unwrap();
+    let options = TilingOptions {
+        tile_source_size: Some(8),
+        ..TilingOptions::default()
+    };
+    let err = whole("fixture-tiny.onnx", view, &options).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.to_string().contains("at least 16"), "{err}");
+
+    let bytes = std::fs::read(common::fixture_model("fixture-tile2x.onnx")).unwrap();
+    let entry = b"visualccc.tile_source_size\x12\x03128";
+    let at = bytes
+        .windows(entry.len())
+        .position(|w| w == entry)
+        .expect("fixture-tile2x.onnx carries the key");
+    let dir = std::env::temp_dir().join(format!("vccc-tile-source-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let options = ModelOptions {
+        threads: 1,
+        runtime: common::runtime_config(),
+    };
+    for bad in [b"008", b"abc", b"-64"] {
+        let mut edited = bytes.clone();
+        edited[at + entry.len() - 3..][..3].copy_from_slice(bad);
+        let path = dir.join("bad-tile-source.onnx");
+        std::fs::write(&path, edited).unwrap();
+        let err = Model::open(&path, &options).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Model);
+        assert!(err.to_string().contains("tile_source_size"), "{err}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }
