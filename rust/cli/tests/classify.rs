@@ -350,3 +350,76 @@ fn imported_bioimageio_classifier_classifies_without_a_cam() {
     assert!(["ferrite", "pearlite", "martensite"].contains(&lines[0]["class"].as_str().unwrap()));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn tile_size_resamples_tiles_and_keeps_regions_in_image_pixels() {
+    let dir = scratch("tile-size");
+    // Every 2×2 block is one grey value, so shrinking 2× by area averaging is exact.
+    let value = |x: u32, y: u32| image::Luma([((x * 37 + y * 11 + (x * y) % 7 * 20) % 256) as u8]);
+    let (full, half) = (dir.join("full.png"), dir.join("half.png"));
+    image::GrayImage::from_fn(256, 192, |x, y| value(x / 2, y / 2))
+        .save(&full)
+        .unwrap();
+    image::GrayImage::from_fn(128, 96, value)
+        .save(&half)
+        .unwrap();
+    let tiny = fixture();
+    let tile2x = repo().join("tests/fixtures/models/fixture-tile2x.onnx");
+    let heatmaps = dir.join("maps");
+    let (tiny, tile2x) = (tiny.to_str().unwrap(), tile2x.to_str().unwrap());
+    let (full_arg, half_arg) = (full.to_str().unwrap(), half.to_str().unwrap());
+
+    let (code, native, _) = classify(&["--model", tiny, half_arg]);
+    assert_eq!(code, 0);
+    let (code, by_model, _) = classify(&[
+        "--model",
+        tile2x,
+        "--heatmap-dir",
+        heatmaps.to_str().unwrap(),
+        full_arg,
+    ]);
+    assert_eq!(code, 0);
+    let (code, by_option, _) = classify(&["--model", tiny, "--tile-size", "128", full_arg]);
+    assert_eq!(code, 0);
+    for line in [&by_model[0], &by_option[0]] {
+        assert_eq!(line["tiles"]["source_size"], 128);
+        assert_eq!(line["tiles"]["size"], 64);
+        assert_eq!(line["tiles"]["count"], native[0]["tiles"]["count"]);
+        assert_eq!(line["class"], native[0]["class"]);
+        for (class, p) in line["probabilities"].as_object().unwrap() {
+            let q = native[0]["probabilities"][class].as_f64().unwrap();
+            assert!((p.as_f64().unwrap() - q).abs() < 1e-4, "{line}");
+        }
+    }
+    assert_eq!(native[0]["tiles"]["source_size"], 64);
+
+    // Tile regions are in the original image's pixels and reach its far corner.
+    let csv = std::fs::read_to_string(heatmaps.join("full-tiles.csv")).unwrap();
+    let regions: Vec<Vec<usize>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(4).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert!(regions.iter().all(|r| r[2] == 128 && r[3] == 128), "{csv}");
+    assert_eq!(regions.iter().map(|r| r[0] + r[2]).max(), Some(256));
+    assert_eq!(regions.iter().map(|r| r[1] + r[3]).max(), Some(192));
+    let cam = image::open(heatmaps.join("full-cam.png")).unwrap();
+    assert_eq!((cam.width(), cam.height()), (256, 192));
+
+    for (args, expected) in [
+        (vec!["--tile-size", "8"], "at least 16"),
+        (vec!["--tile-size", "big"], "--tile-size"),
+        (
+            vec!["--mode", "center-crop", "--tile-size", "128"],
+            "--tile-size",
+        ),
+    ] {
+        let mut all = vec!["--model", tiny];
+        all.extend(args);
+        all.push(full_arg);
+        let (code, _, stderr) = classify(&all);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 use visual_ccc_core::cam::{CamMethod, CamTarget};
 use visual_ccc_core::decode::{decode_file, TiffRows};
-use visual_ccc_core::model::{Classification, Model, ModelKind, ModelOptions};
+use visual_ccc_core::model::{
+    Classification, Model, ModelKind, ModelOptions, MIN_TILE_SOURCE_SIZE,
+};
 use visual_ccc_core::runtime::RuntimeConfig;
 use visual_ccc_core::tiling::{classify_whole, TilingOptions, ViewRows, DEFAULT_BATCH};
 
@@ -15,7 +17,7 @@ use crate::{heatmap, locate};
 
 const HELP: &str = "\
 usage: visual-ccc classify [--model PATH_OR_NAME] [--mode whole|center-crop] [--overlap PX]
-                           [--batch N] [--heatmap-dir DIR] [--cam-class NAME]
+                           [--tile-size PX] [--batch N] [--heatmap-dir DIR] [--cam-class NAME]
                            [--cam-method METHOD] [--threads N] [--onnxruntime PATH] IMAGE...
 
 Classifies each image (TIFF, PNG, JPEG, BMP; 8/16/32-bit grey or RGB) and prints one JSON
@@ -25,11 +27,17 @@ failed.
 
   --model PATH_OR_NAME  ONNX model file, or the name of an installed model (default:
                         morphology)
-  --mode MODE           whole (default): tile the image at the model's input size, at full
-                        resolution, and average the tile probabilities; center-crop: the
-                        published method (shorter side resized to 1.2 x input, centre crop)
-  --overlap PX          whole mode: pixels shared by neighbouring tiles (default: a quarter
-                        of the model's input size)
+  --mode MODE           whole (default): cut the image into tiles of --tile-size source
+                        pixels, each resized to the model's input size, and average the
+                        tile probabilities; center-crop: the published method (shorter
+                        side resized to 1.2 x input, centre crop)
+  --tile-size PX        whole mode: source pixels one tile covers (default: the model's
+                        visualccc.tile_source_size, else its input size = full resolution;
+                        at least 16). Images whose shorter side is below it get one centre
+                        crop. Tile regions and maps are in original image pixels
+  --overlap PX          whole mode: pixels shared by neighbouring tiles, counted in
+                        model-input pixels (default: a quarter of the model's input size),
+                        i.e. PX x tile size / input size source pixels
   --batch N             whole mode: tiles per ONNX Runtime run (default 8)
   --heatmap-dir DIR     write <name>-cam.tif (32-bit CAM) and <name>-cam.png (overlay); in
                         whole mode the CAM is stitched over the whole image (one cell per
@@ -53,6 +61,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         "model",
         "mode",
         "overlap",
+        "tile-size",
         "batch",
         "heatmap-dir",
         "cam-class",
@@ -138,14 +147,25 @@ impl Mode {
                 if batch == 0 {
                     return Err("--batch must be at least 1".into());
                 }
+                let tile_source_size: Option<usize> = args.parsed("tile-size")?;
+                if let Some(px) = tile_source_size.filter(|&px| px < MIN_TILE_SOURCE_SIZE) {
+                    return Err(format!(
+                        "--tile-size {px} must be at least {MIN_TILE_SOURCE_SIZE} pixels"
+                    ));
+                }
                 Ok(Mode::Whole(TilingOptions {
                     overlap,
+                    tile_source_size,
                     batch,
                     ..TilingOptions::default()
                 }))
             }
             "center-crop" => {
-                super::common::forbid_with(args, "--mode center-crop", &["overlap", "batch"])?;
+                super::common::forbid_with(
+                    args,
+                    "--mode center-crop",
+                    &["overlap", "tile-size", "batch"],
+                )?;
                 Ok(Mode::CenterCrop)
             }
             other => Err(format!(
@@ -235,6 +255,7 @@ fn classify_whole_image(
             "columns": result.columns,
             "rows": result.rows,
             "size": info.input_size,
+            "source_size": result.tile_source_size,
             "overlap": options.overlap,
             "aggregation": "mean of tile probabilities",
         }),
