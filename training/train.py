@@ -514,6 +514,10 @@ def parse_args(argv):
     ap.add_argument("--out", help="ONNX file (default models/TASK.onnx)")
     ap.add_argument("--report", help="JSON metrics file (default docs/models/TASK.json)")
     ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--tile-source-size", type=int, default=320,
+                    help="source pixels one whole-image-mode tile covers, written as "
+                         "visualccc.tile_source_size (>= 16; default 320, the middle of the "
+                         "training crops' source sizes on the 645x475 UHCS fields)")
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--epoch-samples", type=int, default=512)
     ap.add_argument("--batch", type=int, default=32)
@@ -525,6 +529,8 @@ def parse_args(argv):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
+    if args.tile_source_size < 16:
+        ap.error("--tile-source-size must be at least 16 source pixels")
     args.widths = [(1, 16), (1, 32), (2, 48), (2, 96)]
     args.crop_scale = TASKS[args.task]["crop_scale"]
     return args
@@ -624,6 +630,7 @@ def main(argv=None):
                 "visualccc.classes": json.dumps(classes),
                 "visualccc.input_size": str(args.size),
                 "visualccc.preprocessing": "center-crop",
+                "visualccc.tile_source_size": str(args.tile_source_size),
                 "visualccc.kind": "fixture" if args.smoke else "trained",
                 "visualccc.description": ("smoke-test model: one tiny epoch on 6 synthetic images, meaningless"
                                           if args.smoke else task["description"]),
