@@ -215,11 +215,14 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Classifies the whole of {@code ip} tile by tile at the model's input size and full
-     * resolution: tiles overlap by {@code overlap} pixels (the last tile of a row or column
-     * is shifted inward), run through ONNX Runtime {@code batch} at a time, and the image's
-     * class is the argmax of the mean tile probabilities. An image smaller than a tile is
-     * classified as by {@link #classify(ImageProcessor, int)}. 8-bit and RGB pixels are read
+     * Classifies the whole of {@code ip} tile by tile at the model's tile scale (each tile
+     * covers {@code visualccc.tile_source_size} image pixels, resampled to the input size;
+     * native resolution without that key): tiles overlap by {@code overlap} model-input
+     * pixels (the last tile of a row or column is shifted inward), run through ONNX Runtime
+     * {@code batch} at a time, and the image's class is the argmax of the mean tile
+     * probabilities; tile regions and the map are in image pixels. An image whose shorter
+     * side is below the tile source size is classified as by
+     * {@link #classify(ImageProcessor, int)}. 8-bit and RGB pixels are read
      * from the array one band of tile rows at a time; 16- and 32-bit ones are copied first
      * (their whole range sets the mapping to [0, 1]).
      *

@@ -35,6 +35,11 @@ public final class TestSupport {
         return fixture("fixture-no-features.onnx");
     }
 
+    /** fixture-tiny whose whole-image tiles cover 128 source pixels (visualccc.tile_source_size). */
+    public static String fixtureTile2x() {
+        return fixture("fixture-tile2x.onnx");
+    }
+
     private static String fixture(String name) {
         File file = new File(fixturesDir(), name);
         assertTrue("missing fixture model " + file, file.isFile());

@@ -21,7 +21,8 @@ import java.util.Map;
 
 /**
  * Plugins › Visual-CCC › Morphology Map...: classifies every slice of the active image
- * as a whole, tile by tile at the model's input size and full resolution, and shows
+ * as a whole, tile by tile at the model's tile scale (tiles of its tile source size,
+ * resized to its input size; see docs/model-format.md), and shows
  * <ul>
  * <li>the <b>class map</b>: an 8-bit label image where each cell holds 1 + the class index
  * of the nearest tile (0 is unused), with a distinct-colour LUT and the image's

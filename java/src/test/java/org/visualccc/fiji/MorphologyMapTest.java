@@ -70,6 +70,38 @@ public class MorphologyMapTest {
     }
 
     @Test
+    public void coarserTilesAreReportedAndMappedInImagePixels() {
+        // fixture-tile2x tiles a 256x192 image as 128x96 pixels: 2x2 tiles of 64, i.e.
+        // 128x128 image pixels each, the second row shifted up to end at the border.
+        byte[] grey = new byte[256 * 192];
+        for (int i = 0; i < grey.length; i++) {
+            grey[i] = (byte) (i % 256 < 128 ? 20 : 230);
+        }
+        ImagePlus imp = new ImagePlus("halves.tif", new ByteProcessor(256, 192, grey));
+        try (Model model = Model.open(TestSupport.fixtureTile2x())) {
+            MorphologyMap.Output output = MorphologyMap.map(imp, model, 0, true);
+            WholeImageClassification r = output.results.get(0);
+            assertEquals(2, r.columns());
+            assertEquals(2, r.rows());
+            assertEquals(128, r.tileRegion(1)[0]);
+            assertEquals(64, r.tileRegion(2)[1]);
+            for (int t = 0; t < r.tileCount(); t++) {
+                assertEquals(128, r.tileRegion(t)[2]);
+                assertEquals(128, r.tileRegion(t)[3]);
+            }
+            ImagePlus classes = output.classMap;
+            assertEquals(256, classes.getWidth());
+            assertEquals(192, classes.getHeight());
+            ImageProcessor labels = classes.getProcessor();
+            assertEquals(1 + r.tileClass(0), labels.get(10, 10));
+            assertEquals(1 + r.tileClass(1), labels.get(250, 10));
+            assertEquals(1 + r.tileClass(3), labels.get(250, 190));
+            assertEquals(256, output.cam.getWidth());
+            assertEquals(192, output.cam.getHeight());
+        }
+    }
+
+    @Test
     public void stacksAreMappedPerSliceAndModelsWithoutFeaturesGiveNoCam() {
         ImageStack stack = new ImageStack(128, 96);
         for (int i = 0; i < 2; i++) {
