@@ -43,39 +43,61 @@ fn whole(
 }
 
 #[test]
-fn constant_image_gives_a_constant_tile_map_and_cam() {
-    let pixels = vec![90u8; 300 * 200];
-    let view = ImageView::new(300, 200, Pixels::Gray8(&pixels)).unwrap();
-    let options = TilingOptions {
-        overlap: 16,
-        cam: CamTarget::Predicted,
-        ..TilingOptions::default()
-    };
-    let result = whole("fixture-tiny.onnx", view, &options).unwrap();
-    assert_eq!((result.columns, result.rows), (6, 4));
-    assert_eq!(result.tiles.len(), 24);
-    let first = &result.tiles[0];
-    for tile in &result.tiles {
-        assert_eq!(tile.class_index, first.class_index);
-        for (p, q) in tile.probabilities.iter().zip(&first.probabilities) {
+fn constant_image_gives_a_constant_tile_map_and_cam_at_any_tile_scale() {
+    // fixture-tile2x resamples 333×250 to 167×125 (odd sizes, rounded regions).
+    for (model, width, height, grid, tile) in [
+        ("fixture-tiny.onnx", 300, 200, (6, 4), 64),
+        ("fixture-tile2x.onnx", 333, 250, (4, 3), 128),
+    ] {
+        let pixels = vec![90u8; width * height];
+        let view = ImageView::new(width, height, Pixels::Gray8(&pixels)).unwrap();
+        let options = TilingOptions {
+            overlap: 16,
+            cam: CamTarget::Predicted,
+            ..TilingOptions::default()
+        };
+        let result = whole(model, view, &options).unwrap();
+        assert_eq!((result.columns, result.rows), grid, "{model}");
+        assert_eq!(result.tiles.len(), grid.0 * grid.1);
+        let first = &result.tiles[0];
+        // Regions are in the original image's pixels, about one tile source size, and
+        // cover the image.
+        let mut covered = vec![false; width * height];
+        for tile_result in &result.tiles {
+            let r = tile_result.region;
+            assert!(r.x + r.width <= width && r.y + r.height <= height, "{r:?}");
             assert!(
-                (p - q).abs() < 1e-5,
-                "{:?} vs {:?}",
-                tile.probabilities,
-                first.probabilities
+                r.width.abs_diff(tile) <= 1 && r.height.abs_diff(tile) <= 1,
+                "{r:?}"
             );
+            for y in r.y..r.y + r.height {
+                covered[y * width + r.x..][..r.width].fill(true);
+            }
+            assert_eq!(tile_result.class_index, first.class_index);
+            for (p, q) in tile_result.probabilities.iter().zip(&first.probabilities) {
+                assert!(
+                    (p - q).abs() < 1e-5,
+                    "{:?} vs {:?}",
+                    tile_result.probabilities,
+                    first.probabilities
+                );
+            }
         }
+        assert!(covered.iter().all(|&c| c), "{model}: pixels left uncovered");
+        for (p, q) in result.probabilities.iter().zip(&first.probabilities) {
+            assert!((p - q).abs() < 1e-5);
+        }
+        let map = result.map.expect("a CAM was asked for");
+        assert_eq!(
+            (map.cam.width, map.cam.height, map.scale),
+            (width, height, 1)
+        );
+        assert!(map.cam.data.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert!(map
+            .thumbnail
+            .iter()
+            .all(|&v| (v - 90.0 / 255.0).abs() < 1e-6));
     }
-    for (p, q) in result.probabilities.iter().zip(&first.probabilities) {
-        assert!((p - q).abs() < 1e-5);
-    }
-    let map = result.map.expect("a CAM was asked for");
-    assert_eq!((map.cam.width, map.cam.height, map.scale), (300, 200, 1));
-    assert!(map.cam.data.iter().all(|v| (0.0..=1.0).contains(v)));
-    assert!(map
-        .thumbnail
-        .iter()
-        .all(|&v| (v - 90.0 / 255.0).abs() < 1e-6));
 }
 
 #[test]
@@ -102,20 +124,22 @@ fn batching_does_not_change_tile_results() {
 
 #[test]
 fn image_smaller_than_a_tile_uses_the_model_preprocessing() {
-    let pixels: Vec<u8> = (0..40 * 100).map(|i| (i % 251) as u8).collect();
-    let view = ImageView::new(40, 100, Pixels::Gray8(&pixels)).unwrap();
-    let model = common::open("fixture-tiny.onnx");
-    let centre = model.classify(&view, CamTarget::None).unwrap();
-    let result = classify_whole(
-        &model,
-        &mut ViewRows::new(view).unwrap(),
-        &TilingOptions::default(),
-    )
-    .unwrap();
-    assert_eq!(result.tiles.len(), 1);
-    assert_eq!(result.tiles[0].region, centre.region);
-    for (p, q) in result.probabilities.iter().zip(&centre.probabilities) {
-        assert!((p - q).abs() < 1e-5);
+    // Shorter side below the tile source size: 64 for fixture-tiny, 128 for fixture-tile2x
+    // (the same weights, so the same centre crop).
+    let tiny = common::open("fixture-tiny.onnx");
+    for (model, width, height) in [
+        ("fixture-tiny.onnx", 40, 100),
+        ("fixture-tile2x.onnx", 200, 100),
+    ] {
+        let pixels: Vec<u8> = (0..width * height).map(|i| (i % 251) as u8).collect();
+        let view = ImageView::new(width, height, Pixels::Gray8(&pixels)).unwrap();
+        let centre = tiny.classify(&view, CamTarget::None).unwrap();
+        let result = whole(model, view, &TilingOptions::default()).unwrap();
+        assert_eq!(result.tiles.len(), 1, "{model}");
+        assert_eq!(result.tiles[0].region, centre.region);
+        for (p, q) in result.probabilities.iter().zip(&centre.probabilities) {
+            assert!((p - q).abs() < 1e-5);
+        }
     }
 }
 
@@ -152,6 +176,15 @@ fn reads_stay_within_one_band_of_rows() {
     assert_eq!(source.largest_read, 1500 * 64);
     let total: f32 = result.probabilities.iter().sum();
     assert!((total - 1.0).abs() < 1e-4);
+    // Resampled tiles read the source one row at a time.
+    source.largest_read = 0;
+    let coarse = TilingOptions {
+        tile_source_size: Some(160),
+        ..TilingOptions::default()
+    };
+    let result = classify_whole(&model, &mut source, &coarse).unwrap();
+    assert_eq!(result.tile_source_size, 160);
+    assert_eq!(source.largest_read, 1500);
 }
 
 /// The acceptance case: a 20000 × 20000 8-bit image through the published
@@ -178,7 +211,13 @@ fn twenty_thousand_squared_classifies() {
 
 #[test]
 fn thumbnail_samples_the_image_at_cell_centres() {
-    for (width, height, scale) in [(300usize, 200usize, 1usize), (2100, 70, 2)] {
+    // The same at native scale and with resampled tiles: overlays show the original image.
+    for (width, height, scale, tile_source_size) in [
+        (300usize, 200usize, 1usize, None),
+        (2100, 70, 2, None),
+        (300, 200, 1, Some(100)),
+        (2100, 70, 2, Some(40)),
+    ] {
         let pixels: Vec<u8> = (0..width * height)
             .map(|i| ((i * 37) % 251) as u8)
             .collect();
@@ -186,6 +225,7 @@ fn thumbnail_samples_the_image_at_cell_centres() {
         let options = TilingOptions {
             overlap: 16,
             cam: CamTarget::Predicted,
+            tile_source_size,
             ..TilingOptions::default()
         };
         let map = whole("fixture-tiny.onnx", view, &options)
@@ -423,68 +463,6 @@ fn coarser_tiles_match_the_native_model_on_a_pre_shrunk_image() {
             (2 * r.x, 2 * r.y, 2 * r.width, 2 * r.height)
         );
         assert_eq!(s.class_index, n.class_index);
-    }
-}
-
-#[test]
-fn coarser_tiles_cover_the_original_image_and_keep_maps_in_its_coordinates() {
-    // Odd sizes: the resampled image is 167×125 for tiles of 128 source pixels.
-    let (width, height) = (333, 250);
-    let pixels = vec![90u8; width * height];
-    let view = ImageView::new(width, height, Pixels::Gray8(&pixels)).unwrap();
-    let options = TilingOptions {
-        overlap: 16,
-        cam: CamTarget::Predicted,
-        ..TilingOptions::default()
-    };
-    let result = whole("fixture-tile2x.onnx", view, &options).unwrap();
-    assert_eq!((result.columns, result.rows), (4, 3));
-    let mut covered = vec![false; width * height];
-    for tile in &result.tiles {
-        let r = tile.region;
-        assert!(r.x + r.width <= width && r.y + r.height <= height, "{r:?}");
-        assert!(
-            (127..=129).contains(&r.width) && (127..=129).contains(&r.height),
-            "{r:?}"
-        );
-        for y in r.y..r.y + r.height {
-            covered[y * width + r.x..][..r.width].fill(true);
-        }
-        // A constant image gives the same result in every tile.
-        assert_eq!(tile.class_index, result.tiles[0].class_index);
-        for (p, q) in tile
-            .probabilities
-            .iter()
-            .zip(&result.tiles[0].probabilities)
-        {
-            assert!((p - q).abs() < 1e-5);
-        }
-    }
-    assert!(covered.iter().all(|&c| c), "tiles leave pixels uncovered");
-    let map = result.map.expect("a CAM was asked for");
-    assert_eq!(
-        (map.cam.width, map.cam.height, map.scale),
-        (width, height, 1)
-    );
-    assert!(map.cam.data.iter().all(|v| (0.0..=1.0).contains(v)));
-    assert!(map
-        .thumbnail
-        .iter()
-        .all(|&v| (v - 90.0 / 255.0).abs() < 1e-6));
-}
-
-#[test]
-fn image_shorter_than_the_tile_source_size_uses_the_model_preprocessing() {
-    let pixels: Vec<u8> = (0..200 * 100).map(|i| (i % 253) as u8).collect();
-    let view = ImageView::new(200, 100, Pixels::Gray8(&pixels)).unwrap();
-    let scaled = whole("fixture-tile2x.onnx", view, &TilingOptions::default()).unwrap();
-    let crop = common::open("fixture-tiny.onnx")
-        .classify(&view, CamTarget::None)
-        .unwrap();
-    assert_eq!((scaled.columns, scaled.rows), (1, 1));
-    assert_eq!(scaled.tiles[0].region, crop.region);
-    for (p, q) in scaled.probabilities.iter().zip(&crop.probabilities) {
-        assert!((p - q).abs() < 1e-5);
     }
 }
 
