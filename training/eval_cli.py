@@ -22,13 +22,15 @@ def main():
     ap.add_argument("--bin", default="target/release/visual-ccc")
     ap.add_argument("--model", required=True)
     ap.add_argument("--data")
+    ap.add_argument("--mode", default="whole", choices=["whole", "center-crop"],
+                    help="the CLI's classification mode (default: whole, the product's default)")
     ap.add_argument("manifest")
     args = ap.parse_args()
     root = data_root(args.data)
     rows = [line.rstrip("\n").split("\t") for line in open(args.manifest)]
     test = [(int(label), os.path.join(root, rel)) for split, label, src, rel, _ in rows
             if split == "test" and src != "synthetic"]
-    out = subprocess.run([args.bin, "classify", "--model", args.model] + [p for _, p in test],
+    out = subprocess.run([args.bin, "classify", "--mode", args.mode, "--model", args.model] + [p for _, p in test],
                          capture_output=True, text=True)
     results = {}
     classes = None
@@ -41,7 +43,7 @@ def main():
     for label, path in test:
         cm[label][results[path]] += 1
     correct = sum(cm[i][i] for i in range(n))
-    print(json.dumps({"model": args.model, "n": len(test), "accuracy": correct / len(test),
+    print(json.dumps({"model": args.model, "mode": args.mode, "n": len(test), "accuracy": correct / len(test),
                       "classes": classes, "confusion_matrix": cm}))
 
 

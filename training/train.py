@@ -518,13 +518,13 @@ def parse_args(argv):
                     help="source pixels one whole-image-mode tile covers, written as "
                          "visualccc.tile_source_size (>= 16; default 320, the middle of the "
                          "training crops' source sizes on the 645x475 UHCS fields)")
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--epoch-samples", type=int, default=512)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--weight-decay", type=float, default=5e-4)
     ap.add_argument("--cv-folds", type=int, default=3)
-    ap.add_argument("--cv-epochs", type=int, default=8)
+    ap.add_argument("--cv-epochs", type=int, default=25)
     ap.add_argument("--test-frac", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
