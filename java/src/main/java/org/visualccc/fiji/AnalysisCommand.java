@@ -10,7 +10,9 @@ import java.awt.Rectangle;
  * show the command's dialog (or read the macro's options), then do the work, reporting
  * any error with {@link CommandSupport#fail} so that macros stop cleanly. With an area
  * selection, the work is done on the part of every slice inside the selection's bounding
- * rectangle ({@link CommandSupport#withinSelection}); outputs are then that size.
+ * rectangle ({@link CommandSupport#withinSelection}); outputs are then that size, and with
+ * a non-rectangular selection area results count only the pixels inside it
+ * ({@link SelectionMask}).
  */
 abstract class AnalysisCommand implements PlugIn {
     /** The analysed rectangle of the image when it had a selection, else null. */

@@ -129,19 +129,22 @@ final class CommandSupport {
     /**
      * {@code imp} itself when it has no area selection; else a new image holding, for every
      * slice, the part inside the selection's bounding rectangle, with the same title,
-     * calibration and hyperstack shape. A non-rectangular selection is analysed by its
-     * bounding rectangle, which is logged.
+     * calibration and hyperstack shape. A non-rectangular selection goes with it (moved to
+     * the new image), so that area results count only the pixels inside it
+     * ({@link SelectionMask}).
      */
     static ImagePlus withinSelection(ImagePlus imp) {
         Rectangle r = selectionBounds(imp);
         if (r == null) {
             return imp;
         }
-        if (imp.getRoi().getType() != Roi.RECTANGLE) {
-            IJ.log("Visual-CCC: the selection is not a rectangle; its bounding rectangle " + r.width + "x"
-                    + r.height + " at (" + r.x + ", " + r.y + ") is analysed.");
-        }
         ImagePlus crop = new ImagePlus(imp.getTitle(), cropStack(imp.getStack(), r));
+        Roi roi = imp.getRoi();
+        if (roi.getType() != Roi.RECTANGLE || roi.getCornerDiameter() > 0) {
+            Roi moved = (Roi) roi.clone();
+            moved.setLocation(roi.getXBase() - r.x, roi.getYBase() - r.y);
+            crop.setRoi(moved);
+        }
         if (imp.isHyperStack()) {
             crop.setDimensions(imp.getNChannels(), imp.getNSlices(), imp.getNFrames());
             crop.setOpenAsHyperStack(true);
@@ -246,7 +249,8 @@ final class CommandSupport {
 
     /**
      * 256 entries: 0 black, then distinct colours (repeating after 20), so labels of a
-     * threshold or clustering are told apart at a glance.
+     * threshold or clustering are told apart at a glance; 255
+     * ({@link SelectionMask#OUTSIDE_LABEL}, outside the selection) white.
      */
     static LUT labelLut() {
         byte[] r = new byte[256];
@@ -258,6 +262,9 @@ final class CommandSupport {
             g[i] = (byte) (rgb >> 8);
             b[i] = (byte) rgb;
         }
+        r[SelectionMask.OUTSIDE_LABEL] = (byte) 255;
+        g[SelectionMask.OUTSIDE_LABEL] = (byte) 255;
+        b[SelectionMask.OUTSIDE_LABEL] = (byte) 255;
         return new LUT(r, g, b);
     }
 

@@ -2,6 +2,7 @@ package org.visualccc.fiji;
 
 import ij.ImagePlus;
 import ij.ImageStack;
+import ij.gui.OvalRoi;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
 import ij.process.ByteProcessor;
@@ -251,5 +252,82 @@ public class AnalysisCommandsTest {
         ImageProcessor nan = AnalysisTestSupport.withNaN(TestSupport.gray8(20, 20, 1));
         assertRejected("NaN", () -> ClusterKMeans.cluster(new ImagePlus("nan", nan), new KMeans.Params(), null,
                 new ResultsTable()));
+    }
+
+    // ------------------------------------------------------------------ non-rectangular selections
+
+    /** Pixels of an oval selection, counted from its mask. */
+    private static int ovalPixels(ImagePlus imp) {
+        ImageProcessor mask = imp.getRoi().getMask();
+        int n = 0;
+        for (int i = 0; i < mask.getPixelCount(); i++) {
+            n += mask.get(i) != 0 ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static int count(ImagePlus image, int value) {
+        ImageProcessor ip = image.getProcessor();
+        int n = 0;
+        for (int i = 0; i < ip.getPixelCount(); i++) {
+            n += ip.get(i) == value ? 1 : 0;
+        }
+        return n;
+    }
+
+    @Test
+    public void thresholdCountsOnlyPixelsInsideAnOvalSelection() {
+        ImagePlus imp = halves();
+        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        int inside = ovalPixels(imp);
+        ResultsTable table = new ResultsTable();
+        ImagePlus labels = ThresholdOtsu.threshold(imp, 2, table);
+        assertEquals(40 * 30 - inside, count(labels, SelectionMask.OUTSIDE_LABEL));
+        assertEquals(inside, (int) (table.getValue("Pixels 0", 0) + table.getValue("Pixels 1", 0)));
+        assertEquals(1.0, table.getValue("Fraction 0", 0) + table.getValue("Fraction 1", 0), 1e-9);
+        assertEquals(inside * 0.125, table.getValue("Area 0", 0) + table.getValue("Area 1", 0), 1e-9);
+        assertEquals(0xffffff, CommandSupport.labelLut().getRGB(SelectionMask.OUTSIDE_LABEL) & 0xffffff);
+    }
+
+    @Test
+    public void clusterCountsOnlyPixelsInsideAnOvalSelection() {
+        ImagePlus imp = halves();
+        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        int inside = ovalPixels(imp);
+        ResultsTable table = new ResultsTable();
+        ImagePlus labels = ClusterKMeans.cluster(imp, new KMeans.Params().k(2), null, table);
+        assertEquals(40 * 30 - inside, count(labels, SelectionMask.OUTSIDE_LABEL));
+        assertEquals(inside, (int) (table.getValue("Pixels", 0) + table.getValue("Pixels", 1)));
+        assertEquals(1.0, table.getValue("Fraction", 0) + table.getValue("Fraction", 1), 1e-9);
+        assertEquals(table.getValue("Pixels", 1) * 0.125, table.getValue("Area", 1), 1e-9);
+        assertEquals(2, ClusterKMeans.clusterRois(labels, 2, 0, 0).size());
+    }
+
+    @Test
+    public void textureMapsAreNaNOutsideAnOvalSelection() {
+        ImagePlus imp = halves();
+        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        int inside = ovalPixels(imp);
+        ImagePlus maps = TextureGlcm.texture(imp, new Texture.Params().features("contrast"), new ResultsTable());
+        float[] pixels = (float[]) maps.getProcessor().getPixels();
+        int nan = 0;
+        for (float value : pixels) {
+            nan += Float.isNaN(value) ? 1 : 0;
+        }
+        assertEquals(40 * 30 - inside, nan);
+    }
+
+    @Test
+    public void theCropOfAnOvalSelectionKeepsTheOvalAtItsOrigin() {
+        ImagePlus imp = halves();
+        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        int inside = ovalPixels(imp);
+        ImagePlus crop = CommandSupport.withinSelection(imp);
+        assertEquals(30, crop.getWidth());
+        assertEquals(22, crop.getHeight());
+        assertEquals(new java.awt.Rectangle(0, 0, 30, 22), crop.getRoi().getBounds());
+        assertEquals(inside, SelectionMask.of(crop).insideCount());
+        imp.setRoi(new java.awt.Rectangle(4, 3, 30, 22));
+        assertEquals(null, CommandSupport.withinSelection(imp).getRoi());
     }
 }
