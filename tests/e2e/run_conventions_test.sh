@@ -8,7 +8,9 @@
 #     one row per slice, areas in µm^2 that add up to the selection's area, outputs the
 #     size of the selection, and one named ROI per cluster and slice in the ROI Manager,
 #     positioned on its slice and lying inside the selection. With an oval selection,
-#     Threshold counts only the oval's pixels and labels the others 255.
+#     Threshold counts only the oval's pixels and labels the others 255. A 2-channel x
+#     2-slice hyperstack is thresholded by its current channel, then all channels, with
+#     Channel, Slice and Frame in every row.
 #
 #   tests/e2e/run_conventions_test.sh [PLUGIN_JAR] [IJ_JAR]
 #
@@ -65,6 +67,15 @@ run("Threshold (Otsu / multi-Otsu)...", "classes=2");
 getHistogram(values, counts, 256);
 print("ovaloutside=" + counts[255] + " " + getWidth() + "x" + getHeight());
 Table.save("${OUT}/otsu-oval.csv", "Visual-CCC Threshold");
+newImage("hyper", "8-bit ramp", 64, 48, 2, 2, 1);
+for (i = 1; i <= 4; i++) { setSlice(i); run("Add Specified Noise...", "slice standard=" + (10 * i)); }
+Stack.setChannel(2);
+run("Threshold (Otsu / multi-Otsu)...", "classes=2 channels=current");
+print("hypercurrent=" + nSlices);
+selectImage("hyper");
+run("Threshold (Otsu / multi-Otsu)...", "classes=2 channels=all");
+print("hyperall=" + nSlices);
+Table.save("${OUT}/otsu-hyper.csv", "Visual-CCC Threshold");
 print("E2E-STACK-DONE");
 EOM
 run_imagej "${WORK}/stack.ijm" "${WORK}/stack.log" || die "ImageJ exited with an error"
@@ -103,6 +114,12 @@ for r in oval:
         fail(f"oval selection, slice {r['Slice']}: {pixels} pixels (fractions {fraction}), the oval has {oval_pixels}")
 if len(oval) != 3:
     fail(f"oval selection: {len(oval)} rows")
+hyper = [tuple(int(float(r[c])) for c in ("Channel", "Slice", "Frame"))
+         for r in rows("otsu-hyper.csv")[len(otsu) + len(oval):]]
+if hyper != [(2, 1, 1), (2, 2, 1), (1, 1, 1), (2, 1, 1), (1, 2, 1), (2, 2, 1)]:
+    fail(f"2-channel x 2-slice hyperstack, current channel 2 then all: (channel, slice, frame) rows {hyper}")
+if "hypercurrent=2\n" not in open(log, encoding="utf-8").read() or "hyperall=4\n" not in open(log, encoding="utf-8").read():
+    fail("hyperstack label images: expected 2 planes for the current channel and 4 for all")
 if [int(float(r["Slice"])) for r in otsu] != [1, 2, 3]:
     fail(f"threshold rows per slice: {[r['Slice'] for r in otsu]}")
 for r in otsu:
@@ -130,7 +147,7 @@ for name, slice_, x, y, w, h in rois:
     if x < 40 or y < 30 or x + w > 140 or y + h > 110:
         fail(f"ROI {name} at {x},{y} {w}x{h} lies outside the selection")
 print(f"e2e-conventions: 16-bit stack: 3 rows per table, areas in µm^2 sum to the selection, {len(rois)} ROIs;"
-      f" an oval selection counts its {oval_pixels} pixels only")
+      f" an oval selection counts its {oval_pixels} pixels only; a 2x2 hyperstack by current channel and all")
 PY
 ok=1
 echo "e2e-conventions: PASS"

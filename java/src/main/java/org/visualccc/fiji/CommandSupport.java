@@ -33,6 +33,11 @@ final class CommandSupport {
         0xf032e6, 0x911eb4, 0xbfef45, 0xfabed4, 0x469990, 0xdcbeff, 0x9a6324, 0xfffac8, 0x800000, 0xaaffc3,
         0x808000, 0xffd8b1, 0x000075, 0xa9a9a9};
 
+    /** Items of the {@code channels} choice offered for multi-channel images. */
+    static final String[] CHANNEL_CHOICES = {"current", "all"};
+    /** Property of a single-channel image made by {@link #channel}: the source's channel. */
+    private static final String CHANNEL_PROPERTY = "visualccc.channel";
+
     private CommandSupport() {
     }
 
@@ -150,7 +155,43 @@ final class CommandSupport {
             crop.setOpenAsHyperStack(true);
         }
         crop.setCalibration(imp.getCalibration().copy());
+        if (imp.getProperty(CHANNEL_PROPERTY) != null) {
+            crop.setProperty(CHANNEL_PROPERTY, imp.getProperty(CHANNEL_PROPERTY));
+        }
         return crop;
+    }
+
+    // ------------------------------------------------------------------ channels
+
+    /**
+     * Channel {@code c} of the multi-channel image {@code imp} (all its z and t planes, in
+     * stack order) as an image of its own with the same title, calibration and selection,
+     * whose table rows say channel {@code c} ({@link #startRow}); {@code imp} itself when it
+     * has one channel. The pixels are shared, not copied.
+     */
+    static ImagePlus channel(ImagePlus imp, int c) {
+        if (imp.getNChannels() == 1) {
+            return imp;
+        }
+        int slices = imp.getNSlices();
+        int frames = imp.getNFrames();
+        ImageStack source = imp.getStack();
+        ImageStack stack = new ImageStack(imp.getWidth(), imp.getHeight());
+        for (int t = 1; t <= frames; t++) {
+            for (int z = 1; z <= slices; z++) {
+                int n = imp.getStackIndex(c, z, t);
+                stack.addSlice(source.getSliceLabel(n), source.getProcessor(n));
+            }
+        }
+        ImagePlus single = new ImagePlus(imp.getTitle(), stack);
+        single.setDimensions(1, slices, frames);
+        single.setOpenAsHyperStack(slices > 1 && frames > 1);
+        single.setCalibration(imp.getCalibration().copy());
+        single.setProperty(CHANNEL_PROPERTY, c);
+        if (imp.getRoi() != null) {
+            single.setRoi((Roi) imp.getRoi().clone());
+        }
+        return single;
     }
 
     /** Every slice of {@code stack} cropped to {@code r}, keeping slice labels. */
@@ -296,11 +337,19 @@ final class CommandSupport {
         return target;
     }
 
-    /** Starts a row with the columns every Visual-CCC table begins with: Image and Slice. */
-    static void startRow(ResultsTable table, ImagePlus imp, int slice) {
+    /**
+     * Starts a row with the columns every Visual-CCC table begins with: Image, then the
+     * Channel, Slice (z) and Frame of stack index {@code index} of {@code imp} (for an image
+     * made by {@link #channel}, the channel of its source).
+     */
+    static void startRow(ResultsTable table, ImagePlus imp, int index) {
         table.incrementCounter();
         table.addValue("Image", imp.getTitle());
-        table.addValue("Slice", slice);
+        int[] position = index <= imp.getStackSize() ? imp.convertIndexToPosition(index) : new int[] {1, index, 1};
+        Object channel = imp.getProperty(CHANNEL_PROPERTY);
+        table.addValue("Channel", channel instanceof Integer ? (Integer) channel : position[0]);
+        table.addValue("Slice", position[1]);
+        table.addValue("Frame", position[2]);
     }
 
     /** Adds {@code value} to the current row, shown and saved with {@code decimals} decimals. */

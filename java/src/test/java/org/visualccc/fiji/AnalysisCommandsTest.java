@@ -330,4 +330,51 @@ public class AnalysisCommandsTest {
         imp.setRoi(new java.awt.Rectangle(4, 3, 30, 22));
         assertEquals(null, CommandSupport.withinSelection(imp).getRoi());
     }
+
+    // ------------------------------------------------------------------ hyperstacks
+
+    /** 2 channels x 2 slices, calibrated. */
+    private static ImagePlus hyperstack() {
+        ImagePlus imp = stack(4);
+        imp.setDimensions(2, 2, 1);
+        imp.setOpenAsHyperStack(true);
+        return imp;
+    }
+
+    private static void assertPositions(ResultsTable table, int first, int[][] expected) {
+        for (int i = 0; i < expected.length; i++) {
+            String row = "row " + (first + i);
+            assertEquals(row, expected[i][0], table.getValue("Channel", first + i), 0);
+            assertEquals(row, expected[i][1], table.getValue("Slice", first + i), 0);
+            assertEquals(row, expected[i][2], table.getValue("Frame", first + i), 0);
+        }
+    }
+
+    @Test
+    public void allChannelsOfAHyperstackGiveOneRowPerPlaneWithItsPosition() {
+        ResultsTable table = new ResultsTable();
+        ImagePlus labels = ThresholdOtsu.threshold(hyperstack(), 2, table);
+        assertEquals(4, table.size());
+        assertPositions(table, 0, new int[][] {{1, 1, 1}, {2, 1, 1}, {1, 2, 1}, {2, 2, 1}});
+        assertEquals(2, labels.getNChannels());
+        assertEquals(2, labels.getNSlices());
+    }
+
+    @Test
+    public void theCurrentChannelOfAHyperstackIsAnalysedOnItsOwn() {
+        ImagePlus imp = hyperstack();
+        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        ImagePlus channel = CommandSupport.channel(imp, 2);
+        assertEquals(2, channel.getStackSize());
+        assertEquals(imp.getStack().getPixels(imp.getStackIndex(2, 2, 1)), channel.getStack().getPixels(2));
+        assertEquals(0.5, channel.getCalibration().pixelWidth, 0);
+        ImagePlus crop = CommandSupport.withinSelection(channel);
+        ResultsTable table = new ResultsTable();
+        ImagePlus clusters = ClusterKMeans.cluster(crop, new KMeans.Params().k(2), null, table);
+        assertEquals(2, clusters.getStackSize());
+        assertPositions(table, 0, new int[][] {{2, 1, 1}, {2, 1, 1}, {2, 2, 1}, {2, 2, 1}});
+        assertEquals(ovalPixels(imp), (int) (table.getValue("Pixels", 0) + table.getValue("Pixels", 1)));
+        ImagePlus single = halves();
+        assertTrue(CommandSupport.channel(single, 1) == single);
+    }
 }
