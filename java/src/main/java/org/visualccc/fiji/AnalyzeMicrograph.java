@@ -35,7 +35,7 @@ import java.util.List;
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Analyze Micrograph...", "model=[fixture-tiny (untrained test fixture)] k=3 target_cluster=2 heatmap_opacity=40 show_montage");
+ * run("Analyze Micrograph...", "model=[fixture-tiny (untrained test fixture)] k=3 target_cluster=2 heatmap_opacity=40 show_montage colour_bar");
  * </pre>
  *
  * <p>Scripting: {@link #analyze(ImagePlus, Model, int, int, double)}.
@@ -77,7 +77,8 @@ public class AnalyzeMicrograph extends AnalysisCommand {
         return dialog.number("k", 3, 0, "clusters")
                 .number("Target_cluster", 2, 0, "(0 = darkest)")
                 .number("Heatmap_opacity", ClassifyMorphology.DEFAULT_OPACITY, 0, "%")
-                .checkbox("Show_montage", true);
+                .checkbox("Show_montage", true)
+                .checkbox("Colour_bar", true);
     }
 
     @Override
@@ -87,11 +88,15 @@ public class AnalyzeMicrograph extends AnalysisCommand {
         int target = dialog.nextInt();
         double opacity = dialog.nextNumber();
         boolean montage = dialog.nextBoolean();
+        boolean colourBar = dialog.nextBoolean();
         File file = ClassifyMorphology.resolveModel(modelPath);
         try (Model model = Model.open(file.getPath())) {
             Result result = analyze(imp, model, k, target, opacity);
             if (!montage) {
                 result.montage = null;
+            }
+            if (colourBar) {
+                ColourBar.add(imp, ClassifyMorphology.OVERLAY_NAME);
             }
             result.show();
         }

@@ -37,13 +37,14 @@ import java.util.Map;
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] heatmap_opacity=40 show_heatmap_image add_overlay");
+ * run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] heatmap_opacity=40 show_heatmap_image add_overlay colour_bar");
  * run("Classify Morphology...", "model_file=/path/to/model.onnx heatmap_opacity=40 show_heatmap_image");
  * </pre>
  * Keys: {@code model} (a choice: the file name of a model in
  * {@code <imagej>/models/visual-ccc/} or in {@code -Dvisualccc.models.dir}, or the
  * bundled fixture), {@code model_file} (any model path; wins when non-empty),
- * {@code heatmap_opacity} (0-100), {@code show_heatmap_image}, {@code add_overlay}.
+ * {@code heatmap_opacity} (0-100), {@code show_heatmap_image}, {@code add_overlay},
+ * {@code colour_bar} (a {@link ColourBar} legend in the overlay).
  *
  * <p>With an area selection, the part of each slice inside its bounding rectangle is
  * classified. The user's image is never modified; only an overlay is added when asked for
@@ -69,6 +70,7 @@ public class ClassifyMorphology implements PlugIn {
     private static final String PREF_OPACITY = "visualccc.opacity";
     private static final String PREF_SHOW_HEATMAP = "visualccc.showHeatmap";
     private static final String PREF_ADD_OVERLAY = "visualccc.addOverlay";
+    private static final String PREF_COLOUR_BAR = "visualccc.colourBar";
     /** Marks the bundled fixture in the model map (it is extracted only when chosen). */
     private static final String BUNDLED_PREFIX = "bundled:";
 
@@ -108,6 +110,7 @@ public class ClassifyMorphology implements PlugIn {
         gd.addSlider("Heatmap_opacity", 0, 100, macro ? DEFAULT_OPACITY : Prefs.get(PREF_OPACITY, DEFAULT_OPACITY));
         gd.addCheckbox("Show_heatmap_image", !macro && Prefs.get(PREF_SHOW_HEATMAP, true));
         gd.addCheckbox("Add_overlay", !macro && Prefs.get(PREF_ADD_OVERLAY, true));
+        gd.addCheckbox("Colour_bar", !macro && Prefs.get(PREF_COLOUR_BAR, true));
         if (!trained) {
             gd.addMessage("No trained model installed: put *.onnx models into\n" + describe(imageJModelsDir()));
         }
@@ -120,6 +123,7 @@ public class ClassifyMorphology implements PlugIn {
         double opacity = gd.getNextNumber();
         boolean showHeatmap = gd.getNextBoolean();
         boolean addOverlay = gd.getNextBoolean();
+        boolean colourBar = gd.getNextBoolean();
         if (gd.invalidNumber() || Double.isNaN(opacity) || opacity < 0 || opacity > 100) {
             CommandSupport.fail("Heatmap opacity must be a number from 0 to 100.");
             return;
@@ -130,6 +134,7 @@ public class ClassifyMorphology implements PlugIn {
             Prefs.set(PREF_OPACITY, opacity);
             Prefs.set(PREF_SHOW_HEATMAP, showHeatmap);
             Prefs.set(PREF_ADD_OVERLAY, addOverlay);
+            Prefs.set(PREF_COLOUR_BAR, colourBar);
         }
         String modelPath = !modelFile.isEmpty() ? modelFile : models.get(choice);
         if (modelPath == null) {
@@ -137,7 +142,12 @@ public class ClassifyMorphology implements PlugIn {
                     + " or enter a model file.");
             return;
         }
-        CommandSupport.guarded(() -> classify(imp, modelPath, opacity, showHeatmap, addOverlay));
+        CommandSupport.guarded(() -> {
+            classify(imp, modelPath, opacity, showHeatmap, addOverlay);
+            if (addOverlay && colourBar) {
+                ColourBar.add(imp, OVERLAY_NAME);
+            }
+        });
     }
 
     // ------------------------------------------------------------------ scripting API

@@ -36,11 +36,12 @@ import java.util.Map;
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Morphology Map...", "model=[fixture-tiny (untrained test fixture)] tile_overlap=25 heatmap_opacity=40 table=[per image] add_overlay");
+ * run("Morphology Map...", "model=[fixture-tiny (untrained test fixture)] tile_overlap=25 heatmap_opacity=40 table=[per image] add_overlay colour_bar");
  * </pre>
  * Keys: {@code model}, {@code model_file} (as in Classify Morphology...),
  * {@code tile_overlap} (percent of the tile size, 0-90), {@code heatmap_opacity}
- * (0-100), {@code table} ({@code per image} or {@code per tile}), {@code add_overlay}.
+ * (0-100), {@code table} ({@code per image} or {@code per tile}), {@code add_overlay},
+ * {@code colour_bar} (a {@link ColourBar} legend in the overlay).
  *
  * <p>Scripting: {@link #map(ImagePlus, Model, double, boolean)}.
  */
@@ -96,6 +97,7 @@ public class MorphologyMap implements PlugIn {
         gd.addSlider("Heatmap_opacity", 0, 100, ClassifyMorphology.DEFAULT_OPACITY);
         gd.addChoice("Table", new String[] {PER_IMAGE, PER_TILE}, PER_IMAGE);
         gd.addCheckbox("Add_overlay", !macro);
+        gd.addCheckbox("Colour_bar", !macro);
         gd.showDialog();
         if (gd.wasCanceled()) {
             return;
@@ -106,6 +108,7 @@ public class MorphologyMap implements PlugIn {
         double opacity = gd.getNextNumber();
         boolean perTile = PER_TILE.equals(gd.getNextChoice());
         boolean addOverlay = gd.getNextBoolean();
+        boolean colourBar = gd.getNextBoolean();
         String modelPath = !modelFile.isEmpty() ? modelFile : models.get(choice);
         if (modelPath == null) {
             CommandSupport.fail("No model chosen. Put *.onnx models into "
@@ -125,6 +128,9 @@ public class MorphologyMap implements PlugIn {
                     output.cam.show();
                     if (addOverlay) {
                         addOverlay(imp, output.results, opacity);
+                        if (colourBar) {
+                            ColourBar.add(imp, OVERLAY_NAME);
+                        }
                     }
                 }
             } finally {

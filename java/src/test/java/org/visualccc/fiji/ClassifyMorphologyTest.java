@@ -4,6 +4,7 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.ImageRoi;
 import ij.gui.Overlay;
+import ij.gui.TextRoi;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
 import ij.process.ImageProcessor;
@@ -129,6 +130,31 @@ public class ClassifyMorphologyTest {
         java.awt.Rectangle overlay = imp.getOverlay().get(0).getBounds();
         assertTrue(overlay + " inside " + selection, selection.contains(overlay));
         assertTrue(overlay.width > 60);
+    }
+
+    @Test
+    public void theHeatmapOverlayGetsAColourBarLabelledZeroAndOne() {
+        ImagePlus imp = sample();
+        assertTrue(!ColourBar.add(imp, ClassifyMorphology.OVERLAY_NAME));
+        ClassifyMorphology.classify(imp, BundledModels.FIXTURE_TINY_LABEL, 40, false, true);
+        int heatmapItems = imp.getOverlay().size();
+        assertTrue(ColourBar.add(imp, ClassifyMorphology.OVERLAY_NAME));
+        assertTrue(ColourBar.add(imp, ClassifyMorphology.OVERLAY_NAME)); // replaces, does not pile up
+        Overlay overlay = imp.getOverlay();
+        assertEquals(heatmapItems + 3, overlay.size());
+        StringBuilder labels = new StringBuilder();
+        java.awt.Rectangle image = new java.awt.Rectangle(imp.getWidth(), imp.getHeight());
+        for (int i = heatmapItems; i < overlay.size(); i++) {
+            assertEquals(ClassifyMorphology.OVERLAY_NAME + ColourBar.SUFFIX, overlay.get(i).getName());
+            assertTrue(overlay.get(i).getBounds() + " inside the image", image.contains(overlay.get(i).getBounds()));
+            if (overlay.get(i) instanceof TextRoi) {
+                labels.append(((TextRoi) overlay.get(i)).getText().trim());
+            }
+        }
+        assertTrue(overlay.get(heatmapItems) instanceof ImageRoi);
+        assertEquals("10", labels.toString());
+        ClassifyMorphology.classify(imp, BundledModels.FIXTURE_TINY_LABEL, 40, false, true);
+        assertEquals(heatmapItems, imp.getOverlay().size()); // a new overlay drops the old bar
     }
 
     @Test
