@@ -307,7 +307,8 @@ public class ClassifyMorphology implements PlugIn {
             }
         }
         IndexColorModel lut = heatLut();
-        boolean stack = results.size() > 1 && results.size() == imp.getStackSize();
+        // Results of the first slices of a stack (or of all of them) belong on those slices.
+        boolean stack = imp.getStackSize() > 1 && results.size() <= imp.getStackSize();
         for (int i = 0; i < results.size(); i++) {
             Classification c = results.get(i);
             if (!c.hasCam()) {

@@ -98,11 +98,20 @@ final class CommandSupport {
     /**
      * Applies {@code work} to slices 1..n of {@code stack} in order, showing progress and
      * "Visual-CCC: {@code verb} slice i/n" in the status bar when there is more than one.
+     * Esc (pressed while this runs) stops it between slices: the results of the slices
+     * done so far are returned (so outputs hold only complete slices) and the log says so.
      */
     static <T> List<T> mapSlices(ImageStack stack, String verb, IntFunction<T> work) {
         int n = stack.getSize();
         List<T> results = new ArrayList<T>(n);
+        IJ.resetEscape();
         for (int i = 1; i <= n; i++) {
+            if (i > 1 && IJ.escapePressed()) {
+                IJ.resetEscape();
+                IJ.log("Visual-CCC: " + verb + " stopped by Esc after " + (i - 1) + " of " + n
+                        + " slices; the outputs hold those " + (i - 1) + " slices.");
+                break;
+            }
             if (n > 1) {
                 IJ.showStatus("Visual-CCC: " + verb + " slice " + i + "/" + n);
                 IJ.showProgress(i - 1, n);
@@ -159,6 +168,27 @@ final class CommandSupport {
             crop.setProperty(CHANNEL_PROPERTY, imp.getProperty(CHANNEL_PROPERTY));
         }
         return crop;
+    }
+
+    /**
+     * The first {@code n} slices of {@code imp} (e.g. those a step stopped by Esc finished)
+     * as an image with the same title, calibration, selection and channel; {@code imp}
+     * itself when that is all of them. The pixels are shared, not copied.
+     */
+    static ImagePlus firstSlices(ImagePlus imp, int n) {
+        if (n >= imp.getStackSize()) {
+            return imp;
+        }
+        ImagePlus first = new ImagePlus(imp.getTitle(), imp.getStack().crop(0, 0, 0, imp.getWidth(),
+                imp.getHeight(), n));
+        first.setCalibration(imp.getCalibration().copy());
+        if (imp.getProperty(CHANNEL_PROPERTY) != null) {
+            first.setProperty(CHANNEL_PROPERTY, imp.getProperty(CHANNEL_PROPERTY));
+        }
+        if (imp.getRoi() != null) {
+            first.setRoi((Roi) imp.getRoi().clone());
+        }
+        return first;
     }
 
     // ------------------------------------------------------------------ channels

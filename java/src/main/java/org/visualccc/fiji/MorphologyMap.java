@@ -335,7 +335,8 @@ public class MorphologyMap implements PlugIn {
                 overlay.remove(i);
             }
         }
-        boolean stack = results.size() > 1 && results.size() == imp.getStackSize();
+        // Results of the first slices of a stack (or of all of them) belong on those slices.
+        boolean stack = imp.getStackSize() > 1 && results.size() <= imp.getStackSize();
         for (int i = 0; i < results.size(); i++) {
             WholeImageClassification r = results.get(i);
             if (!r.hasCam()) {

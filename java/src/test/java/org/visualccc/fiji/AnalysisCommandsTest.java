@@ -1,5 +1,6 @@
 package org.visualccc.fiji;
 
+import ij.IJ;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.OvalRoi;
@@ -16,6 +17,7 @@ import org.visualccc.KMeans;
 import org.visualccc.TestSupport;
 import org.visualccc.Texture;
 
+import java.awt.event.KeyEvent;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -376,5 +378,27 @@ public class AnalysisCommandsTest {
         assertEquals(ovalPixels(imp), (int) (table.getValue("Pixels", 0) + table.getValue("Pixels", 1)));
         ImagePlus single = halves();
         assertTrue(CommandSupport.channel(single, 1) == single);
+    }
+
+    // ------------------------------------------------------------------ Esc
+
+    @Test
+    public void escBetweenSlicesStopsWithTheCompletedSlicesOnly() {
+        ImagePlus imp = stack(4);
+        java.util.List<Integer> done = CommandSupport.mapSlices(imp.getStack(), "testing", i -> {
+            if (i == 2) {
+                IJ.setKeyDown(KeyEvent.VK_ESCAPE); // as if the user pressed Esc during slice 2
+            }
+            return i;
+        });
+        assertEquals(java.util.Arrays.asList(1, 2), done);
+        assertFalse("the Esc is consumed", IJ.escapePressed());
+        ImagePlus first = CommandSupport.firstSlices(imp, done.size());
+        ResultsTable table = new ResultsTable();
+        ImagePlus labels = ThresholdOtsu.threshold(first, 2, table);
+        assertEquals(2, labels.getStackSize());
+        assertEquals(2, table.size());
+        assertEquals(0.5, labels.getCalibration().pixelWidth, 0);
+        assertTrue(CommandSupport.firstSlices(imp, 4) == imp);
     }
 }
