@@ -44,7 +44,8 @@ import java.util.Map;
  * {@code <imagej>/models/visual-ccc/} or in {@code -Dvisualccc.models.dir}, or the
  * bundled fixture), {@code model_file} (any model path; wins when non-empty),
  * {@code heatmap_opacity} (0-100), {@code show_heatmap_image}, {@code add_overlay},
- * {@code colour_bar} (a {@link ColourBar} legend in the overlay).
+ * {@code colour_bar} (a {@link ColourBar} legend in the overlay); for multi-channel images
+ * {@code channels} ({@code current}, the default, or {@code all}).
  *
  * <p>With an area selection, the part of each slice inside its bounding rectangle is
  * classified. The user's image is never modified; only an overlay is added when asked for
@@ -111,6 +112,9 @@ public class ClassifyMorphology implements PlugIn {
         gd.addCheckbox("Show_heatmap_image", !macro && Prefs.get(PREF_SHOW_HEATMAP, true));
         gd.addCheckbox("Add_overlay", !macro && Prefs.get(PREF_ADD_OVERLAY, true));
         gd.addCheckbox("Colour_bar", !macro && Prefs.get(PREF_COLOUR_BAR, true));
+        if (imp.getNChannels() > 1) {
+            gd.addChoice("Channels", CommandSupport.CHANNEL_CHOICES, CommandSupport.CHANNEL_CHOICES[0]);
+        }
         if (!trained) {
             gd.addMessage("No trained model installed: put *.onnx models into\n" + describe(imageJModelsDir()));
         }
@@ -124,6 +128,8 @@ public class ClassifyMorphology implements PlugIn {
         boolean showHeatmap = gd.getNextBoolean();
         boolean addOverlay = gd.getNextBoolean();
         boolean colourBar = gd.getNextBoolean();
+        int channel = imp.getNChannels() > 1 && gd.getNextChoice().equals(CommandSupport.CHANNEL_CHOICES[0])
+                ? imp.getChannel() : 0;
         if (gd.invalidNumber() || Double.isNaN(opacity) || opacity < 0 || opacity > 100) {
             CommandSupport.fail("Heatmap opacity must be a number from 0 to 100.");
             return;
@@ -143,7 +149,9 @@ public class ClassifyMorphology implements PlugIn {
             return;
         }
         CommandSupport.guarded(() -> {
-            classify(imp, modelPath, opacity, showHeatmap, addOverlay);
+            try (Model model = openModel(modelPath)) {
+                classify(imp, model, opacity, showHeatmap, addOverlay, channel);
+            }
             if (addOverlay && colourBar) {
                 ColourBar.add(imp, OVERLAY_NAME);
             }
@@ -184,6 +192,16 @@ public class ClassifyMorphology implements PlugIn {
     /** As {@link #classify(ImagePlus, String, double, boolean, boolean)} with an open model. */
     public static ResultsTable classify(ImagePlus imp, Model model, double opacity, boolean showHeatmap,
                                         boolean addOverlay) {
+        return classify(imp, model, opacity, showHeatmap, addOverlay, 0);
+    }
+
+    /**
+     * As {@link #classify(ImagePlus, Model, double, boolean, boolean)} for channel
+     * {@code channel} of a multi-channel image only (all its slices and frames), or every
+     * plane if {@code channel} is 0; the overlay goes on {@code imp} at those planes.
+     */
+    static ResultsTable classify(ImagePlus imp, Model model, double opacity, boolean showHeatmap,
+                                 boolean addOverlay, int channel) {
         if (imp == null || model == null) {
             throw new IllegalArgumentException("no image or no model given");
         }
@@ -199,20 +217,21 @@ public class ClassifyMorphology implements PlugIn {
                     + "classifying without one.");
             wantCam = false;
         }
+        ImagePlus source = channel > 0 ? CommandSupport.channel(imp, channel) : imp;
         // With an area selection, the part inside its bounding rectangle is classified.
-        ImagePlus target = CommandSupport.withinSelection(imp);
-        Rectangle selection = target == imp ? new Rectangle() : CommandSupport.selectionBounds(imp);
+        ImagePlus target = CommandSupport.withinSelection(source);
+        Rectangle selection = target == source ? new Rectangle() : CommandSupport.selectionBounds(imp);
         List<Classification> results = classifySlices(target, model,
                 wantCam ? Model.CAM_PREDICTED : Model.CAM_NONE);
 
         ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
-        addRows(table, imp, label, results);
+        addRows(table, source, label, results);
         CommandSupport.showTable(table, TABLE_TITLE);
         if (wantCam && addOverlay) {
-            addOverlay(imp, results, opacity, selection.x, selection.y);
+            addOverlay(imp, results, opacity, selection.x, selection.y, source == imp ? 0 : channel);
         }
         if (wantCam && showHeatmap) {
-            createHeatmap(imp, results, label, selection.x, selection.y).show();
+            createHeatmap(source, results, label, selection.x, selection.y).show();
         }
         return table;
     }
@@ -289,11 +308,16 @@ public class ClassifyMorphology implements PlugIn {
      * The image's pixels are not touched.
      */
     public static void addOverlay(ImagePlus imp, List<Classification> results, double opacity) {
-        addOverlay(imp, results, opacity, 0, 0);
+        addOverlay(imp, results, opacity, 0, 0, 0);
     }
 
-    /** As {@link #addOverlay(ImagePlus, List, double)} for results of the part of {@code imp} at (dx, dy). */
-    static void addOverlay(ImagePlus imp, List<Classification> results, double opacity, int dx, int dy) {
+    /**
+     * As {@link #addOverlay(ImagePlus, List, double)} for results of the part of {@code imp}
+     * at (dx, dy): of every plane if {@code channel} is 0, else of channel {@code channel}'s
+     * planes (z, then t).
+     */
+    static void addOverlay(ImagePlus imp, List<Classification> results, double opacity, int dx, int dy,
+                           int channel) {
         checkOpacity(opacity);
         Overlay overlay = imp.getOverlay();
         if (overlay == null) {
@@ -317,14 +341,7 @@ public class ClassifyMorphology implements PlugIn {
             ImageRoi roi = new ImageRoi(c.regionX() + dx, c.regionY() + dy, colourise(regionCam(c), lut));
             roi.setOpacity(opacity / 100.0);
             roi.setName(stack ? OVERLAY_NAME + " " + (i + 1) : OVERLAY_NAME);
-            if (stack) {
-                if (imp.isHyperStack()) {
-                    int[] position = imp.convertIndexToPosition(i + 1);
-                    roi.setPosition(position[0], position[1], position[2]);
-                } else {
-                    roi.setPosition(i + 1);
-                }
-            }
+            CommandSupport.placeOnPlane(roi, imp, i, channel);
             overlay.add(roi);
         }
         imp.setOverlay(overlay);

@@ -194,6 +194,25 @@ final class CommandSupport {
     // ------------------------------------------------------------------ channels
 
     /**
+     * Puts overlay item {@code roi}, made for result {@code i} (0-based) of a command, on
+     * that result's plane of {@code imp}: with {@code channel} 0 the results are {@code imp}'s
+     * planes in stack order (a single image needs no position), else channel
+     * {@code channel}'s planes, z then t ({@link #channel}).
+     */
+    static void placeOnPlane(Roi roi, ImagePlus imp, int i, int channel) {
+        if (channel > 0) {
+            roi.setPosition(channel, 1 + i % imp.getNSlices(), 1 + i / imp.getNSlices());
+        } else if (imp.getStackSize() > 1) {
+            if (imp.isHyperStack()) {
+                int[] position = imp.convertIndexToPosition(i + 1);
+                roi.setPosition(position[0], position[1], position[2]);
+            } else {
+                roi.setPosition(i + 1);
+            }
+        }
+    }
+
+    /**
      * Channel {@code c} of the multi-channel image {@code imp} (all its z and t planes, in
      * stack order) as an image of its own with the same title, calibration and selection,
      * whose table rows say channel {@code c} ({@link #startRow}); {@code imp} itself when it

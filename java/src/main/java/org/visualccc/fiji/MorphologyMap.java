@@ -41,7 +41,8 @@ import java.util.Map;
  * Keys: {@code model}, {@code model_file} (as in Classify Morphology...),
  * {@code tile_overlap} (percent of the tile size, 0-90), {@code heatmap_opacity}
  * (0-100), {@code table} ({@code per image} or {@code per tile}), {@code add_overlay},
- * {@code colour_bar} (a {@link ColourBar} legend in the overlay).
+ * {@code colour_bar} (a {@link ColourBar} legend in the overlay); for multi-channel images
+ * {@code channels} ({@code current}, the default, or {@code all}).
  *
  * <p>Scripting: {@link #map(ImagePlus, Model, double, boolean)}.
  */
@@ -98,6 +99,9 @@ public class MorphologyMap implements PlugIn {
         gd.addChoice("Table", new String[] {PER_IMAGE, PER_TILE}, PER_IMAGE);
         gd.addCheckbox("Add_overlay", !macro);
         gd.addCheckbox("Colour_bar", !macro);
+        if (imp.getNChannels() > 1) {
+            gd.addChoice("Channels", CommandSupport.CHANNEL_CHOICES, CommandSupport.CHANNEL_CHOICES[0]);
+        }
         gd.showDialog();
         if (gd.wasCanceled()) {
             return;
@@ -109,6 +113,8 @@ public class MorphologyMap implements PlugIn {
         boolean perTile = PER_TILE.equals(gd.getNextChoice());
         boolean addOverlay = gd.getNextBoolean();
         boolean colourBar = gd.getNextBoolean();
+        int channel = imp.getNChannels() > 1 && gd.getNextChoice().equals(CommandSupport.CHANNEL_CHOICES[0])
+                ? imp.getChannel() : 0;
         String modelPath = !modelFile.isEmpty() ? modelFile : models.get(choice);
         if (modelPath == null) {
             CommandSupport.fail("No model chosen. Put *.onnx models into "
@@ -119,15 +125,16 @@ public class MorphologyMap implements PlugIn {
             ClassifyMorphology.checkOpacity(opacity);
             Model model = ClassifyMorphology.openModel(modelPath);
             try {
-                Output output = map(imp, model, overlap, true);
+                ImagePlus source = channel > 0 ? CommandSupport.channel(imp, channel) : imp;
+                Output output = map(source, model, overlap, true);
                 ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
-                addRows(table, imp, ClassifyMorphology.modelLabel(model), output.results, perTile);
+                addRows(table, source, ClassifyMorphology.modelLabel(model), output.results, perTile);
                 CommandSupport.showTable(table, TABLE_TITLE);
                 output.classMap.show();
                 if (output.cam != null) {
                     output.cam.show();
                     if (addOverlay) {
-                        addOverlay(imp, output.results, opacity);
+                        addOverlay(imp, output.results, opacity, source == imp ? 0 : channel);
                         if (colourBar) {
                             ColourBar.add(imp, OVERLAY_NAME);
                         }
@@ -323,6 +330,14 @@ public class MorphologyMap implements PlugIn {
      * image); their CAM image is the output.
      */
     public static void addOverlay(ImagePlus imp, List<WholeImageClassification> results, double opacity) {
+        addOverlay(imp, results, opacity, 0);
+    }
+
+    /**
+     * As {@link #addOverlay(ImagePlus, List, double)} for results of every plane if
+     * {@code channel} is 0, else of channel {@code channel}'s planes (z, then t).
+     */
+    static void addOverlay(ImagePlus imp, List<WholeImageClassification> results, double opacity, int channel) {
         ClassifyMorphology.checkOpacity(opacity);
         if (mapScale(imp.getWidth(), imp.getHeight()) > 1) {
             IJ.log("Visual-CCC: the image is over " + MAX_MAP_SIDE + " pixels on a side; see the "
@@ -346,9 +361,7 @@ public class MorphologyMap implements PlugIn {
             ImageRoi roi = new ImageRoi(0, 0, ClassifyMorphology.colourise(cam, ClassifyMorphology.heatLut()));
             roi.setOpacity(opacity / 100.0);
             roi.setName(stack ? OVERLAY_NAME + " " + (i + 1) : OVERLAY_NAME);
-            if (stack) {
-                roi.setPosition(i + 1);
-            }
+            CommandSupport.placeOnPlane(roi, imp, i, channel);
             overlay.add(roi);
         }
         imp.setOverlay(overlay);

@@ -158,6 +158,31 @@ public class ClassifyMorphologyTest {
     }
 
     @Test
+    public void theCurrentChannelOfAHyperstackIsClassifiedWithTheOverlayOnItsPlanes() {
+        ImageStack stack = new ImageStack(120, 100);
+        for (int i = 1; i <= 4; i++) {
+            stack.addSlice("plane" + i, TestSupport.gray8(120, 100, i));
+        }
+        ImagePlus imp = new ImagePlus("hyper.tif", stack);
+        imp.setDimensions(2, 2, 1);
+        imp.setOpenAsHyperStack(true);
+        try (Model model = Model.open(TestSupport.fixtureTiny())) {
+            ResultsTable table = ClassifyMorphology.classify(imp, model, 40, false, true, 2);
+            int first = table.size() - 2;
+            for (int z = 1; z <= 2; z++) {
+                assertEquals(2, table.getValue("Channel", first + z - 1), 0);
+                assertEquals(z, table.getValue("Slice", first + z - 1), 0);
+            }
+            Overlay overlay = imp.getOverlay();
+            assertEquals(2, overlay.size());
+            for (int i = 0; i < 2; i++) {
+                assertEquals(2, overlay.get(i).getCPosition());
+                assertEquals(i + 1, overlay.get(i).getZPosition());
+            }
+        }
+    }
+
+    @Test
     public void classifiesAnImageIntoTheTableWithOverlay() {
         ImagePlus imp = sample();
         byte[] before = ((byte[]) imp.getProcessor().getPixels()).clone();
