@@ -63,7 +63,7 @@ public class Screenshots {
             IJ.doCommand(command[1]);
             GenericDialog gd = waitForDialog(command[1].startsWith("About") ? 1500 : 20000);
             if (gd != null) {
-                Thread.sleep(400);
+                Thread.sleep(1200);
                 capture(gd, command[0] + "-dialog");
                 Button ok = gd.getButtons()[0];
                 EventQueue.invokeAndWait(() -> gd.actionPerformed(
@@ -71,7 +71,8 @@ public class Screenshots {
             }
             Thread.sleep(2500);
             for (Window w : visibleWindows()) {
-                if (!before.contains(w) && !(w instanceof GenericDialog)) {
+                // The Log is no result window (and its one-line notices are wider than a screen).
+                if (!before.contains(w) && !(w instanceof GenericDialog) && !fileName(w).equals("log")) {
                     fitTable(w);
                     capture(w, command[0] + "-" + fileName(w));
                 }
@@ -122,7 +123,7 @@ public class Screenshots {
         return null;
     }
 
-    /** Brings {@code w} to the front and saves what the screen shows of it. */
+    /** Brings {@code w} to the front and saves what the screen shows of it (dialogs: what they paint). */
     private static void capture(Window w, String name) throws Exception {
         if (w == null) {
             return;
@@ -130,11 +131,21 @@ public class Screenshots {
         EventQueue.invokeAndWait(w::toFront);
         Thread.sleep(500);
         Rectangle r = w.getBounds();
-        BufferedImage image = robot.createScreenCapture(r);
-        if (isBlack(image)) {
+        // Dialogs are painted offscreen: on Xvfb (no window manager) a dialog shown while
+        // ImageJ is still busy with the previous command's windows is often black, or its
+        // checkboxes half-painted, when the screen is read.
+        BufferedImage image = w instanceof GenericDialog ? null : robot.createScreenCapture(r);
+        if (image == null || isBlack(image)) {
             // Not on screen yet (or off it): let the window paint itself instead.
             BufferedImage painted = new BufferedImage(r.width, r.height, BufferedImage.TYPE_INT_RGB);
-            EventQueue.invokeAndWait(() -> w.printAll(painted.getGraphics()));
+            EventQueue.invokeAndWait(w::validate);
+            Thread.sleep(300);
+            EventQueue.invokeAndWait(() -> {
+                java.awt.Graphics g = painted.getGraphics();
+                g.setColor(w.getBackground() != null ? w.getBackground() : java.awt.Color.lightGray);
+                g.fillRect(0, 0, painted.getWidth(), painted.getHeight());
+                w.printAll(g);
+            });
             image = painted;
         }
         File file = new File(out, name + ".png");
