@@ -164,6 +164,7 @@ final class CommandSupport {
             crop.setOpenAsHyperStack(true);
         }
         crop.setCalibration(imp.getCalibration().copy());
+        crop.setSlice(imp.getCurrentSlice()); // e.g. the slice a summary montage shows
         if (imp.getProperty(CHANNEL_PROPERTY) != null) {
             crop.setProperty(CHANNEL_PROPERTY, imp.getProperty(CHANNEL_PROPERTY));
         }
@@ -237,6 +238,7 @@ final class CommandSupport {
         single.setOpenAsHyperStack(slices > 1 && frames > 1);
         single.setCalibration(imp.getCalibration().copy());
         single.setProperty(CHANNEL_PROPERTY, c);
+        single.setPosition(1, imp.getZ(), imp.getT());
         if (imp.getRoi() != null) {
             single.setRoi((Roi) imp.getRoi().clone());
         }

@@ -370,7 +370,10 @@ public class AnalysisCommandsTest {
         assertEquals(2, channel.getStackSize());
         assertEquals(imp.getStack().getPixels(imp.getStackIndex(2, 2, 1)), channel.getStack().getPixels(2));
         assertEquals(0.5, channel.getCalibration().pixelWidth, 0);
-        ImagePlus crop = CommandSupport.withinSelection(channel);
+        imp.setPosition(2, 2, 1);
+        assertEquals(2, CommandSupport.channel(imp, 2).getCurrentSlice()); // keeps the current z
+        ImagePlus crop = CommandSupport.withinSelection(CommandSupport.channel(imp, 2));
+        assertEquals(2, crop.getCurrentSlice());
         ResultsTable table = new ResultsTable();
         ImagePlus clusters = ClusterKMeans.cluster(crop, new KMeans.Params().k(2), null, table);
         assertEquals(2, clusters.getStackSize());
