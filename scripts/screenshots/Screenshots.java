@@ -88,8 +88,24 @@ public class Screenshots {
     /** Widens a table window so that all its columns show. */
     private static void fitTable(Window w) throws Exception {
         if (w instanceof ij.text.TextWindow && ((ij.text.TextWindow) w).getResultsTable() != null) {
-            int columns = ((ij.text.TextWindow) w).getTextPanel().getColumnHeadings().split("\t").length;
-            int width = Math.min(1580, 40 + 105 * columns);
+            ij.text.TextPanel panel = ((ij.text.TextWindow) w).getTextPanel();
+            String[] headings = panel.getColumnHeadings().split("\t");
+            // Each column as wide as its longest cell (about 8 pixels a character), at least 105.
+            int[] chars = new int[headings.length];
+            for (int c = 0; c < headings.length; c++) {
+                chars[c] = headings[c].length();
+            }
+            for (int row = 0; row < panel.getLineCount(); row++) {
+                String[] cells = panel.getLine(row).split("\t");
+                for (int c = 0; c < Math.min(cells.length, chars.length); c++) {
+                    chars[c] = Math.max(chars[c], cells[c].length());
+                }
+            }
+            int total = 40;
+            for (int n : chars) {
+                total += Math.max(105, 8 * n + 12);
+            }
+            int width = Math.min(1580, total);
             EventQueue.invokeAndWait(() -> w.setBounds(0, w.getY(), Math.max(w.getWidth(), width), 180));
         }
     }
@@ -135,6 +151,13 @@ public class Screenshots {
         // ImageJ is still busy with the previous command's windows is often black, or its
         // checkboxes half-painted, when the screen is read.
         BufferedImage image = w instanceof GenericDialog ? null : robot.createScreenCapture(r);
+        // Other windows except images (which may well be dark) get a few seconds to paint.
+        for (int retry = 0; image != null && !(w instanceof ij.gui.ImageWindow) && blackFraction(image) > 0.3
+                && retry < 10; retry++) {
+            Thread.sleep(500);
+            EventQueue.invokeAndWait(w::toFront);
+            image = robot.createScreenCapture(r);
+        }
         if (image == null || isBlack(image)) {
             // Not on screen yet (or off it): let the window paint itself instead.
             BufferedImage painted = new BufferedImage(r.width, r.height, BufferedImage.TYPE_INT_RGB);
@@ -154,6 +177,18 @@ public class Screenshots {
                 ? ((java.awt.Dialog) w).getTitle() : w.getClass().getSimpleName();
         System.out.println(file.getName() + ": " + what + " (" + r.width + "x" + r.height + " at " + r.x + ","
                 + r.y + ")");
+    }
+
+    private static double blackFraction(BufferedImage image) {
+        int black = 0;
+        int all = 0;
+        for (int y = 0; y < image.getHeight(); y += 4) {
+            for (int x = 0; x < image.getWidth(); x += 4) {
+                black += (image.getRGB(x, y) & 0xffffff) == 0 ? 1 : 0;
+                all++;
+            }
+        }
+        return black / (double) Math.max(1, all);
     }
 
     private static boolean isBlack(BufferedImage image) {
