@@ -66,7 +66,7 @@ public class Screenshots {
             IJ.doCommand(command[1]);
             GenericDialog gd = waitForDialog(command[1].startsWith("About") ? 1500 : 20000);
             if (gd != null) {
-                Thread.sleep(400);
+                Thread.sleep(1200);
                 capture(gd, command[0] + "-dialog");
                 // Commands that need a file the script has none of are only shown.
                 Button ok = gd.getButtons()[command.length > 2 ? 1 : 0];
@@ -75,7 +75,8 @@ public class Screenshots {
             }
             Thread.sleep(2500);
             for (Window w : visibleWindows()) {
-                if (!before.contains(w) && !(w instanceof GenericDialog)) {
+                // The Log is no result window (and its one-line notices are wider than a screen).
+                if (!before.contains(w) && !(w instanceof GenericDialog) && !fileName(w).equals("log")) {
                     fitTable(w);
                     capture(w, command[0] + "-" + fileName(w));
                 }
@@ -91,8 +92,24 @@ public class Screenshots {
     /** Widens a table window so that all its columns show. */
     private static void fitTable(Window w) throws Exception {
         if (w instanceof ij.text.TextWindow && ((ij.text.TextWindow) w).getResultsTable() != null) {
-            int columns = ((ij.text.TextWindow) w).getTextPanel().getColumnHeadings().split("\t").length;
-            int width = Math.min(1580, 40 + 105 * columns);
+            ij.text.TextPanel panel = ((ij.text.TextWindow) w).getTextPanel();
+            String[] headings = panel.getColumnHeadings().split("\t");
+            // Each column as wide as its longest cell (about 8 pixels a character), at least 105.
+            int[] chars = new int[headings.length];
+            for (int c = 0; c < headings.length; c++) {
+                chars[c] = headings[c].length();
+            }
+            for (int row = 0; row < panel.getLineCount(); row++) {
+                String[] cells = panel.getLine(row).split("\t");
+                for (int c = 0; c < Math.min(cells.length, chars.length); c++) {
+                    chars[c] = Math.max(chars[c], cells[c].length());
+                }
+            }
+            int total = 40;
+            for (int n : chars) {
+                total += Math.max(105, 8 * n + 12);
+            }
+            int width = Math.min(1580, total);
             EventQueue.invokeAndWait(() -> w.setBounds(0, w.getY(), Math.max(w.getWidth(), width), 180));
         }
     }
@@ -129,7 +146,7 @@ public class Screenshots {
     /**
      * Saves what the screen shows of {@code w}. Xvfb has no window manager, so raising a
      * window is not reliable: every other window is moved off the screen meanwhile and
-     * put back afterwards.
+     * put back afterwards. Dialogs are painted offscreen instead.
      */
     private static void capture(Window w, String name) throws Exception {
         if (w == null) {
@@ -149,16 +166,33 @@ public class Screenshots {
         });
         Thread.sleep(700);
         Rectangle r = w.getBounds();
-        BufferedImage image = robot.createScreenCapture(r);
+        // Dialogs are painted offscreen: on Xvfb (no window manager) a dialog shown while
+        // ImageJ is still busy with the previous command's windows is often black, or its
+        // checkboxes half-painted, when the screen is read.
+        BufferedImage image = w instanceof GenericDialog ? null : robot.createScreenCapture(r);
+        // Other windows except images (which may well be dark) get a few seconds to paint.
+        for (int retry = 0; image != null && !(w instanceof ij.gui.ImageWindow) && blackFraction(image) > 0.3
+                && retry < 10; retry++) {
+            Thread.sleep(500);
+            EventQueue.invokeAndWait(w::toFront);
+            image = robot.createScreenCapture(r);
+        }
         EventQueue.invokeAndWait(() -> {
             for (java.util.Map.Entry<Window, java.awt.Point> entry : moved.entrySet()) {
                 entry.getKey().setLocation(entry.getValue());
             }
         });
-        if (isBlack(image)) {
+        if (image == null || isBlack(image)) {
             // Not on screen yet (or off it): let the window paint itself instead.
             BufferedImage painted = new BufferedImage(r.width, r.height, BufferedImage.TYPE_INT_RGB);
-            EventQueue.invokeAndWait(() -> w.printAll(painted.getGraphics()));
+            EventQueue.invokeAndWait(w::validate);
+            Thread.sleep(300);
+            EventQueue.invokeAndWait(() -> {
+                java.awt.Graphics g = painted.getGraphics();
+                g.setColor(w.getBackground() != null ? w.getBackground() : java.awt.Color.lightGray);
+                g.fillRect(0, 0, painted.getWidth(), painted.getHeight());
+                w.printAll(g);
+            });
             image = painted;
         }
         File file = new File(out, name + ".png");
@@ -167,6 +201,18 @@ public class Screenshots {
                 ? ((java.awt.Dialog) w).getTitle() : w.getClass().getSimpleName();
         System.out.println(file.getName() + ": " + what + " (" + r.width + "x" + r.height + " at " + r.x + ","
                 + r.y + ")");
+    }
+
+    private static double blackFraction(BufferedImage image) {
+        int black = 0;
+        int all = 0;
+        for (int y = 0; y < image.getHeight(); y += 4) {
+            for (int x = 0; x < image.getWidth(); x += 4) {
+                black += (image.getRGB(x, y) & 0xffffff) == 0 ? 1 : 0;
+                all++;
+            }
+        }
+        return black / (double) Math.max(1, all);
     }
 
     private static boolean isBlack(BufferedImage image) {

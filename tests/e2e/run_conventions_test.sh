@@ -7,7 +7,10 @@
 #  2. A calibrated 16-bit stack with a rectangular selection: Threshold and Cluster give
 #     one row per slice, areas in µm^2 that add up to the selection's area, outputs the
 #     size of the selection, and one named ROI per cluster and slice in the ROI Manager,
-#     positioned on its slice and lying inside the selection.
+#     positioned on its slice and lying inside the selection. With an oval selection,
+#     Threshold counts only the oval's pixels and labels the others 255. A 2-channel x
+#     2-slice hyperstack is thresholded by its current channel, then all channels, with
+#     Channel, Slice and Frame in every row.
 #
 #   tests/e2e/run_conventions_test.sh [PLUGIN_JAR] [IJ_JAR]
 #
@@ -56,6 +59,23 @@ for (i = 0; i < n; i++) {
 }
 Table.save("${OUT}/otsu.csv", "Visual-CCC Threshold");
 Table.save("${OUT}/clusters.csv", "Visual-CCC Clusters");
+selectImage("stack16");
+makeOval(40, 30, 100, 80);
+getRawStatistics(ovalPixels);
+print("ovalpixels=" + ovalPixels);
+run("Threshold (Otsu / multi-Otsu)...", "classes=2");
+getHistogram(values, counts, 256);
+print("ovaloutside=" + counts[255] + " " + getWidth() + "x" + getHeight());
+Table.save("${OUT}/otsu-oval.csv", "Visual-CCC Threshold");
+newImage("hyper", "8-bit ramp", 64, 48, 2, 2, 1);
+for (i = 1; i <= 4; i++) { setSlice(i); run("Add Specified Noise...", "slice standard=" + (10 * i)); }
+Stack.setChannel(2);
+run("Threshold (Otsu / multi-Otsu)...", "classes=2 channels=current");
+print("hypercurrent=" + nSlices);
+selectImage("hyper");
+run("Threshold (Otsu / multi-Otsu)...", "classes=2 channels=all");
+print("hyperall=" + nSlices);
+Table.save("${OUT}/otsu-hyper.csv", "Visual-CCC Threshold");
 print("E2E-STACK-DONE");
 EOM
 run_imagej "${WORK}/stack.ijm" "${WORK}/stack.log" || die "ImageJ exited with an error"
@@ -82,6 +102,24 @@ def rows(name):
 PIXEL_AREA = 0.5 * 0.25
 ROI_PIXELS = 100 * 80
 otsu = rows("otsu.csv")
+oval = rows("otsu-oval.csv")[len(otsu):]
+oval_pixels = int(next(line for line in open(log, encoding="utf-8") if line.startswith("ovalpixels="))[11:])
+outside = next(line for line in open(log, encoding="utf-8") if line.startswith("ovaloutside=")).split()
+if outside != [f"ovaloutside={ROI_PIXELS - oval_pixels}", "100x80"]:
+    fail(f"oval selection: {outside}, expected {ROI_PIXELS - oval_pixels} outside pixels labelled 255 in 100x80")
+for r in oval:
+    pixels = int(float(r["Pixels 0"])) + int(float(r["Pixels 1"]))
+    fraction = float(r["Fraction 0"]) + float(r["Fraction 1"])
+    if pixels != oval_pixels or abs(fraction - 1) > 1e-6:
+        fail(f"oval selection, slice {r['Slice']}: {pixels} pixels (fractions {fraction}), the oval has {oval_pixels}")
+if len(oval) != 3:
+    fail(f"oval selection: {len(oval)} rows")
+hyper = [tuple(int(float(r[c])) for c in ("Channel", "Slice", "Frame"))
+         for r in rows("otsu-hyper.csv")[len(otsu) + len(oval):]]
+if hyper != [(2, 1, 1), (2, 2, 1), (1, 1, 1), (2, 1, 1), (1, 2, 1), (2, 2, 1)]:
+    fail(f"2-channel x 2-slice hyperstack, current channel 2 then all: (channel, slice, frame) rows {hyper}")
+if "hypercurrent=2\n" not in open(log, encoding="utf-8").read() or "hyperall=4\n" not in open(log, encoding="utf-8").read():
+    fail("hyperstack label images: expected 2 planes for the current channel and 4 for all")
 if [int(float(r["Slice"])) for r in otsu] != [1, 2, 3]:
     fail(f"threshold rows per slice: {[r['Slice'] for r in otsu]}")
 for r in otsu:
@@ -108,7 +146,8 @@ for name, slice_, x, y, w, h in rois:
         fail(f"ROI name {name!r} does not match its slice {slice_}")
     if x < 40 or y < 30 or x + w > 140 or y + h > 110:
         fail(f"ROI {name} at {x},{y} {w}x{h} lies outside the selection")
-print(f"e2e-conventions: 16-bit stack: 3 rows per table, areas in µm^2 sum to the selection, {len(rois)} ROIs")
+print(f"e2e-conventions: 16-bit stack: 3 rows per table, areas in µm^2 sum to the selection, {len(rois)} ROIs;"
+      f" an oval selection counts its {oval_pixels} pixels only; a 2x2 hyperstack by current channel and all")
 PY
 ok=1
 echo "e2e-conventions: PASS"

@@ -13,7 +13,7 @@
 #
 # Steps: make a throw-away ImageJ home (plugins/Visual_CCC.jar, its own user.home and
 # native cache), generate an 8-bit 512x384 sample with an ImageJ macro, run
-#   run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] heatmap_opacity=40 show_heatmap_image add_overlay")
+#   run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] heatmap_opacity=40 show_heatmap_image add_overlay colour_bar")
 # under setBatchMode(true) through `java -cp ij.jar ij.ImageJ -batch`, save the table
 # as CSV and the CAM as TIFF, and check both; then check that errors (missing model
 # file, too-small image) are logged and abort the macro without hanging or crashing
@@ -59,12 +59,14 @@ sampleId = getImageID();
 sampleTitle = getTitle();
 sampleSize = "" + getWidth() + "x" + getHeight();
 n0 = nImages;
-run("Classify Morphology...", "model=[${FIXTURE_LABEL}] heatmap_opacity=40 show_heatmap_image add_overlay");
+run("Classify Morphology...", "model=[${FIXTURE_LABEL}] heatmap_opacity=40 show_heatmap_image add_overlay colour_bar");
 if (!isOpen("${TABLE_TITLE}")) exit("E2E: no table titled '${TABLE_TITLE}'");
 Table.save("${CSV}", "${TABLE_TITLE}");
 if (nImages != n0 + 1) exit("E2E: expected one new (heat-map) image, have " + nImages + " images");
 selectImage(sampleId);
-overlayItems = Overlay.size;
+overlayItems = "" + Overlay.size;
+for (i = 0; i < Overlay.size; i++) { Overlay.activateSelection(i); overlayItems = overlayItems + ";" + Roi.getName; }
+run("Select None");
 selectImage(nImages);
 camTitle = getTitle();
 camBits = bitDepth();
@@ -129,8 +131,8 @@ if info.get("bits") != "32":
     fail(f"heat-map image is {info.get('bits')}-bit, expected 32")
 if not info.get("cam", "").endswith("-CAM"):
     fail(f"heat-map title {info.get('cam')!r} does not end in -CAM")
-if info.get("overlay") != "1":
-    fail(f"expected 1 overlay item on the sample, found {info.get('overlay')}")
+if info.get("overlay") != "4;Visual-CCC CAM" + ";Visual-CCC CAM colour bar" * 3:
+    fail(f"expected the CAM and a colour bar (bar, labels 1 and 0) in the sample's overlay, found {info.get('overlay')}")
 
 # --- CAM TIFF: parse the header of ImageJ's uncompressed TIFF
 if not os.path.isfile(cam_path):

@@ -3,7 +3,8 @@
 # plugins/ folder), then ImageJ started from that folder the way Fiji's launcher does
 # (java.library.path = Fiji.app/lib/linux64) runs a macro: About Visual-CCC must report
 # the natives from lib/linux64 (not the copies inside the jar), Model Manager must install
-# a model with its card into models/visual-ccc/, and Classify Morphology must use it.
+# a model with its card and a BioImage Model Zoo zip into models/visual-ccc/, and Classify
+# Morphology must use the model.
 # Last, the documented uninstall leaves no Visual-CCC file behind.
 #
 #   tests/e2e/run_install_test.sh [PLUGIN_JAR] [IJ_JAR]    (the jar is rebuilt by gradle)
@@ -23,11 +24,16 @@ done
 
 cp -- "${REPO_ROOT}/tests/fixtures/models/fixture-tiny.onnx" "${WORK}/my-model.onnx"
 printf '# my-model\nA copy of the test fixture, with a card.\n' >"${WORK}/my-model.md"
+python3 -c 'import pathlib, sys, zipfile
+with zipfile.ZipFile(sys.argv[2], "w") as z:
+    for f in sorted(pathlib.Path(sys.argv[1]).iterdir()):
+        z.write(f, f.name)' "${REPO_ROOT}/tests/fixtures/bioimageio/tiny-classifier" "${WORK}/tiny-classifier.zip"
 cat >"${WORK}/install.ijm" <<EOM
 setBatchMode(true);
 run("About Visual-CCC");
 run("Model Manager...", "action=[Install model file] file=[${WORK}/my-model.onnx]");
 run("Model Manager...", "action=[Show model card] model=my-model.onnx");
+run("Model Manager...", "action=[Install model file] file=[${WORK}/tiny-classifier.zip]");
 newImage("blobs", "8-bit ramp", 256, 256, 1);
 run("Classify Morphology...", "model=my-model.onnx heatmap_opacity=40");
 print("model-column=" + Table.getString("Model", 0, "Visual-CCC Classification"));
@@ -44,6 +50,8 @@ grep -q "^ONNX Runtime: version 1.22.1 required; library ${FIJI}/lib/linux64/lib
     "${WORK}/install.log" || die "ONNX Runtime was not found in lib/linux64"
 [[ -f "${FIJI}/models/visual-ccc/my-model.onnx" && -f "${FIJI}/models/visual-ccc/my-model.md" ]] \
     || die "Model Manager did not install the model and its card"
+[[ -f "${FIJI}/models/visual-ccc/tiny-classifier.onnx" ]] \
+    || die "Model Manager did not install the BioImage Model Zoo zip"
 grep -q "A copy of the test fixture, with a card." "${WORK}/install.log" || die "the model card was not shown"
 grep -q "^model-column=my-model" "${WORK}/install.log" || die "Classify Morphology did not use the installed model"
 [[ ! -e "${WORK}/home/.cache/visual-ccc/natives" ]] || die "natives were extracted although lib/linux64 has them"

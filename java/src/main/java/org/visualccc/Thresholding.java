@@ -4,15 +4,20 @@ import ij.process.ByteProcessor;
 
 /**
  * The result of {@link Thresholds#segment}: the thresholds, the label of every pixel
- * ({@code 0..classes-1}) and the number of pixels in each class. Immutable; array getters
- * return copies.
+ * ({@code 0..classes-1}, or {@link #OUTSIDE_LABEL} for a pixel outside the analysed
+ * selection) and the number of pixels in each class. Immutable; array getters return
+ * copies.
  */
 public final class Thresholding {
+    /** Label of pixels outside the analysed selection: in no class and not counted. */
+    public static final int OUTSIDE_LABEL = 255;
+
     private final double[] thresholds;
     private final byte[] labels;
     private final int width;
     private final int height;
     private final long[] counts;
+    private final long analysed;
 
     /**
      * Called from native code with the JNI signature {@code ([D[BII)V}; keep it. The
@@ -32,13 +37,19 @@ public final class Thresholding {
         this.width = width;
         this.height = height;
         this.counts = new long[thresholds.length + 1];
+        long outside = 0;
         for (byte label : labels) {
             int index = label & 0xff;
+            if (index == OUTSIDE_LABEL && counts.length <= OUTSIDE_LABEL) {
+                outside++;
+                continue;
+            }
             if (index >= counts.length) {
                 throw new IllegalArgumentException("label " + index + " but only " + counts.length + " classes");
             }
             counts[index]++;
         }
+        this.analysed = labels.length - outside;
     }
 
     /** Number of classes: thresholds + 1. */
@@ -77,8 +88,8 @@ public final class Thresholding {
         return counts[classIndex];
     }
 
-    /** Fraction of the image's pixels in class {@code classIndex}. */
+    /** Fraction of the analysed pixels (all but those outside the selection) in class {@code classIndex}. */
     public double areaFraction(int classIndex) {
-        return pixelCount(classIndex) / (double) labels.length;
+        return pixelCount(classIndex) / (double) analysed;
     }
 }

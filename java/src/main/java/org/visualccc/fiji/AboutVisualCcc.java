@@ -20,6 +20,9 @@ import java.io.File;
 public class AboutVisualCcc implements PlugIn {
     /** Title of the window. */
     public static final String TITLE = "About Visual-CCC";
+    /** Characters per line that the About window shows without cutting them off. */
+    static final int WINDOW_COLUMNS = 110;
+    private static final String CONTINUATION = "    ";
 
     @Override
     public void run(String arg) {
@@ -27,8 +30,34 @@ public class AboutVisualCcc implements PlugIn {
         if (GraphicsEnvironment.isHeadless() || IJ.getInstance() == null) {
             IJ.log(text);
         } else {
-            new TextWindow(TITLE, text, 900, 560);
+            // The window does not wrap; long paths are broken so that nothing is cut off.
+            new TextWindow(TITLE, wrapLongLines(text, WINDOW_COLUMNS), 900, 560);
         }
+    }
+
+    /**
+     * {@code text} with every line longer than {@code columns} characters broken (after a
+     * '/' or a space where there is one) into lines of at most that many, continued with a
+     * four-space indent.
+     */
+    static String wrapLongLines(String text, int columns) {
+        StringBuilder out = new StringBuilder();
+        for (String line : text.split("\n", -1)) {
+            String rest = line;
+            String indent = "";
+            while (indent.length() + rest.length() > columns) {
+                int room = columns - indent.length();
+                int cut = Math.max(rest.lastIndexOf('/', room - 1), rest.lastIndexOf(' ', room - 1)) + 1;
+                if (cut < room / 2) {
+                    cut = room;
+                }
+                out.append(indent).append(rest, 0, cut).append('\n');
+                rest = rest.substring(cut);
+                indent = CONTINUATION;
+            }
+            out.append(indent).append(rest).append('\n');
+        }
+        return out.substring(0, out.length() - 1);
     }
 
     /** The About text; never throws (a native library that cannot be loaded is described). */

@@ -10,7 +10,11 @@ import java.awt.Rectangle;
  * show the command's dialog (or read the macro's options), then do the work, reporting
  * any error with {@link CommandSupport#fail} so that macros stop cleanly. With an area
  * selection, the work is done on the part of every slice inside the selection's bounding
- * rectangle ({@link CommandSupport#withinSelection}); outputs are then that size.
+ * rectangle ({@link CommandSupport#withinSelection}); outputs are then that size, and with
+ * a non-rectangular selection area results count only the pixels inside it
+ * ({@link SelectionMask}). A multi-channel image gets a {@code channels} choice: the
+ * {@code current} channel (all its slices and frames; the default) or {@code all}
+ * channels; every table row says its Channel, Slice and Frame.
  */
 abstract class AnalysisCommand implements PlugIn {
     /** The analysed rectangle of the image when it had a selection, else null. */
@@ -23,11 +27,22 @@ abstract class AnalysisCommand implements PlugIn {
             return;
         }
         CommandDialog dialog = createDialog(imp);
+        boolean channels = imp.getNChannels() > 1;
+        if (channels) {
+            dialog.choice("Channels", CommandSupport.CHANNEL_CHOICES, CommandSupport.CHANNEL_CHOICES[0]);
+        }
         if (dialog.show()) {
             CommandSupport.guarded(() -> {
-                ImagePlus target = CommandSupport.withinSelection(imp);
-                selection = target == imp ? null : CommandSupport.selectionBounds(imp);
+                ImagePlus source = imp;
+                if (channels && dialog.peekLastChoice().equals(CommandSupport.CHANNEL_CHOICES[0])) {
+                    source = CommandSupport.channel(imp, imp.getChannel());
+                }
+                ImagePlus target = CommandSupport.withinSelection(source);
+                selection = target == source ? null : CommandSupport.selectionBounds(imp);
                 analyse(target, dialog);
+                if (channels) {
+                    dialog.nextChoice(); // records and remembers the channels choice
+                }
             });
         }
     }

@@ -35,7 +35,7 @@ import java.util.List;
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Analyze Micrograph...", "model=[fixture-tiny (untrained test fixture)] k=3 target_cluster=2 heatmap_opacity=40 show_montage");
+ * run("Analyze Micrograph...", "model=[fixture-tiny (untrained test fixture)] k=3 target_cluster=2 heatmap_opacity=40 show_montage colour_bar");
  * </pre>
  *
  * <p>Scripting: {@link #analyze(ImagePlus, Model, int, int, double)}.
@@ -77,7 +77,8 @@ public class AnalyzeMicrograph extends AnalysisCommand {
         return dialog.number("k", 3, 0, "clusters")
                 .number("Target_cluster", 2, 0, "(0 = darkest)")
                 .number("Heatmap_opacity", ClassifyMorphology.DEFAULT_OPACITY, 0, "%")
-                .checkbox("Show_montage", true);
+                .checkbox("Show_montage", true)
+                .checkbox("Colour_bar", true);
     }
 
     @Override
@@ -87,11 +88,15 @@ public class AnalyzeMicrograph extends AnalysisCommand {
         int target = dialog.nextInt();
         double opacity = dialog.nextNumber();
         boolean montage = dialog.nextBoolean();
+        boolean colourBar = dialog.nextBoolean();
         File file = ClassifyMorphology.resolveModel(modelPath);
         try (Model model = Model.open(file.getPath())) {
             Result result = analyze(imp, model, k, target, opacity);
             if (!montage) {
                 result.montage = null;
+            }
+            if (colourBar) {
+                ColourBar.add(imp, ClassifyMorphology.OVERLAY_NAME);
             }
             result.show();
         }
@@ -124,6 +129,8 @@ public class AnalyzeMicrograph extends AnalysisCommand {
         }
         int camClass = model.hasFeatures() ? Model.CAM_PREDICTED : Model.CAM_NONE;
         List<Classification> classes = ClassifyMorphology.classifySlices(imp, model, camClass);
+        // After Esc, the later steps analyse only the slices classified so far.
+        ImagePlus done = CommandSupport.firstSlices(imp, classes.size());
         CommandSupport.addRows(null, ClassifyMorphology.TABLE_TITLE,
                 t -> ClassifyMorphology.addRows(t, imp, label, classes));
         if (camClass != Model.CAM_NONE) {
@@ -133,25 +140,27 @@ public class AnalyzeMicrograph extends AnalysisCommand {
 
         ResultsTable otsuTable = CommandSupport.openTable(ThresholdOtsu.TABLE_TITLE);
         int otsuFirst = otsuTable.size();
-        result.otsu = ThresholdOtsu.threshold(imp, 2, otsuTable);
+        result.otsu = ThresholdOtsu.threshold(done, 2, otsuTable);
         CommandSupport.showTable(otsuTable, ThresholdOtsu.TABLE_TITLE);
 
         ResultsTable textureTable = CommandSupport.openTable(TextureGlcm.TABLE_TITLE);
         int textureFirst = textureTable.size();
-        result.texture = TextureGlcm.texture(imp, Texture.Params.reference(), textureTable);
+        result.texture = TextureGlcm.texture(done, Texture.Params.reference(), textureTable);
         CommandSupport.showTable(textureTable, TextureGlcm.TABLE_TITLE);
 
         ResultsTable clusterTable = CommandSupport.openTable(ClusterKMeans.TABLE_TITLE);
         int clusterFirst = clusterTable.size();
         // Clustered on the default features only, as `visual-ccc analyze` does: the CAM covers
         // the analysed centre region alone, and as a feature it would split the clusters there.
-        result.clusters = ClusterKMeans.cluster(imp, new KMeans.Params().k(k), null, clusterTable);
+        result.clusters = ClusterKMeans.cluster(done, new KMeans.Params().k(k), null, clusterTable);
         CommandSupport.showTable(clusterTable, ClusterKMeans.TABLE_TITLE);
         result.targetMask = ClusterKMeans.mask(result.clusters, target);
 
         Calibration calibration = imp.getCalibration();
         ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
-        for (int i = 0; i < classes.size(); i++) {
+        int slices = Math.min(Math.min(result.otsu.getStackSize(), result.clusters.getStackSize()),
+                textureTable.size() - textureFirst);
+        for (int i = 0; i < slices; i++) {
             Classification c = classes.get(i);
             CommandSupport.startRow(table, imp, i + 1);
             table.addValue("Model", label);
@@ -169,7 +178,7 @@ public class AnalyzeMicrograph extends AnalysisCommand {
         }
         CommandSupport.showTable(table, TABLE_TITLE);
         result.table = table;
-        int current = Math.min(imp.getCurrentSlice(), classes.size()) - 1;
+        int current = Math.min(imp.getCurrentSlice(), slices) - 1;
         double targetFraction = clusterTable.getValue("Fraction", clusterFirst + current * k + target);
         result.montage = montage(imp, result, classes.get(current),
                 String.format("Cluster %d: %.1f%% of the area", target, 100 * targetFraction));

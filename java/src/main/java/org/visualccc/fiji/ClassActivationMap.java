@@ -27,11 +27,12 @@ import java.util.Map;
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Class Activation Map...", "model=[fixture-tiny (untrained test fixture)] method=score-cam target_class=predicted overlay_opacity=40");
+ * run("Class Activation Map...", "model=[fixture-tiny (untrained test fixture)] method=score-cam target_class=predicted overlay_opacity=40 colour_bar");
  * run("Class Activation Map...", "model_file=/path/to/model.onnx method=occlusion target_class=spheroid overlay_opacity=40");
  * </pre>
  * Keys: {@code model}, {@code model_file} (as in Classify Morphology), {@code method},
- * {@code target_class} ({@code predicted} or a class name), {@code overlay_opacity} (0-100).
+ * {@code target_class} ({@code predicted} or a class name), {@code overlay_opacity} (0-100),
+ * {@code colour_bar} (a {@link ColourBar} legend in the overlay).
  *
  * <p>Scripting: {@link #explain(ImagePlus, String, String, String, double)}.
  */
@@ -53,7 +54,8 @@ public class ClassActivationMap extends AnalysisCommand {
                 .choice("Method", Model.CAM_METHODS, Model.CAM_METHODS[0])
                 .message("occlusion works with every model; the others need its feature maps.")
                 .string("Target_class", PREDICTED, 16)
-                .number("Overlay_opacity", ClassifyMorphology.DEFAULT_OPACITY, 0, "%");
+                .number("Overlay_opacity", ClassifyMorphology.DEFAULT_OPACITY, 0, "%")
+                .checkbox("Colour_bar", true);
     }
 
     @Override
@@ -64,11 +66,16 @@ public class ClassActivationMap extends AnalysisCommand {
         String method = dialog.nextChoice();
         String target = dialog.nextString();
         double opacity = dialog.nextNumber();
+        boolean colourBar = dialog.nextBoolean();
         String modelPath = !modelFile.isEmpty() ? modelFile : models.get(choice);
         if (modelPath == null) {
             throw new IllegalArgumentException("No model chosen: enter a model file.");
         }
-        explain(imp, modelPath, method, target, opacity).show();
+        ImagePlus heatmap = explain(imp, modelPath, method, target, opacity);
+        if (colourBar) {
+            ColourBar.add(imp, ClassifyMorphology.OVERLAY_NAME);
+        }
+        heatmap.show();
     }
 
     // ------------------------------------------------------------------ scripting API

@@ -37,13 +37,15 @@ import java.util.Map;
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] heatmap_opacity=40 show_heatmap_image add_overlay");
+ * run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] heatmap_opacity=40 show_heatmap_image add_overlay colour_bar");
  * run("Classify Morphology...", "model_file=/path/to/model.onnx heatmap_opacity=40 show_heatmap_image");
  * </pre>
  * Keys: {@code model} (a choice: the file name of a model in
  * {@code <imagej>/models/visual-ccc/} or in {@code -Dvisualccc.models.dir}, or the
  * bundled fixture), {@code model_file} (any model path; wins when non-empty),
- * {@code heatmap_opacity} (0-100), {@code show_heatmap_image}, {@code add_overlay}.
+ * {@code heatmap_opacity} (0-100), {@code show_heatmap_image}, {@code add_overlay},
+ * {@code colour_bar} (a {@link ColourBar} legend in the overlay); for multi-channel images
+ * {@code channels} ({@code current}, the default, or {@code all}).
  *
  * <p>With an area selection, the part of each slice inside its bounding rectangle is
  * classified. The user's image is never modified; only an overlay is added when asked for
@@ -69,6 +71,7 @@ public class ClassifyMorphology implements PlugIn {
     private static final String PREF_OPACITY = "visualccc.opacity";
     private static final String PREF_SHOW_HEATMAP = "visualccc.showHeatmap";
     private static final String PREF_ADD_OVERLAY = "visualccc.addOverlay";
+    private static final String PREF_COLOUR_BAR = "visualccc.colourBar";
     /** Marks the bundled fixture in the model map (it is extracted only when chosen). */
     private static final String BUNDLED_PREFIX = "bundled:";
 
@@ -108,6 +111,10 @@ public class ClassifyMorphology implements PlugIn {
         gd.addSlider("Heatmap_opacity", 0, 100, macro ? DEFAULT_OPACITY : Prefs.get(PREF_OPACITY, DEFAULT_OPACITY));
         gd.addCheckbox("Show_heatmap_image", !macro && Prefs.get(PREF_SHOW_HEATMAP, true));
         gd.addCheckbox("Add_overlay", !macro && Prefs.get(PREF_ADD_OVERLAY, true));
+        gd.addCheckbox("Colour_bar", !macro && Prefs.get(PREF_COLOUR_BAR, true));
+        if (imp.getNChannels() > 1) {
+            gd.addChoice("Channels", CommandSupport.CHANNEL_CHOICES, CommandSupport.CHANNEL_CHOICES[0]);
+        }
         if (!trained) {
             gd.addMessage("No trained model installed: put *.onnx models into\n" + describe(imageJModelsDir()));
         }
@@ -120,6 +127,9 @@ public class ClassifyMorphology implements PlugIn {
         double opacity = gd.getNextNumber();
         boolean showHeatmap = gd.getNextBoolean();
         boolean addOverlay = gd.getNextBoolean();
+        boolean colourBar = gd.getNextBoolean();
+        int channel = imp.getNChannels() > 1 && gd.getNextChoice().equals(CommandSupport.CHANNEL_CHOICES[0])
+                ? imp.getChannel() : 0;
         if (gd.invalidNumber() || Double.isNaN(opacity) || opacity < 0 || opacity > 100) {
             CommandSupport.fail("Heatmap opacity must be a number from 0 to 100.");
             return;
@@ -130,6 +140,7 @@ public class ClassifyMorphology implements PlugIn {
             Prefs.set(PREF_OPACITY, opacity);
             Prefs.set(PREF_SHOW_HEATMAP, showHeatmap);
             Prefs.set(PREF_ADD_OVERLAY, addOverlay);
+            Prefs.set(PREF_COLOUR_BAR, colourBar);
         }
         String modelPath = !modelFile.isEmpty() ? modelFile : models.get(choice);
         if (modelPath == null) {
@@ -137,7 +148,14 @@ public class ClassifyMorphology implements PlugIn {
                     + " or enter a model file.");
             return;
         }
-        CommandSupport.guarded(() -> classify(imp, modelPath, opacity, showHeatmap, addOverlay));
+        CommandSupport.guarded(() -> {
+            try (Model model = openModel(modelPath)) {
+                classify(imp, model, opacity, showHeatmap, addOverlay, channel);
+            }
+            if (addOverlay && colourBar) {
+                ColourBar.add(imp, OVERLAY_NAME);
+            }
+        });
     }
 
     // ------------------------------------------------------------------ scripting API
@@ -174,6 +192,16 @@ public class ClassifyMorphology implements PlugIn {
     /** As {@link #classify(ImagePlus, String, double, boolean, boolean)} with an open model. */
     public static ResultsTable classify(ImagePlus imp, Model model, double opacity, boolean showHeatmap,
                                         boolean addOverlay) {
+        return classify(imp, model, opacity, showHeatmap, addOverlay, 0);
+    }
+
+    /**
+     * As {@link #classify(ImagePlus, Model, double, boolean, boolean)} for channel
+     * {@code channel} of a multi-channel image only (all its slices and frames), or every
+     * plane if {@code channel} is 0; the overlay goes on {@code imp} at those planes.
+     */
+    static ResultsTable classify(ImagePlus imp, Model model, double opacity, boolean showHeatmap,
+                                 boolean addOverlay, int channel) {
         if (imp == null || model == null) {
             throw new IllegalArgumentException("no image or no model given");
         }
@@ -189,20 +217,21 @@ public class ClassifyMorphology implements PlugIn {
                     + "classifying without one.");
             wantCam = false;
         }
+        ImagePlus source = channel > 0 ? CommandSupport.channel(imp, channel) : imp;
         // With an area selection, the part inside its bounding rectangle is classified.
-        ImagePlus target = CommandSupport.withinSelection(imp);
-        Rectangle selection = target == imp ? new Rectangle() : CommandSupport.selectionBounds(imp);
+        ImagePlus target = CommandSupport.withinSelection(source);
+        Rectangle selection = target == source ? new Rectangle() : CommandSupport.selectionBounds(imp);
         List<Classification> results = classifySlices(target, model,
                 wantCam ? Model.CAM_PREDICTED : Model.CAM_NONE);
 
         ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
-        addRows(table, imp, label, results);
+        addRows(table, source, label, results);
         CommandSupport.showTable(table, TABLE_TITLE);
         if (wantCam && addOverlay) {
-            addOverlay(imp, results, opacity, selection.x, selection.y);
+            addOverlay(imp, results, opacity, selection.x, selection.y, source == imp ? 0 : channel);
         }
         if (wantCam && showHeatmap) {
-            createHeatmap(imp, results, label, selection.x, selection.y).show();
+            createHeatmap(source, results, label, selection.x, selection.y).show();
         }
         return table;
     }
@@ -279,11 +308,16 @@ public class ClassifyMorphology implements PlugIn {
      * The image's pixels are not touched.
      */
     public static void addOverlay(ImagePlus imp, List<Classification> results, double opacity) {
-        addOverlay(imp, results, opacity, 0, 0);
+        addOverlay(imp, results, opacity, 0, 0, 0);
     }
 
-    /** As {@link #addOverlay(ImagePlus, List, double)} for results of the part of {@code imp} at (dx, dy). */
-    static void addOverlay(ImagePlus imp, List<Classification> results, double opacity, int dx, int dy) {
+    /**
+     * As {@link #addOverlay(ImagePlus, List, double)} for results of the part of {@code imp}
+     * at (dx, dy): of every plane if {@code channel} is 0, else of channel {@code channel}'s
+     * planes (z, then t).
+     */
+    static void addOverlay(ImagePlus imp, List<Classification> results, double opacity, int dx, int dy,
+                           int channel) {
         checkOpacity(opacity);
         Overlay overlay = imp.getOverlay();
         if (overlay == null) {
@@ -297,7 +331,8 @@ public class ClassifyMorphology implements PlugIn {
             }
         }
         IndexColorModel lut = heatLut();
-        boolean stack = results.size() > 1 && results.size() == imp.getStackSize();
+        // Results of the first slices of a stack (or of all of them) belong on those slices.
+        boolean stack = imp.getStackSize() > 1 && results.size() <= imp.getStackSize();
         for (int i = 0; i < results.size(); i++) {
             Classification c = results.get(i);
             if (!c.hasCam()) {
@@ -306,14 +341,7 @@ public class ClassifyMorphology implements PlugIn {
             ImageRoi roi = new ImageRoi(c.regionX() + dx, c.regionY() + dy, colourise(regionCam(c), lut));
             roi.setOpacity(opacity / 100.0);
             roi.setName(stack ? OVERLAY_NAME + " " + (i + 1) : OVERLAY_NAME);
-            if (stack) {
-                if (imp.isHyperStack()) {
-                    int[] position = imp.convertIndexToPosition(i + 1);
-                    roi.setPosition(position[0], position[1], position[2]);
-                } else {
-                    roi.setPosition(i + 1);
-                }
-            }
+            CommandSupport.placeOnPlane(roi, imp, i, channel);
             overlay.add(roi);
         }
         imp.setOverlay(overlay);

@@ -28,7 +28,10 @@ import java.util.Map;
  * and adds one row per cluster per slice to the table {@value #TABLE_TITLE}:
  * {@code Image}, {@code Slice}, {@code Cluster}, {@code Pixels}, {@code Fraction},
  * {@code Area} (calibrated), {@code Area unit} (e.g. {@code µm^2}), {@code Mean grey},
- * {@code Mean <feature>} per feature, {@code Inertia} (of the slice's clustering).
+ * {@code Mean <feature>} per feature, {@code Inertia} (of the slice's clustering). With a
+ * non-rectangular selection, the bounding rectangle is clustered and output, pixels
+ * outside the selection are labelled {@value SelectionMask#OUTSIDE_LABEL} (white) and
+ * only inside pixels are counted in {@code Pixels}, {@code Fraction} and {@code Area}.
  *
  * <p>Macro (recordable), e.g.
  * <pre>
@@ -182,7 +185,10 @@ public class ClusterKMeans extends AnalysisCommand {
      * Clusters every slice of {@code imp} independently, adds one row per cluster per slice
      * to {@code table} (or, if null, to the table {@value #TABLE_TITLE}, shown unless
      * headless) and returns the label image (not shown). Areas use the calibration of
-     * {@code imp}, whatever {@code params} says.
+     * {@code imp}, whatever {@code params} says. With a non-rectangular selection on
+     * {@code imp}, pixels outside it are labelled {@value SelectionMask#OUTSIDE_LABEL} and
+     * not counted in pixels, fractions and areas (the clusters are still fitted on the
+     * whole image, so means and inertia include them).
      *
      * @param featureImage an extra feature (named by its title): an image of the same width
      *                     and height with one slice (used for every slice) or as many
@@ -200,8 +206,11 @@ public class ClusterKMeans extends AnalysisCommand {
                 calibration.getUnit());
         checkFeatureImage(imp, featureImage);
         ImageStack stack = imp.getStack();
-        List<Clustering> results = CommandSupport.mapSlices(stack, "clustering",
-                i -> KMeans.cluster(stack.getProcessor(i), p, featureMap(featureImage, i)));
+        SelectionMask mask = SelectionMask.of(imp);
+        List<Clustering> results = CommandSupport.mapSlices(stack, "clustering", i -> {
+            Clustering clustering = KMeans.cluster(stack.getProcessor(i), p, featureMap(featureImage, i));
+            return mask == null ? clustering : mask.restrict(clustering, calibration);
+        });
         CommandSupport.addRows(table, TABLE_TITLE, t -> addRows(t, imp, results));
         List<ByteProcessor> labels = new ArrayList<ByteProcessor>();
         for (Clustering result : results) {

@@ -4,6 +4,7 @@ import ij.Macro;
 import ij.Prefs;
 import ij.gui.GenericDialog;
 
+import java.awt.Choice;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
@@ -31,6 +32,7 @@ final class CommandDialog {
     private final Deque<String> checkboxes = new ArrayDeque<String>();
     private final Deque<String> choices = new ArrayDeque<String>();
     private final Map<String, String[]> choiceItems = new HashMap<String, String[]>();
+    private final Map<String, String> choiceDefaults = new HashMap<String, String>();
 
     /**
      * @param prefsPrefix prefix of this command's preference keys, e.g.
@@ -92,7 +94,20 @@ final class CommandDialog {
         dialog.addChoice(label, items, value);
         choices.add(label);
         choiceItems.put(label, items.clone());
+        choiceDefaults.put(label, defaultValue);
         return this;
+    }
+
+    /**
+     * The value of the last choice added (after {@link #show()}) before it is read in turn
+     * with {@link #nextChoice()}, which still has to be called to record and remember it.
+     */
+    String peekLastChoice() {
+        String label = choices.peekLast();
+        if (macro) {
+            return Macro.getValue(Macro.getOptions(), label.toLowerCase(Locale.ROOT), choiceDefaults.get(label));
+        }
+        return ((Choice) dialog.getChoices().lastElement()).getSelectedItem();
     }
 
     CommandDialog message(String text) {

@@ -33,6 +33,11 @@ final class CommandSupport {
         0xf032e6, 0x911eb4, 0xbfef45, 0xfabed4, 0x469990, 0xdcbeff, 0x9a6324, 0xfffac8, 0x800000, 0xaaffc3,
         0x808000, 0xffd8b1, 0x000075, 0xa9a9a9};
 
+    /** Items of the {@code channels} choice offered for multi-channel images. */
+    static final String[] CHANNEL_CHOICES = {"current", "all"};
+    /** Property of a single-channel image made by {@link #channel}: the source's channel. */
+    private static final String CHANNEL_PROPERTY = "visualccc.channel";
+
     private CommandSupport() {
     }
 
@@ -93,11 +98,20 @@ final class CommandSupport {
     /**
      * Applies {@code work} to slices 1..n of {@code stack} in order, showing progress and
      * "Visual-CCC: {@code verb} slice i/n" in the status bar when there is more than one.
+     * Esc (pressed while this runs) stops it between slices: the results of the slices
+     * done so far are returned (so outputs hold only complete slices) and the log says so.
      */
     static <T> List<T> mapSlices(ImageStack stack, String verb, IntFunction<T> work) {
         int n = stack.getSize();
         List<T> results = new ArrayList<T>(n);
+        IJ.resetEscape();
         for (int i = 1; i <= n; i++) {
+            if (i > 1 && IJ.escapePressed()) {
+                IJ.resetEscape();
+                IJ.log("Visual-CCC: " + verb + " stopped by Esc after " + (i - 1) + " of " + n
+                        + " slices; the outputs hold those " + (i - 1) + " slices.");
+                break;
+            }
             if (n > 1) {
                 IJ.showStatus("Visual-CCC: " + verb + " slice " + i + "/" + n);
                 IJ.showProgress(i - 1, n);
@@ -129,25 +143,106 @@ final class CommandSupport {
     /**
      * {@code imp} itself when it has no area selection; else a new image holding, for every
      * slice, the part inside the selection's bounding rectangle, with the same title,
-     * calibration and hyperstack shape. A non-rectangular selection is analysed by its
-     * bounding rectangle, which is logged.
+     * calibration and hyperstack shape. A non-rectangular selection goes with it (moved to
+     * the new image), so that area results count only the pixels inside it
+     * ({@link SelectionMask}).
      */
     static ImagePlus withinSelection(ImagePlus imp) {
         Rectangle r = selectionBounds(imp);
         if (r == null) {
             return imp;
         }
-        if (imp.getRoi().getType() != Roi.RECTANGLE) {
-            IJ.log("Visual-CCC: the selection is not a rectangle; its bounding rectangle " + r.width + "x"
-                    + r.height + " at (" + r.x + ", " + r.y + ") is analysed.");
-        }
         ImagePlus crop = new ImagePlus(imp.getTitle(), cropStack(imp.getStack(), r));
+        Roi roi = imp.getRoi();
+        if (roi.getType() != Roi.RECTANGLE || roi.getCornerDiameter() > 0) {
+            Roi moved = (Roi) roi.clone();
+            moved.setLocation(roi.getXBase() - r.x, roi.getYBase() - r.y);
+            crop.setRoi(moved);
+        }
         if (imp.isHyperStack()) {
             crop.setDimensions(imp.getNChannels(), imp.getNSlices(), imp.getNFrames());
             crop.setOpenAsHyperStack(true);
         }
         crop.setCalibration(imp.getCalibration().copy());
+        crop.setSlice(imp.getCurrentSlice()); // e.g. the slice a summary montage shows
+        if (imp.getProperty(CHANNEL_PROPERTY) != null) {
+            crop.setProperty(CHANNEL_PROPERTY, imp.getProperty(CHANNEL_PROPERTY));
+        }
         return crop;
+    }
+
+    /**
+     * The first {@code n} slices of {@code imp} (e.g. those a step stopped by Esc finished)
+     * as an image with the same title, calibration, selection and channel; {@code imp}
+     * itself when that is all of them. The pixels are shared, not copied.
+     */
+    static ImagePlus firstSlices(ImagePlus imp, int n) {
+        if (n >= imp.getStackSize()) {
+            return imp;
+        }
+        ImagePlus first = new ImagePlus(imp.getTitle(), imp.getStack().crop(0, 0, 0, imp.getWidth(),
+                imp.getHeight(), n));
+        first.setCalibration(imp.getCalibration().copy());
+        if (imp.getProperty(CHANNEL_PROPERTY) != null) {
+            first.setProperty(CHANNEL_PROPERTY, imp.getProperty(CHANNEL_PROPERTY));
+        }
+        if (imp.getRoi() != null) {
+            first.setRoi((Roi) imp.getRoi().clone());
+        }
+        return first;
+    }
+
+    // ------------------------------------------------------------------ channels
+
+    /**
+     * Puts overlay item {@code roi}, made for result {@code i} (0-based) of a command, on
+     * that result's plane of {@code imp}: with {@code channel} 0 the results are {@code imp}'s
+     * planes in stack order (a single image needs no position), else channel
+     * {@code channel}'s planes, z then t ({@link #channel}).
+     */
+    static void placeOnPlane(Roi roi, ImagePlus imp, int i, int channel) {
+        if (channel > 0) {
+            roi.setPosition(channel, 1 + i % imp.getNSlices(), 1 + i / imp.getNSlices());
+        } else if (imp.getStackSize() > 1) {
+            if (imp.isHyperStack()) {
+                int[] position = imp.convertIndexToPosition(i + 1);
+                roi.setPosition(position[0], position[1], position[2]);
+            } else {
+                roi.setPosition(i + 1);
+            }
+        }
+    }
+
+    /**
+     * Channel {@code c} of the multi-channel image {@code imp} (all its z and t planes, in
+     * stack order) as an image of its own with the same title, calibration and selection,
+     * whose table rows say channel {@code c} ({@link #startRow}); {@code imp} itself when it
+     * has one channel. The pixels are shared, not copied.
+     */
+    static ImagePlus channel(ImagePlus imp, int c) {
+        if (imp.getNChannels() == 1) {
+            return imp;
+        }
+        int slices = imp.getNSlices();
+        int frames = imp.getNFrames();
+        ImageStack source = imp.getStack();
+        ImageStack stack = new ImageStack(imp.getWidth(), imp.getHeight());
+        for (int t = 1; t <= frames; t++) {
+            for (int z = 1; z <= slices; z++) {
+                int n = imp.getStackIndex(c, z, t);
+                stack.addSlice(source.getSliceLabel(n), source.getProcessor(n));
+            }
+        }
+        ImagePlus single = new ImagePlus(imp.getTitle(), stack);
+        single.setDimensions(1, slices, frames);
+        single.setOpenAsHyperStack(slices > 1 && frames > 1);
+        single.setCalibration(imp.getCalibration().copy());
+        single.setProperty(CHANNEL_PROPERTY, c);
+        single.setPosition(1, imp.getZ(), imp.getT());
+        if (imp.getRoi() != null) {
+            single.setRoi((Roi) imp.getRoi().clone());
+        }
+        return single;
     }
 
     /** Every slice of {@code stack} cropped to {@code r}, keeping slice labels. */
@@ -246,7 +341,8 @@ final class CommandSupport {
 
     /**
      * 256 entries: 0 black, then distinct colours (repeating after 20), so labels of a
-     * threshold or clustering are told apart at a glance.
+     * threshold or clustering are told apart at a glance; 255
+     * ({@link SelectionMask#OUTSIDE_LABEL}, outside the selection) white.
      */
     static LUT labelLut() {
         byte[] r = new byte[256];
@@ -258,6 +354,9 @@ final class CommandSupport {
             g[i] = (byte) (rgb >> 8);
             b[i] = (byte) rgb;
         }
+        r[SelectionMask.OUTSIDE_LABEL] = (byte) 255;
+        g[SelectionMask.OUTSIDE_LABEL] = (byte) 255;
+        b[SelectionMask.OUTSIDE_LABEL] = (byte) 255;
         return new LUT(r, g, b);
     }
 
@@ -289,11 +388,19 @@ final class CommandSupport {
         return target;
     }
 
-    /** Starts a row with the columns every Visual-CCC table begins with: Image and Slice. */
-    static void startRow(ResultsTable table, ImagePlus imp, int slice) {
+    /**
+     * Starts a row with the columns every Visual-CCC table begins with: Image, then the
+     * Channel, Slice (z) and Frame of stack index {@code index} of {@code imp} (for an image
+     * made by {@link #channel}, the channel of its source).
+     */
+    static void startRow(ResultsTable table, ImagePlus imp, int index) {
         table.incrementCounter();
         table.addValue("Image", imp.getTitle());
-        table.addValue("Slice", slice);
+        int[] position = index <= imp.getStackSize() ? imp.convertIndexToPosition(index) : new int[] {1, index, 1};
+        Object channel = imp.getProperty(CHANNEL_PROPERTY);
+        table.addValue("Channel", channel instanceof Integer ? (Integer) channel : position[0]);
+        table.addValue("Slice", position[1]);
+        table.addValue("Frame", position[2]);
     }
 
     /** Adds {@code value} to the current row, shown and saved with {@code decimals} decimals. */

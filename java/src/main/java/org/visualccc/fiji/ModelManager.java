@@ -18,13 +18,15 @@ import java.util.Map;
 /**
  * Plugins › Visual-CCC › Model Manager...: lists the bundled and installed models with their
  * classes, input size and kind in the table {@value #TABLE_TITLE}; installs an ONNX model
- * file (checked against the model contract first) into {@code <imagej>/models/visual-ccc/};
- * shows a model's card.
+ * file (checked against the model contract first) or a BioImage Model Zoo package (its
+ * {@code .zip} or {@code rdf.yaml}, imported as Import BioImage Model... does) into
+ * {@code <imagej>/models/visual-ccc/}; shows a model's card.
  *
  * <p>Macro (recordable), e.g.
  * <pre>
  * run("Model Manager...", "action=[List models]");
  * run("Model Manager...", "action=[Install model file] file=/path/to/model.onnx");
+ * run("Model Manager...", "action=[Install model file] file=/path/to/bioimageio-model.zip");
  * run("Model Manager...", "action=[Show model card] model=[fixture-tiny (untrained test fixture)]");
  * </pre>
  * A model card is the file {@code <model>.md} (or {@code .txt}) next to the model, else the
@@ -45,7 +47,7 @@ public class ModelManager implements ij.plugin.PlugIn {
         ModelField modelField = new ModelField();
         CommandDialog dialog = new CommandDialog("Visual-CCC: Model Manager", "visualccc.models.")
                 .choice("Action", ACTIONS, ACTIONS[0])
-                .message("Install model file: the ONNX file to copy into the models folder.")
+                .message("Install model file: an ONNX file, or a BioImage Model Zoo .zip or rdf.yaml.")
                 .string("File", "", 30)
                 .message("Show model card: the model.");
         modelField.addTo(dialog);
@@ -111,11 +113,14 @@ public class ModelManager implements ij.plugin.PlugIn {
 
     /**
      * Checks that {@code onnx} opens as a Visual-CCC model, then copies it (and its card,
-     * if any) into {@code modelsDir} under its own name, atomically.
+     * if any) into {@code modelsDir} under its own name, atomically. A BioImage Model Zoo
+     * package ({@code .zip}, {@code .yaml}) is imported instead
+     * ({@link ImportBioimageModel#importPackage}).
      *
      * @return the installed model file
      * @throws IllegalArgumentException if the file is missing or does not follow the model contract,
      *                                  or a different model of that name is installed
+     * @throws org.visualccc.VisualCccException if a package cannot be imported (with the reason)
      */
     public static File install(File onnx, File modelsDir) {
         if (onnx == null || !onnx.isFile()) {
@@ -124,8 +129,13 @@ public class ModelManager implements ij.plugin.PlugIn {
         if (modelsDir == null) {
             throw new IllegalArgumentException("no models folder (not running inside ImageJ)");
         }
-        if (!onnx.getName().toLowerCase().endsWith(".onnx")) {
-            throw new IllegalArgumentException(onnx.getName() + " is not an .onnx file");
+        String name = onnx.getName().toLowerCase();
+        if (name.endsWith(".zip") || name.endsWith(".yaml") || name.endsWith(".yml")) {
+            return ImportBioimageModel.importPackage(onnx.getPath(), modelsDir.getPath());
+        }
+        if (!name.endsWith(".onnx")) {
+            throw new IllegalArgumentException(onnx.getName()
+                    + " is not an .onnx file or a BioImage Model Zoo package (.zip, rdf.yaml)");
         }
         try (Model model = Model.open(onnx.getPath())) {
             IJ.log("Visual-CCC: " + onnx.getName() + ": " + model.kind() + " model, classes "

@@ -37,11 +37,13 @@ import java.util.Map;
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Morphology Map...", "model=[fixture-tiny (untrained test fixture)] tile_overlap=25 heatmap_opacity=40 table=[per image] add_overlay");
+ * run("Morphology Map...", "model=[fixture-tiny (untrained test fixture)] tile_overlap=25 heatmap_opacity=40 table=[per image] add_overlay colour_bar");
  * </pre>
  * Keys: {@code model}, {@code model_file} (as in Classify Morphology...),
  * {@code tile_overlap} (percent of the tile size, 0-90), {@code heatmap_opacity}
- * (0-100), {@code table} ({@code per image} or {@code per tile}), {@code add_overlay}.
+ * (0-100), {@code table} ({@code per image} or {@code per tile}), {@code add_overlay},
+ * {@code colour_bar} (a {@link ColourBar} legend in the overlay); for multi-channel images
+ * {@code channels} ({@code current}, the default, or {@code all}).
  *
  * <p>Scripting: {@link #map(ImagePlus, Model, double, boolean)}.
  */
@@ -97,6 +99,10 @@ public class MorphologyMap implements PlugIn {
         gd.addSlider("Heatmap_opacity", 0, 100, ClassifyMorphology.DEFAULT_OPACITY);
         gd.addChoice("Table", new String[] {PER_IMAGE, PER_TILE}, PER_IMAGE);
         gd.addCheckbox("Add_overlay", !macro);
+        gd.addCheckbox("Colour_bar", !macro);
+        if (imp.getNChannels() > 1) {
+            gd.addChoice("Channels", CommandSupport.CHANNEL_CHOICES, CommandSupport.CHANNEL_CHOICES[0]);
+        }
         gd.showDialog();
         if (gd.wasCanceled()) {
             return;
@@ -107,6 +113,9 @@ public class MorphologyMap implements PlugIn {
         double opacity = gd.getNextNumber();
         boolean perTile = PER_TILE.equals(gd.getNextChoice());
         boolean addOverlay = gd.getNextBoolean();
+        boolean colourBar = gd.getNextBoolean();
+        int channel = imp.getNChannels() > 1 && gd.getNextChoice().equals(CommandSupport.CHANNEL_CHOICES[0])
+                ? imp.getChannel() : 0;
         String modelPath = !modelFile.isEmpty() ? modelFile : models.get(choice);
         if (modelPath == null) {
             CommandSupport.fail("No model chosen. Put *.onnx models into "
@@ -117,15 +126,19 @@ public class MorphologyMap implements PlugIn {
             ClassifyMorphology.checkOpacity(opacity);
             Model model = ClassifyMorphology.openModel(modelPath);
             try {
-                Output output = map(imp, model, overlap, true);
+                ImagePlus source = channel > 0 ? CommandSupport.channel(imp, channel) : imp;
+                Output output = map(source, model, overlap, true);
                 ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
-                addRows(table, imp, ClassifyMorphology.modelLabel(model), output.results, perTile);
+                addRows(table, source, ClassifyMorphology.modelLabel(model), output.results, perTile);
                 CommandSupport.showTable(table, TABLE_TITLE);
                 output.classMap.show();
                 if (output.cam != null) {
                     output.cam.show();
                     if (addOverlay) {
-                        addOverlay(imp, output.results, opacity);
+                        addOverlay(imp, output.results, opacity, source == imp ? 0 : channel);
+                        if (colourBar) {
+                            ColourBar.add(imp, OVERLAY_NAME);
+                        }
                     }
                 }
             } finally {
@@ -318,6 +331,14 @@ public class MorphologyMap implements PlugIn {
      * image); their CAM image is the output.
      */
     public static void addOverlay(ImagePlus imp, List<WholeImageClassification> results, double opacity) {
+        addOverlay(imp, results, opacity, 0);
+    }
+
+    /**
+     * As {@link #addOverlay(ImagePlus, List, double)} for results of every plane if
+     * {@code channel} is 0, else of channel {@code channel}'s planes (z, then t).
+     */
+    static void addOverlay(ImagePlus imp, List<WholeImageClassification> results, double opacity, int channel) {
         ClassifyMorphology.checkOpacity(opacity);
         if (mapScale(imp.getWidth(), imp.getHeight()) > 1) {
             IJ.log("Visual-CCC: the image is over " + MAX_MAP_SIDE + " pixels on a side; see the "
@@ -330,7 +351,8 @@ public class MorphologyMap implements PlugIn {
                 overlay.remove(i);
             }
         }
-        boolean stack = results.size() > 1 && results.size() == imp.getStackSize();
+        // Results of the first slices of a stack (or of all of them) belong on those slices.
+        boolean stack = imp.getStackSize() > 1 && results.size() <= imp.getStackSize();
         for (int i = 0; i < results.size(); i++) {
             WholeImageClassification r = results.get(i);
             if (!r.hasCam()) {
@@ -340,9 +362,7 @@ public class MorphologyMap implements PlugIn {
             ImageRoi roi = new ImageRoi(0, 0, ClassifyMorphology.colourise(cam, ClassifyMorphology.heatLut()));
             roi.setOpacity(opacity / 100.0);
             roi.setName(stack ? OVERLAY_NAME + " " + (i + 1) : OVERLAY_NAME);
-            if (stack) {
-                roi.setPosition(i + 1);
-            }
+            CommandSupport.placeOnPlane(roi, imp, i, channel);
             overlay.add(roi);
         }
         imp.setOverlay(overlay);

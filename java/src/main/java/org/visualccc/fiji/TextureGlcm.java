@@ -3,6 +3,7 @@ package org.visualccc.fiji;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.measure.ResultsTable;
+import ij.process.FloatProcessor;
 import org.visualccc.Texture;
 import org.visualccc.TextureResult;
 
@@ -133,7 +134,9 @@ public class TextureGlcm extends AnalysisCommand {
      * Computes the texture of every slice of {@code imp}, adds one row of whole-image values
      * per slice to {@code table} (or, if null, to the table {@value #TABLE_TITLE}, shown
      * unless headless) and returns the 32-bit feature maps (not shown): one slice per
-     * result for a single image, a hyperstack (results as channels) for a stack.
+     * result for a single image, a hyperstack (results as channels) for a stack. With a
+     * non-rectangular selection on {@code imp}, map pixels outside it are NaN (the table's
+     * values stay those of the whole image).
      *
      * @throws IllegalArgumentException for bad settings or NaN/infinite pixels
      */
@@ -146,10 +149,15 @@ public class TextureGlcm extends AnalysisCommand {
                 i -> Texture.analyse(source.getProcessor(i), params, true, true));
         CommandSupport.addRows(table, TABLE_TITLE, t -> addRows(t, imp, results));
         ImageStack stack = new ImageStack(imp.getWidth(), imp.getHeight());
+        SelectionMask mask = SelectionMask.of(imp);
         for (TextureResult result : results) {
             String[] names = result.names();
             for (int m = 0; m < names.length; m++) {
-                stack.addSlice(names[m], result.map(m));
+                FloatProcessor map = result.map(m);
+                if (mask != null) {
+                    mask.clearOutside(map);
+                }
+                stack.addSlice(names[m], map);
             }
         }
         int perPlane = results.get(0).size();

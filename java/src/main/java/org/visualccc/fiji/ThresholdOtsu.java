@@ -20,7 +20,10 @@ import java.util.List;
  * (8-bit, values 0..classes-1, distinct colours, the image's calibration) and adds one row
  * per slice to the table {@value #TABLE_TITLE}: {@code Image}, {@code Slice},
  * {@code Classes}, {@code Threshold 1..}, and per class {@code c}: {@code Pixels c},
- * {@code Fraction c}, {@code Area c} (calibrated), then {@code Area unit}.
+ * {@code Fraction c}, {@code Area c} (calibrated), then {@code Area unit}. With a
+ * non-rectangular selection, the bounding rectangle is output, the thresholds are those of
+ * the pixels inside the selection, outside pixels are labelled
+ * {@value SelectionMask#OUTSIDE_LABEL} (white) and only inside pixels are counted.
  *
  * <p>Macro (recordable): {@code run("Threshold (Otsu / multi-Otsu)...", "classes=3");}
  * Key: {@code classes} (2-5).
@@ -55,7 +58,8 @@ public class ThresholdOtsu extends AnalysisCommand {
 
     /**
      * Thresholds every slice of {@code imp} independently into {@code classes} classes,
-     * adds one row per slice to {@code table} (or, if null, to the table
+     * (with a non-rectangular selection on {@code imp}: thresholds of the pixels inside it,
+     * outside pixels labelled {@value SelectionMask#OUTSIDE_LABEL} and not counted), adds one row per slice to {@code table} (or, if null, to the table
      * {@value #TABLE_TITLE}, shown unless headless) and returns the label image (not shown).
      *
      * @throws IllegalArgumentException for classes outside 2-5, slices with too few
@@ -66,8 +70,10 @@ public class ThresholdOtsu extends AnalysisCommand {
             throw new IllegalArgumentException("no image given");
         }
         ImageStack stack = imp.getStack();
+        SelectionMask mask = SelectionMask.of(imp);
         List<Thresholding> results = CommandSupport.mapSlices(stack, "thresholding",
-                i -> Thresholds.segment(stack.getProcessor(i), classes));
+                i -> mask == null ? Thresholds.segment(stack.getProcessor(i), classes)
+                        : mask.threshold(stack.getProcessor(i), classes));
         CommandSupport.addRows(table, TABLE_TITLE, t -> addRows(t, imp, results));
         List<ByteProcessor> labels = new ArrayList<ByteProcessor>();
         for (Thresholding result : results) {

@@ -1,7 +1,9 @@
 package org.visualccc.fiji;
 
+import ij.IJ;
 import ij.ImagePlus;
 import ij.ImageStack;
+import ij.gui.OvalRoi;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
 import ij.process.ByteProcessor;
@@ -15,6 +17,7 @@ import org.visualccc.KMeans;
 import org.visualccc.TestSupport;
 import org.visualccc.Texture;
 
+import java.awt.event.KeyEvent;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -251,5 +254,154 @@ public class AnalysisCommandsTest {
         ImageProcessor nan = AnalysisTestSupport.withNaN(TestSupport.gray8(20, 20, 1));
         assertRejected("NaN", () -> ClusterKMeans.cluster(new ImagePlus("nan", nan), new KMeans.Params(), null,
                 new ResultsTable()));
+    }
+
+    // ------------------------------------------------------------------ non-rectangular selections
+
+    /** Pixels of an oval selection, counted from its mask. */
+    private static int ovalPixels(ImagePlus imp) {
+        ImageProcessor mask = imp.getRoi().getMask();
+        int n = 0;
+        for (int i = 0; i < mask.getPixelCount(); i++) {
+            n += mask.get(i) != 0 ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static int count(ImagePlus image, int value) {
+        ImageProcessor ip = image.getProcessor();
+        int n = 0;
+        for (int i = 0; i < ip.getPixelCount(); i++) {
+            n += ip.get(i) == value ? 1 : 0;
+        }
+        return n;
+    }
+
+    @Test
+    public void thresholdCountsOnlyPixelsInsideAnOvalSelection() {
+        ImagePlus imp = halves();
+        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        int inside = ovalPixels(imp);
+        ResultsTable table = new ResultsTable();
+        ImagePlus labels = ThresholdOtsu.threshold(imp, 2, table);
+        assertEquals(40 * 30 - inside, count(labels, SelectionMask.OUTSIDE_LABEL));
+        assertEquals(inside, (int) (table.getValue("Pixels 0", 0) + table.getValue("Pixels 1", 0)));
+        assertEquals(1.0, table.getValue("Fraction 0", 0) + table.getValue("Fraction 1", 0), 1e-9);
+        assertEquals(inside * 0.125, table.getValue("Area 0", 0) + table.getValue("Area 1", 0), 1e-9);
+        assertEquals(0xffffff, CommandSupport.labelLut().getRGB(SelectionMask.OUTSIDE_LABEL) & 0xffffff);
+    }
+
+    @Test
+    public void clusterCountsOnlyPixelsInsideAnOvalSelection() {
+        ImagePlus imp = halves();
+        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        int inside = ovalPixels(imp);
+        ResultsTable table = new ResultsTable();
+        ImagePlus labels = ClusterKMeans.cluster(imp, new KMeans.Params().k(2), null, table);
+        assertEquals(40 * 30 - inside, count(labels, SelectionMask.OUTSIDE_LABEL));
+        assertEquals(inside, (int) (table.getValue("Pixels", 0) + table.getValue("Pixels", 1)));
+        assertEquals(1.0, table.getValue("Fraction", 0) + table.getValue("Fraction", 1), 1e-9);
+        assertEquals(table.getValue("Pixels", 1) * 0.125, table.getValue("Area", 1), 1e-9);
+        assertEquals(2, ClusterKMeans.clusterRois(labels, 2, 0, 0).size());
+    }
+
+    @Test
+    public void textureMapsAreNaNOutsideAnOvalSelection() {
+        ImagePlus imp = halves();
+        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        int inside = ovalPixels(imp);
+        ImagePlus maps = TextureGlcm.texture(imp, new Texture.Params().features("contrast"), new ResultsTable());
+        float[] pixels = (float[]) maps.getProcessor().getPixels();
+        int nan = 0;
+        for (float value : pixels) {
+            nan += Float.isNaN(value) ? 1 : 0;
+        }
+        assertEquals(40 * 30 - inside, nan);
+    }
+
+    @Test
+    public void theCropOfAnOvalSelectionKeepsTheOvalAtItsOrigin() {
+        ImagePlus imp = halves();
+        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        int inside = ovalPixels(imp);
+        ImagePlus crop = CommandSupport.withinSelection(imp);
+        assertEquals(30, crop.getWidth());
+        assertEquals(22, crop.getHeight());
+        assertEquals(new java.awt.Rectangle(0, 0, 30, 22), crop.getRoi().getBounds());
+        assertEquals(inside, SelectionMask.of(crop).insideCount());
+        imp.setRoi(new java.awt.Rectangle(4, 3, 30, 22));
+        assertEquals(null, CommandSupport.withinSelection(imp).getRoi());
+    }
+
+    // ------------------------------------------------------------------ hyperstacks
+
+    /** 2 channels x 2 slices, calibrated. */
+    private static ImagePlus hyperstack() {
+        ImagePlus imp = stack(4);
+        imp.setDimensions(2, 2, 1);
+        imp.setOpenAsHyperStack(true);
+        return imp;
+    }
+
+    private static void assertPositions(ResultsTable table, int first, int[][] expected) {
+        for (int i = 0; i < expected.length; i++) {
+            String row = "row " + (first + i);
+            assertEquals(row, expected[i][0], table.getValue("Channel", first + i), 0);
+            assertEquals(row, expected[i][1], table.getValue("Slice", first + i), 0);
+            assertEquals(row, expected[i][2], table.getValue("Frame", first + i), 0);
+        }
+    }
+
+    @Test
+    public void allChannelsOfAHyperstackGiveOneRowPerPlaneWithItsPosition() {
+        ResultsTable table = new ResultsTable();
+        ImagePlus labels = ThresholdOtsu.threshold(hyperstack(), 2, table);
+        assertEquals(4, table.size());
+        assertPositions(table, 0, new int[][] {{1, 1, 1}, {2, 1, 1}, {1, 2, 1}, {2, 2, 1}});
+        assertEquals(2, labels.getNChannels());
+        assertEquals(2, labels.getNSlices());
+    }
+
+    @Test
+    public void theCurrentChannelOfAHyperstackIsAnalysedOnItsOwn() {
+        ImagePlus imp = hyperstack();
+        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        ImagePlus channel = CommandSupport.channel(imp, 2);
+        assertEquals(2, channel.getStackSize());
+        assertEquals(imp.getStack().getPixels(imp.getStackIndex(2, 2, 1)), channel.getStack().getPixels(2));
+        assertEquals(0.5, channel.getCalibration().pixelWidth, 0);
+        imp.setPosition(2, 2, 1);
+        assertEquals(2, CommandSupport.channel(imp, 2).getCurrentSlice()); // keeps the current z
+        ImagePlus crop = CommandSupport.withinSelection(CommandSupport.channel(imp, 2));
+        assertEquals(2, crop.getCurrentSlice());
+        ResultsTable table = new ResultsTable();
+        ImagePlus clusters = ClusterKMeans.cluster(crop, new KMeans.Params().k(2), null, table);
+        assertEquals(2, clusters.getStackSize());
+        assertPositions(table, 0, new int[][] {{2, 1, 1}, {2, 1, 1}, {2, 2, 1}, {2, 2, 1}});
+        assertEquals(ovalPixels(imp), (int) (table.getValue("Pixels", 0) + table.getValue("Pixels", 1)));
+        ImagePlus single = halves();
+        assertTrue(CommandSupport.channel(single, 1) == single);
+    }
+
+    // ------------------------------------------------------------------ Esc
+
+    @Test
+    public void escBetweenSlicesStopsWithTheCompletedSlicesOnly() {
+        ImagePlus imp = stack(4);
+        java.util.List<Integer> done = CommandSupport.mapSlices(imp.getStack(), "testing", i -> {
+            if (i == 2) {
+                IJ.setKeyDown(KeyEvent.VK_ESCAPE); // as if the user pressed Esc during slice 2
+            }
+            return i;
+        });
+        assertEquals(java.util.Arrays.asList(1, 2), done);
+        assertFalse("the Esc is consumed", IJ.escapePressed());
+        ImagePlus first = CommandSupport.firstSlices(imp, done.size());
+        ResultsTable table = new ResultsTable();
+        ImagePlus labels = ThresholdOtsu.threshold(first, 2, table);
+        assertEquals(2, labels.getStackSize());
+        assertEquals(2, table.size());
+        assertEquals(0.5, labels.getCalibration().pixelWidth, 0);
+        assertTrue(CommandSupport.firstSlices(imp, 4) == imp);
     }
 }

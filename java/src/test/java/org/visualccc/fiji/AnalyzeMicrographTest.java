@@ -2,7 +2,9 @@ package org.visualccc.fiji;
 
 import ij.ImagePlus;
 import ij.ImageStack;
+import ij.gui.OvalRoi;
 import ij.measure.Calibration;
+import ij.process.ImageProcessor;
 import org.junit.Test;
 import org.visualccc.AnalysisTestSupport;
 import org.visualccc.Model;
@@ -47,6 +49,29 @@ public class AnalyzeMicrographTest {
             assertEquals(3 * AnalyzeMicrograph.PANEL_WIDTH, r.montage.getWidth());
             assertEquals(24, r.montage.getBitDepth());
             assertNotNull(imp.getOverlay());
+        }
+    }
+
+    @Test
+    public void fractionsCountOnlyPixelsInsideAnOvalSelection() {
+        ImagePlus imp = stack();
+        imp.setRoi(new OvalRoi(10, 10, 140, 100));
+        ImageProcessor mask = imp.getRoi().getMask();
+        int inside = 0;
+        for (int i = 0; i < mask.getPixelCount(); i++) {
+            inside += mask.get(i) != 0 ? 1 : 0;
+        }
+        try (Model model = Model.open(TestSupport.fixtureTiny())) {
+            AnalyzeMicrograph.Result r = AnalyzeMicrograph.analyze(imp, model, 3, 2, 40);
+            int first = r.table.size() - 2;
+            double fraction = r.table.getValue("Target fraction", first);
+            assertEquals(fraction * inside * 0.25, r.table.getValue("Target area", first), 1e-3);
+            ImageProcessor targetMask = r.targetMask.getStack().getProcessor(1);
+            int target = 0;
+            for (int i = 0; i < targetMask.getPixelCount(); i++) {
+                target += targetMask.get(i) != 0 ? 1 : 0;
+            }
+            assertEquals(fraction, target / (double) inside, 1e-9);
         }
     }
 

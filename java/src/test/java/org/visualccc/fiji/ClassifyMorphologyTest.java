@@ -4,6 +4,7 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.ImageRoi;
 import ij.gui.Overlay;
+import ij.gui.TextRoi;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
 import ij.process.ImageProcessor;
@@ -129,6 +130,56 @@ public class ClassifyMorphologyTest {
         java.awt.Rectangle overlay = imp.getOverlay().get(0).getBounds();
         assertTrue(overlay + " inside " + selection, selection.contains(overlay));
         assertTrue(overlay.width > 60);
+    }
+
+    @Test
+    public void theHeatmapOverlayGetsAColourBarLabelledZeroAndOne() {
+        ImagePlus imp = sample();
+        assertTrue(!ColourBar.add(imp, ClassifyMorphology.OVERLAY_NAME));
+        ClassifyMorphology.classify(imp, BundledModels.FIXTURE_TINY_LABEL, 40, false, true);
+        int heatmapItems = imp.getOverlay().size();
+        assertTrue(ColourBar.add(imp, ClassifyMorphology.OVERLAY_NAME));
+        assertTrue(ColourBar.add(imp, ClassifyMorphology.OVERLAY_NAME)); // replaces, does not pile up
+        Overlay overlay = imp.getOverlay();
+        assertEquals(heatmapItems + 3, overlay.size());
+        StringBuilder labels = new StringBuilder();
+        java.awt.Rectangle image = new java.awt.Rectangle(imp.getWidth(), imp.getHeight());
+        for (int i = heatmapItems; i < overlay.size(); i++) {
+            assertEquals(ClassifyMorphology.OVERLAY_NAME + ColourBar.SUFFIX, overlay.get(i).getName());
+            assertTrue(overlay.get(i).getBounds() + " inside the image", image.contains(overlay.get(i).getBounds()));
+            if (overlay.get(i) instanceof TextRoi) {
+                labels.append(((TextRoi) overlay.get(i)).getText().trim());
+            }
+        }
+        assertTrue(overlay.get(heatmapItems) instanceof ImageRoi);
+        assertEquals("10", labels.toString());
+        ClassifyMorphology.classify(imp, BundledModels.FIXTURE_TINY_LABEL, 40, false, true);
+        assertEquals(heatmapItems, imp.getOverlay().size()); // a new overlay drops the old bar
+    }
+
+    @Test
+    public void theCurrentChannelOfAHyperstackIsClassifiedWithTheOverlayOnItsPlanes() {
+        ImageStack stack = new ImageStack(120, 100);
+        for (int i = 1; i <= 4; i++) {
+            stack.addSlice("plane" + i, TestSupport.gray8(120, 100, i));
+        }
+        ImagePlus imp = new ImagePlus("hyper.tif", stack);
+        imp.setDimensions(2, 2, 1);
+        imp.setOpenAsHyperStack(true);
+        try (Model model = Model.open(TestSupport.fixtureTiny())) {
+            ResultsTable table = ClassifyMorphology.classify(imp, model, 40, false, true, 2);
+            int first = table.size() - 2;
+            for (int z = 1; z <= 2; z++) {
+                assertEquals(2, table.getValue("Channel", first + z - 1), 0);
+                assertEquals(z, table.getValue("Slice", first + z - 1), 0);
+            }
+            Overlay overlay = imp.getOverlay();
+            assertEquals(2, overlay.size());
+            for (int i = 0; i < 2; i++) {
+                assertEquals(2, overlay.get(i).getCPosition());
+                assertEquals(i + 1, overlay.get(i).getZPosition());
+            }
+        }
     }
 
     @Test

@@ -5,12 +5,16 @@ import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 import org.visualccc.BundledModels;
+import org.visualccc.Model;
 import org.visualccc.TestSupport;
 
 import java.io.File;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
@@ -70,6 +74,25 @@ public class ModelManagerTest {
         assertEquals(0, models.list().length);
         File text = temp.newFile("x.txt");
         assertRejected("is not an .onnx file", () -> ModelManager.install(text, models));
+    }
+
+    @Test
+    public void installsABioImageModelZooZipThroughTheImporter() throws IOException {
+        File pkg = new File(TestSupport.fixturesDir().getParentFile(), "bioimageio/tiny-classifier");
+        File zip = temp.newFile("tiny-classifier.zip");
+        try (ZipOutputStream out = new ZipOutputStream(new FileOutputStream(zip))) {
+            for (File f : pkg.listFiles()) {
+                out.putNextEntry(new ZipEntry(f.getName()));
+                out.write(Files.readAllBytes(f.toPath()));
+                out.closeEntry();
+            }
+        }
+        File models = temp.newFolder("models");
+        File installed = ModelManager.install(zip, models);
+        assertEquals(new File(models, "tiny-classifier.onnx"), installed);
+        try (Model model = Model.open(installed.getPath())) {
+            assertEquals(3, model.classNames().length);
+        }
     }
 
     @Test
