@@ -24,12 +24,12 @@ files = getFileList(dir);
 open(dir + files[0]); close();
 File.makeDirectory("${WORK}/warm-in");
 File.copy(dir + files[0], "${WORK}/warm-in/" + files[0]);
-run("Batch Process Folder...", "input=[${WORK}/warm-in] output=[${WORK}/warm-out] model=[fixture-tiny (untrained test fixture)] k=3 save_heatmaps save_label_images");
+run("Batch Process Folder...", "input=[${WORK}/warm-in] output=[${WORK}/warm-out] model=morphology k=3 save_heatmaps save_label_images");
 t0 = getTime();
 for (i = 0; i < files.length; i++) { open(dir + files[i]); close(); }
 decode = (getTime() - t0) / 1000;
 t0 = getTime();
-run("Batch Process Folder...", "input=[" + dir + "] output=[${WORK}/out] model=[fixture-tiny (untrained test fixture)] k=3 save_heatmaps save_label_images");
+run("Batch Process Folder...", "input=[" + dir + "] output=[${WORK}/out] model=morphology k=3 save_heatmaps save_label_images");
 batch = (getTime() - t0) / 1000;
 print("BENCH images=" + files.length + " decode_s=" + d2s(decode, 2) + " batch_s=" + d2s(batch, 2));
 EOM
