@@ -197,6 +197,11 @@ fn gray8(p: &[i8]) -> Pixels<'_> {
     Pixels::Gray8(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
 }
 
+fn gray16(p: &[i16]) -> Pixels<'_> {
+    // SAFETY: i16 and u16 have the same layout; ImageJ shorts are unsigned.
+    Pixels::Gray16(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
+}
+
 fn packed_rgb(p: &[i32]) -> Pixels<'_> {
     // SAFETY: i32 and u32 have the same layout; ImageJ packs RGB as 0x00RRGGBB.
     Pixels::PackedRgb(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
@@ -377,84 +382,48 @@ pub extern "system" fn Java_org_visualccc_Model_nativeDescription<'local>(
     .resolve::<ThrowJavaException>()
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeClassifyGray8<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    pixels: JByteArray<'local>,
-    width: jint,
-    height: jint,
-    cam_class: jint,
-) -> JObject<'local> {
-    env.with_env(|env| classify_array(env, handle, &pixels, width, height, cam_class, gray8))
-        .resolve::<ThrowJavaException>()
+/// Declares `Java_org_visualccc_Model_<name>(handle, pixels, width, height, camClass)` for
+/// one ImageJ pixel array type; the pixels are read in place ([`classify_array`]).
+macro_rules! classify_export {
+    ($name:ident, $array:ty, $wrap:expr) => {
+        #[unsafe(no_mangle)]
+        pub extern "system" fn $name<'local>(
+            mut env: EnvUnowned<'local>,
+            _class: JClass<'local>,
+            handle: jlong,
+            pixels: $array,
+            width: jint,
+            height: jint,
+            cam_class: jint,
+        ) -> JObject<'local> {
+            env.with_env(|env| {
+                classify_array(env, handle, &pixels, width, height, cam_class, $wrap)
+            })
+            .resolve::<ThrowJavaException>()
+        }
+    };
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeClassifyGray16<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    pixels: JShortArray<'local>,
-    width: jint,
-    height: jint,
-    cam_class: jint,
-) -> JObject<'local> {
-    env.with_env(|env| {
-        classify_array(
-            env,
-            handle,
-            &pixels,
-            width,
-            height,
-            cam_class,
-            |p: &[i16]| {
-                // SAFETY: i16 and u16 have the same layout; ImageJ shorts are unsigned.
-                Pixels::Gray16(unsafe { std::slice::from_raw_parts(p.as_ptr().cast(), p.len()) })
-            },
-        )
-    })
-    .resolve::<ThrowJavaException>()
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeClassifyGray32<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    pixels: JFloatArray<'local>,
-    width: jint,
-    height: jint,
-    cam_class: jint,
-) -> JObject<'local> {
-    env.with_env(|env| {
-        classify_array(
-            env,
-            handle,
-            &pixels,
-            width,
-            height,
-            cam_class,
-            |p: &[f32]| Pixels::Gray32(p),
-        )
-    })
-    .resolve::<ThrowJavaException>()
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeClassifyRgb<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    pixels: JIntArray<'local>,
-    width: jint,
-    height: jint,
-    cam_class: jint,
-) -> JObject<'local> {
-    env.with_env(|env| classify_array(env, handle, &pixels, width, height, cam_class, packed_rgb))
-        .resolve::<ThrowJavaException>()
-}
+classify_export!(
+    Java_org_visualccc_Model_nativeClassifyGray8,
+    JByteArray<'local>,
+    gray8
+);
+classify_export!(
+    Java_org_visualccc_Model_nativeClassifyGray16,
+    JShortArray<'local>,
+    gray16
+);
+classify_export!(
+    Java_org_visualccc_Model_nativeClassifyGray32,
+    JFloatArray<'local>,
+    |p: &[f32]| { Pixels::Gray32(p) }
+);
+classify_export!(
+    Java_org_visualccc_Model_nativeClassifyRgb,
+    JIntArray<'local>,
+    packed_rgb
+);
 
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_org_visualccc_Model_nativeClassifyFile<'local>(
