@@ -38,6 +38,8 @@ public class RecordReplay {
         {"Texture (GLCM)...", "Visual-CCC Texture", "image"},
         {"Cluster (k-means)...", "Visual-CCC Clusters", "image"},
         {"Classify Morphology...", "Visual-CCC Classification", "image"},
+        {"Morphology Map...", "Visual-CCC Morphology Map", "image"},
+        {"Class Activation Map...", "Visual-CCC Activation Map", "image"},
         {"Analyze Micrograph...", "Visual-CCC Analysis", "image"},
         {"Batch Process Folder...", "", ""},
         {"Model Manager...", "Visual-CCC Models", ""},
@@ -99,12 +101,16 @@ public class RecordReplay {
         System.exit(failures == 0 ? 0 : 1);
     }
 
+    /** Dialogs already confirmed: one may still be showing while it is disposed. */
+    private static final java.util.Set<Window> CONFIRMED =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Window, Boolean>());
+
     /** Waits for the command's dialog (if it has one) and presses its OK button. */
     private static void confirmDialog(String command) throws Exception {
         long end = System.currentTimeMillis() + 20000;
         while (System.currentTimeMillis() < end) {
             for (Window w : Window.getWindows()) {
-                if (w instanceof GenericDialog && w.isShowing()) {
+                if (w instanceof GenericDialog && w.isShowing() && CONFIRMED.add(w)) {
                     GenericDialog gd = (GenericDialog) w;
                     Button ok = gd.getButtons()[0];
                     EventQueue.invokeAndWait(() -> gd.actionPerformed(
@@ -192,9 +198,15 @@ public class RecordReplay {
     /** The front image's title and pixels, the last row of the command's table, the batch CSV. */
     private static String snapshot(String[] command, File batchOut) throws Exception {
         StringBuilder s = new StringBuilder();
-        ImagePlus front = WindowManager.getCurrentImage();
-        if (front != null && !command[2].isEmpty()) {
-            s.append(front.getTitle()).append(" pixels ").append(pixelHash(front.getStack()));
+        if (!command[2].isEmpty()) {
+            // Every open image, by title: which of several new images ends up in front is a
+            // matter of window timing, not of the command's outputs.
+            java.util.TreeMap<String, Integer> images = new java.util.TreeMap<String, Integer>();
+            for (int id : WindowManager.getIDList() == null ? new int[0] : WindowManager.getIDList()) {
+                ImagePlus image = WindowManager.getImage(id);
+                images.put(image.getTitle(), pixelHash(image.getStack()));
+            }
+            s.append(images);
         }
         if (!command[1].isEmpty()) {
             ResultsTable table = ResultsTable.getResultsTable(command[1]);
