@@ -43,6 +43,7 @@ public class RecordReplay {
         {"Analyze Micrograph...", "Visual-CCC Analysis", "image"},
         {"Batch Process Folder...", "", ""},
         {"Model Manager...", "Visual-CCC Models", ""},
+        {"Import BioImage Model...", "", ""},
         {"About Visual-CCC", "", ""},
     };
 
@@ -52,6 +53,10 @@ public class RecordReplay {
         Prefs.set("visualccc.batch.input", args[1]);
         Prefs.set("visualccc.batch.output", args[2]);
         Prefs.set("visualccc.cluster.k", 3);
+        // The test package (tests/fixtures/bioimageio) and where Import puts its model.
+        File imported = new File(args[2] + "-models");
+        Prefs.set("visualccc.import.package", System.getProperty("visualccc.test.package"));
+        Prefs.set("visualccc.import.models_folder", imported.getPath());
         new ImageJ(ImageJ.NO_SHOW);
         Recorder recorder = new Recorder(false);
         Recorder.record = true;
@@ -78,6 +83,7 @@ public class RecordReplay {
         // Replay on a fresh copy of the image, with the recorded lines only.
         closeAll();
         deleteTree(batchOut);
+        deleteTree(new File(batchOut.getPath() + "-models"));
         ImagePlus fresh = IJ.openImage(sample);
         fresh.show();
         int failures = 0;
@@ -211,6 +217,14 @@ public class RecordReplay {
         if (!command[1].isEmpty()) {
             ResultsTable table = ResultsTable.getResultsTable(command[1]);
             s.append(" | ").append(table == null ? "no table" : table.getRowAsString(table.size() - 1));
+        }
+        if (command[0].startsWith("Import")) {
+            File[] files = new File(batchOut.getPath() + "-models").listFiles();
+            java.util.TreeMap<String, Long> sizes = new java.util.TreeMap<String, Long>();
+            for (File f : files == null ? new File[0] : files) {
+                sizes.put(f.getName(), f.length());
+            }
+            s.append(" | imported ").append(sizes);
         }
         if (command[0].startsWith("Batch")) {
             File csv = new File(batchOut, "visual-ccc-summary.csv");

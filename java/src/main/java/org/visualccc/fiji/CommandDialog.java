@@ -61,6 +61,13 @@ final class CommandDialog {
         return this;
     }
 
+    /** A file path with a Browse button; read with {@link #nextString()}. */
+    CommandDialog file(String label, String defaultValue) {
+        dialog.addFileField(label, macro ? defaultValue : Prefs.get(key(label), defaultValue), 40);
+        strings.add(label);
+        return this;
+    }
+
     /** A folder path with a Browse button; read with {@link #nextString()}. */
     CommandDialog directory(String label, String defaultValue) {
         dialog.addDirectoryField(label, macro ? defaultValue : Prefs.get(key(label), defaultValue), 30);

@@ -1,7 +1,6 @@
 package org.visualccc.fiji;
 
 import ij.IJ;
-import ij.gui.GenericDialog;
 import ij.plugin.PlugIn;
 import org.visualccc.Model;
 
@@ -22,19 +21,21 @@ import java.io.File;
  * <p>Scripting: {@link #importPackage(String, String)}.
  */
 public class ImportBioimageModel implements PlugIn {
+    /** Prefix of this command's remembered dialog values. */
+    static final String PREFS_PREFIX = "visualccc.import.";
+
     @Override
     public void run(String arg) {
         File models = ClassifyMorphology.imageJModelsDir();
-        GenericDialog gd = new GenericDialog("Visual-CCC: Import BioImage Model");
-        gd.addFileField("Package", "", 40);
-        gd.addDirectoryField("Models_folder", models == null ? "" : models.getPath(), 40);
-        gd.addMessage("A BioImage Model Zoo image classifier: its .zip or rdf.yaml (RDF 0.5, ONNX weights).");
-        gd.showDialog();
-        if (gd.wasCanceled()) {
+        CommandDialog gd = new CommandDialog("Visual-CCC: Import BioImage Model", PREFS_PREFIX)
+                .file("Package", "")
+                .directory("Models_folder", models == null ? "" : models.getPath())
+                .message("A BioImage Model Zoo image classifier: its .zip or rdf.yaml (RDF 0.5, ONNX weights).");
+        if (!gd.show()) {
             return;
         }
-        String pkg = gd.getNextString().trim();
-        String folder = gd.getNextString().trim();
+        String pkg = gd.nextString().trim();
+        String folder = gd.nextString().trim();
         CommandSupport.guarded(() -> importPackage(pkg, folder));
     }
 
