@@ -196,6 +196,15 @@ for (i = n0 + 1; i <= nImages; i++) {
 }
 selectImage(sampleId);
 facts = facts + "overlay=" + Overlay.size + "\nsize=" + w + "x" + h + "\n";
+// With a selection: its rectangle is mapped and the overlay drawn there.
+makeRectangle(40, 30, 300, 200);
+n1 = nImages;
+run("Morphology Map...", "model=[${FIXTURE_LABEL}] tile_overlap=25 heatmap_opacity=40 table=[per image] add_overlay");
+sizes = "";
+for (i = n1 + 1; i <= nImages; i++) { selectImage(i); sizes = sizes + getWidth() + "x" + getHeight() + ";"; }
+selectImage(sampleId);
+Overlay.getBounds(0, ox, oy, ow, oh);
+facts = facts + "selection_maps=" + sizes + "\nselection_overlay=" + ox + "," + oy + "," + ow + "x" + oh + "\n";
 File.saveString(facts, "${MAP_INFO}");
 print("E2E-MACRO-DONE");
 EOF
@@ -222,7 +231,10 @@ for title, facts in maps.items():
     want_bits = "8" if title.endswith("-ClassMap") else "32"
     if bits != want_bits or size != info["size"] or scale not in ("0.25 um", "0.25 \u00b5m"):
         sys.exit(f"e2e: FAIL: {title} is {facts}, expected {want_bits}-bit {info['size']} 0.25 um")
-print(f"e2e: Morphology Map OK: {len(rows)} tiles, {sorted(maps)}")
+if info.get("selection_maps") != "300x200;300x200;" or info.get("selection_overlay") != "40,30,300x200":
+    sys.exit(f"e2e: FAIL: Morphology Map with a selection: maps {info.get('selection_maps')}, "
+             f"overlay {info.get('selection_overlay')} (want two 300x200 maps, overlay at 40,30)")
+print(f"e2e: Morphology Map OK: {len(rows)} tiles, {sorted(maps)}, selection mapped in place")
 PY
 
 # ------------------------------------------------------------------ 5. errors are reported, not fatal

@@ -37,7 +37,7 @@ abstract class AnalysisCommand implements PlugIn {
                 if (channels && dialog.peekLastChoice().equals(CommandSupport.CHANNEL_CHOICES[0])) {
                     source = CommandSupport.channel(imp, imp.getChannel());
                 }
-                ImagePlus target = CommandSupport.withinSelection(source);
+                ImagePlus target = cropsToSelection() ? CommandSupport.withinSelection(source) : source;
                 selection = target == source ? null : CommandSupport.selectionBounds(imp);
                 analyse(target, dialog);
                 if (channels) {
@@ -45,6 +45,15 @@ abstract class AnalysisCommand implements PlugIn {
                 }
             });
         }
+    }
+
+    /**
+     * Whether {@link #analyse} gets the part inside the selection's bounding rectangle
+     * (the default) or the whole image, for commands that handle the selection themselves
+     * (e.g. to draw on the user's image).
+     */
+    boolean cropsToSelection() {
+        return true;
     }
 
     /** The dialog for {@code imp}. */

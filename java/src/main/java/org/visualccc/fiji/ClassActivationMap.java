@@ -7,6 +7,7 @@ import ij.measure.ResultsTable;
 import org.visualccc.Classification;
 import org.visualccc.Model;
 
+import java.awt.Rectangle;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +57,11 @@ public class ClassActivationMap extends AnalysisCommand {
                 .string("Target_class", PREDICTED, 16)
                 .number("Overlay_opacity", ClassifyMorphology.DEFAULT_OPACITY, 0, "%")
                 .checkbox("Colour_bar", true);
+    }
+
+    @Override
+    boolean cropsToSelection() {
+        return false; // explain() maps the selection and draws on the whole image
     }
 
     @Override
@@ -123,12 +129,16 @@ public class ClassActivationMap extends AnalysisCommand {
         if (model.isFixture()) {
             IJ.log("Visual-CCC: " + label + ": this is an untrained test fixture; its maps mean nothing.");
         }
-        ImageStack stack = imp.getStack();
+        // With an area selection, the part inside its bounding rectangle is explained and
+        // the map drawn there, on the whole image.
+        ImagePlus target = CommandSupport.withinSelection(imp);
+        Rectangle selection = target == imp ? new Rectangle() : CommandSupport.selectionBounds(imp);
+        ImageStack stack = target.getStack();
         List<Classification> results = CommandSupport.mapSlices(stack, "explaining",
                 i -> model.activationMap(stack.getProcessor(i), method, camClass));
         CommandSupport.addRows(null, TABLE_TITLE, t -> addRows(t, imp, label, method, results));
-        ClassifyMorphology.addOverlay(imp, results, opacity);
-        ImagePlus heatmap = ClassifyMorphology.createHeatmap(imp, results, label);
+        ClassifyMorphology.addOverlay(imp, results, opacity, selection.x, selection.y, 0);
+        ImagePlus heatmap = ClassifyMorphology.createHeatmap(imp, results, label, selection.x, selection.y);
         heatmap.setProperty("Info", "Method: " + method + "\n" + heatmap.getProperty("Info"));
         return heatmap;
     }

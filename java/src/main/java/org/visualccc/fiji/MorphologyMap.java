@@ -16,6 +16,7 @@ import ij.process.LUT;
 import org.visualccc.Model;
 import org.visualccc.WholeImageClassification;
 
+import java.awt.Rectangle;
 import java.util.List;
 import java.util.Map;
 
@@ -127,15 +128,20 @@ public class MorphologyMap implements PlugIn {
             Model model = ClassifyMorphology.openModel(modelPath);
             try {
                 ImagePlus source = channel > 0 ? CommandSupport.channel(imp, channel) : imp;
-                Output output = map(source, model, overlap, true);
+                // With an area selection, its bounding rectangle is mapped (outputs are that
+                // size, as for the analysis commands) and the overlay drawn there.
+                ImagePlus target = CommandSupport.withinSelection(source);
+                Rectangle selection = target == source ? new Rectangle() : CommandSupport.selectionBounds(imp);
+                Output output = map(target, model, overlap, true);
                 ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
-                addRows(table, source, ClassifyMorphology.modelLabel(model), output.results, perTile);
+                addRows(table, target, ClassifyMorphology.modelLabel(model), output.results, perTile);
                 CommandSupport.showTable(table, TABLE_TITLE);
                 output.classMap.show();
                 if (output.cam != null) {
                     output.cam.show();
                     if (addOverlay) {
-                        addOverlay(imp, output.results, opacity, source == imp ? 0 : channel);
+                        addOverlay(imp, output.results, opacity, source == imp ? 0 : channel, selection.x,
+                                selection.y);
                         if (colourBar) {
                             ColourBar.add(imp, OVERLAY_NAME);
                         }
@@ -331,14 +337,16 @@ public class MorphologyMap implements PlugIn {
      * image); their CAM image is the output.
      */
     public static void addOverlay(ImagePlus imp, List<WholeImageClassification> results, double opacity) {
-        addOverlay(imp, results, opacity, 0);
+        addOverlay(imp, results, opacity, 0, 0, 0);
     }
 
     /**
-     * As {@link #addOverlay(ImagePlus, List, double)} for results of every plane if
-     * {@code channel} is 0, else of channel {@code channel}'s planes (z, then t).
+     * As {@link #addOverlay(ImagePlus, List, double)} for results of the part of {@code imp}
+     * at (dx, dy): of every plane if {@code channel} is 0, else of channel {@code channel}'s
+     * planes (z, then t).
      */
-    static void addOverlay(ImagePlus imp, List<WholeImageClassification> results, double opacity, int channel) {
+    static void addOverlay(ImagePlus imp, List<WholeImageClassification> results, double opacity, int channel,
+                           int dx, int dy) {
         ClassifyMorphology.checkOpacity(opacity);
         if (mapScale(imp.getWidth(), imp.getHeight()) > 1) {
             IJ.log("Visual-CCC: the image is over " + MAX_MAP_SIDE + " pixels on a side; see the "
@@ -359,7 +367,7 @@ public class MorphologyMap implements PlugIn {
                 continue;
             }
             FloatProcessor cam = new FloatProcessor(r.mapWidth(), r.mapHeight(), r.cam());
-            ImageRoi roi = new ImageRoi(0, 0, ClassifyMorphology.colourise(cam, ClassifyMorphology.heatLut()));
+            ImageRoi roi = new ImageRoi(dx, dy, ClassifyMorphology.colourise(cam, ClassifyMorphology.heatLut()));
             roi.setOpacity(opacity / 100.0);
             roi.setName(stack ? OVERLAY_NAME + " " + (i + 1) : OVERLAY_NAME);
             CommandSupport.placeOnPlane(roi, imp, i, channel);

@@ -63,6 +63,21 @@ public class ClassActivationMapTest {
     }
 
     @Test
+    public void aSelectionIsExplainedInPlaceOnTheWholeImage() {
+        ImagePlus imp = twoSlices();
+        imp.setRoi(new ij.gui.Roi(40, 20, 70, 60));
+        ImagePlus heatmap = ClassActivationMap.explain(imp, BundledModels.FIXTURE_TINY_LABEL, "cam",
+                "predicted", 40);
+        assertEquals(imp.getWidth(), heatmap.getWidth());
+        assertEquals(imp.getHeight(), heatmap.getHeight());
+        ImageRoi overlay = (ImageRoi) imp.getOverlay().get(0);
+        java.awt.Rectangle drawn = overlay.getBounds();
+        assertTrue("overlay " + drawn + " lies inside the selection",
+                new java.awt.Rectangle(40, 20, 70, 60).contains(drawn));
+        assertEquals(0f, heatmap.getStack().getProcessor(1).getf(5, 5), 0f);
+    }
+
+    @Test
     public void targetClassIsPredictedOrANamedClass() {
         try (Model model = Model.open(TestSupport.fixtureTiny())) {
             assertEquals(Model.CAM_PREDICTED, ClassActivationMap.classIndex(model, "predicted"));
