@@ -478,7 +478,8 @@ impl Model {
 
     /// The map of `method` for `class` at the method's own resolution, for the model
     /// `input` whose forward pass gave `output` (with features if the method needs them),
-    /// normalised to [0, 1].
+    /// normalised to [0, 1]. Only methods that [perturb the input](CamMethod::perturbs_input)
+    /// read `input`; the others may be given an empty slice.
     pub fn raw_map(
         &self,
         input: &[f32],
@@ -571,8 +572,10 @@ impl Model {
     ) -> Result<Classification> {
         self.check_cam(target, method)?;
         let want_features = target != CamTarget::None && method.needs_features();
-        // The input is kept for the methods that perturb it (a copy of S² floats).
-        let output = self.forward(prepared.data.clone(), 1, want_features)?;
+        // Only the methods that perturb the input need it after the forward pass.
+        let kept_input =
+            (target != CamTarget::None && method.perturbs_input()).then(|| prepared.data.clone());
+        let output = self.forward(prepared.data, 1, want_features)?;
         let probabilities = softmax(&output.logits);
         let class_index = argmax(&probabilities);
         let region = prepared.region;
@@ -583,7 +586,8 @@ impl Model {
                     CamTarget::Class(c) => c,
                     _ => class_index,
                 };
-                let map = self.raw_map(&prepared.data, &output, class, method)?;
+                let input = kept_input.as_deref().unwrap_or_default();
+                let map = self.raw_map(input, &output, class, method)?;
                 let data = cam::upsample(
                     &map.data,
                     map.width,

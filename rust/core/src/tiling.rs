@@ -623,17 +623,15 @@ impl TileRun<'_> {
         let per_tile = self.inputs.len() / count;
         // `forward` pads a short batch for a model that fixes its batch size.
         let inputs = std::mem::take(&mut self.inputs);
-        // Score-CAM and occlusion rerun the model on altered copies of each tile.
-        let kept_inputs = self.explained.map(|_| inputs.clone());
+        let kept_inputs =
+            (self.explained.is_some() && self.method.perturbs_input()).then(|| inputs.clone());
         let want_features = self.stitcher.is_some() && self.method.needs_features();
         let output = self.model.forward(inputs, count, want_features)?;
         let classes = self.model.info().classes.len();
         for (i, region) in self.regions.drain(..).enumerate() {
             let logits = &output.logits[i * classes..][..classes];
             let probabilities = softmax(logits);
-            if let (Some(stitcher), Some(class), Some(inputs)) =
-                (self.stitcher.as_mut(), self.explained, kept_inputs.as_ref())
-            {
+            if let (Some(stitcher), Some(class)) = (self.stitcher.as_mut(), self.explained) {
                 let features = output.features.as_ref().map(|(shape, values)| {
                     let plane = shape[1] * shape[2] * shape[3];
                     (
@@ -645,7 +643,9 @@ impl TileRun<'_> {
                     logits: logits.to_vec(),
                     features,
                 };
-                let tile_input = &inputs[i * per_tile..][..per_tile];
+                let tile_input = kept_inputs
+                    .as_ref()
+                    .map_or(&[][..], |inputs| &inputs[i * per_tile..][..per_tile]);
                 let map =
                     self.model
                         .unnormalised_map(tile_input, &tile_output, class, &self.method)?;

@@ -67,6 +67,12 @@ impl CamMethod {
         !matches!(self, CamMethod::Occlusion(_))
     }
 
+    /// Whether the method reruns the model on altered copies of the input, so the input
+    /// must be kept after the forward pass.
+    pub fn perturbs_input(&self) -> bool {
+        matches!(self, CamMethod::ScoreCam(_) | CamMethod::Occlusion(_))
+    }
+
     /// Checks the parameters for a model whose input is `input_size`² pixels.
     pub fn validate(&self, input_size: usize) -> Result<()> {
         match self {
