@@ -2,45 +2,29 @@
 //! (`tests/fixtures/cluster/make_golden.py`), reproducibility across runs and thread
 //! counts, label order, statistics, parameter checks.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
+use common::floats;
 use serde_json::Value;
 use visual_ccc_core::cluster::{
     self, Calibration, ClusterParams, Clustering, Feature, ReferenceParams, SuggestParams,
 };
+use visual_ccc_core::pixels::OwnedImage;
 use visual_ccc_core::{ErrorKind, GrayImage, ImageView, Pixels};
 
-enum Owned {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    F32(Vec<f32>),
-}
-
+/// A golden case's image and scipy's smoothed grey of it.
 struct Image {
-    width: usize,
-    height: usize,
-    data: Owned,
+    owned: OwnedImage,
     smooth: GrayImage,
 }
 
 impl Image {
     fn view(&self) -> ImageView<'_> {
-        let pixels = match &self.data {
-            Owned::U8(p) => Pixels::Gray8(p),
-            Owned::U16(p) => Pixels::Gray16(p),
-            Owned::F32(p) => Pixels::Gray32(p),
-        };
-        ImageView::new(self.width, self.height, pixels).unwrap()
+        self.owned.view()
     }
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 fn golden() -> Value {
@@ -50,23 +34,10 @@ fn golden() -> Value {
 }
 
 fn load(v: &Value) -> Image {
-    let (width, height) = (
-        v["width"].as_u64().unwrap() as usize,
-        v["height"].as_u64().unwrap() as usize,
-    );
-    let data = floats(&v["data"]);
-    let data = match v["type"].as_str().unwrap() {
-        "u8" => Owned::U8(data.iter().map(|&x| x as u8).collect()),
-        "u16" => Owned::U16(data.iter().map(|&x| x as u16).collect()),
-        _ => Owned::F32(data.iter().map(|&x| x as f32).collect()),
-    };
+    let owned = common::golden_image(v);
     let smooth = floats(&v["smooth_map"]).iter().map(|&x| x as f32).collect();
-    Image {
-        width,
-        height,
-        data,
-        smooth: GrayImage::new(width, height, smooth).unwrap(),
-    }
+    let smooth = GrayImage::new(owned.width, owned.height, smooth).unwrap();
+    Image { owned, smooth }
 }
 
 fn exact_params(k: usize) -> ClusterParams {
@@ -96,7 +67,11 @@ fn inertia_is_at_most_scikit_learns() {
         };
         let params = exact_params(k);
         let result = cluster::cluster(&image.view(), &params, &extras).unwrap();
-        assert_eq!(result.sample_size, image.width * image.height, "{name}");
+        assert_eq!(
+            result.sample_size,
+            image.owned.width * image.owned.height,
+            "{name}"
+        );
         let sk_labels: Vec<u8> = case["sklearn_labels"]
             .as_str()
             .unwrap()

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
+use serde_json::Value;
 use visual_ccc_core::model::{Model, ModelOptions};
+use visual_ccc_core::pixels::{OwnedImage, OwnedPixels};
 use visual_ccc_core::runtime::RuntimeConfig;
 
 pub fn repo_root() -> PathBuf {
@@ -33,4 +35,41 @@ pub fn open(name: &str) -> Model {
         runtime: runtime_config(),
     };
     Model::open(&fixture_model(name), &options).expect("fixture model opens")
+}
+
+/// A JSON array of numbers.
+pub fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// An image of a golden fixture: `width`, `height`, `type` (u8, u16 or f32) and `data`.
+pub fn golden_image(v: &Value) -> OwnedImage {
+    let data = floats(&v["data"]);
+    let pixels = match v["type"].as_str().unwrap() {
+        "u8" => OwnedPixels::Gray8(data.iter().map(|&x| x as u8).collect()),
+        "u16" => OwnedPixels::Gray16(data.iter().map(|&x| x as u16).collect()),
+        "f32" => OwnedPixels::Gray32(data.iter().map(|&x| x as f32).collect()),
+        other => panic!("unknown pixel type {other}"),
+    };
+    OwnedImage {
+        width: v["width"].as_u64().unwrap() as usize,
+        height: v["height"].as_u64().unwrap() as usize,
+        pixels,
+    }
+}
+
+/// The real micrographs in `../shared/data` next to the repository; `None` (with a
+/// message) when they are absent, as in a fresh clone.
+pub fn shared_data() -> Option<PathBuf> {
+    let dir = repo_root().join("../shared/data");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("skipping: {} is absent", dir.display());
+        None
+    }
 }

@@ -8,8 +8,11 @@
 //!   float: 2e-3, since OpenCV's float path interpolates exp() from a table;
 //! - CLAHE: exact after rounding half to even, as OpenCV rounds.
 
+mod common;
+
 use std::path::PathBuf;
 
+use common::floats;
 use serde_json::Value;
 use visual_ccc_core::filters::{
     self, BackgroundParams, BilateralParams, ClaheParams, ContrastParams, GaussianParams,
@@ -18,57 +21,11 @@ use visual_ccc_core::filters::{
 use visual_ccc_core::pixels::OwnedPixels;
 use visual_ccc_core::{ErrorKind, GrayImage, ImageView, Pixels};
 
-enum Owned {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    F32(Vec<f32>),
-}
-
-struct Image {
-    width: usize,
-    height: usize,
-    data: Owned,
-}
-
-impl Image {
-    fn view(&self) -> ImageView<'_> {
-        let pixels = match &self.data {
-            Owned::U8(p) => Pixels::Gray8(p),
-            Owned::U16(p) => Pixels::Gray16(p),
-            Owned::F32(p) => Pixels::Gray32(p),
-        };
-        ImageView::new(self.width, self.height, pixels).unwrap()
-    }
-}
-
 fn golden() -> Value {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/filters/golden.json");
     let text = std::fs::read_to_string(&path).expect("golden file exists");
     serde_json::from_str(&text).expect("golden file is JSON")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn load_image(v: &Value) -> Image {
-    let data = floats(&v["data"]);
-    let data = match v["type"].as_str().unwrap() {
-        "u8" => Owned::U8(data.iter().map(|&x| x as u8).collect()),
-        "u16" => Owned::U16(data.iter().map(|&x| x as u16).collect()),
-        "f32" => Owned::F32(data.iter().map(|&x| x as f32).collect()),
-        other => panic!("unknown type {other}"),
-    };
-    Image {
-        width: v["width"].as_u64().unwrap() as usize,
-        height: v["height"].as_u64().unwrap() as usize,
-        data,
-    }
 }
 
 fn run_case(case: &Value, view: &ImageView) -> Vec<f64> {
@@ -128,7 +85,7 @@ fn filters_match_golden_outputs() {
     let mut failures = Vec::new();
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let image = load_image(&doc["images"][case["image"].as_str().unwrap()]);
+        let image = common::golden_image(&doc["images"][case["image"].as_str().unwrap()]);
         let got = run_case(case, &image.view());
         let tolerance = case["tolerance"].as_f64().unwrap();
         let mut expected = floats(&case["expected"]);

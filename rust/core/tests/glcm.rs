@@ -2,9 +2,12 @@
 //! `tests/fixtures/glcm/make_fixtures.py` (a literal per-window graycomatrix/graycoprops
 //! loop): 1e-12 for the reference mode, 1e-9 for every other feature.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::shared_data;
 use serde_json::Value;
 use visual_ccc_core::glcm::{
     glcm_features, glcm_matrix, quantize, reference_contrast, reference_contrast_of_mask,
@@ -15,16 +18,6 @@ use visual_ccc_core::{ErrorKind, ImageView, Pixels};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/glcm")
-}
-
-fn shared_data() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipping: {} is absent", dir.display());
-        None
-    }
 }
 
 fn load_json(name: &str) -> Value {

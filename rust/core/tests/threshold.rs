@@ -1,25 +1,18 @@
 //! Otsu and multi-level Otsu against scikit-image golden values made by
 //! `tests/fixtures/threshold/make_fixtures.py`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::shared_data;
 use serde_json::Value;
 use visual_ccc_core::threshold::{apply_thresholds, multi_otsu, otsu, otsu_mask};
 use visual_ccc_core::{ErrorKind, ImageView, Pixels};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/threshold")
-}
-
-fn shared_data() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipping: {} is absent", dir.display());
-        None
-    }
 }
 
 fn load_json(path: &Path) -> Value {
