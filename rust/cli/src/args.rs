@@ -12,8 +12,27 @@ pub struct Args {
 }
 
 impl Args {
+    /// Parses the options of `visual-ccc COMMAND`: `Ok(None)` when `--help` was asked for
+    /// (the help is printed); any option outside `switches` and `options` is an error that
+    /// points to the help.
+    pub fn command(
+        command: &str,
+        raw: &[String],
+        help: &str,
+        switches: &[&str],
+        options: &[&str],
+    ) -> Result<Option<Self>, String> {
+        if raw.iter().take_while(|a| *a != "--").any(|a| a == "--help") {
+            println!("{help}");
+            return Ok(None);
+        }
+        Self::parse_known(raw, switches, options)
+            .map(Some)
+            .map_err(|err| format!("{err} (see `visual-ccc {command} --help`)"))
+    }
+
     /// Parses `raw`; `switches` names the options that take no value.
-    pub fn parse(raw: &[String], switches: &[&str]) -> Result<Self, String> {
+    fn parse(raw: &[String], switches: &[&str]) -> Result<Self, String> {
         let mut args = Args::default();
         let mut iter = raw.iter();
         while let Some(arg) = iter.next() {
@@ -120,19 +139,6 @@ impl Args {
             .collect::<Result<Vec<T>, String>>()
             .map(Some)
     }
-
-    /// Fails if any option or switch is not in `known`, so typos are not ignored.
-    pub fn reject_unknown(&self, known: &[&str]) -> Result<(), String> {
-        let unknown = self
-            .options
-            .keys()
-            .chain(self.switches.iter())
-            .find(|name| !known.contains(&name.as_str()));
-        match unknown {
-            Some(name) => Err(format!("unknown option --{name}")),
-            None => Ok(()),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -154,8 +160,6 @@ mod tests {
         assert_eq!(args.parsed_or("k", 2).unwrap(), 3);
         assert_eq!(args.value("seed"), Some("7"));
         assert!(args.switch("verbose"));
-        assert!(args.reject_unknown(&["k", "seed", "verbose"]).is_ok());
-        assert!(args.reject_unknown(&["k"]).is_err());
     }
 
     #[test]
@@ -184,6 +188,20 @@ mod tests {
             .parsed_list::<usize>("distances")
             .unwrap_err()
             .contains("'x'"));
+    }
+
+    #[test]
+    fn command_prints_help_or_names_the_unknown_option() {
+        assert!(
+            Args::command("synth", &strings(&["--help"]), "help", &[], &[])
+                .unwrap()
+                .is_none()
+        );
+        let err = Args::command("synth", &strings(&["--bogus"]), "help", &[], &["k"]).unwrap_err();
+        assert_eq!(
+            err,
+            "unknown option --bogus (see `visual-ccc synth --help`)"
+        );
     }
 
     #[test]

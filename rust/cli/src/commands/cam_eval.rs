@@ -48,12 +48,7 @@ struct Scores {
 }
 
 pub fn run(raw: &[String]) -> Result<Outcome, String> {
-    let args = Args::parse(raw, &["help"])?;
-    if args.switch("help") {
-        println!("{HELP}");
-        return Ok(Outcome::Success);
-    }
-    args.reject_unknown(&[
+    let options = [
         "model",
         "methods",
         "steps",
@@ -61,8 +56,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         "format",
         "threads",
         "onnxruntime",
-        "help",
-    ])?;
+    ];
+    let Some(args) = Args::command("cam-eval", raw, HELP, &[], &options)? else {
+        return Ok(Outcome::Success);
+    };
     let [dir] = args.positional.as_slice() else {
         return Err(format!("give exactly one folder of images\n\n{HELP}"));
     };

@@ -52,12 +52,7 @@ failed.
   --onnxruntime PATH    libonnxruntime.so to use";
 
 pub fn run(raw: &[String]) -> Result<Outcome, String> {
-    let args = Args::parse(raw, &["help"])?;
-    if args.switch("help") {
-        println!("{HELP}");
-        return Ok(Outcome::Success);
-    }
-    args.reject_unknown(&[
+    let options = [
         "model",
         "mode",
         "overlap",
@@ -68,8 +63,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         "cam-method",
         "threads",
         "onnxruntime",
-        "help",
-    ])?;
+    ];
+    let Some(args) = Args::command("classify", raw, HELP, &[], &options)? else {
+        return Ok(Outcome::Success);
+    };
     if args.positional.is_empty() {
         return Err(format!("no images given\n\n{HELP}"));
     }

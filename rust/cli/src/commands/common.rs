@@ -11,8 +11,7 @@ use visual_ccc_core::pixels::OwnedImage;
 
 use crate::args::Args;
 
-/// Parses the options of `command`; `Ok(None)` when `--help` was asked for (the help is
-/// printed). Every command also knows the `--timings` switch.
+/// [`Args::command`] for an analysis command, which also knows the `--timings` switch.
 pub fn parse(
     command: &str,
     raw: &[String],
@@ -20,15 +19,9 @@ pub fn parse(
     switches: &[&str],
     options: &[&str],
 ) -> Result<Option<Args>, String> {
-    if raw.iter().take_while(|a| *a != "--").any(|a| a == "--help") {
-        println!("{help}");
-        return Ok(None);
-    }
     let mut all_switches = switches.to_vec();
     all_switches.push("timings");
-    Args::parse_known(raw, &all_switches, options)
-        .map(Some)
-        .map_err(|err| format!("{err} (see `visual-ccc {command} --help`)"))
+    Args::command(command, raw, help, &all_switches, options)
 }
 
 /// The one input image of a command.

@@ -22,12 +22,10 @@ Fiji.app/models/visual-ccc. The imported model has no 'features' output: it clas
 gives no class activation maps.";
 
 pub fn run(raw: &[String]) -> Result<Outcome, String> {
-    let args = Args::parse(raw, &["help"])?;
-    if args.switch("help") {
-        println!("{HELP}");
+    let options = ["out", "threads", "onnxruntime"];
+    let Some(args) = Args::command("import-model", raw, HELP, &[], &options)? else {
         return Ok(Outcome::Success);
-    }
-    args.reject_unknown(&["out", "threads", "onnxruntime", "help"])?;
+    };
     let [package] = args.positional.as_slice() else {
         return Err(format!("give exactly one package\n\n{HELP}"));
     };

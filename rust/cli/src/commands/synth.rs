@@ -33,15 +33,12 @@ Prints one JSON object per written image on stdout:
   {\"file\":\"out/grains_7.png\",\"class\":\"grains\",\"seed\":7}";
 
 pub fn run(raw: &[String]) -> Result<Outcome, String> {
-    let args = Args::parse(raw, &["help", "clean", "mask"])?;
-    if args.switch("help") {
-        println!("{HELP}");
+    let options = [
+        "class", "out", "width", "height", "seed", "count", "scale", "format",
+    ];
+    let Some(args) = Args::command("synth", raw, HELP, &["clean", "mask"], &options)? else {
         return Ok(Outcome::Success);
-    }
-    args.reject_unknown(&[
-        "class", "out", "width", "height", "seed", "count", "scale", "format", "clean", "mask",
-        "help",
-    ])?;
+    };
     if let Some(extra) = args.positional.first() {
         return Err(format!(
             "unexpected argument '{extra}' (see `visual-ccc synth --help`)"
