@@ -1,6 +1,5 @@
 package org.visualccc;
 
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -12,10 +11,7 @@ import java.util.Locale;
  * the input image, in input-pixel coordinates. In centre-crop mode that region is the
  * centred square that was classified.
  */
-public final class Classification {
-    private final String[] classNames;
-    private final int predictedIndex;
-    private final double[] probabilities;
+public final class Classification extends ClassProbabilities {
     private final int camClass;
     private final float[] cam;
     private final int camWidth;
@@ -36,28 +32,16 @@ public final class Classification {
     public Classification(String[] classNames, int predictedIndex, double[] probabilities, int camClass,
                           float[] cam, int camWidth, int camHeight, int regionX, int regionY,
                           int regionWidth, int regionHeight) {
-        if (classNames == null || probabilities == null) {
-            throw new IllegalArgumentException("class names and probabilities are required");
-        }
-        if (classNames.length != probabilities.length || classNames.length == 0) {
-            throw new IllegalArgumentException(classNames.length + " class names but " + probabilities.length
-                    + " probabilities");
-        }
-        if (predictedIndex < 0 || predictedIndex >= classNames.length) {
-            throw new IllegalArgumentException("predicted index " + predictedIndex + " out of range");
-        }
+        super(classNames, predictedIndex, probabilities);
         if (cam != null) {
             if (camWidth <= 0 || camHeight <= 0 || (long) camWidth * camHeight != cam.length) {
                 throw new IllegalArgumentException("CAM of " + cam.length + " values is not " + camWidth + "×"
                         + camHeight);
             }
-            if (camClass < 0 || camClass >= classNames.length) {
+            if (camClass < 0 || camClass >= classCount()) {
                 throw new IllegalArgumentException("CAM class " + camClass + " out of range");
             }
         }
-        this.classNames = classNames.clone();
-        this.predictedIndex = predictedIndex;
-        this.probabilities = probabilities.clone();
         this.camClass = cam == null ? -1 : camClass;
         this.cam = cam == null ? null : cam.clone();
         this.camWidth = cam == null ? 0 : camWidth;
@@ -66,48 +50,6 @@ public final class Classification {
         this.regionY = regionY;
         this.regionWidth = regionWidth;
         this.regionHeight = regionHeight;
-    }
-
-    /** Class names in model order (a copy). */
-    public String[] classNames() {
-        return classNames.clone();
-    }
-
-    public int classCount() {
-        return classNames.length;
-    }
-
-    public int predictedIndex() {
-        return predictedIndex;
-    }
-
-    public String predictedClass() {
-        return classNames[predictedIndex];
-    }
-
-    /** Probabilities in class order, summing to 1 (a copy). */
-    public double[] probabilities() {
-        return probabilities.clone();
-    }
-
-    public double probability(int classIndex) {
-        if (classIndex < 0 || classIndex >= probabilities.length) {
-            throw new IndexOutOfBoundsException("class index " + classIndex + " of " + probabilities.length);
-        }
-        return probabilities[classIndex];
-    }
-
-    /**
-     * @throws IllegalArgumentException if the model has no class of that name
-     */
-    public double probability(String className) {
-        for (int i = 0; i < classNames.length; i++) {
-            if (classNames[i].equals(className)) {
-                return probabilities[i];
-            }
-        }
-        throw new IllegalArgumentException("no class '" + className + "'; classes are "
-                + Arrays.toString(classNames));
     }
 
     public boolean hasCam() {
@@ -163,14 +105,15 @@ public final class Classification {
     public String toString() {
         StringBuilder sb = new StringBuilder("Classification[");
         sb.append(predictedClass());
-        for (int i = 0; i < classNames.length; i++) {
-            sb.append(i == 0 ? "; " : ", ").append(classNames[i]).append('=')
-                    .append(String.format(Locale.ROOT, "%.4f", probabilities[i]));
+        String[] names = classNames();
+        for (int i = 0; i < names.length; i++) {
+            sb.append(i == 0 ? "; " : ", ").append(names[i]).append('=')
+                    .append(String.format(Locale.ROOT, "%.4f", probability(i)));
         }
         sb.append("; region ").append(regionX).append(',').append(regionY).append(' ')
                 .append(regionWidth).append('×').append(regionHeight);
         if (cam != null) {
-            sb.append("; CAM of ").append(classNames[camClass]).append(' ').append(camWidth).append('×')
+            sb.append("; CAM of ").append(names[camClass]).append(' ').append(camWidth).append('×')
                     .append(camHeight);
         } else {
             sb.append("; no CAM");

@@ -10,10 +10,7 @@ package org.visualccc;
  * row-major {@code mapWidth × mapHeight} array of values in [0, 1]; one cell covers
  * {@code mapScale × mapScale} image pixels (1 for images up to 2048 pixels on a side).
  */
-public final class WholeImageClassification {
-    private final String[] classNames;
-    private final int predictedIndex;
-    private final double[] probabilities;
+public final class WholeImageClassification extends ClassProbabilities {
     private final int columns;
     private final int rows;
     private final int[] tileRegions;
@@ -37,26 +34,17 @@ public final class WholeImageClassification {
     public WholeImageClassification(String[] classNames, int predictedIndex, double[] probabilities, int columns,
                                     int rows, int[] tileRegions, int[] tileClasses, float[] tileProbabilities,
                                     int camClass, float[] cam, int mapWidth, int mapHeight, int mapScale) {
-        if (classNames == null || probabilities == null || classNames.length != probabilities.length
-                || classNames.length == 0) {
-            throw new IllegalArgumentException("class names and probabilities must match");
-        }
-        if (predictedIndex < 0 || predictedIndex >= classNames.length) {
-            throw new IllegalArgumentException("predicted index " + predictedIndex + " out of range");
-        }
+        super(classNames, predictedIndex, probabilities);
         int tiles = tileClasses == null ? -1 : tileClasses.length;
         if (tiles != columns * rows || tileRegions == null || tileRegions.length != 4 * tiles
-                || tileProbabilities == null || tileProbabilities.length != tiles * classNames.length) {
+                || tileProbabilities == null || tileProbabilities.length != tiles * classCount()) {
             throw new IllegalArgumentException("tile arrays do not match a " + columns + "×" + rows + " grid");
         }
         if (cam != null && ((long) mapWidth * mapHeight != cam.length || mapScale < 1 || camClass < 0
-                || camClass >= classNames.length)) {
+                || camClass >= classCount())) {
             throw new IllegalArgumentException("CAM of " + cam.length + " values is not " + mapWidth + "×"
                     + mapHeight);
         }
-        this.classNames = classNames.clone();
-        this.predictedIndex = predictedIndex;
-        this.probabilities = probabilities.clone();
         this.columns = columns;
         this.rows = rows;
         this.tileRegions = tileRegions.clone();
@@ -67,23 +55,6 @@ public final class WholeImageClassification {
         this.mapWidth = cam == null ? 0 : mapWidth;
         this.mapHeight = cam == null ? 0 : mapHeight;
         this.mapScale = cam == null ? 0 : mapScale;
-    }
-
-    public String[] classNames() {
-        return classNames.clone();
-    }
-
-    public int predictedIndex() {
-        return predictedIndex;
-    }
-
-    public String predictedClass() {
-        return classNames[predictedIndex];
-    }
-
-    /** Mean of the tile probabilities, per class. */
-    public double[] probabilities() {
-        return probabilities.clone();
     }
 
     public int columns() {
@@ -110,7 +81,7 @@ public final class WholeImageClassification {
 
     /** Class probabilities of tile {@code i}. */
     public double[] tileProbabilities(int i) {
-        double[] p = new double[classNames.length];
+        double[] p = new double[classCount()];
         for (int k = 0; k < p.length; k++) {
             p[k] = tileProbabilities[i * p.length + k];
         }

@@ -1,5 +1,7 @@
 package org.visualccc;
 
+import ij.ImagePlus;
+import ij.measure.Calibration;
 import ij.process.ByteProcessor;
 import ij.process.ColorProcessor;
 import ij.process.FloatProcessor;
@@ -117,6 +119,15 @@ public final class TestSupport {
     }
 
     /** Sets system property {@code key} back to {@code old} (clearing it if null). */
+    /** {@code imp} with a pixel size in µm (unit "um"), for tests of calibrated outputs. */
+    public static ImagePlus calibrated(ImagePlus imp, double pixelWidth, double pixelHeight) {
+        Calibration cal = imp.getCalibration();
+        cal.pixelWidth = pixelWidth;
+        cal.pixelHeight = pixelHeight;
+        cal.setUnit("um");
+        return imp;
+    }
+
     public static void restoreProperty(String key, String old) {
         if (old == null) {
             System.clearProperty(key);

@@ -4,7 +4,6 @@ import ij.IJ;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.OvalRoi;
-import ij.measure.Calibration;
 import ij.measure.ResultsTable;
 import ij.process.ByteProcessor;
 import ij.process.FloatProcessor;
@@ -29,16 +28,9 @@ import static org.visualccc.AnalysisTestSupport.assertRejected;
 
 /** The scripting entry points of Preprocess, Threshold, Texture and Cluster, headless. */
 public class AnalysisCommandsTest {
-    private static ImagePlus calibrated(ImagePlus imp) {
-        Calibration cal = imp.getCalibration();
-        cal.pixelWidth = 0.5;
-        cal.pixelHeight = 0.25;
-        cal.setUnit("um");
-        return imp;
-    }
-
     private static ImagePlus halves() {
-        return calibrated(new ImagePlus("halves.tif", AnalysisTestSupport.halves(40, 30, 40, 200, 8, 1)));
+        return TestSupport.calibrated(new ImagePlus("halves.tif", AnalysisTestSupport.halves(40, 30, 40, 200, 8, 1)),
+                0.5, 0.25);
     }
 
     private static ImagePlus stack(int slices) {
@@ -46,7 +38,7 @@ public class AnalysisCommandsTest {
         for (int i = 0; i < slices; i++) {
             stack.addSlice("plane" + i, AnalysisTestSupport.halves(40, 30, 30 + 10 * i, 210 - 10 * i, 5, i));
         }
-        return calibrated(new ImagePlus("stack.tif", stack));
+        return TestSupport.calibrated(new ImagePlus("stack.tif", stack), 0.5, 0.25);
     }
 
     private static void assertCalibrationCopied(ImagePlus expected, ImagePlus actual) {

@@ -3,7 +3,6 @@ package org.visualccc.fiji;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.OvalRoi;
-import ij.measure.Calibration;
 import ij.process.ImageProcessor;
 import org.junit.Test;
 import org.visualccc.AnalysisTestSupport;
@@ -21,12 +20,7 @@ public class AnalyzeMicrographTest {
         ImageStack stack = new ImageStack(160, 120);
         stack.addSlice("a", AnalysisTestSupport.halves(160, 120, 40, 200, 8, 1));
         stack.addSlice("b", AnalysisTestSupport.halves(160, 120, 60, 180, 8, 2));
-        ImagePlus imp = new ImagePlus("two.tif", stack);
-        Calibration cal = imp.getCalibration();
-        cal.pixelWidth = 0.5;
-        cal.pixelHeight = 0.5;
-        cal.setUnit("um");
-        return imp;
+        return TestSupport.calibrated(new ImagePlus("two.tif", stack), 0.5, 0.5);
     }
 
     @Test

@@ -3,7 +3,6 @@ package org.visualccc.fiji;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.ImageRoi;
-import ij.measure.Calibration;
 import ij.process.FloatProcessor;
 import org.junit.Test;
 import org.visualccc.BundledModels;
@@ -23,12 +22,7 @@ public class ClassActivationMapTest {
         ImageStack stack = new ImageStack(120, 90);
         stack.addSlice("a", TestSupport.gray8(120, 90, 1));
         stack.addSlice("b", TestSupport.gray8(120, 90, 2));
-        ImagePlus imp = new ImagePlus("pair.tif", stack);
-        Calibration cal = imp.getCalibration();
-        cal.pixelWidth = 0.5;
-        cal.pixelHeight = 0.5;
-        cal.setUnit("um");
-        return imp;
+        return TestSupport.calibrated(new ImagePlus("pair.tif", stack), 0.5, 0.5);
     }
 
     @Test

@@ -3,7 +3,6 @@ package org.visualccc.fiji;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.ImageRoi;
-import ij.measure.Calibration;
 import ij.measure.ResultsTable;
 import ij.process.ByteProcessor;
 import ij.process.ImageProcessor;
@@ -20,19 +19,11 @@ import static org.junit.Assert.fail;
 
 /** The Morphology Map command's scripting entry points, headless, with the native library. */
 public class MorphologyMapTest {
-    private static ImagePlus calibrated(ImagePlus imp) {
-        Calibration cal = imp.getCalibration();
-        cal.pixelWidth = 0.5;
-        cal.pixelHeight = 0.5;
-        cal.setUnit("um");
-        return imp;
-    }
-
     @Test
     public void constantImageGivesAConstantClassMapAndTilesInTheTable() {
         byte[] grey = new byte[300 * 200];
         java.util.Arrays.fill(grey, (byte) 90);
-        ImagePlus imp = calibrated(new ImagePlus("flat.tif", new ByteProcessor(300, 200, grey)));
+        ImagePlus imp = TestSupport.calibrated(new ImagePlus("flat.tif", new ByteProcessor(300, 200, grey)), 0.5, 0.5);
         try (Model model = Model.open(TestSupport.fixtureTiny())) {
             MorphologyMap.Output output = MorphologyMap.map(imp, model, 25, true);
             WholeImageClassification r = output.results.get(0);
