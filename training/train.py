@@ -21,12 +21,18 @@ average pooling and one linear layer, so class activation maps are exact. Batch 
 folded into the convolutions and the graph is written with the onnx helper API (Conv,
 Relu, MaxPool, GlobalAveragePool, Flatten, Gemm), then checked against PyTorch with ONNX
 Runtime. Everything is seeded; runs on CPU with two threads.
+
+Evaluation: held-out and cross-validation images are scored the way the product scores them
+by default, in whole-image mode (tiles of --tile-source-size source pixels, probabilities
+averaged; the same tiling as rust/core/src/tiling.rs), and the held-out images also in the
+published centre-crop mode.
 """
 
 import argparse
 import csv
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -41,7 +47,9 @@ import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONTRACT_CROP = 1.2  # docs/model-format.md: shorter side -> 1.2*S, then centre S x S
-CACHE_SHORT_SIDE = 384  # training images are cached at this shorter side (uint8)
+# Training images are cached (uint8) at this shorter side, or larger where the smallest
+# training crop would otherwise have fewer pixels than the network input.
+MIN_CACHE_SHORT_SIDE = 384
 OPSET = 17
 IR_VERSION = 8
 
@@ -51,7 +59,10 @@ TASKS = {
         "description": "UHCS steel microconstituents (carbide network / pearlite / spheroidite), "
         "trained on the CMU-UHCS SEM data set (CC BY 3.0 US)",
         "invert": 0.0,
-        "crop_scale": (0.3, 1.0),
+        # fine crops: pearlite's lamellae and spheroidite's particles are a few source
+        # pixels wide, and whole-image mode averages many such tiles (docs/models/uhcs.md)
+        "crop_scale": (0.1, 0.35),
+        "tile_source_size": 107,  # the middle crop, 0.225 of a 475 px shorter side
     },
     "morphology": {
         "classes": ["alloy", "dendrite", "spheroid"],
@@ -60,6 +71,7 @@ TASKS = {
         "invert": 0.2,
         # sparse synthetic dendrites: small crops are often empty background
         "crop_scale": (0.45, 1.0),
+        "tile_source_size": 320,
     },
 }
 
@@ -146,12 +158,13 @@ def contract_tensor(img, size):
 
 
 class Sample:
-    __slots__ = ("path", "label", "source", "image", "eval")
+    __slots__ = ("path", "label", "source", "image", "eval", "tiles")
 
     def __init__(self, path, label, source):
         self.path, self.label, self.source = path, label, source
         self.image = None
-        self.eval = None
+        self.eval = None  # centre-crop input tensor
+        self.tiles = None  # whole-image-mode input tensors (float16)
 
 
 def uhcs_samples(root, classes_map):
@@ -191,11 +204,33 @@ def synth_samples(binary, outdir, spec, seed0, classes):
     return out
 
 
-def decode_all(samples, size):
+def whole_image_tiles(img, size, tile_source_size):
+    """The tiles the core's whole-image mode classifies (rust/core/src/tiling.rs): the image
+    resampled by size / tile_source_size (area averaging when shrinking, bilinear when
+    enlarging), cut into size x size tiles overlapping by size // 4 (the CLI's default),
+    the last tile of a row or column shifted inward; an image whose shorter side is below
+    tile_source_size gets the centre-crop tensor as its one tile."""
+    h, w = img.shape
+    if min(h, w) < tile_source_size:
+        return contract_tensor(img, size)[None]
+    sw, sh = (max(1, round(e * size / tile_source_size)) for e in (w, h))
+    interp = cv2.INTER_AREA if tile_source_size > size else cv2.INTER_LINEAR
+    x = cv2.resize(img.astype(np.float32) / 255.0, (sw, sh), interpolation=interp)
+    step = size - size // 4
+
+    def starts(extent):
+        return [min(i * step, extent - size) for i in range(-(-(extent - size) // step) + 1)]
+
+    return np.stack([x[y0:y0 + size, x0:x0 + size] for y0 in starts(sh) for x0 in starts(sw)])
+
+
+def decode_all(samples, size, min_crop_fraction, tile_source_size):
+    cache_short_side = max(MIN_CACHE_SHORT_SIDE, math.ceil(size / min_crop_fraction))
     for s in samples:
         img = load_grey(s.path)
-        s.image = shrink_to_short_side(img, CACHE_SHORT_SIDE)
+        s.image = shrink_to_short_side(img, cache_short_side)
         s.eval = contract_tensor(img, size)
+        s.tiles = np.clip(whole_image_tiles(img, size, tile_source_size), 0.0, 1.0).astype(np.float16)
 
 
 def stratified_split(samples, frac, seed):
@@ -469,13 +504,20 @@ def train_model(torch, samples, classes, args, epochs, seed, log_prefix=""):
     return net
 
 
-def predict(torch, net, samples):
+def predict(torch, net, samples, mode):
+    """Class probabilities per sample: of its centre crop, or (mode "whole", the product's
+    default) the mean over its whole-image tiles."""
     net.eval()
     out = []
     with torch.no_grad():
-        for i in range(0, len(samples), 64):
-            x = np.stack([s.eval for s in samples[i:i + 64]])[:, None]
-            out.append(torch.softmax(net(torch.from_numpy(x)), 1).numpy())
+        if mode == "whole":
+            for s in samples:
+                x = torch.from_numpy(s.tiles.astype(np.float32)[:, None])
+                out.append(torch.softmax(net(x), 1).mean(0, keepdim=True).numpy())
+        else:
+            for i in range(0, len(samples), 64):
+                x = np.stack([s.eval for s in samples[i:i + 64]])[:, None]
+                out.append(torch.softmax(net(torch.from_numpy(x)), 1).numpy())
     return np.concatenate(out) if out else np.zeros((0, 0))
 
 
@@ -514,10 +556,13 @@ def parse_args(argv):
     ap.add_argument("--out", help="ONNX file (default models/TASK.onnx)")
     ap.add_argument("--report", help="JSON metrics file (default docs/models/TASK.json)")
     ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--tile-source-size", type=int, default=320,
+    ap.add_argument("--tile-source-size", type=int,
                     help="source pixels one whole-image-mode tile covers, written as "
-                         "visualccc.tile_source_size (>= 16; default 320, the middle of the "
-                         "training crops' source sizes on the 645x475 UHCS fields)")
+                         "visualccc.tile_source_size (>= 16; default per task: the middle of "
+                         "the training crops' source sizes on the 645x475 UHCS fields)")
+    ap.add_argument("--crop-scale", type=float, nargs=2, metavar=("MIN", "MAX"),
+                    help="training crops' side as fractions of the image's shorter side "
+                         "(default per task)")
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--epoch-samples", type=int, default=512)
     ap.add_argument("--batch", type=int, default=32)
@@ -529,10 +574,14 @@ def parse_args(argv):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
+    if args.tile_source_size is None:
+        args.tile_source_size = TASKS[args.task]["tile_source_size"]
     if args.tile_source_size < 16:
         ap.error("--tile-source-size must be at least 16 source pixels")
     args.widths = [(1, 16), (1, 32), (2, 48), (2, 96)]
-    args.crop_scale = TASKS[args.task]["crop_scale"]
+    args.crop_scale = tuple(args.crop_scale or TASKS[args.task]["crop_scale"])
+    if not 0.0 < args.crop_scale[0] <= args.crop_scale[1] <= 1.0:
+        ap.error("--crop-scale needs 0 < MIN <= MAX <= 1")
     return args
 
 
@@ -594,7 +643,7 @@ def main(argv=None):
                 train_s = [s for s in uhcs if s.path not in test_paths] + emps_train + synth_train
                 test_s = [s for s in uhcs if s.path in test_paths] + emps_test + synth_test
         print(f"train {len(train_s)} images, held-out test {len(test_s)}; decoding...", flush=True)
-        decode_all(train_s + test_s, args.size)
+        decode_all(train_s + test_s, args.size, args.crop_scale[0], args.tile_source_size)
         manifest_text, manifest_hash = manifest({"train": train_s, "test": test_s}, data)
         gflop = flops(args.widths, args.size) / 1e9
         print(f"model {args.widths}, input {args.size}, {gflop:.3f} GFLOP per tile", flush=True)
@@ -602,9 +651,11 @@ def main(argv=None):
         t_train = time.time()
         net = train_model(torch, train_s, classes, args, args.epochs, args.seed)
         train_seconds = time.time() - t_train
-        test_m = metrics(test_s, predict(torch, net, test_s), classes)
-        print(f"held-out: acc {test_m['accuracy']:.3f} balanced {test_m['balanced_accuracy']:.3f} "
-              f"F1w {test_m['f1_weighted']:.3f}\n{np.array(test_m['confusion_matrix'])}", flush=True)
+        test_m = metrics(test_s, predict(torch, net, test_s, "whole"), classes)
+        test_crop_m = metrics(test_s, predict(torch, net, test_s, "center-crop"), classes)
+        for name, m in (("whole", test_m), ("centre-crop", test_crop_m)):
+            print(f"held-out ({name}): acc {m['accuracy']:.3f} balanced {m['balanced_accuracy']:.3f} "
+                  f"F1w {m['f1_weighted']:.3f}\n{np.array(m['confusion_matrix'])}", flush=True)
 
         def finish(cv):
             report = {
@@ -614,7 +665,7 @@ def main(argv=None):
                 "train_sources": {src: sum(1 for s in train_s if s.source == src) for src in sorted({s.source for s in train_s})},
                 "epochs": args.epochs, "epoch_samples": args.epoch_samples, "seed": args.seed,
                 "training_seconds": round(train_seconds), "total_seconds": None,
-                "held_out": test_m, "cross_validation": cv,
+                "held_out": test_m, "held_out_center_crop": test_crop_m, "cross_validation": cv,
                 "training_manifest_sha256": manifest_hash,
                 "environment": {"python": platform.python_version(), "torch": torch.__version__,
                                 "threads": args.threads},
@@ -663,7 +714,7 @@ def main(argv=None):
             for f, (tr, va) in enumerate(kfold(train_s, args.cv_folds, args.seed)):
                 fold_net = train_model(torch, tr, classes, args, args.cv_epochs, args.seed + 100 + f,
                                        log_prefix=f"[cv {f + 1}/{args.cv_folds}] ")
-                m = metrics(va, predict(torch, fold_net, va), classes)
+                m = metrics(va, predict(torch, fold_net, va, "whole"), classes)
                 print(f"[cv {f + 1}] acc {m['accuracy']:.3f} balanced {m['balanced_accuracy']:.3f}", flush=True)
                 fold_metrics.append(m)
             cv = {"folds": args.cv_folds, "epochs_per_fold": args.cv_epochs,
