@@ -63,6 +63,7 @@ TASKS = {
         # pixels wide, and whole-image mode averages many such tiles (docs/models/uhcs.md)
         "crop_scale": (0.1, 0.35),
         "tile_source_size": 107,  # the middle crop, 0.225 of a 475 px shorter side
+        "epochs": 200,
     },
     "morphology": {
         "classes": ["alloy", "dendrite", "spheroid"],
@@ -72,6 +73,7 @@ TASKS = {
         # sparse synthetic dendrites: small crops are often empty background
         "crop_scale": (0.45, 1.0),
         "tile_source_size": 320,
+        "epochs": 100,
     },
 }
 
@@ -563,7 +565,7 @@ def parse_args(argv):
     ap.add_argument("--crop-scale", type=float, nargs=2, metavar=("MIN", "MAX"),
                     help="training crops' side as fractions of the image's shorter side "
                          "(default per task)")
-    ap.add_argument("--epochs", type=int, default=100)
+    ap.add_argument("--epochs", type=int, help="training epochs of the final model (default per task)")
     ap.add_argument("--epoch-samples", type=int, default=512)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
@@ -574,6 +576,8 @@ def parse_args(argv):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
+    if args.epochs is None:
+        args.epochs = TASKS[args.task]["epochs"]
     if args.tile_source_size is None:
         args.tile_source_size = TASKS[args.task]["tile_source_size"]
     if args.tile_source_size < 16:
