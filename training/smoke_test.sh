@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# CI smoke test of the training pipeline: one tiny epoch on six synthetic images, exported
-# to ONNX and loaded by the Rust CLI. Skips (exit 0) when PyTorch is not installed.
+# CI smoke test of the training pipelines: one tiny epoch on six synthetic images, exported
+# to ONNX and loaded by the Rust CLI; and 20 steps of the foreground network on synthetic
+# discs, exported and checked against PyTorch with ONNX Runtime. Skips (exit 0) when
+# PyTorch is not installed.
 # Usage: bash training/smoke_test.sh [path/to/visual-ccc]   (default target/debug/visual-ccc)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,4 +19,7 @@ python3 training/train.py --smoke --synth-bin "$bin" --out "$work/smoke.onnx" >"
 out="$("$bin" classify --model "$work/smoke.onnx" --heatmap-dir "$work/cam" "$work/probe.png" 2>/dev/null)"
 grep -q '"class":' <<<"$out" || { echo "classify failed: $out"; exit 1; }
 test -f "$work/cam/probe-cam.tif" || { echo "no CAM written: $out"; exit 1; }
-echo "training smoke test passed (export -> visual-ccc classify with CAM)"
+python3 training/train_foreground.py --smoke --steps 20 --out "$work/foreground.onnx" >"$work/fg.log" 2>&1 \
+    || { cat "$work/fg.log"; exit 1; }
+grep -q 'ONNX vs PyTorch' "$work/fg.log" || { cat "$work/fg.log"; exit 1; }
+echo "training smoke test passed (export -> visual-ccc classify with CAM; foreground export)"

@@ -113,7 +113,7 @@ run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] hea
 cam = getTitle();
 fact("cam_title", cam);
 selectImage(sample);
-run("Cluster (k-means)...", "k=3 smoothed_grey sigma=2 variance_radius=3 position_weight=0 feature_image=[" + cam + "] seed=42 n_init=4 max_iterations=300 tolerance=1.00E-4 create_mask target_cluster=2");
+run("Cluster (k-means)...", "k=3 smoothed_grey sigma=2 variance_radius=3 learned_foreground position_weight=0 feature_image=[" + cam + "] seed=42 n_init=4 max_iterations=300 tolerance=1.00E-4 create_mask target_cluster=2");
 if (!isOpen("Visual-CCC Clusters")) stop("no Visual-CCC Clusters table");
 Table.save("${OUT}/clusters.csv", "Visual-CCC Clusters");
 fact("mask_title", getTitle());
@@ -304,7 +304,7 @@ if len(rows) != 3 or [int(float(r["Cluster"])) for r in rows] != [0, 1, 2]:
     fail(f"expected 3 cluster rows, got {rows}")
 cam_column = f"Mean {facts['cam_title']}"
 for column in ("Pixels", "Fraction", "Area", "Area unit", "Mean grey", "Mean smoothed grey (sigma 2)",
-               cam_column, "Inertia"):
+               "Mean foreground (learned)", cam_column, "Inertia"):
     if column not in rows[0]:
         fail(f"cluster table lacks {column}: {list(rows[0])}")
 greys = [float(r["Mean grey"]) for r in rows]

@@ -1,7 +1,8 @@
 //! Unsupervised segmentation by k-means on per-pixel feature vectors.
 //!
-//! The user picks the features (grey, smoothed grey, local variance, maps supplied by
-//! the caller such as GLCM or CAM heatmaps, optional weighted coordinates). Each feature
+//! The user picks the features (grey, smoothed grey, local variance, the learned
+//! foreground probability of [`crate::foreground`], maps supplied by the caller such as
+//! GLCM or CAM heatmaps, optional weighted coordinates). Each feature
 //! is standardised (zero mean, unit variance over the whole image; a constant feature
 //! contributes nothing) so no unit dominates the Euclidean distance.
 //!
@@ -31,9 +32,13 @@ use ndarray::{s, Array2, ArrayView2};
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 
+use crate::cam::Upsampler;
 use crate::error::{Error, Result};
 use crate::filters::{gaussian_kernel, gray_row, separable_rows, MAX_SIGMA};
+use crate::foreground::ForegroundModel;
+use crate::model::ModelOptions;
 use crate::pixels::{GrayImage, ImageView};
+use crate::runtime::RuntimeConfig;
 
 /// Most clusters accepted (labels are `u8`).
 pub const MAX_K: usize = 255;
@@ -64,6 +69,11 @@ pub enum Feature {
     /// Grey-value variance in a (2r+1)² window: separates textured from flat regions
     /// of similar mean grey.
     LocalVariance { radius: usize },
+    /// Learned foreground probability (0–1) from the network bundled with this library
+    /// ([`crate::foreground`]): high on compact objects (particles, precipitates) and low
+    /// on the background around them, whatever their grey. Needs ONNX Runtime
+    /// ([`ClusterParams::runtime`]).
+    Foreground,
 }
 
 impl Feature {
@@ -72,12 +82,13 @@ impl Feature {
             Feature::Grey => "grey".into(),
             Feature::Smoothed { sigma } => format!("smoothed grey (sigma {sigma})"),
             Feature::LocalVariance { radius } => format!("local variance (radius {radius})"),
+            Feature::Foreground => "foreground (learned)".into(),
         }
     }
 
     fn validate(&self) -> Result<()> {
         match *self {
-            Feature::Grey => Ok(()),
+            Feature::Grey | Feature::Foreground => Ok(()),
             Feature::Smoothed { sigma } => {
                 if !(sigma.is_finite() && sigma > 0.0 && sigma <= MAX_SIGMA) {
                     return Err(Error::invalid(format!(
@@ -159,15 +170,17 @@ pub struct ClusterParams {
     /// Worker threads for the feature and assignment passes; 0 uses every core. The
     /// result does not depend on it.
     pub threads: usize,
+    /// Where to find ONNX Runtime for [`Feature::Foreground`].
+    pub runtime: RuntimeConfig,
 }
 
-/// Default features: grey smoothed at σ = 2 px. On the EMPS nanoparticle masks (k = 2,
-/// `examples/emps_iou.rs`) it gives a mean foreground IoU of 0.721 against 0.695 for
-/// Otsu on raw grey and 0.699 for the reference mode; adding local variance (which makes
-/// particle edges and texture a cluster of their own) lowered it to about 0.65, and
-/// other smoothing scales, a second scale, background-corrected grey, clipped grey or
-/// hole filling did not help (docs/benchmarks.md, "Image-analysis validity").
-pub const DEFAULT_FEATURES: [Feature; 1] = [Feature::Smoothed { sigma: 2.0 }];
+/// Default features: grey smoothed at σ = 2 px and the learned foreground probability.
+/// On the EMPS nanoparticle masks (k = 2, `examples/emps_iou.rs`) smoothed grey alone
+/// gives a mean foreground IoU of 0.721 against 0.695 for Otsu on raw grey and 0.699 for
+/// the reference mode, and no other hand-made feature, scale or clean-up did better
+/// (docs/benchmarks.md, "Image-analysis validity"); the learned map lifts it (figures on
+/// images the network was not trained on in docs/models/foreground.md).
+pub const DEFAULT_FEATURES: [Feature; 2] = [Feature::Smoothed { sigma: 2.0 }, Feature::Foreground];
 
 impl Default for ClusterParams {
     fn default() -> Self {
@@ -182,6 +195,7 @@ impl Default for ClusterParams {
             max_samples: 100_000,
             calibration: Calibration::default(),
             threads: 0,
+            runtime: RuntimeConfig::default(),
         }
     }
 }
@@ -315,6 +329,9 @@ struct FeatureSource<'a> {
     view: ImageView<'a>,
     features: Vec<Feature>,
     extras: Vec<&'a GrayImage>,
+    /// The [`Feature::Foreground`] map at the network's working size and its enlargement
+    /// to the image size (row by row, so the full-size map is never held).
+    foreground: Option<(&'a GrayImage, Upsampler)>,
     position: bool,
     /// Subtracted from grey before squaring in local variance, against cancellation.
     variance_offset: f32,
@@ -334,7 +351,7 @@ impl<'a> FeatureSource<'a> {
         let kernels = features
             .iter()
             .map(|f| match *f {
-                Feature::Grey => None,
+                Feature::Grey | Feature::Foreground => None,
                 Feature::Smoothed { sigma } => Some(gaussian_kernel(sigma)),
                 Feature::LocalVariance { radius } => {
                     Some(vec![1.0 / (2 * radius + 1) as f32; 2 * radius + 1])
@@ -346,6 +363,7 @@ impl<'a> FeatureSource<'a> {
             view,
             features: features.to_vec(),
             extras: extras.iter().map(|(_, m)| *m).collect(),
+            foreground: None,
             position,
             variance_offset: 0.5 * (lo + hi),
             kernels,
@@ -353,6 +371,13 @@ impl<'a> FeatureSource<'a> {
             scratch: Vec::new(),
             scratch2: Vec::new(),
         }
+    }
+
+    /// Supplies the map of [`Feature::Foreground`] (at any size; enlarged bilinearly).
+    fn with_foreground(mut self, map: Option<&'a GrayImage>) -> Self {
+        let (w, h) = (self.view.width(), self.view.height());
+        self.foreground = map.map(|m| (m, Upsampler::new(m.width, m.height, w, h)));
+        self
     }
 
     fn dims(&self) -> usize {
@@ -377,6 +402,19 @@ impl<'a> FeatureSource<'a> {
                 Feature::Grey => {
                     for (p, &g) in grey.iter().enumerate() {
                         out[p * d + j] = g;
+                    }
+                }
+                Feature::Foreground => {
+                    let (map, upsampler) = self
+                        .foreground
+                        .as_ref()
+                        .expect("foreground map computed up front");
+                    // `scratch` holds n ≥ w values (resized above).
+                    for (i, y) in (y0..y1).enumerate() {
+                        upsampler.row(&map.data, y, &mut self.scratch[..w]);
+                        for (x, &v) in self.scratch[..w].iter().enumerate() {
+                            out[(i * w + x) * d + j] = v;
+                        }
                     }
                 }
                 Feature::Smoothed { .. } => {
@@ -851,8 +889,33 @@ pub fn cluster(
 ) -> Result<Clustering> {
     validate_inputs(view, params, extras)?;
     let position = params.position_weight > 0.0;
-    let source = FeatureSource::new(*view, &params.features, extras, position);
+    let foreground = foreground_map(view, params)?;
+    let source = FeatureSource::new(*view, &params.features, extras, position)
+        .with_foreground(foreground.as_ref());
     cluster_from(&source, params, extras, CACHE_VALUES)
+}
+
+/// The learned foreground map of `view` when [`Feature::Foreground`] is among the
+/// features (one whole-image network run, before the streamed passes).
+fn foreground_map(view: &ImageView, params: &ClusterParams) -> Result<Option<GrayImage>> {
+    if !params.features.contains(&Feature::Foreground) {
+        return Ok(None);
+    }
+    // One ONNX Runtime thread whatever `params.threads`: the labels must not depend on
+    // the thread count, and the network is small.
+    let options = ModelOptions {
+        threads: 1,
+        runtime: params.runtime.clone(),
+    };
+    let model = ForegroundModel::bundled(&options).map_err(|err| match err {
+        Error::Runtime(message) => Error::Runtime(format!(
+            "{message}. The learned foreground feature (part of the default features) needs \
+             it; choose features without it (e.g. smoothed grey only) to cluster without \
+             ONNX Runtime"
+        )),
+        other => other,
+    })?;
+    model.working_probability(view).map(Some)
 }
 
 /// [`cluster`] after validation, keeping the raw features between the passes when they
@@ -1108,7 +1171,9 @@ pub fn suggest_k(
     checked.k = suggest.k_min;
     validate_inputs(view, &checked, extras)?;
     let position = params.position_weight > 0.0;
-    let source = FeatureSource::new(*view, &params.features, extras, position);
+    let foreground = foreground_map(view, params)?;
+    let source = FeatureSource::new(*view, &params.features, extras, position)
+        .with_foreground(foreground.as_ref());
     let prepared = prepare(&source, params, 0);
     let sample = prepared.sample.view();
     let (n, d) = sample.dim();

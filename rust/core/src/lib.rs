@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod decode;
 pub mod error;
 pub mod filters;
+pub mod foreground;
 pub mod glcm;
 pub mod model;
 mod onnx_edit;

@@ -132,8 +132,26 @@ impl std::fmt::Debug for Model {
     }
 }
 
-fn model_error(path: &Path, message: impl std::fmt::Display) -> Error {
+pub(crate) fn model_error(path: &Path, message: impl std::fmt::Display) -> Error {
     Error::Model(format!("{}: {message}", path.display()))
+}
+
+/// Loads ONNX Runtime if needed and creates a session for the ONNX model `bytes` (read
+/// from `path`, named in errors).
+pub(crate) fn new_session(bytes: &[u8], options: &ModelOptions, path: &Path) -> Result<Session> {
+    runtime::ensure_initialised(&options.runtime)?;
+    let mut builder = Session::builder()
+        .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
+        .and_then(|b| b.with_inter_threads(1))
+        .map_err(|err| Error::Runtime(err.to_string()))?;
+    if options.threads > 0 {
+        builder = builder
+            .with_intra_threads(options.threads)
+            .map_err(|err| Error::Runtime(err.to_string()))?;
+    }
+    builder
+        .commit_from_memory(bytes)
+        .map_err(|err| model_error(path, format!("not a usable ONNX model: {err}")))
 }
 
 impl Model {
@@ -143,19 +161,7 @@ impl Model {
         if bytes.is_empty() {
             return Err(model_error(path, "the model file is empty"));
         }
-        runtime::ensure_initialised(&options.runtime)?;
-        let mut builder = Session::builder()
-            .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
-            .and_then(|b| b.with_inter_threads(1))
-            .map_err(|err| Error::Runtime(err.to_string()))?;
-        if options.threads > 0 {
-            builder = builder
-                .with_intra_threads(options.threads)
-                .map_err(|err| Error::Runtime(err.to_string()))?;
-        }
-        let session = builder
-            .commit_from_memory(&bytes)
-            .map_err(|err| model_error(path, format!("not a usable ONNX model: {err}")))?;
+        let session = new_session(&bytes, options, path)?;
         Self::from_session(path, &bytes, session)
     }
 

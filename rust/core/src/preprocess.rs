@@ -92,7 +92,7 @@ pub fn center_crop(view: &ImageView, size: usize, range: (f32, f32)) -> Prepared
     let y0 = (height as f64 - side) / 2.0;
     let (lo, hi) = range;
     let gain = if hi > lo { 1.0 / (hi - lo) } else { 0.0 };
-    let data = resample(view, x0, y0, scale, size, |v| {
+    let data = resample(view, (x0, y0), (scale, scale), (size, size), |v| {
         ((v - lo) * gain).clamp(0.0, 1.0)
     });
     let region = Region {
@@ -142,18 +142,28 @@ fn axis_taps(origin: f64, scale: f64, count: usize, extent: usize) -> Vec<Taps> 
         .collect()
 }
 
-/// Separable resampling of a `size`×`size` window, applying `map` to each input value.
+/// The whole image resampled to `width`×`height` grey values (antialiased when shrinking).
+pub fn resize(view: &ImageView, width: usize, height: usize) -> Vec<f32> {
+    let scale = (
+        width as f64 / view.width() as f64,
+        height as f64 / view.height() as f64,
+    );
+    resample(view, (0.0, 0.0), scale, (width, height), |v| v)
+}
+
+/// Separable resampling of an `out_w`×`out_h` window starting at input coordinate
+/// `origin`, with `scale` output pixels per input pixel along x and y, applying `map` to
+/// each input value.
 fn resample(
     view: &ImageView,
-    x0: f64,
-    y0: f64,
-    scale: f64,
-    size: usize,
+    origin: (f64, f64),
+    scale: (f64, f64),
+    (out_w, out_h): (usize, usize),
     map: impl Fn(f32) -> f32,
 ) -> Vec<f32> {
     let width = view.width();
-    let columns = axis_taps(x0, scale, size, width);
-    let rows = axis_taps(y0, scale, size, view.height());
+    let columns = axis_taps(origin.0, scale.0, out_w, width);
+    let rows = axis_taps(origin.1, scale.1, out_h, view.height());
     let x_start = columns.first().map_or(0, |t| t.first);
     let x_end = columns
         .iter()
@@ -161,7 +171,7 @@ fn resample(
         .max()
         .unwrap_or(0);
     let mut row_sum = vec![0.0f32; x_end - x_start];
-    let mut out = Vec::with_capacity(size * size);
+    let mut out = Vec::with_capacity(out_w * out_h);
     for row in &rows {
         row_sum.iter_mut().for_each(|v| *v = 0.0);
         for (dy, &wy) in row.weights.iter().enumerate() {

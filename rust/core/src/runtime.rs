@@ -23,7 +23,7 @@ const LIBRARY_NAMES: &[&str] = &[
 ];
 
 /// Where to look for the ONNX Runtime library.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuntimeConfig {
     /// Explicit library file; takes precedence over everything else.
     pub library_path: Option<PathBuf>,

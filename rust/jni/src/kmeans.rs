@@ -9,6 +9,7 @@ use visual_ccc_core::GrayImage;
 
 use crate::convert;
 use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::model;
 use crate::pixels;
 
 /// The image features chosen on the Java side, in `Clustering.featureNames()` order.
@@ -18,6 +19,7 @@ fn features(
     sigma: jdouble,
     local_variance: jboolean,
     variance_radius: jint,
+    foreground: jboolean,
 ) -> BridgeResult<Vec<Feature>> {
     let mut features = Vec::new();
     if grey {
@@ -30,6 +32,9 @@ fn features(
         features.push(Feature::LocalVariance {
             radius: pixels::non_negative(variance_radius, "local-variance radius")?,
         });
+    }
+    if foreground {
+        features.push(Feature::Foreground);
     }
     Ok(features)
 }
@@ -142,6 +147,7 @@ pub extern "system" fn Java_org_visualccc_KMeans_nativeCluster<'local>(
     sigma: jdouble,
     local_variance: jboolean,
     variance_radius: jint,
+    foreground: jboolean,
     position_weight: jdouble,
     extra_maps: JObjectArray<'local, JFloatArray<'local>>,
     extra_names: JObjectArray<'local, JString<'local>>,
@@ -153,11 +159,20 @@ pub extern "system" fn Java_org_visualccc_KMeans_nativeCluster<'local>(
     pixel_width: jdouble,
     pixel_height: jdouble,
     unit: JString<'local>,
+    ort_library_path: JString<'local>,
+    ort_search_dirs: JObjectArray<'local, JString<'local>>,
 ) -> JObject<'local> {
     env.with_env(|env| {
         let params = ClusterParams {
             k: pixels::non_negative(k, "number of clusters k")?,
-            features: features(grey, smoothed, sigma, local_variance, variance_radius)?,
+            features: features(
+                grey,
+                smoothed,
+                sigma,
+                local_variance,
+                variance_radius,
+                foreground,
+            )?,
             position_weight,
             n_init: pixels::non_negative(n_init, "number of k-means restarts")?,
             max_iterations: u64::try_from(max_iterations).map_err(|_| {
@@ -176,6 +191,7 @@ pub extern "system" fn Java_org_visualccc_KMeans_nativeCluster<'local>(
             },
             // Every core; the labels do not depend on the thread count.
             threads: 0,
+            runtime: model::model_options(env, &ort_library_path, &ort_search_dirs, 0)?.runtime,
         };
         intern_cluster(
             env,

@@ -37,7 +37,7 @@ fn model_ref<'a>(handle: jlong) -> BridgeResult<&'a Model> {
 }
 
 /// Model options from Java's thread count and ONNX Runtime location.
-fn model_options(
+pub(crate) fn model_options(
     env: &mut Env<'_>,
     ort_library_path: &JString<'_>,
     ort_search_dirs: &JObjectArray<'_, JString<'_>>,

@@ -28,9 +28,9 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
   3. texture: the reference contrast map (Otsu mask, 5×5 windows, 2 levels, distance 1,
      angle 0; -reference-contrast.tif) and whole-image GLCM features of the grey image
      (8 levels, distance 1, mean over 0/45/90/135°)
-  4. k-means clustering with the default features (smoothed grey, sigma 2) (-clusters.png,
-     values 0..k-1 by ascending mean grey) and the target cluster's mask
-     (-cluster-<I>.png) and area fraction
+  4. k-means clustering with the default features (smoothed grey, sigma 2, and the
+     learned foreground probability) (-clusters.png, values 0..k-1 by ascending mean
+     grey) and the target cluster's mask (-cluster-<I>.png) and area fraction
 
   --out-dir DIR          where the images and summary.json go (required)
   --model PATH_OR_NAME   ONNX model file, or the name of an installed model
@@ -43,7 +43,8 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
   --unit UNIT            length unit of --pixel-size
   --threads N            threads for ONNX Runtime, texture and clustering (default: all
                          cores); the results do not depend on it
-  --onnxruntime PATH     libonnxruntime.so to use
+  --onnxruntime PATH     libonnxruntime.so to use (classification and the clustering's
+                         learned foreground feature)
   --timings              add stage durations (ms) to the summary
 
 Prints the summary (the same as summary.json) as one line of JSON.";
@@ -66,7 +67,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let file = common::input_path("analyze", &args)?;
     let out_dir = PathBuf::from(common::required(&args, "out-dir", "where results go")?);
     if args.switch("no-model") {
-        common::forbid_with(&args, "no-model", &["model", "onnxruntime"])?;
+        common::forbid_with(&args, "no-model", &["model"])?;
     }
     let params = ClusterParams {
         k: args.parsed_or("k", 3)?,
@@ -84,7 +85,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         ));
     }
     let threads: usize = args.parsed_or("threads", 0)?;
-    let params = ClusterParams { threads, ..params };
+    let params = ClusterParams {
+        threads,
+        runtime: classify::model_options(&args)?.runtime,
+        ..params
+    };
     // Open the model before the image work so that a bad --model fails at once.
     let model = if args.switch("no-model") {
         Err("skipped: --no-model".to_string())

@@ -18,7 +18,8 @@ const HELP: &str = "\
 usage: visual-ccc cluster IMAGE --k N --labels-out FILE [--features LIST]
                         [--position-weight W] [--seed S] [--n-init N] [--max-iter N]
                         [--tol T] [--sample N] [--suggest-k]
-                        [--pixel-size W[,H] --unit UNIT] [--threads N] [--timings]
+                        [--pixel-size W[,H] --unit UNIT] [--threads N]
+                        [--onnxruntime PATH] [--timings]
        visual-ccc cluster IMAGE --k N --labels-out FILE --reference [--seed S]
                         [--pixel-size W[,H] --unit UNIT]
 
@@ -30,10 +31,15 @@ the same labels.
 
   --k N               number of clusters, 2..255 (required)
   --labels-out FILE   label image, 8-bit .png or .tif, pixel value = cluster label
-  --features LIST     comma-separated (default smoothed:2):
+  --features LIST     comma-separated (default smoothed:2,foreground):
                         grey           the grey value (RGB: luminance)
                         smoothed[:S]   Gaussian-smoothed grey, sigma S px (default 2)
                         variance[:R]   grey variance in a (2R+1)² window (default R 2)
+                        foreground     learned foreground probability (0..1) from the
+                                       network bundled with the program: high on compact
+                                       objects such as particles, low on the background
+                                       around them, whatever their grey; needs ONNX
+                                       Runtime (docs/models/foreground.md)
                         x,y            pixel position (both), weighted by --position-weight
   --position-weight W weight of the standardised x and y (default 1; needs x,y)
   --seed S            random seed of sampling and k-means++ (default 42)
@@ -49,6 +55,7 @@ the same labels.
   --pixel-size W[,H]  pixel width (and height) in --unit, for calibrated areas
   --unit UNIT         length unit of --pixel-size, e.g. um (areas are in UNIT²)
   --threads N         worker threads (default 0: all cores); labels do not depend on it
+  --onnxruntime PATH  libonnxruntime.so to use for the foreground feature
   --timings           add stage durations (ms) to the JSON
 
 Prints one JSON object: settings, \"inertia\" (sum of squared distances to the
@@ -56,8 +63,9 @@ centroids in standardised feature space, all pixels), \"clusters\" (label, pixel
 area fraction, calibrated area, mean grey, mean of each feature) and, with --suggest-k,
 \"suggested_k\".";
 
-const CUSTOM_OPTIONS: [&str; 7] = [
+const CUSTOM_OPTIONS: [&str; 8] = [
     "features",
+    "onnxruntime",
     "position-weight",
     "n-init",
     "max-iter",
@@ -176,6 +184,7 @@ fn params(args: &Args, k: usize) -> Result<ClusterParams, String> {
         max_samples: args.parsed_or("sample", defaults.max_samples)?,
         calibration: calibration(args)?,
         threads: args.parsed_or("threads", defaults.threads)?,
+        runtime: super::classify::model_options(args)?.runtime,
     })
 }
 
@@ -196,6 +205,7 @@ fn parse_features(list: &str) -> Result<(Vec<Feature>, bool), String> {
         };
         let feature = match name.to_ascii_lowercase().as_str() {
             "grey" | "gray" if value.is_none() => Feature::Grey,
+            "foreground" if value.is_none() => Feature::Foreground,
             "smoothed" => Feature::Smoothed {
                 sigma: number(2.0)?,
             },
@@ -221,7 +231,7 @@ fn parse_features(list: &str) -> Result<(Vec<Feature>, bool), String> {
             _ => {
                 return Err(format!(
                     "--features: unknown clustering feature '{item}'; use grey, smoothed:SIGMA, \
-                     variance:RADIUS, x, y"
+                     variance:RADIUS, foreground, x, y"
                 ))
             }
         };
@@ -318,13 +328,15 @@ mod tests {
 
     #[test]
     fn features_parse_with_parameters_and_position() {
-        let (features, position) = parse_features("grey, smoothed:1.5,variance:3,x,y").unwrap();
+        let (features, position) =
+            parse_features("grey, smoothed:1.5,variance:3,foreground,x,y").unwrap();
         assert_eq!(
             features,
             [
                 Feature::Grey,
                 Feature::Smoothed { sigma: 1.5 },
-                Feature::LocalVariance { radius: 3 }
+                Feature::LocalVariance { radius: 3 },
+                Feature::Foreground
             ]
         );
         assert!(position);
@@ -339,6 +351,7 @@ mod tests {
             "grey,grey",
             "smoothed:abc",
             "grey:2",
+            "foreground:1",
         ] {
             assert!(parse_features(bad).is_err(), "{bad}");
         }

@@ -199,18 +199,42 @@ pub fn upsample(
     out_width: usize,
     out_height: usize,
 ) -> Vec<f32> {
-    let x_taps = linear_taps(width, out_width);
-    let y_taps = linear_taps(height, out_height);
-    let mut out = Vec::with_capacity(out_width * out_height);
-    for &(y0, y1, fy) in &y_taps {
-        let (row0, row1) = (&map[y0 * width..][..width], &map[y1 * width..][..width]);
-        out.extend(x_taps.iter().map(|&(x0, x1, fx)| {
-            let top = row0[x0] + (row0[x1] - row0[x0]) * fx;
-            let bottom = row1[x0] + (row1[x1] - row1[x0]) * fx;
-            top + (bottom - top) * fy
-        }));
+    let upsampler = Upsampler::new(width, height, out_width, out_height);
+    let mut out = vec![0.0; out_width * out_height];
+    for (y, row) in out.chunks_exact_mut(out_width).enumerate() {
+        upsampler.row(map, y, row);
     }
     out
+}
+
+/// [`upsample`] one output row at a time, for callers that stream rows.
+#[derive(Debug, Clone)]
+pub struct Upsampler {
+    width: usize,
+    x_taps: Vec<(usize, usize, f32)>,
+    y_taps: Vec<(usize, usize, f32)>,
+}
+
+impl Upsampler {
+    pub fn new(width: usize, height: usize, out_width: usize, out_height: usize) -> Self {
+        Self {
+            width,
+            x_taps: linear_taps(width, out_width),
+            y_taps: linear_taps(height, out_height),
+        }
+    }
+
+    /// Output row `y` of the `width`×`height` `map` into `out` (`out_width` values).
+    pub fn row(&self, map: &[f32], y: usize, out: &mut [f32]) {
+        let (y0, y1, fy) = self.y_taps[y];
+        let w = self.width;
+        let (row0, row1) = (&map[y0 * w..][..w], &map[y1 * w..][..w]);
+        for (o, &(x0, x1, fx)) in out.iter_mut().zip(&self.x_taps) {
+            let top = row0[x0] + (row0[x1] - row0[x0]) * fx;
+            let bottom = row1[x0] + (row1[x1] - row1[x0]) * fx;
+            *o = top + (bottom - top) * fy;
+        }
+    }
 }
 
 /// For each output index: the two source indices and the weight of the second.

@@ -8,8 +8,9 @@ import java.util.Map;
 
 /**
  * Unsupervised segmentation of one slice by k-means on per-pixel features: grey value,
- * Gaussian-smoothed grey, local variance, optional weighted x/y position and any feature
- * maps the caller supplies (e.g. a CAM heat map or a texture map).
+ * Gaussian-smoothed grey, local variance, the learned foreground probability, optional
+ * weighted x/y position and any feature maps the caller supplies (e.g. a CAM heat map or a
+ * texture map).
  *
  * <pre>
  * Clustering c = KMeans.cluster(ip, new KMeans.Params().k(3), null);
@@ -32,8 +33,8 @@ public final class KMeans {
 
     /**
      * k-means settings; a mutable builder whose defaults are the core's: k = 2, smoothed grey
-     * (σ = 2) only, no position, seed 42, 4 restarts, 300 iterations, tolerance 1e-4,
-     * 100 000 sample pixels, uncalibrated pixels.
+     * (σ = 2) and the learned foreground probability, no position, seed 42, 4 restarts, 300
+     * iterations, tolerance 1e-4, 100 000 sample pixels, uncalibrated pixels.
      */
     public static final class Params {
         private int k = 2;
@@ -42,6 +43,7 @@ public final class KMeans {
         private double sigma = 2;
         private boolean localVariance;
         private int varianceRadius = 3;
+        private boolean foreground = true;
         private double positionWeight;
         private long seed = 42;
         private int nInit = 4;
@@ -79,6 +81,16 @@ public final class KMeans {
         public Params localVariance(boolean localVariance, int radius) {
             this.localVariance = localVariance;
             this.varianceRadius = radius;
+            return this;
+        }
+
+        /**
+         * Use the learned foreground probability (0-1) of the network bundled with the native
+         * library: high on compact objects such as particles, low on the background around
+         * them, whatever their grey. Needs ONNX Runtime (found as for {@link Model#open}).
+         */
+        public Params foreground(boolean foreground) {
+            this.foreground = foreground;
             return this;
         }
 
@@ -134,6 +146,7 @@ public final class KMeans {
             p.sigma = sigma;
             p.localVariance = localVariance;
             p.varianceRadius = varianceRadius;
+            p.foreground = foreground;
             p.positionWeight = positionWeight;
             p.seed = seed;
             p.nInit = nInit;
@@ -178,8 +191,9 @@ public final class KMeans {
         }
         Params p = params;
         return SlicePixels.checked(nativeCluster(pixels, ip.getWidth(), ip.getHeight(), p.k, p.grey, p.smoothed,
-                p.sigma, p.localVariance, p.varianceRadius, p.positionWeight, maps, names, p.seed, p.nInit,
-                p.maxIterations, p.tolerance, p.maxSamples, p.pixelWidth, p.pixelHeight, p.unit));
+                p.sigma, p.localVariance, p.varianceRadius, p.foreground, p.positionWeight, maps, names, p.seed,
+                p.nInit, p.maxIterations, p.tolerance, p.maxSamples, p.pixelWidth, p.pixelHeight, p.unit,
+                Model.onnxRuntimeProperty(), Model.onnxRuntimeSearchDirs()));
     }
 
     /** The pixels of {@code ip} as floats, without copying a 32-bit image. */
@@ -192,8 +206,9 @@ public final class KMeans {
 
     private static native Clustering nativeCluster(Object pixels, int width, int height, int k, boolean grey,
                                                    boolean smoothed, double sigma, boolean localVariance,
-                                                   int varianceRadius, double positionWeight, float[][] maps,
-                                                   String[] names, long seed, int nInit, long maxIterations,
-                                                   double tolerance, int maxSamples, double pixelWidth,
-                                                   double pixelHeight, String unit);
+                                                   int varianceRadius, boolean foreground, double positionWeight,
+                                                   float[][] maps, String[] names, long seed, int nInit,
+                                                   long maxIterations, double tolerance, int maxSamples,
+                                                   double pixelWidth, double pixelHeight, String unit,
+                                                   String ortLibraryPath, String[] ortSearchDirs);
 }

@@ -98,7 +98,7 @@ public final class Model implements AutoCloseable {
     }
 
     /** {@value #ONNXRUNTIME_PROPERTY}, or null when unset or blank. */
-    private static String onnxRuntimeProperty() {
+    static String onnxRuntimeProperty() {
         String ortLibrary = System.getProperty(ONNXRUNTIME_PROPERTY);
         return ortLibrary == null || ortLibrary.trim().isEmpty() ? null : ortLibrary;
     }

@@ -29,7 +29,7 @@ public class KMeansTest {
         assertEquals(1.0, c.areaFraction(0) + c.areaFraction(1), 1e-12);
         assertEquals(c.pixelCount(1) * 0.5 * 0.25, c.area(1), 1e-9);
         assertEquals("µm", c.unit());
-        assertArrayEquals(new String[]{"smoothed grey (sigma 2)"}, c.featureNames());
+        assertArrayEquals(new String[]{"smoothed grey (sigma 2)", "foreground (learned)"}, c.featureNames());
         assertEquals(c.meanGrey(1), c.featureMean(1, 0), 5);
         assertTrue(c.inertia() >= 0);
         assertEquals(2400, c.sampleSize());

@@ -22,7 +22,8 @@ import java.util.List;
  * Plugins › Visual-CCC › Analyze Micrograph...: the published Visual-CCC workflow in one
  * go on the active image: classification with the class activation map (CAM) of the
  * predicted class, Otsu segmentation, the published texture map (GLCM contrast,
- * {@link Texture.Params#reference()}), k-means clustering on smoothed grey (the default features),
+ * {@link Texture.Params#reference()}), k-means clustering on the default features (smoothed grey
+ * and the learned foreground probability),
  * and the area fraction of a target cluster. It reuses the other commands' scripting entry
  * points, so their tables ({@value ClassifyMorphology#TABLE_TITLE}, {@value
  * ThresholdOtsu#TABLE_TITLE}, {@value TextureGlcm#TABLE_TITLE}, {@value

@@ -20,9 +20,9 @@ import java.util.Map;
 
 /**
  * Plugins › Visual-CCC › Cluster (k-means)...: segments every slice of the active image
- * by k-means on per-pixel features (grey, smoothed grey, local variance, weighted x/y, and
- * optionally another open image of the same size, e.g. the CAM heat map made by Classify
- * Morphology). Shows a label image {@code <title without extension>-clusters} (8-bit,
+ * by k-means on per-pixel features (grey, smoothed grey, local variance, the learned
+ * foreground probability, weighted x/y, and optionally another open image of the same size,
+ * e.g. the CAM heat map made by Classify Morphology). Shows a label image {@code <title without extension>-clusters} (8-bit,
  * values 0..k-1 ordered by mean grey, darkest = 0, distinct colours, the image's
  * calibration), optionally the binary mask {@code <title>-cluster<N>-mask} of one cluster,
  * and adds one row per cluster per slice to the table {@value #TABLE_TITLE}:
@@ -35,11 +35,12 @@ import java.util.Map;
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Cluster (k-means)...", "k=3 smoothed_grey sigma=2 variance_radius=3 position_weight=0 feature_image=None seed=42 n_init=4 max_iterations=300 tolerance=1.00E-4 target_cluster=2 create_mask add_to_roi_manager");
+ * run("Cluster (k-means)...", "k=3 smoothed_grey sigma=2 variance_radius=3 learned_foreground position_weight=0 feature_image=None seed=42 n_init=4 max_iterations=300 tolerance=1.00E-4 target_cluster=2 create_mask add_to_roi_manager");
  * </pre>
  * Keys: {@code k} (2-255); {@code grey}, {@code smoothed_grey} with {@code sigma}
- * (pixels), {@code local_variance} with {@code variance_radius} (window 2r+1) —
- * checkboxes choosing the features; {@code position_weight} (0 = position not used);
+ * (pixels), {@code local_variance} with {@code variance_radius} (window 2r+1),
+ * {@code learned_foreground} (the probability map of the network bundled with the plugin;
+ * needs ONNX Runtime) — checkboxes choosing the features; {@code position_weight} (0 = position not used);
  * {@code feature_image} ({@code None} or the title of an open image of the same size with
  * one slice or as many as the image); {@code seed}; {@code n_init} (restarts);
  * {@code max_iterations}; {@code tolerance}; {@code create_mask} with
@@ -76,6 +77,7 @@ public class ClusterKMeans extends AnalysisCommand {
                 .number("Sigma", 2, 2, "pixels")
                 .checkbox("Local_variance", false)
                 .number("Variance_radius", 3, 0, "pixels (window 2r+1)")
+                .checkbox("Learned_foreground", true)
                 .number("Position_weight", 0, 2, "(0 = off)")
                 .choice("Feature_image", titles, NO_IMAGE)
                 .number("Seed", 42, 0, "")
@@ -95,6 +97,7 @@ public class ClusterKMeans extends AnalysisCommand {
         params.grey(grey).smoothed(smoothed, dialog.nextNumber());
         boolean variance = dialog.nextBoolean();
         params.localVariance(variance, dialog.nextInt())
+                .foreground(dialog.nextBoolean())
                 .positionWeight(dialog.nextNumber());
         int featureImage = dialog.nextChoiceIndex();
         params.seed(dialog.nextInt())

@@ -212,6 +212,7 @@ public class AnalysisCommandsTest {
         assertEquals("µm^2", table.getStringValue("Area unit", 0));
         assertTrue(table.getValue("Mean grey", 0) < table.getValue("Mean grey", 1));
         assertTrue(table.columnExists(table.getColumnIndex("Mean smoothed grey (sigma 2)")));
+        assertTrue(table.columnExists(table.getColumnIndex("Mean foreground (learned)")));
         assertTrue(table.getValue("Inertia", 0) >= 0);
 
         ImagePlus mask = ClusterKMeans.mask(labels, 1);

@@ -1,6 +1,10 @@
 package org.visualccc.isolated;
 
+import ij.process.ByteProcessor;
 import org.junit.Test;
+import org.visualccc.AnalysisTestSupport;
+import org.visualccc.Clustering;
+import org.visualccc.KMeans;
 import org.visualccc.Model;
 import org.visualccc.NativeLibrary;
 import org.visualccc.TestSupport;
@@ -33,5 +37,20 @@ public class MissingOnnxRuntimeTest {
         }
         // The JVM and the native library are still fine.
         assertTrue(NativeLibrary.version().length() > 0);
+    }
+
+    @Test
+    public void defaultClusteringNamesTheLearnedFeatureAndWorksWithoutIt() {
+        ByteProcessor ip = AnalysisTestSupport.halves(40, 30, 40, 200, 5, 1);
+        try {
+            KMeans.cluster(ip, new KMeans.Params(), null);
+            fail("expected VisualCccException(RUNTIME)");
+        } catch (VisualCccException e) {
+            assertEquals(e.getMessage(), VisualCccException.Kind.RUNTIME, e.kind());
+            assertTrue(e.getMessage(), e.getMessage().contains(MISSING));
+            assertTrue(e.getMessage(), e.getMessage().contains("learned foreground"));
+        }
+        Clustering c = KMeans.cluster(ip, new KMeans.Params().foreground(false), null);
+        assertEquals(2, c.clusterCount());
     }
 }
