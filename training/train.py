@@ -446,8 +446,16 @@ def export_onnx(net, widths, size, classes, meta, path):
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", len(classes)]),
          helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", k, h, h])],
         initializer=inits)
+    save_onnx(graph, "visual-ccc training/train.py", meta, path)
+
+
+def save_onnx(graph, producer, meta, path):
+    """Wraps `graph` in a model (OPSET, IR_VERSION, metadata `meta`), checks it and saves it."""
+    import onnx
+    from onnx import helper
+
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="visual-ccc training/train.py", producer_version="1")
+                              producer_name=producer, producer_version="1")
     model.ir_version = IR_VERSION
     helper.set_model_props(model, meta)
     onnx.checker.check_model(model, full_check=True)

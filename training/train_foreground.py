@@ -48,9 +48,7 @@ WORKING_SIZE = 256
 MULTIPLE = 8
 CLIP = 3.0
 WIDTHS = (8, 16, 32, 48)
-OPSET = 17
 BN_BATCHES = 100
-IR_VERSION = 8
 
 
 # ---------------------------------------------------------------- input normalisation
@@ -312,8 +310,9 @@ def iou_better_polarity(pred, truth):
 # ---------------------------------------------------------------- ONNX export
 
 def export_onnx(net, meta, path):
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
+
+    from train import save_onnx
 
     inits, nodes = [], []
     counter = [0]
@@ -363,13 +362,7 @@ def export_onnx(net, meta, path):
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, "H", "W"])],
         [helper.make_tensor_value_info("probability", TensorProto.FLOAT, ["N", 1, "H", "W"])],
         initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="visual-ccc training/train_foreground.py", producer_version="1")
-    model.ir_version = IR_VERSION
-    helper.set_model_props(model, meta)
-    onnx.checker.check_model(model, full_check=True)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    onnx.save(model, path)
+    save_onnx(graph, "visual-ccc training/train_foreground.py", meta, path)
 
 
 def check_onnx(torch, net, path, sample):

@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use common::floats;
 use serde_json::Value;
@@ -190,24 +189,12 @@ fn identical_across_thread_counts() {
     // linfa parallelises through rayon's global pool, whose size is fixed per process,
     // so run this test binary again with different RAYON_NUM_THREADS.
     let here = label_hash(&reproducibility_run());
-    let exe = std::env::current_exe().unwrap();
     for threads in ["1", "2", "5"] {
-        let out = Command::new(&exe)
-            .args([
-                "--exact",
-                "print_reproducibility_hash",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("RAYON_NUM_THREADS", threads)
-            .output()
-            .expect("test binary runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let line = stdout
-            .lines()
-            .find_map(|l| l.split_once("HASH ").map(|(_, h)| h.trim()))
-            .unwrap_or_else(|| panic!("no hash printed: {stdout}"));
-        assert_eq!(line, format!("{here:016x}"), "RAYON_NUM_THREADS={threads}");
+        let hash = common::hash_printed_by(
+            "print_reproducibility_hash",
+            &[("RAYON_NUM_THREADS", threads)],
+        );
+        assert_eq!(hash, format!("{here:016x}"), "RAYON_NUM_THREADS={threads}");
     }
 }
 

@@ -37,6 +37,23 @@ pub fn open(name: &str) -> Model {
     Model::open(&fixture_model(name), &options).expect("fixture model opens")
 }
 
+/// Runs the test `test` of this test binary alone in a child process with the
+/// environment `env`, and returns what it printed after `HASH ` (for results that must
+/// not depend on per-process settings such as thread pools).
+pub fn hash_printed_by(test: &str, env: &[(&str, &str)]) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(&exe)
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .envs(env.iter().copied())
+        .output()
+        .expect("test binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .find_map(|l| l.split_once("HASH ").map(|(_, h)| h.trim().to_string()))
+        .unwrap_or_else(|| panic!("no hash printed by {test}: {stdout}"))
+}
+
 /// A JSON array of numbers.
 pub fn floats(v: &Value) -> Vec<f64> {
     v.as_array()

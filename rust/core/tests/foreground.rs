@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use visual_ccc_core::cluster::{self, ClusterParams, Clustering, Feature, DEFAULT_FEATURES};
 use visual_ccc_core::foreground::ForegroundModel;
 use visual_ccc_core::model::ModelOptions;
@@ -149,19 +147,14 @@ fn default_clustering_is_identical_across_thread_counts() {
     // The network's session is created once per process, so each thread count runs in a
     // child process of this test binary.
     let here = reproducibility_hash();
-    let exe = std::env::current_exe().unwrap();
     for threads in ["1", "3"] {
-        let out = Command::new(&exe)
-            .args(["--exact", "print_default_clustering_hash", "--nocapture"])
-            .env("VISUALCCC_TEST_THREADS", threads)
-            .env("RAYON_NUM_THREADS", threads)
-            .output()
-            .expect("test binary runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let line = stdout
-            .lines()
-            .find_map(|l| l.split_once("HASH ").map(|(_, h)| h.trim()))
-            .unwrap_or_else(|| panic!("no hash printed: {stdout}"));
-        assert_eq!(line, format!("{here:016x}"), "threads {threads}");
+        let hash = common::hash_printed_by(
+            "print_default_clustering_hash",
+            &[
+                ("VISUALCCC_TEST_THREADS", threads),
+                ("RAYON_NUM_THREADS", threads),
+            ],
+        );
+        assert_eq!(hash, format!("{here:016x}"), "threads {threads}");
     }
 }
