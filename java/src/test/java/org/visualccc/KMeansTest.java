@@ -54,8 +54,9 @@ public class KMeansTest {
             KMeans.Params params = new KMeans.Params().k(3).grey(true).smoothed(true, 1.5).localVariance(true, 1)
                     .positionWeight(0.5);
             Clustering c = KMeans.cluster(ip, params, null);
-            assertEquals(5, c.featureNames().length);
-            assertEquals("x", c.featureNames()[3]);
+            assertEquals(6, c.featureNames().length);
+            assertEquals("foreground (learned)", c.featureNames()[3]);
+            assertEquals("x", c.featureNames()[4]);
             assertEquals(1200, c.pixelCount(0) + c.pixelCount(1) + c.pixelCount(2));
         }
     }
@@ -73,7 +74,7 @@ public class KMeansTest {
         }
         Map<String, ImageProcessor> maps = new LinkedHashMap<String, ImageProcessor>();
         maps.put("CAM", cam);
-        Clustering c = KMeans.cluster(ip, new KMeans.Params().k(2).smoothed(false, 2), maps);
+        Clustering c = KMeans.cluster(ip, new KMeans.Params().k(2).smoothed(false, 2).foreground(false), maps);
         assertArrayEquals(new String[]{"CAM"}, c.featureNames());
         ByteProcessor labels = c.labelProcessor();
         assertTrue(labels.get(5, 2) != labels.get(5, 15));
@@ -87,7 +88,7 @@ public class KMeansTest {
         assertRejected("between 2 and 255, got 256", () -> KMeans.cluster(ip, new KMeans.Params().k(256), null));
         assertRejected("k must not be negative", () -> KMeans.cluster(ip, new KMeans.Params().k(-2), null));
         assertRejected("no features chosen",
-                () -> KMeans.cluster(ip, new KMeans.Params().smoothed(false, 2), null));
+                () -> KMeans.cluster(ip, new KMeans.Params().smoothed(false, 2).foreground(false), null));
         assertRejected("sigma must be", () -> KMeans.cluster(ip, new KMeans.Params().smoothed(true, 0), null));
         assertRejected("window radius", () -> KMeans.cluster(ip, new KMeans.Params().localVariance(true, 0),
                 null));
