@@ -116,6 +116,8 @@ def pad_to_multiple(a):
 # ---------------------------------------------------------------- data
 
 def load_grey(path):
+    """Grey as the core reads it: Rec. 601 luminance of colour images, not rounded to
+    8 bits (train.load_grey rounds for its uint8 image cache)."""
     import cv2
     img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if img is None:
@@ -127,17 +129,18 @@ def load_grey(path):
 
 
 def emps_pairs(root):
+    """(grey, truth mask) of every EMPS image, in file-name order."""
+    import cv2
     names = sorted(glob.glob(os.path.join(root, "emps", "images", "*.png")))
     if not names:
         sys.exit(f"no EMPS images under {root}/emps/images (set --data or $VISUALCCC_DATA)")
     pairs = []
     for p in names:
-        import cv2
         mask = cv2.imread(os.path.join(root, "emps", "segmaps", os.path.basename(p)), cv2.IMREAD_UNCHANGED)
         if mask.ndim == 3:
             mask = mask.max(axis=2)
         pairs.append((load_grey(p), mask > 0))
-    return names, pairs
+    return pairs
 
 
 def smoke_pairs(n=12, seed=0):
@@ -399,11 +402,11 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     started = time.time()
     if args.smoke:
-        pairs, names = smoke_pairs(), None
+        pairs = smoke_pairs()
         steps = min(args.steps, 20)
     else:
-        root = args.data or os.environ.get("VISUALCCC_DATA") or os.path.join(REPO, "..", "shared", "data")
-        names, pairs = emps_pairs(root)
+        from train import data_root
+        pairs = emps_pairs(data_root(args.data))
         steps = args.steps
     n = len(pairs)
     train_idx = {"all": range(n), "even": range(0, n, 2), "odd": range(1, n, 2)}[args.train_on]

@@ -24,11 +24,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use ort::session::Session;
-use ort::value::Tensor;
 
 use crate::cam;
 use crate::error::{Error, Result};
-use crate::model::{model_error, new_session, ModelOptions};
+use crate::model::{model_error, new_session, run_locked, ModelOptions};
 use crate::pixels::{GrayImage, ImageView};
 use crate::preprocess;
 
@@ -121,40 +120,35 @@ impl ForegroundModel {
             padded.extend_from_slice(row);
             padded.extend(std::iter::repeat_n(row[w - 1], pw - w));
         }
-        let tensor = Tensor::from_array(([1, 1, ph, pw], padded))
-            .map_err(|err| Error::Runtime(err.to_string()))?;
-        let mut session = self
-            .session
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let outputs = session
-            .run(ort::inputs![self.input_name.as_str() => tensor])
-            .map_err(|err| Error::Runtime(format!("foreground inference failed: {err}")))?;
-        let (_, values) = outputs["probability"]
-            .try_extract_tensor::<f32>()
-            .map_err(|err| {
-                Error::Model(format!(
-                    "foreground 'probability' is not a float tensor: {err}"
-                ))
-            })?;
-        if values.len() != pw * ph {
-            return Err(Error::Model(format!(
-                "foreground 'probability' has {} values, expected {pw}×{ph}",
-                values.len()
-            )));
-        }
-        let cropped: Vec<f32> = values
-            .chunks_exact(pw)
-            .take(h)
-            .flat_map(|row| &row[..w])
-            .copied()
-            .collect();
+        let shape = [1, 1, ph, pw];
+        let cropped = run_locked(&self.session, &self.input_name, shape, padded, |outputs| {
+            let (_, values) =
+                outputs["probability"]
+                    .try_extract_tensor::<f32>()
+                    .map_err(|err| {
+                        Error::Model(format!(
+                            "foreground 'probability' is not a float tensor: {err}"
+                        ))
+                    })?;
+            if values.len() != pw * ph {
+                return Err(Error::Model(format!(
+                    "foreground 'probability' has {} values, expected {pw}×{ph}",
+                    values.len()
+                )));
+            }
+            Ok(values
+                .chunks_exact(pw)
+                .take(h)
+                .flat_map(|row| &row[..w])
+                .copied()
+                .collect())
+        })?;
         GrayImage::new(w, h, cropped)
     }
 }
 
 /// Size of the image the network sees for a `width`×`height` image.
-pub fn working_size(width: usize, height: usize) -> (usize, usize) {
+fn working_size(width: usize, height: usize) -> (usize, usize) {
     let scale = (WORKING_SIZE as f64 / width.max(height) as f64).min(1.0);
     let side = |n: usize| ((n as f64 * scale).round() as usize).max(1);
     (side(width), side(height))
@@ -162,7 +156,7 @@ pub fn working_size(width: usize, height: usize) -> (usize, usize) {
 
 /// The network input for `view` at [`working_size`] (steps 1–3 of the module
 /// documentation).
-pub fn normalised_input(view: &ImageView) -> GrayImage {
+fn normalised_input(view: &ImageView) -> GrayImage {
     let (w, h) = working_size(view.width(), view.height());
     let mut data = preprocess::resize(view, w, h);
     let (t, lo, hi) = two_means(&data);

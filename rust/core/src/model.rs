@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ort::session::builder::GraphOptimizationLevel;
-use ort::session::Session;
+use ort::session::{Session, SessionOutputs};
 use ort::value::{Tensor, ValueType};
 
 use crate::cam::{self, CamMap, CamMethod, CamTarget, RawMap};
@@ -134,6 +134,24 @@ impl std::fmt::Debug for Model {
 
 pub(crate) fn model_error(path: &Path, message: impl std::fmt::Display) -> Error {
     Error::Model(format!("{}: {message}", path.display()))
+}
+
+/// Runs `session` (taking its lock: `ort` needs exclusive access while it runs) on one
+/// float input of `shape` and hands the outputs, which borrow the session, to `read`.
+pub(crate) fn run_locked<T>(
+    session: &Mutex<Session>,
+    input_name: &str,
+    shape: [usize; 4],
+    data: Vec<f32>,
+    read: impl FnOnce(&SessionOutputs) -> Result<T>,
+) -> Result<T> {
+    let tensor =
+        Tensor::from_array((shape, data)).map_err(|err| Error::Runtime(err.to_string()))?;
+    let mut session = session.lock().unwrap_or_else(|poison| poison.into_inner());
+    let outputs = session
+        .run(ort::inputs![input_name => tensor])
+        .map_err(|err| Error::Runtime(format!("inference failed: {err}")))?;
+    read(&outputs)
 }
 
 /// Loads ONNX Runtime if needed and creates a session for the ONNX model `bytes` (read
@@ -370,15 +388,20 @@ impl Model {
         };
         let mut inputs = inputs;
         inputs.resize(run_batch * size * size, 0.0);
-        let tensor = Tensor::from_array(([run_batch, 1, size, size], inputs))
-            .map_err(|err| Error::Runtime(err.to_string()))?;
-        let mut session = self
-            .session
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let outputs = session
-            .run(ort::inputs![self.input_name.as_str() => tensor])
-            .map_err(|err| Error::Runtime(format!("inference failed: {err}")))?;
+        let shape = [run_batch, 1, size, size];
+        run_locked(&self.session, &self.input_name, shape, inputs, |outputs| {
+            self.read_outputs(outputs, batch, run_batch, want_features)
+        })
+    }
+
+    /// Logits (and features, if asked) of the first `batch` of `run_batch` inputs.
+    fn read_outputs(
+        &self,
+        outputs: &SessionOutputs,
+        batch: usize,
+        run_batch: usize,
+        want_features: bool,
+    ) -> Result<ForwardOutput> {
         let (_, logits) = outputs[LOGITS]
             .try_extract_tensor::<f32>()
             .map_err(|err| Error::Model(format!("'logits' is not a float tensor: {err}")))?;
