@@ -7,24 +7,20 @@
 
 What it learns. k-means on smoothed grey splits an image into a darker and a brighter
 class; on particle micrographs that split cuts through grainy or shaded backgrounds and
-through particles whose faces match the background. The network sees the image already
-normalised by that split (below) and predicts, per pixel, the probability of belonging to
-the split's *minority-side* class after clean-up: it learns what a compact object on a
-background looks like (closed outlines, filled interiors, grain that is not an object)
-without having to learn which grey is "particle", which differs between TEM (dark) and
-SEM (bright) images. The target is therefore the ground-truth mask in whichever polarity
-agrees better with the split, exactly as the evaluation takes the better polarity.
+through particles whose faces match the background. The network predicts, per pixel, the
+probability of belonging to a particle (the ground-truth mask): what a compact object on a
+background looks like (closed outlines, filled interiors, grain that is not an object).
+Half of its training crops have their grey scale inverted, so it cannot rely on particles
+being dark (TEM) or bright (SEM) and finds them from shape and surroundings instead.
 
 Input normalisation (the same as rust/core/src/foreground.rs, which runs the model):
   1. grey (Rec. 601 luminance for colour), shrunk with an antialiasing triangle filter so
      the longer side is at most WORKING_SIZE (never enlarged);
-  2. the two-means threshold t of the shrunk image (start at min and max, move each mean
-     to the mean of its side until stable), the means lo < hi of both sides;
-  3. z = (v - t) / (hi - lo), negated when more than half the pixels lie above t (so the
-     minority class is positive), clipped to [-3, 3];
-  4. edge-padded to a multiple of 8; the output is cropped back and bilinearly enlarged.
+  2. z = (v - median) / h, h = half the range between the 2 % and 98 % percentiles of the
+     shrunk image, clipped to [-3, 3];
+  3. edge-padded to a multiple of 32; the output is cropped back and bilinearly enlarged.
 
-Model: a small U-Net (8-16-32-48 channels, three 2x poolings, bilinear 2x upsampling,
+Model: a small U-Net (8-16-32-48-64 channels, four 2x poolings, bilinear 2x upsampling,
 batch norm folded into the convolutions) written with the onnx helper API (Conv, Relu,
 MaxPool, Resize, Concat, Sigmoid), checked against PyTorch with ONNX Runtime. Everything
 is seeded and runs on CPU with two threads.
@@ -45,9 +41,9 @@ import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKING_SIZE = 256
-MULTIPLE = 8
+MULTIPLE = 32  # the core pads to this: up to five 2x poolings
 CLIP = 3.0
-WIDTHS = (8, 16, 32, 48)
+WIDTHS = (8, 16, 32, 48, 64)
 BN_BATCHES = 100
 
 
@@ -84,27 +80,12 @@ def shrink(grey, shape):
     return triangle_matrix(h, shape[0]) @ grey.astype(np.float64) @ triangle_matrix(w, shape[1]).T
 
 
-def two_means_threshold(values):
-    c0, c1 = float(values.min()), float(values.max())
-    for _ in range(100):
-        t = 0.5 * (c0 + c1)
-        low = values <= t
-        if low.all() or not low.any():
-            break
-        n0, n1 = float(values[low].mean()), float(values[~low].mean())
-        if n0 == c0 and n1 == c1:
-            break
-        c0, c1 = n0, n1
-    return 0.5 * (c0 + c1), c0, c1
-
-
 def normalise(grey):
     """The network input (working size) for a grey image."""
     small = shrink(grey, working_shape(*grey.shape))
-    t, lo, hi = two_means_threshold(small.ravel())
-    z = (small - t) / max(hi - lo, 1e-6)
-    if (small > t).mean() > 0.5:
-        z = -z
+    median = np.median(small)
+    low, high = np.percentile(small, [2, 98])
+    z = (small - median) / max(0.5 * (high - low), 1e-6)
     return np.clip(z, -CLIP, CLIP).astype(np.float32)
 
 
@@ -159,21 +140,12 @@ def smoke_pairs(n=12, seed=0):
     return pairs
 
 
-def oriented_target(z, truth_small):
-    """The truth in the polarity that agrees better with the split z > 0."""
-    p = z > 0
-    a = (p & truth_small).sum() / max((p | truth_small).sum(), 1)
-    b = (p & ~truth_small).sum() / max((p | ~truth_small).sum(), 1)
-    return truth_small if a >= b else ~truth_small
-
-
 def prepared(pairs):
     xs, ys = [], []
     for grey, truth in pairs:
         z = normalise(grey)
-        t_small = shrink(truth.astype(np.float64), z.shape) > 0.5
         xs.append(z)
-        ys.append(oriented_target(z, t_small).astype(np.float32))
+        ys.append((shrink(truth.astype(np.float64), z.shape) > 0.5).astype(np.float32))
     return xs, ys
 
 
@@ -233,6 +205,8 @@ def train(torch, xs, ys, steps, seed, widths, crop=128, batch=12, log=print):
         if rng.random() < 0.5:
             x, y = x[:, ::-1], y[:, ::-1]
         x = x * rng.uniform(0.7, 1.3) + rng.normal(0, 0.1)
+        if rng.random() < 0.5:
+            x = -x  # polarity: particles must be found whether dark or bright
         return x.copy(), y.copy()
 
     t0 = time.time()
@@ -397,6 +371,8 @@ def main(argv=None):
     ap.add_argument("--report", help="JSON metrics file (default docs/models/foreground[-HALF].json)")
     ap.add_argument("--smoke", action="store_true", help="tiny run on synthetic discs (CI)")
     args = ap.parse_args(argv)
+    if not 2 <= len(args.widths) <= 6:
+        ap.error(f"--widths: 2 to 6 levels (the core pads to multiples of {MULTIPLE}), got {len(args.widths)}")
 
     import torch
     torch.set_num_threads(args.threads)

@@ -3,22 +3,22 @@
 //!
 //! k-means on smoothed grey alone splits a particle micrograph at a grey level, which
 //! cuts through grainy or shaded backgrounds and through particles whose faces match the
-//! background (0.72 mean IoU on the EMPS masks). The network sees the image normalised by
-//! exactly that split and predicts which pixels belong to the split's minority side after
-//! clean-up, i.e. what a compact object on a background looks like. It never has to learn
-//! which grey means "particle", so TEM (dark particles) and SEM (bright) images are alike
-//! to it. It is trained by `training/train_foreground.py` on the EMPS masks
-//! (docs/models/foreground.md) and bundled into this library, so clustering needs no model
-//! file, only ONNX Runtime.
+//! background (0.72 mean IoU on the EMPS masks). The network instead predicts which
+//! pixels belong to compact objects on a background: closed outlines, filled interiors,
+//! background grain that is not an object. It was trained with the grey scale randomly
+//! inverted, so it finds dark (TEM) and bright (SEM) particles alike, from their shape
+//! and surroundings rather than from which grey they have. It is trained by
+//! `training/train_foreground.py` on the EMPS masks (docs/models/foreground.md) and
+//! bundled into this library, so clustering needs no model file, only ONNX Runtime.
 //!
 //! Input normalisation (mirrored by the training script):
 //! 1. grey shrunk with the antialiasing triangle filter so the longer side is at most
 //!    [`WORKING_SIZE`] (never enlarged);
-//! 2. the two-means threshold `t` of the shrunk grey and the means `lo < hi` of both sides;
-//! 3. `z = (v − t) / (hi − lo)`, negated when more than half the pixels lie above `t`,
-//!    clipped to ±[`CLIP`];
-//! 4. edge-padded to a multiple of 8 (three 2× poolings); the output is cropped back and
-//!    bilinearly enlarged to the image size.
+//! 2. `z = (v − median) / h`, where `h` is half the range between the 2 % and 98 %
+//!    percentiles (so panel borders, labels and scale bars do not set the scale), clipped
+//!    to ±[`CLIP`];
+//! 3. edge-padded to a multiple of 32 (up to five 2× poolings); the output is cropped
+//!    back and bilinearly enlarged to the image size.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -36,7 +36,7 @@ pub const WORKING_SIZE: usize = 256;
 /// Normalised input values are clipped to ±CLIP.
 pub const CLIP: f32 = 3.0;
 /// The network's input sides must be multiples of this.
-const MULTIPLE: usize = 8;
+const MULTIPLE: usize = 32;
 /// The bundled model (see the module documentation).
 const BUNDLED: &[u8] = include_bytes!("../../../models/features/foreground.onnx");
 /// Name of the bundled model in errors.
@@ -154,17 +154,18 @@ fn working_size(width: usize, height: usize) -> (usize, usize) {
     (side(width), side(height))
 }
 
-/// The network input for `view` at [`working_size`] (steps 1–3 of the module
+/// The network input for `view` at [`working_size`] (steps 1–2 of the module
 /// documentation).
 fn normalised_input(view: &ImageView) -> GrayImage {
     let (w, h) = working_size(view.width(), view.height());
     let mut data = preprocess::resize(view, w, h);
-    let (t, lo, hi) = two_means(&data);
-    let above = data.iter().filter(|&&v| v > t).count();
-    let sign = if 2 * above > data.len() { -1.0 } else { 1.0 };
-    let gain = sign / (hi - lo).max(1e-6);
+    let mut sorted = data.clone();
+    sorted.sort_unstable_by(f32::total_cmp);
+    let median = percentile(&sorted, 50.0);
+    let half_range = 0.5 * (percentile(&sorted, 98.0) - percentile(&sorted, 2.0));
+    let gain = 1.0 / half_range.max(1e-6);
     for v in &mut data {
-        *v = ((*v - t) * gain).clamp(-CLIP, CLIP);
+        *v = ((*v - median) * gain).clamp(-CLIP, CLIP);
     }
     GrayImage {
         width: w,
@@ -173,32 +174,14 @@ fn normalised_input(view: &ImageView) -> GrayImage {
     }
 }
 
-/// The two-means (isodata) threshold of `values` and the means of both sides: start at
-/// the minimum and maximum, move each mean to the mean of its side until they settle.
-fn two_means(values: &[f32]) -> (f32, f32, f32) {
-    let (mut lo, mut hi) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v as f64), b.max(v as f64))
-        });
-    for _ in 0..100 {
-        let t = 0.5 * (lo + hi);
-        let (mut sums, mut counts) = ([0.0f64; 2], [0usize; 2]);
-        for &v in values {
-            let side = usize::from(v as f64 > t);
-            sums[side] += v as f64;
-            counts[side] += 1;
-        }
-        if counts[0] == 0 || counts[1] == 0 {
-            break;
-        }
-        let (new_lo, new_hi) = (sums[0] / counts[0] as f64, sums[1] / counts[1] as f64);
-        if new_lo == lo && new_hi == hi {
-            break;
-        }
-        (lo, hi) = (new_lo, new_hi);
-    }
-    ((0.5 * (lo + hi)) as f32, lo as f32, hi as f32)
+/// The `q` % percentile of ascending `sorted` values, interpolated linearly between
+/// neighbouring ranks (NumPy's default, which the training script uses).
+fn percentile(sorted: &[f32], q: f64) -> f32 {
+    let rank = q / 100.0 * (sorted.len() - 1) as f64;
+    let below = rank.floor() as usize;
+    let above = (below + 1).min(sorted.len() - 1);
+    let fraction = rank - below as f64;
+    (sorted[below] as f64 + fraction * (sorted[above] as f64 - sorted[below] as f64)) as f32
 }
 
 #[cfg(test)]
@@ -214,14 +197,17 @@ mod tests {
     }
 
     #[test]
-    fn two_means_splits_two_levels_in_the_middle() {
-        let values: Vec<f32> = (0..100).map(|i| if i < 70 { 10.0 } else { 50.0 }).collect();
-        let (t, lo, hi) = two_means(&values);
-        assert_eq!((t, lo, hi), (30.0, 10.0, 50.0));
+    fn percentile_interpolates_between_ranks_like_numpy() {
+        let sorted = [1.0, 2.0, 4.0, 8.0, 16.0];
+        assert_eq!(percentile(&sorted, 50.0), 4.0);
+        assert_eq!(percentile(&sorted, 0.0), 1.0);
+        assert_eq!(percentile(&sorted, 100.0), 16.0);
+        // rank 0.1 * 4 = 0.4 → 1 + 0.4 × (2 − 1)
+        assert!((percentile(&sorted, 10.0) - 1.4).abs() < 1e-6);
     }
 
     #[test]
-    fn minority_side_is_positive_whatever_its_grey() {
+    fn input_is_centred_on_the_median_and_keeps_the_grey_polarity() {
         for (particle, background) in [(200u8, 50u8), (50, 200)] {
             let pixels: Vec<u8> = (0..64 * 64i32)
                 .map(|i| {
@@ -235,8 +221,11 @@ mod tests {
                 .collect();
             let view = ImageView::new(64, 64, Pixels::Gray8(&pixels)).unwrap();
             let input = normalised_input(&view);
-            assert_eq!(input.data[32 * 64 + 32], 0.5);
-            assert_eq!(input.data[0], -0.5);
+            // The background is the median (0); the 2–98 % range spans both greys, so
+            // the particle lies one full range (2 half ranges) away, on its own side.
+            let expected = if particle > background { 2.0 } else { -2.0 };
+            assert_eq!(input.data[32 * 64 + 32], expected);
+            assert_eq!(input.data[0], 0.0);
         }
     }
 }
