@@ -367,7 +367,7 @@ def main(argv=None):
                     help="channels per U-Net level (default %(default)s)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", help="ONNX file (default models/foreground.onnx for --train-on all)")
+    ap.add_argument("--out", help="ONNX file (default models/features/foreground.onnx for --train-on all; none for a half unless given)")
     ap.add_argument("--report", help="JSON metrics file (default docs/models/foreground[-HALF].json)")
     ap.add_argument("--smoke", action="store_true", help="tiny run on synthetic discs (CI)")
     args = ap.parse_args(argv)
