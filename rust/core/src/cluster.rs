@@ -36,7 +36,6 @@ use crate::cam::Upsampler;
 use crate::error::{Error, Result};
 use crate::filters::{gaussian_kernel, gray_row, separable_rows, MAX_SIGMA};
 use crate::foreground::ForegroundModel;
-use crate::model::ModelOptions;
 use crate::pixels::{GrayImage, ImageView};
 use crate::runtime::RuntimeConfig;
 
@@ -179,7 +178,8 @@ pub struct ClusterParams {
 /// gives a mean foreground IoU of 0.721 against 0.695 for Otsu on raw grey and 0.699 for
 /// the reference mode, and no other hand-made feature, scale or clean-up did better
 /// (docs/benchmarks.md, "Image-analysis validity"). Adding the learned map lifts it to
-/// about 0.76 on images the network was not trained on (docs/models/foreground.md).
+/// about 0.80 on images the network was not trained on (0.813 and 0.784 on the two
+/// halves; docs/models/foreground.md).
 pub const DEFAULT_FEATURES: [Feature; 2] = [Feature::Smoothed { sigma: 2.0 }, Feature::Foreground];
 
 impl Default for ClusterParams {
@@ -901,13 +901,7 @@ fn foreground_map(view: &ImageView, params: &ClusterParams) -> Result<Option<Gra
     if !params.features.contains(&Feature::Foreground) {
         return Ok(None);
     }
-    // One ONNX Runtime thread whatever `params.threads`: the labels must not depend on
-    // the thread count, and the network is small.
-    let options = ModelOptions {
-        threads: 1,
-        runtime: params.runtime.clone(),
-    };
-    let model = ForegroundModel::bundled(&options).map_err(|err| match err {
+    let model = ForegroundModel::bundled(&params.runtime).map_err(|err| match err {
         Error::Runtime(message) => Error::Runtime(format!(
             "{message}. The learned foreground feature (part of the default features) needs \
              it; choose features without it (e.g. smoothed grey only) to cluster without \

@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::model::{model_error, new_session, run_locked, ModelOptions};
 use crate::pixels::{GrayImage, ImageView};
 use crate::preprocess;
+use crate::runtime::RuntimeConfig;
 
 /// Longest side, in pixels, of the image the network sees.
 pub const WORKING_SIZE: usize = 256;
@@ -59,15 +60,25 @@ impl std::fmt::Debug for ForegroundModel {
 static BUNDLED_MODEL: Mutex<Option<Arc<ForegroundModel>>> = Mutex::new(None);
 
 impl ForegroundModel {
-    /// The model bundled into this library; loads ONNX Runtime if needed.
-    pub fn bundled(options: &ModelOptions) -> Result<Arc<Self>> {
+    /// The model bundled into this library; loads ONNX Runtime (from `runtime`) if needed.
+    /// It runs on one ONNX Runtime thread, so that its map, and the labels of clusterings
+    /// that use it, do not depend on the thread count (the network is small).
+    pub fn bundled(runtime: &RuntimeConfig) -> Result<Arc<Self>> {
         let mut cached = BUNDLED_MODEL
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         if let Some(model) = cached.as_ref() {
             return Ok(model.clone());
         }
-        let model = Arc::new(Self::from_bytes(BUNDLED, Path::new(BUNDLED_NAME), options)?);
+        let options = ModelOptions {
+            threads: 1,
+            runtime: runtime.clone(),
+        };
+        let model = Arc::new(Self::from_bytes(
+            BUNDLED,
+            Path::new(BUNDLED_NAME),
+            &options,
+        )?);
         *cached = Some(model.clone());
         Ok(model)
     }
@@ -107,7 +118,8 @@ impl ForegroundModel {
         GrayImage::new(view.width(), view.height(), data)
     }
 
-    /// Foreground probability at [`working_size`]: the network's own output, which
+    /// Foreground probability at the working size (longer side at most
+    /// [`WORKING_SIZE`]): the network's own output, which
     /// [`ForegroundModel::probability`] enlarges bilinearly to the image size.
     pub fn working_probability(&self, view: &ImageView) -> Result<GrayImage> {
         view.ensure_finite()?;

@@ -5,7 +5,6 @@ mod common;
 
 use visual_ccc_core::cluster::{self, ClusterParams, Clustering, Feature, DEFAULT_FEATURES};
 use visual_ccc_core::foreground::ForegroundModel;
-use visual_ccc_core::model::ModelOptions;
 use visual_ccc_core::{ImageView, Pixels};
 
 const W: usize = 320;
@@ -77,11 +76,7 @@ fn default_features_are_smoothed_grey_and_the_learned_foreground() {
 
 #[test]
 fn probability_is_high_on_particles_of_either_polarity() {
-    let options = ModelOptions {
-        threads: 1,
-        runtime: common::runtime_config(),
-    };
-    let model = ForegroundModel::bundled(&options).expect("bundled model loads");
+    let model = ForegroundModel::bundled(&common::runtime_config()).expect("bundled model loads");
     for dark in [true, false] {
         let (pixels, truth) = particles(dark, 3);
         let view = ImageView::new(W, H, Pixels::Gray8(&pixels)).unwrap();
