@@ -24,7 +24,7 @@ Runtime. Everything is seeded; runs on CPU with two threads.
 
 Evaluation: held-out and cross-validation images are scored the way the product scores them
 by default, in whole-image mode (tiles of --tile-source-size source pixels, probabilities
-averaged; the same tiling as rust/core/src/tiling.rs), and the held-out images also in the
+averaged; the same tiling as rust/core/src/model/tiling.rs), and the held-out images also in the
 published centre-crop mode.
 """
 
@@ -207,7 +207,7 @@ def synth_samples(binary, outdir, spec, seed0, classes):
 
 
 def whole_image_tiles(img, size, tile_source_size):
-    """The tiles the core's whole-image mode classifies (rust/core/src/tiling.rs): the image
+    """The tiles the core's whole-image mode classifies (rust/core/src/model/tiling.rs): the image
     resampled by size / tile_source_size (area averaging when shrinking, bilinear when
     enlarging), cut into size x size tiles overlapping by size // 4 (the CLI's default),
     the last tile of a row or column shifted inward; an image whose shorter side is below

@@ -13,7 +13,7 @@ background looks like (closed outlines, filled interiors, grain that is not an o
 Half of its training crops have their grey scale inverted, so it cannot rely on particles
 being dark (TEM) or bright (SEM) and finds them from shape and surroundings instead.
 
-Input normalisation (the same as rust/core/src/foreground.rs, which runs the model):
+Input normalisation (the same as rust/core/src/analysis/cluster/foreground.rs, which runs the model):
   1. grey (Rec. 601 luminance for colour), shrunk with an antialiasing triangle filter so
      the longer side is at most WORKING_SIZE (never enlarged);
   2. z = (v - median) / h, h = half the range between the 2 % and 98 % percentiles of the
@@ -50,7 +50,7 @@ BN_BATCHES = 100
 # ---------------------------------------------------------------- input normalisation
 
 def triangle_matrix(n_in, n_out):
-    """Rows of the antialiasing triangle filter of rust/core/src/preprocess.rs (axis_taps)."""
+    """Rows of the antialiasing triangle filter of rust/core/src/model/preprocess.rs (axis_taps)."""
     scale = n_out / n_in
     support = 1.0 / scale if scale < 1.0 else 1.0
     m = np.zeros((n_out, n_in))

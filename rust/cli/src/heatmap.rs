@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use visual_ccc_core::cam::CamMap;
+use visual_ccc_core::model::preprocess::Region;
+use visual_ccc_core::model::tiling::WholeImageClassification;
 use visual_ccc_core::model::Model;
-use visual_ccc_core::preprocess::Region;
-use visual_ccc_core::tiling::WholeImageClassification;
 use visual_ccc_core::ImageView;
 
 use crate::output;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use visual_ccc_core::pixels::{OwnedImage, OwnedPixels};
+use visual_ccc_core::image::pixels::{OwnedImage, OwnedPixels};
 
 /// File formats an output path may ask for, chosen by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

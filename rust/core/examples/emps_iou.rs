@@ -19,12 +19,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use visual_ccc_core::cluster::{self, ClusterParams, ReferenceParams};
-use visual_ccc_core::decode::decode_file;
-use visual_ccc_core::filters::{self, *};
-use visual_ccc_core::pixels::OwnedPixels;
-use visual_ccc_core::runtime::RuntimeConfig;
-use visual_ccc_core::{threshold, ImageView, Pixels};
+use visual_ccc_core::analysis::cluster::{self, ClusterParams, ReferenceParams};
+use visual_ccc_core::analysis::filters::{self, *};
+use visual_ccc_core::analysis::threshold;
+use visual_ccc_core::image::decode::decode_file;
+use visual_ccc_core::image::pixels::OwnedPixels;
+use visual_ccc_core::model::runtime::RuntimeConfig;
+use visual_ccc_core::{ImageView, Pixels};
 
 /// The default clustering, with ONNX Runtime from `scripts/fetch-onnxruntime.sh` (or
 /// `ORT_DYLIB_PATH`) for its learned feature.

@@ -15,8 +15,8 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::Tensor;
 use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::model::runtime::{self, RuntimeConfig};
 use visual_ccc_core::model::{Model, ModelOptions};
-use visual_ccc_core::runtime::{self, RuntimeConfig};
 use visual_ccc_core::{ImageView, Pixels};
 
 fn runtime_config() -> RuntimeConfig {

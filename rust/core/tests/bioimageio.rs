@@ -5,8 +5,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use visual_ccc_core::bioimageio::{import, read_npy};
 use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::model::bioimageio::{import, read_npy};
 use visual_ccc_core::model::{Model, ModelOptions};
 use visual_ccc_core::{ImageView, Pixels};
 
@@ -141,7 +141,7 @@ fn per_sample_normalisations_match_a_direct_computation() {
         .iter()
         .map(|v| ((v - low) / (high - low + 1e-6)).clamp(0.0, 1.0) as f32)
         .collect();
-    visual_ccc_core::runtime::ensure_initialised(&common::runtime_config()).unwrap();
+    visual_ccc_core::model::runtime::ensure_initialised(&common::runtime_config()).unwrap();
     let mut session = ort::session::Session::builder()
         .unwrap()
         .commit_from_file(package().join("model.onnx"))

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 use common::floats;
 use serde_json::Value;
-use visual_ccc_core::cluster::{
+use visual_ccc_core::analysis::cluster::{
     self, Calibration, ClusterParams, Clustering, Feature, ReferenceParams, SuggestParams,
 };
-use visual_ccc_core::pixels::OwnedImage;
+use visual_ccc_core::image::pixels::OwnedImage;
 use visual_ccc_core::{ErrorKind, GrayImage, ImageView, Pixels};
 
 /// A golden case's image and scipy's smoothed grey of it.

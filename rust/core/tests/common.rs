@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
+use visual_ccc_core::image::pixels::{OwnedImage, OwnedPixels};
+use visual_ccc_core::model::runtime::RuntimeConfig;
 use visual_ccc_core::model::{Model, ModelOptions};
-use visual_ccc_core::pixels::{OwnedImage, OwnedPixels};
-use visual_ccc_core::runtime::RuntimeConfig;
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -14,11 +14,11 @@ use std::path::PathBuf;
 
 use common::floats;
 use serde_json::Value;
-use visual_ccc_core::filters::{
+use visual_ccc_core::analysis::filters::{
     self, BackgroundParams, BilateralParams, ClaheParams, ContrastParams, GaussianParams,
     MedianParams,
 };
-use visual_ccc_core::pixels::OwnedPixels;
+use visual_ccc_core::image::pixels::OwnedPixels;
 use visual_ccc_core::{ErrorKind, GrayImage, ImageView, Pixels};
 
 fn golden() -> Value {

@@ -3,8 +3,10 @@
 
 mod common;
 
-use visual_ccc_core::cluster::{self, ClusterParams, Clustering, Feature, DEFAULT_FEATURES};
-use visual_ccc_core::foreground::ForegroundModel;
+use visual_ccc_core::analysis::cluster::foreground::ForegroundModel;
+use visual_ccc_core::analysis::cluster::{
+    self, ClusterParams, Clustering, Feature, DEFAULT_FEATURES,
+};
 use visual_ccc_core::{ImageView, Pixels};
 
 const W: usize = 320;

@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use common::shared_data;
 use serde_json::Value;
-use visual_ccc_core::glcm::{
+use visual_ccc_core::analysis::glcm::{
     glcm_features, glcm_matrix, quantize, reference_contrast, reference_contrast_of_mask,
     texture_maps, texture_maps_f64, Feature, GlcmParams, Quantization, TextureParams,
 };
-use visual_ccc_core::threshold::otsu;
+use visual_ccc_core::analysis::threshold::otsu;
 use visual_ccc_core::{ErrorKind, ImageView, Pixels};
 
 fn fixtures() -> PathBuf {

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use common::shared_data;
 use serde_json::Value;
-use visual_ccc_core::threshold::{apply_thresholds, multi_otsu, otsu, otsu_mask};
+use visual_ccc_core::analysis::threshold::{apply_thresholds, multi_otsu, otsu, otsu_mask};
 use visual_ccc_core::{ErrorKind, ImageView, Pixels};
 
 fn fixtures() -> PathBuf {

@@ -4,8 +4,8 @@
 mod common;
 
 use visual_ccc_core::cam::{CamMethod, CamTarget, OcclusionParams};
+use visual_ccc_core::model::tiling::{classify_whole, RowSource, TilingOptions, ViewRows};
 use visual_ccc_core::model::{Model, ModelOptions};
-use visual_ccc_core::tiling::{classify_whole, RowSource, TilingOptions, ViewRows};
 use visual_ccc_core::{ErrorKind, ImageView, Pixels, Result};
 
 /// A procedurally generated 8-bit image that never exists in memory; records the
@@ -37,7 +37,7 @@ fn whole(
     model_name: &str,
     view: ImageView,
     options: &TilingOptions,
-) -> Result<visual_ccc_core::tiling::WholeImageClassification> {
+) -> Result<visual_ccc_core::model::tiling::WholeImageClassification> {
     let model = common::open(model_name);
     classify_whole(&model, &mut ViewRows::new(view)?, options)
 }

@@ -3,8 +3,8 @@
 use jni::objects::{JFloatArray, JObject, JObjectArray, JString, JValue};
 use jni::{jni_sig, jni_str, Env};
 use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::model::tiling::WholeImageClassification;
 use visual_ccc_core::model::Classification;
-use visual_ccc_core::tiling::WholeImageClassification;
 
 use crate::error::{BridgeError, BridgeResult};
 

@@ -89,7 +89,7 @@ impl<T: Default> ErrorPolicy<T, BridgeError> for ThrowJavaException {
         }
         let message = format!(
             "internal error in Visual-CCC native code: {}",
-            visual_ccc_core::runtime::panic_message(payload.as_ref())
+            visual_ccc_core::model::runtime::panic_message(payload.as_ref())
         );
         throw_visual_ccc_exception(env, "INTERNAL", &message)?;
         Ok(T::default())

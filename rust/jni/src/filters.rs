@@ -7,7 +7,7 @@
 use jni::objects::{JClass, JObject};
 use jni::sys::{jboolean, jdouble, jint};
 use jni::{Env, EnvUnowned};
-use visual_ccc_core::filters::{
+use visual_ccc_core::analysis::filters::{
     self, BackgroundParams, BilateralParams, ClaheParams, ContrastParams, GaussianParams,
     MedianParams,
 };

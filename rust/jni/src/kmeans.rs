@@ -1,16 +1,16 @@
 //! `org.visualccc.KMeans`: k-means clustering of the pixels of one ImageJ slice (see
-//! [`visual_ccc_core::cluster`]), returned as an `org.visualccc.Clustering`.
+//! [`visual_ccc_core::analysis::cluster`]), returned as an `org.visualccc.Clustering`.
 
 use jni::objects::{JClass, JFloatArray, JObject, JObjectArray, JString, JValue};
 use jni::sys::{jboolean, jdouble, jint, jlong};
 use jni::{jni_sig, jni_str, Env, EnvUnowned};
-use visual_ccc_core::cluster::{self, Calibration, ClusterParams, Clustering, Feature};
+use visual_ccc_core::analysis::cluster::{self, Calibration, ClusterParams, Clustering, Feature};
 use visual_ccc_core::GrayImage;
 
 use crate::convert;
 use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
-use crate::model;
 use crate::pixels;
+use crate::model;
 
 /// The image features chosen on the Java side, in `Clustering.featureNames()` order.
 fn features(

@@ -13,13 +13,13 @@ use jni::objects::{
 };
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
-use visual_ccc_core::bioimageio;
 use visual_ccc_core::cam::CamMethod;
-use visual_ccc_core::decode::decode_file;
+use visual_ccc_core::image::decode::decode_file;
+use visual_ccc_core::model::bioimageio;
+use visual_ccc_core::model::preprocess::PreparedInput;
+use visual_ccc_core::model::runtime::RuntimeConfig;
+use visual_ccc_core::model::tiling::{classify_whole, RowSource, TilingOptions, ViewRows};
 use visual_ccc_core::model::{Model, ModelOptions};
-use visual_ccc_core::preprocess::PreparedInput;
-use visual_ccc_core::runtime::RuntimeConfig;
-use visual_ccc_core::tiling::{classify_whole, RowSource, TilingOptions, ViewRows};
 use visual_ccc_core::Error as CoreError;
 use visual_ccc_core::{ImageView, Pixels};
 

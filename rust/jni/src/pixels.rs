@@ -15,7 +15,7 @@ use jni::objects::{
 };
 use jni::sys::jint;
 use jni::{jni_str, Env};
-use visual_ccc_core::pixels::{OwnedImage, OwnedPixels};
+use visual_ccc_core::image::pixels::{OwnedImage, OwnedPixels};
 use visual_ccc_core::ImageView;
 
 use crate::error::{BridgeError, BridgeResult};

@@ -4,8 +4,11 @@
 use jni::objects::{JClass, JDoubleArray, JIntArray, JObject, JObjectArray, JString, JValue};
 use jni::sys::{jboolean, jint};
 use jni::{jni_sig, jni_str, Env, EnvUnowned};
-use visual_ccc_core::glcm::{self, Feature, GlcmParams, MapKey, Quantization, TextureParams};
-use visual_ccc_core::{threshold, ImageView};
+use visual_ccc_core::analysis::glcm::{
+    self, Feature, GlcmParams, MapKey, Quantization, TextureParams,
+};
+use visual_ccc_core::analysis::threshold;
+use visual_ccc_core::ImageView;
 
 use crate::convert;
 use crate::error::{BridgeError, BridgeResult, ThrowJavaException};

@@ -1,11 +1,11 @@
 //! `org.visualccc.Thresholds`: Otsu and multi-level Otsu thresholds of one ImageJ slice
-//! (scikit-image's definitions, see [`visual_ccc_core::threshold`]) and the label images
+//! (scikit-image's definitions, see [`visual_ccc_core::analysis::threshold`]) and the label images
 //! they give. Results come back as a `byte[]` of labels or an `org.visualccc.Thresholding`.
 
 use jni::objects::{JByteArray, JClass, JDoubleArray, JObject, JValue};
 use jni::sys::jint;
 use jni::{jni_sig, jni_str, Env, EnvUnowned};
-use visual_ccc_core::threshold::{self, MAX_CLASSES, MIN_CLASSES};
+use visual_ccc_core::analysis::threshold::{self, MAX_CLASSES, MIN_CLASSES};
 use visual_ccc_core::ImageView;
 
 use crate::error::{BridgeError, BridgeResult, ThrowJavaException};

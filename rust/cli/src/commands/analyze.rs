@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
+use visual_ccc_core::analysis::cluster::{cluster, ClusterParams};
+use visual_ccc_core::analysis::glcm::{
+    glcm_features, Feature, GlcmParams, TextureParams, ALLOWED_ANGLES,
+};
 use visual_ccc_core::cam::CamTarget;
-use visual_ccc_core::cluster::{cluster, ClusterParams};
-use visual_ccc_core::glcm::{glcm_features, Feature, GlcmParams, TextureParams, ALLOWED_ANGLES};
 use visual_ccc_core::ImageView;
 
 use super::common::{self, Timings};

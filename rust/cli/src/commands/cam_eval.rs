@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 use visual_ccc_core::cam::{self, faithfulness, CamMethod, CamTarget};
-use visual_ccc_core::decode::decode_file;
+use visual_ccc_core::image::decode::decode_file;
 use visual_ccc_core::model::{argmax, softmax, Model};
 
 use super::Outcome;

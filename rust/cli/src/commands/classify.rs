@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 use visual_ccc_core::cam::{CamMethod, CamTarget};
-use visual_ccc_core::decode::{decode_file, TiffRows};
+use visual_ccc_core::image::decode::{decode_file, TiffRows};
+use visual_ccc_core::model::runtime::RuntimeConfig;
+use visual_ccc_core::model::tiling::{classify_whole, TilingOptions, ViewRows, DEFAULT_BATCH};
 use visual_ccc_core::model::{
     Classification, Model, ModelKind, ModelOptions, MIN_TILE_SOURCE_SIZE,
 };
-use visual_ccc_core::runtime::RuntimeConfig;
-use visual_ccc_core::tiling::{classify_whole, TilingOptions, ViewRows, DEFAULT_BATCH};
 
 use super::Outcome;
 use crate::args::Args;

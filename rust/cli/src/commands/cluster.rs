@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
-use visual_ccc_core::cluster::{
+use visual_ccc_core::analysis::cluster::{
     cluster, cluster_reference, suggest_k, Calibration, ClusterParams, Clustering, Feature,
     ReferenceParams, SuggestParams, REFERENCE_WIDTH,
 };

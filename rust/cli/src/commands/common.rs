@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
-use visual_ccc_core::decode::decode_file;
-use visual_ccc_core::pixels::OwnedImage;
+use visual_ccc_core::image::decode::decode_file;
+use visual_ccc_core::image::pixels::OwnedImage;
 
 use crate::args::Args;
 

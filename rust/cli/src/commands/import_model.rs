@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde_json::json;
-use visual_ccc_core::bioimageio;
+use visual_ccc_core::model::bioimageio;
 
 use super::Outcome;
 use crate::args::Args;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
-use visual_ccc_core::filters::{
+use visual_ccc_core::analysis::filters::{
     self, BackgroundParams, BilateralParams, ClaheParams, ContrastParams, GaussianParams,
     MedianParams,
 };

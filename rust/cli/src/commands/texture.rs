@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
-use visual_ccc_core::glcm::{
+use visual_ccc_core::analysis::glcm::{
     glcm_features, texture_maps, Feature, FeatureValue, GlcmParams, MapKey, Quantization,
     TextureMap, TextureParams,
 };
-use visual_ccc_core::threshold::Labels;
+use visual_ccc_core::analysis::threshold::Labels;
 use visual_ccc_core::ImageView;
 
 use super::common::{self, Timings};
@@ -143,7 +143,7 @@ fn custom_params(args: &Args) -> Result<TextureParams, String> {
             distances: args.parsed_list("distances")?.unwrap_or(vec![1]),
             angles_deg: args
                 .parsed_list("angles")?
-                .unwrap_or(visual_ccc_core::glcm::ALLOWED_ANGLES.to_vec()),
+                .unwrap_or(visual_ccc_core::analysis::glcm::ALLOWED_ANGLES.to_vec()),
             average_angles: args.switch("average-angles"),
             quantization,
             features,

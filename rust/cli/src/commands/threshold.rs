@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
-use visual_ccc_core::threshold::{
+use visual_ccc_core::analysis::threshold::{
     apply_thresholds, multi_otsu, otsu, Labels, MAX_CLASSES, MIN_CLASSES,
 };
 use visual_ccc_core::ImageView;

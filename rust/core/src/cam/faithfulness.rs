@@ -13,9 +13,9 @@ use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::{score_in_batches, BatchScorer};
+use crate::analysis::filters::{self, GaussianParams};
 use crate::error::{Error, Result};
-use crate::filters::{self, GaussianParams};
-use crate::pixels::{ImageView, Pixels};
+use crate::image::pixels::{ImageView, Pixels};
 
 /// Most steps a curve may have.
 pub const MAX_STEPS: usize = 1024;

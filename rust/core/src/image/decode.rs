@@ -9,7 +9,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::pixels::{OwnedImage, OwnedPixels, MAX_SIDE};
+use crate::image::pixels::{OwnedImage, OwnedPixels, MAX_SIDE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -226,7 +226,7 @@ impl TiffRows {
     }
 }
 
-impl crate::tiling::RowSource for TiffRows {
+impl crate::model::tiling::RowSource for TiffRows {
     fn width(&self) -> usize {
         self.width
     }
@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn uncompressed_8_bit_tiff_streams_the_same_rows_as_decoding() {
-        use crate::tiling::{RowSource, ViewRows};
+        use crate::model::tiling::{RowSource, ViewRows};
         let (width, height) = (37u32, 53u32);
         let pixels: Vec<u8> = (0..width * height).map(|i| (i * 13 % 256) as u8).collect();
         let path = std::env::temp_dir().join(format!("visual-ccc-rows-{}.tif", std::process::id()));

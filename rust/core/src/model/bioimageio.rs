@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::Value;
 
 use crate::error::{Error, Result};
+use crate::model::onnx_edit::{self, Attribute, Builder, Wrapping};
 use crate::model::{Model, ModelOptions};
-use crate::onnx_edit::{self, Attribute, Builder, Wrapping};
 
 /// The raw value range Visual-CCC's [0, 1] input stands for (8-bit images).
 const RAW_SCALE: f32 = 255.0;

@@ -28,9 +28,9 @@
 
 use crate::cam::{self, CamMap, CamMethod, CamTarget};
 use crate::error::{Error, Result};
+use crate::image::pixels::{ImageView, Pixels};
+use crate::model::preprocess::{self, Region, MIN_SIDE};
 use crate::model::{argmax, softmax, ForwardOutput, Model, MIN_TILE_SOURCE_SIZE};
-use crate::pixels::{ImageView, Pixels};
-use crate::preprocess::{self, Region, MIN_SIDE};
 
 /// Longest side of the stitched maps; larger images get one map cell per several pixels.
 pub const MAX_MAP_SIDE: usize = 2048;

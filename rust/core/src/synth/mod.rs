@@ -36,7 +36,7 @@ use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::error::{Error, Result};
-use crate::pixels::GrayImage;
+use crate::image::pixels::GrayImage;
 
 /// Smallest accepted image side.
 pub const MIN_SIDE: usize = 16;

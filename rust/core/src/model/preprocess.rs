@@ -6,7 +6,7 @@
 //! with a triangle (antialiased bilinear) filter like PIL's `BILINEAR` resize.
 
 use crate::error::{Error, Result};
-use crate::pixels::ImageView;
+use crate::image::pixels::ImageView;
 
 /// Shortest image side accepted; smaller images carry too little structure to classify.
 pub const MIN_SIDE: usize = 16;
@@ -194,7 +194,7 @@ fn resample(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pixels::Pixels;
+    use crate::image::pixels::Pixels;
 
     #[test]
     fn region_is_the_centred_square_of_side_shorter_over_1_2() {

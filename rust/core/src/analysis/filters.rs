@@ -9,7 +9,7 @@
 //! results can be checked against those libraries.
 
 use crate::error::{Error, Result};
-use crate::pixels::{GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels};
+use crate::image::pixels::{GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels};
 
 /// Largest median radius accepted: the window is (2r+1)² pixels and anything larger
 /// than this is almost certainly a typo.
@@ -46,13 +46,16 @@ pub(crate) fn reflect(i: isize, n: usize) -> usize {
     (if m >= n { 2 * n - 1 - m } else { m }) as usize
 }
 
-/// Grey values of a view as `f32` (RGB through [`crate::pixels::rgb_luminance`]).
+/// Grey values of a view as `f32` (RGB through [`crate::image::pixels::rgb_luminance`]).
 pub(crate) fn gray_values(view: &ImageView) -> Vec<f32> {
     match view.pixels() {
         Pixels::Gray8(p) => p.iter().map(|&v| v as f32).collect(),
         Pixels::Gray16(p) => p.iter().map(|&v| v as f32).collect(),
         Pixels::Gray32(p) => p.to_vec(),
-        Pixels::PackedRgb(p) => p.iter().map(|&v| crate::pixels::rgb_luminance(v)).collect(),
+        Pixels::PackedRgb(p) => p
+            .iter()
+            .map(|&v| crate::image::pixels::rgb_luminance(v))
+            .collect(),
     }
 }
 
@@ -73,7 +76,7 @@ pub(crate) fn gray_row(view: &ImageView, y: usize, row: &mut [f32]) {
         Pixels::PackedRgb(p) => row
             .iter_mut()
             .zip(&p[start..start + w])
-            .for_each(|(o, &v)| *o = crate::pixels::rgb_luminance(v)),
+            .for_each(|(o, &v)| *o = crate::image::pixels::rgb_luminance(v)),
     }
 }
 
@@ -643,7 +646,11 @@ pub fn clahe(view: &ImageView, params: &ClaheParams) -> Result<GrayImage> {
         Pixels::PackedRgb(p) => {
             let levels: Vec<u32> = p
                 .iter()
-                .map(|&v| crate::pixels::rgb_luminance(v).round().clamp(0.0, 255.0) as u32)
+                .map(|&v| {
+                    crate::image::pixels::rgb_luminance(v)
+                        .round()
+                        .clamp(0.0, 255.0) as u32
+                })
                 .collect();
             clahe_levels(&levels, w, h, 256, params)
         }

@@ -1,7 +1,7 @@
 //! Unsupervised segmentation by k-means on per-pixel feature vectors.
 //!
 //! The user picks the features (grey, smoothed grey, local variance, the learned
-//! foreground probability of [`crate::foreground`], maps supplied by the caller such as
+//! foreground probability of [`crate::analysis::cluster::foreground`], maps supplied by the caller such as
 //! GLCM or CAM heatmaps, optional weighted coordinates). Each feature
 //! is standardised (zero mean, unit variance over the whole image; a constant feature
 //! contributes nothing) so no unit dominates the Euclidean distance.
@@ -23,6 +23,8 @@
 //! Labels are ordered by the clusters' mean grey value (darkest = 0) so the same
 //! material gets the same label from run to run.
 
+pub mod foreground;
+
 use linfa::prelude::*;
 use linfa_clustering::{KMeans, KMeansInit};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -32,12 +34,12 @@ use ndarray::{s, Array2, ArrayView2};
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 
+use crate::analysis::cluster::foreground::ForegroundModel;
+use crate::analysis::filters::{gaussian_kernel, gray_row, separable_rows, MAX_SIGMA};
 use crate::cam::Upsampler;
 use crate::error::{Error, Result};
-use crate::filters::{gaussian_kernel, gray_row, separable_rows, MAX_SIGMA};
-use crate::foreground::ForegroundModel;
-use crate::pixels::{GrayImage, ImageView};
-use crate::runtime::RuntimeConfig;
+use crate::image::pixels::{GrayImage, ImageView};
+use crate::model::runtime::RuntimeConfig;
 
 /// Most clusters accepted (labels are `u8`).
 pub const MAX_K: usize = 255;
@@ -69,7 +71,7 @@ pub enum Feature {
     /// of similar mean grey.
     LocalVariance { radius: usize },
     /// Learned foreground probability (0–1) from the network bundled with this library
-    /// ([`crate::foreground`]): high on compact objects (particles, precipitates) and low
+    /// ([`crate::analysis::cluster::foreground`]): high on compact objects (particles, precipitates) and low
     /// on the background around them, whatever their grey. Needs ONNX Runtime
     /// ([`ClusterParams::runtime`]).
     Foreground,
@@ -1266,7 +1268,7 @@ pub fn cluster_reference(view: &ImageView, params: &ReferenceParams) -> Result<C
     let (w, h) = (view.width(), view.height());
     let nw = REFERENCE_WIDTH;
     let nh = ((h as f64 * nw as f64 / w as f64).round() as usize).max(1);
-    let grey = crate::filters::gray_values(view);
+    let grey = crate::analysis::filters::gray_values(view);
     let resized = resize(&grey, w, h, nw, nh);
     let image = GrayImage::new(nw, nh, resized)?;
     let cal = &params.calibration;
@@ -1374,17 +1376,19 @@ mod tests {
             y0 = y1;
         }
         // Smoothed grey equals the Gaussian filter; variance equals a brute-force window.
-        let g =
-            crate::filters::gaussian(&img.view(), &crate::filters::GaussianParams { sigma: 1.7 })
-                .unwrap();
+        let g = crate::analysis::filters::gaussian(
+            &img.view(),
+            &crate::analysis::filters::GaussianParams { sigma: 1.7 },
+        )
+        .unwrap();
         for p in 0..w * h {
             assert!((whole[p * d + 1] - g.data[p]).abs() < 1e-3);
             let (x, y) = ((p % w) as isize, (p / w) as isize);
             let mut vals = Vec::new();
             for dy in -2..=2 {
                 for dx in -2..=2 {
-                    let sx = crate::filters::reflect(x + dx, w);
-                    let sy = crate::filters::reflect(y + dy, h);
+                    let sx = crate::analysis::filters::reflect(x + dx, w);
+                    let sy = crate::analysis::filters::reflect(y + dy, h);
                     vals.push(img.data[sy * w + sx] as f64);
                 }
             }

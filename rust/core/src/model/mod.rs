@@ -1,6 +1,13 @@
 //! Loading a classifier that follows the model contract (docs/model-format.md) and
 //! running it: class probabilities and class activation maps.
 
+pub mod bioimageio;
+pub(crate) mod onnx_edit;
+pub(crate) mod onnx_head;
+pub mod preprocess;
+pub mod runtime;
+pub mod tiling;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -8,12 +15,12 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionOutputs};
 use ort::value::{Tensor, ValueType};
 
+use self::onnx_head::{find_linear_head, LinearHead};
+use self::preprocess::{InputMode, PreparedInput, Region};
+use self::runtime::RuntimeConfig;
 use crate::cam::{self, CamMap, CamMethod, CamTarget, RawMap};
 use crate::error::{Error, Result};
-use crate::onnx_head::{find_linear_head, LinearHead};
-use crate::pixels::ImageView;
-use crate::preprocess::{self, InputMode, PreparedInput, Region};
-use crate::runtime::{self, RuntimeConfig};
+use crate::image::pixels::ImageView;
 
 const LOGITS: &str = "logits";
 const FEATURES: &str = "features";

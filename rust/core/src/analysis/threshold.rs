@@ -10,7 +10,7 @@
 //! * **8-bit images** use scikit-image's integer histogram: one bin per grey value from the
 //!   image's minimum to its maximum (`nbins` is ignored for integer arrays), and the
 //!   thresholds are grey values.
-//! * **16-bit, 32-bit and RGB images** (RGB through [`crate::pixels::rgb_luminance`]) use
+//! * **16-bit, 32-bit and RGB images** (RGB through [`crate::image::pixels::rgb_luminance`]) use
 //!   the float path: 256 equal-width bins over `[min, max]`, built in single precision
 //!   exactly as `numpy.histogram` does for a `float32` array; thresholds are bin centres.
 //!   For 16-bit data this equals scikit-image on `image.astype(np.float32)`; on a raw
@@ -25,7 +25,7 @@
 //! of 16/32-bit data and bin-index results), so values can differ by up to a bin.
 
 use crate::error::{Error, Result};
-use crate::pixels::{GrayImage, ImageView, Pixels};
+use crate::image::pixels::{GrayImage, ImageView, Pixels};
 
 /// Number of bins of the float-path histogram (`nbins=256` in scikit-image).
 pub const FLOAT_BINS: usize = 256;

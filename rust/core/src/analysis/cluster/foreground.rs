@@ -27,10 +27,10 @@ use ort::session::Session;
 
 use crate::cam;
 use crate::error::{Error, Result};
+use crate::image::pixels::{GrayImage, ImageView};
+use crate::model::preprocess;
+use crate::model::runtime::RuntimeConfig;
 use crate::model::{model_error, new_session, run_locked, ModelOptions};
-use crate::pixels::{GrayImage, ImageView};
-use crate::preprocess;
-use crate::runtime::RuntimeConfig;
 
 /// Longest side, in pixels, of the image the network sees.
 pub const WORKING_SIZE: usize = 256;
@@ -39,7 +39,10 @@ pub const CLIP: f32 = 3.0;
 /// The network's input sides must be multiples of this.
 const MULTIPLE: usize = 32;
 /// The bundled model (see the module documentation).
-const BUNDLED: &[u8] = include_bytes!("../../../models/features/foreground.onnx");
+const BUNDLED: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../models/features/foreground.onnx"
+));
 /// Name of the bundled model in errors.
 const BUNDLED_NAME: &str = "bundled foreground model (models/features/foreground.onnx)";
 
@@ -199,7 +202,7 @@ fn percentile(sorted: &[f32], q: f64) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pixels::Pixels;
+    use crate::image::pixels::Pixels;
 
     #[test]
     fn working_size_caps_the_longer_side_and_never_enlarges() {

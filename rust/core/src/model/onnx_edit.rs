@@ -6,7 +6,7 @@
 //! graph, ends with one node producing `logits` `[N,C]`, and replaces the metadata.
 
 use crate::error::{Error, Result};
-use crate::onnx_head::{field_text, raw_fields};
+use crate::model::onnx_head::{field_text, raw_fields};
 
 /// A constant tensor: float32 or int64 values with a shape.
 #[derive(Debug, Clone)]

@@ -42,7 +42,7 @@ use std::f64::consts::{FRAC_PI_2, FRAC_PI_4};
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::pixels::{GrayImage, ImageView, Pixels};
+use crate::image::pixels::{GrayImage, ImageView, Pixels};
 
 /// Largest accepted window side; bounds the running sums well inside `i64`.
 pub const MAX_WINDOW: usize = 255;
@@ -477,10 +477,10 @@ pub fn texture_maps_f64(view: &ImageView, params: &TextureParams) -> Result<Vec<
 }
 
 /// The published tool's texture map: the 0/1 mask `image > Otsu threshold` (see
-/// [`crate::threshold`]), then 5×5-window GLCM contrast ([`TextureParams::reference`]).
+/// [`crate::analysis::threshold`]), then 5×5-window GLCM contrast ([`TextureParams::reference`]).
 /// The polarity matters at the borders, where the zero padding pairs with the mask.
 pub fn reference_contrast(view: &ImageView) -> Result<TextureMapF64> {
-    let mask = crate::threshold::otsu_mask(view)?;
+    let mask = crate::analysis::threshold::otsu_mask(view)?;
     reference_contrast_of_mask(&mask.view())
 }
 
