@@ -18,7 +18,8 @@ use crate::{heatmap, locate};
 const HELP: &str = "\
 usage: visual-ccc classify [--model PATH_OR_NAME] [--mode whole|center-crop] [--overlap PX]
                            [--tile-size PX] [--batch N] [--heatmap-dir DIR] [--cam-class NAME]
-                           [--cam-method METHOD] [--threads N] [--onnxruntime PATH] IMAGE...
+                           [--cam-method METHOD] [--threads N] [--onnxruntime PATH]
+                           [--keep-data-bar] IMAGE...
 
 Classifies each image (TIFF, PNG, JPEG, BMP; 8/16/32-bit grey or RGB) and prints one JSON
 object per image: {\"file\", \"class\", \"probabilities\": {class: p}, ...} or
@@ -43,7 +44,8 @@ failed.
                         whole mode the CAM is stitched over the whole image (one cell per
                         pixel, or per few pixels for images over 2048 pixels wide) and
                         <name>-tiles.csv (per-tile class and probabilities) and
-                        <name>-tiles.tif (8-bit class index per tile) are written too
+                        <name>-tiles.tif (8-bit class index per tile) are written too;
+                        the whole-mode map covers the rows kept (data bar left out)
   --cam-class NAME      explain this class instead of the predicted one
   --cam-method METHOD   cam (default; equals Grad-CAM), score-cam, eigen-cam (ignores the
                         class) or occlusion (the only one for models without 'features');
@@ -64,7 +66,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         "threads",
         "onnxruntime",
     ];
-    let Some(args) = Args::command("classify", raw, HELP, &[], &options)? else {
+    let help = super::databar::help(HELP);
+    let switches = [super::databar::KEEP_SWITCH];
+    let Some(args) = Args::command("classify", raw, &help, &switches, &options)? else {
         return Ok(Outcome::Success);
     };
     if args.positional.is_empty() {
@@ -95,16 +99,20 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     for file in &args.positional {
         let file = Path::new(file);
         let outcome = match &mode {
-            Mode::CenterCrop => {
-                classify_one(&model, file, (target, &method), heatmap_dir.as_deref())
-            }
+            Mode::CenterCrop => classify_one(
+                &model,
+                file,
+                (target, &method),
+                heatmap_dir.as_deref(),
+                &args,
+            ),
             Mode::Whole(tiling) => {
                 let options = TilingOptions {
                     cam: target,
                     method,
                     ..*tiling
                 };
-                classify_whole_image(&model, file, &options, heatmap_dir.as_deref())
+                classify_whole_image(&model, file, &options, heatmap_dir.as_deref(), &args)
             }
         };
         let line = match outcome {
@@ -208,12 +216,18 @@ fn classify_one(
     file: &Path,
     (target, method): (CamTarget, &CamMethod),
     heatmap_dir: Option<&Path>,
+    args: &Args,
 ) -> Result<Value, String> {
     let image = decode_file(file).map_err(|err| err.to_string())?;
-    let result = model
-        .classify_with(&image.view(), target, method)
+    let bar = super::databar::find(args, &image.view())?;
+    let kept = bar.kept(&image.view()).map_err(|err| err.to_string())?;
+    let mut result = model
+        .classify_with(&kept, target, method)
         .map_err(|err| err.to_string())?;
+    // Regions are reported (and the CAM drawn) in the whole image's pixels.
+    result.region.y += bar.top_rows;
     let mut fields = summary(model, file, &result);
+    fields.insert("data_bar".into(), super::databar::describe(args, &bar));
     fields.insert("mode".into(), json!("center-crop"));
     if result.cam.is_some() {
         fields.insert("cam_method".into(), json!(method.name()));
@@ -225,26 +239,43 @@ fn classify_one(
     Ok(Value::Object(fields))
 }
 
-/// Whole-image mode: uncompressed 8-bit grey TIFFs stream from the file, other images
-/// are decoded first.
+/// Whole-image mode: with `--keep-data-bar`, uncompressed 8-bit grey TIFFs stream from
+/// the file; otherwise the image is decoded first, to find its data bar.
 fn classify_whole_image(
     model: &Model,
     file: &Path,
     options: &TilingOptions,
     heatmap_dir: Option<&Path>,
+    args: &Args,
 ) -> Result<Value, String> {
-    let result = match TiffRows::open(file).map_err(|err| err.to_string())? {
-        Some(mut rows) => classify_whole(model, &mut rows, options),
+    let streamed = if args.switch(super::databar::KEEP_SWITCH) {
+        TiffRows::open(file).map_err(|err| err.to_string())?
+    } else {
+        None
+    };
+    let (result, bar) = match streamed {
+        Some(mut rows) => (classify_whole(model, &mut rows, options), None),
         None => {
             let image = decode_file(file).map_err(|err| err.to_string())?;
-            ViewRows::new(image.view())
-                .and_then(|mut rows| classify_whole(model, &mut rows, options))
+            let bar = super::databar::find(args, &image.view())?;
+            let kept = bar.kept(&image.view()).map_err(|err| err.to_string())?;
+            let result =
+                ViewRows::new(kept).and_then(|mut rows| classify_whole(model, &mut rows, options));
+            (result, Some(bar))
         }
+    };
+    let mut result = result.map_err(|err| err.to_string())?;
+    // Tile regions in the whole image's pixels; the stitched map covers the kept rows.
+    let top_rows = bar.map_or(0, |bar| bar.top_rows);
+    for tile in &mut result.tiles {
+        tile.region.y += top_rows;
     }
-    .map_err(|err| err.to_string())?;
     let info = model.info();
     let mut fields = base_fields(model, file, result.class_index, &result.probabilities);
     fields.insert("mode".into(), json!("whole"));
+    if let Some(bar) = &bar {
+        fields.insert("data_bar".into(), super::databar::describe(args, bar));
+    }
     fields.insert(
         "tiles".into(),
         json!({

@@ -8,9 +8,10 @@ use visual_ccc_core::analysis::cluster::{
     cluster, cluster_reference, suggest_k, Calibration, ClusterParams, Clustering, Feature,
     ReferenceParams, SuggestParams, REFERENCE_WIDTH,
 };
+use visual_ccc_core::image::databar::EXCLUDED_LABEL;
 
-use super::common;
 use super::Outcome;
+use super::{common, databar};
 use crate::args::Args;
 use crate::output;
 
@@ -19,9 +20,9 @@ usage: visual-ccc cluster IMAGE --k N --labels-out FILE [--features LIST]
                         [--position-weight W] [--seed S] [--n-init N] [--max-iter N]
                         [--tol T] [--sample N] [--suggest-k]
                         [--pixel-size W[,H] --unit UNIT] [--threads N]
-                        [--onnxruntime PATH] [--timings]
+                        [--onnxruntime PATH] [--keep-data-bar] [--timings]
        visual-ccc cluster IMAGE --k N --labels-out FILE --reference [--seed S]
-                        [--pixel-size W[,H] --unit UNIT]
+                        [--pixel-size W[,H] --unit UNIT] [--keep-data-bar]
 
 k-means on per-pixel features, each standardised to zero mean and unit variance over
 the image. Centroids are fitted (k-means++, best of --n-init runs) on a deterministic
@@ -31,6 +32,7 @@ the same labels.
 
   --k N               number of clusters, 2..255 (required)
   --labels-out FILE   label image, 8-bit .png or .tif, pixel value = cluster label
+                      (255 in data-bar rows)
   --features LIST     comma-separated (default smoothed:2,foreground):
                         grey           the grey value (RGB: luminance)
                         smoothed[:S]   Gaussian-smoothed grey, sigma S px (default 2)
@@ -78,8 +80,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let mut options = CUSTOM_OPTIONS.to_vec();
     options.retain(|o| *o != "suggest-k");
     options.extend(["k", "seed", "pixel-size", "unit", "labels-out", "threads"]);
-    let switches = ["suggest-k", "reference"];
-    let Some(args) = common::parse("cluster", raw, HELP, &switches, &options)? else {
+    let switches = ["suggest-k", "reference", databar::KEEP_SWITCH];
+    let help = databar::help(HELP);
+    let Some(args) = common::parse("cluster", raw, &help, &switches, &options)? else {
         return Ok(Outcome::Success);
     };
     let file = common::input_path("cluster", &args)?;
@@ -107,7 +110,8 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     params.validate().map_err(|e| e.to_string())?;
 
     let (mut timings, image, mut summary) = common::start(&args, &file)?;
-    let view = image.view();
+    let bar = timings.time("data_bar", || databar::find(&args, &image.view()))?;
+    let view = bar.kept(&image.view()).map_err(|err| err.to_string())?;
     let clustering = if reference {
         summary.insert("mode".into(), json!("reference"));
         let reference = ReferenceParams {
@@ -126,6 +130,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         summary.insert("reference_width".into(), json!(REFERENCE_WIDTH));
     }
     summary.extend(describe(&clustering));
+    summary.insert("data_bar".into(), databar::describe(&args, &bar));
     if args.switch("suggest-k") {
         let suggestion = timings
             .time("suggest_k", || {
@@ -148,7 +153,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         );
     }
     timings.time("write", || {
-        write_labels(&labels_out, &clustering, view.width(), view.height())
+        let kept = labels_at(&clustering, view.width(), view.height());
+        let labels = bar.expand(&kept, EXCLUDED_LABEL);
+        output::write_gray8(&labels_out, bar.width, bar.height, labels)
     })?;
     summary.insert("labels".into(), json!(labels_out));
     timings.report(&mut summary);
@@ -314,12 +321,16 @@ pub fn write_labels(
     width: usize,
     height: usize,
 ) -> Result<(), String> {
-    let labels = if (clustering.width, clustering.height) == (width, height) {
+    output::write_gray8(path, width, height, labels_at(clustering, width, height))
+}
+
+/// The labels at `width`×`height` (reference mode clusters a resized image).
+fn labels_at(clustering: &Clustering, width: usize, height: usize) -> Vec<u8> {
+    if (clustering.width, clustering.height) == (width, height) {
         clustering.labels.clone()
     } else {
         clustering.labels_resized(width, height)
-    };
-    output::write_gray8(path, width, height, labels)
+    }
 }
 
 #[cfg(test)]

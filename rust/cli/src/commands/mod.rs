@@ -7,6 +7,7 @@ pub mod cam_eval;
 pub mod classify;
 pub mod cluster;
 mod common;
+mod databar;
 pub mod import_model;
 pub mod preprocess;
 pub mod synth;

@@ -12,6 +12,7 @@ use visual_ccc_core::analysis::threshold::Labels;
 use visual_ccc_core::ImageView;
 
 use super::common::{self, Timings};
+use super::databar;
 use super::Outcome;
 use crate::args::Args;
 use crate::output;
@@ -20,8 +21,8 @@ const HELP: &str = "\
 usage: visual-ccc texture IMAGE [--features LIST|all] [--window W] [--levels L]
                         [--distances D,...] [--angles A,...] [--average-angles]
                         [--quantization auto|minmax|direct] [--threads N]
-                        [--out-dir DIR] [--timings]
-       visual-ccc texture IMAGE --reference [--out-dir DIR] [--timings]
+                        [--out-dir DIR] [--keep-data-bar] [--timings]
+       visual-ccc texture IMAGE --reference [--out-dir DIR] [--keep-data-bar] [--timings]
 
 Grey-level co-occurrence (GLCM) texture, defined as scikit-image's graycomatrix /
 graycoprops (symmetric, normed): one map per feature × distance × angle, each pixel
@@ -42,7 +43,8 @@ features for the whole image.
   --reference         the published tool's texture step: Otsu mask (value > t) of the
                       image, then 5×5 windows, 2 levels, distance 1, angle 0, contrast
   --out-dir DIR       write one 32-bit TIFF per map: <name>-<feature>-d<D>-a<A>.tif
-                      (-mean.tif when averaged; <name>-reference-contrast.tif)
+                      (-mean.tif when averaged; <name>-reference-contrast.tif); NaN in
+                      data-bar rows
   --timings           add stage durations (ms) to the JSON
 
 Prints one JSON object: the settings, \"image_features\" (whole image) and \"maps\"
@@ -70,8 +72,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let mut options = CUSTOM_OPTIONS.to_vec();
     options.retain(|o| *o != "average-angles");
     options.extend(["threads", "out-dir"]);
-    let switches = ["average-angles", "reference"];
-    let Some(args) = common::parse("texture", raw, HELP, &switches, &options)? else {
+    let switches = ["average-angles", "reference", databar::KEEP_SWITCH];
+    let help = databar::help(HELP);
+    let Some(args) = common::parse("texture", raw, &help, &switches, &options)? else {
         return Ok(Outcome::Success);
     };
     let file = common::input_path("texture", &args)?;
@@ -90,8 +93,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let out_dir = args.value("out-dir").map(PathBuf::from);
 
     let (mut timings, image, mut summary) = common::start(&args, &file)?;
-    let view = image.view();
-    let result = if reference {
+    let bar = timings.time("data_bar", || databar::find(&args, &image.view()))?;
+    let view = bar.kept(&image.view()).map_err(|err| err.to_string())?;
+    let mut result = if reference {
         let (thresholds, mask) = timings.time("otsu", || super::threshold::compute(&view, 2))?;
         summary.insert("otsu_threshold".into(), json!(thresholds[0]));
         summary.insert(
@@ -108,6 +112,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     );
     summary.extend(describe_settings(&params));
     summary.insert("image_features".into(), features_json(&result.features));
+    summary.insert("data_bar".into(), databar::describe(&args, &bar));
+    for map in &mut result.maps {
+        map.image.data = bar.expand(&map.image.data, f32::NAN);
+        (map.image.width, map.image.height) = (bar.width, bar.height);
+    }
     let maps = timings.time("write", || {
         write_maps(out_dir.as_deref(), &file, &result.maps, reference)
     })?;
@@ -252,7 +261,13 @@ pub fn write_maps(
         .map(|map| {
             let mut fields = key_fields(&map.key);
             let data = &map.image.data;
-            let mean = data.iter().map(|&v| v as f64).sum::<f64>() / data.len() as f64;
+            // NaN marks data-bar rows, which are not part of the image's texture.
+            let kept: Vec<f64> = data
+                .iter()
+                .filter(|v| !v.is_nan())
+                .map(|&v| v as f64)
+                .collect();
+            let mean = kept.iter().sum::<f64>() / kept.len().max(1) as f64;
             fields.insert("mean".into(), json!(mean));
             if let Some(dir) = dir {
                 let path = dir.join(map_file_name(&stem, &map.key, reference));

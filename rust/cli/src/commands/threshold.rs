@@ -9,12 +9,12 @@ use visual_ccc_core::analysis::threshold::{
 };
 use visual_ccc_core::ImageView;
 
-use super::common;
 use super::Outcome;
+use super::{common, databar};
 use crate::output;
 
 const HELP: &str = "\
-usage: visual-ccc threshold IMAGE [--classes N] [--out LABELS] [--timings]
+usage: visual-ccc threshold IMAGE [--classes N] [--out LABELS] [--keep-data-bar] [--timings]
 
 Global grey-level thresholds by Otsu's method (two classes) or multi-level Otsu (3–5
 classes), defined exactly as scikit-image's threshold_otsu / threshold_multiotsu with
@@ -23,7 +23,8 @@ equal bins, thresholds are bin centres). A pixel belongs to class i when it exce
 exactly i thresholds (foreground = value > t).
 
   --classes N    number of classes, 2..5 (default 2: one threshold)
-  --out LABELS   write the label image (.png or .tif, 8-bit, values 0..N-1)
+  --out LABELS   write the label image (.png or .tif, 8-bit, values 0..N-1; 255 in
+                 data-bar rows)
   --timings      add stage durations (ms) to the JSON
 
 Prints one JSON object: {\"file\", \"classes\", \"thresholds\", \"definition\",
@@ -34,7 +35,9 @@ pub const DEFINITION: &str = "scikit-image threshold_otsu/threshold_multiotsu, n
                               foreground = value > t (class = number of thresholds exceeded)";
 
 pub fn run(raw: &[String]) -> Result<Outcome, String> {
-    let Some(args) = common::parse("threshold", raw, HELP, &[], &["classes", "out"])? else {
+    let help = databar::help(HELP);
+    let switches = [databar::KEEP_SWITCH];
+    let Some(args) = common::parse("threshold", raw, &help, &switches, &["classes", "out"])? else {
         return Ok(Outcome::Success);
     };
     let file = common::input_path("threshold", &args)?;
@@ -50,8 +53,12 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     }
     let (mut timings, image, mut summary) = common::start(&args, &file)?;
     let view = image.view();
-    let (thresholds, labels) = timings.time("threshold", || compute(&view, classes))?;
+    let bar = timings.time("data_bar", || databar::find(&args, &view))?;
+    let kept = bar.kept(&view).map_err(|err| err.to_string())?;
+    let (thresholds, labels) = timings.time("threshold", || compute(&kept, classes))?;
+    let labels = databar::expand_labels(&bar, labels);
     summary.extend(describe(&thresholds, &labels));
+    summary.insert("data_bar".into(), databar::describe(&args, &bar));
     if let Some(out) = out {
         timings.time("write", || {
             output::write_gray8(&out, labels.width, labels.height, labels.data)

@@ -94,6 +94,29 @@ impl<'a> ImageView<'a> {
         self.pixels
     }
 
+    /// The rows `rows` of this image as a view of the same pixels (rows are contiguous in
+    /// row-major storage, so nothing is copied). Fails on an empty or out-of-range span.
+    pub fn rows(&self, rows: std::ops::Range<usize>) -> Result<ImageView<'a>> {
+        if rows.start >= rows.end || rows.end > self.height {
+            return Err(Error::invalid(format!(
+                "rows {}..{} are not a non-empty part of a {}-row image",
+                rows.start, rows.end, self.height
+            )));
+        }
+        let span = rows.start * self.width..rows.end * self.width;
+        let pixels = match self.pixels {
+            Pixels::Gray8(p) => Pixels::Gray8(&p[span]),
+            Pixels::Gray16(p) => Pixels::Gray16(&p[span]),
+            Pixels::Gray32(p) => Pixels::Gray32(&p[span]),
+            Pixels::PackedRgb(p) => Pixels::PackedRgb(&p[span]),
+        };
+        Ok(ImageView {
+            width: self.width,
+            height: rows.end - rows.start,
+            pixels,
+        })
+    }
+
     /// Raw grey value at a linear index: 0–255 for 8-bit and RGB, 0–65535 for 16-bit,
     /// the stored value for 32-bit.
     #[inline]
