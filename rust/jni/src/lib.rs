@@ -8,6 +8,7 @@
 //! [`EnvUnowned::with_env`]: jni::EnvUnowned::with_env
 
 mod convert;
+mod databar;
 mod error;
 mod filters;
 mod kmeans;

@@ -7,6 +7,7 @@ import ij.process.ByteProcessor;
 import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
 import org.visualccc.Clustering;
+import org.visualccc.DataBar;
 import org.visualccc.Thresholding;
 import org.visualccc.Thresholds;
 
@@ -62,6 +63,35 @@ final class SelectionMask {
         }
         if (count == 0) {
             throw new IllegalArgumentException("the selection holds no pixel of the image");
+        }
+        return new SelectionMask(width, height, inside, count);
+    }
+
+    /**
+     * {@code selection} (null: the whole image) without the {@code bar}'s rows of
+     * {@code ip}, or {@code selection} itself when the bar is empty.
+     *
+     * @throws IllegalArgumentException if no selected pixel is left
+     */
+    static SelectionMask withoutDataBar(SelectionMask selection, ImageProcessor ip, DataBar bar) {
+        if (bar.excludedRows() == 0) {
+            return selection;
+        }
+        int width = ip.getWidth();
+        int height = ip.getHeight();
+        boolean[] inside = new boolean[width * height];
+        int count = 0;
+        for (int y = bar.topRows(); y < height - bar.bottomRows(); y++) {
+            for (int x = 0; x < width; x++) {
+                int i = y * width + x;
+                if (selection == null || selection.inside[i]) {
+                    inside[i] = true;
+                    count++;
+                }
+            }
+        }
+        if (count == 0) {
+            throw new IllegalArgumentException("the selection lies entirely in the data bar");
         }
         return new SelectionMask(width, height, inside, count);
     }

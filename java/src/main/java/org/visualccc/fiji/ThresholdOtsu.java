@@ -6,6 +6,8 @@ import ij.ImageStack;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
 import ij.process.ByteProcessor;
+import ij.process.ImageProcessor;
+import org.visualccc.DataBar;
 import org.visualccc.Thresholding;
 import org.visualccc.Thresholds;
 
@@ -25,8 +27,12 @@ import java.util.List;
  * the pixels inside the selection, outside pixels are labelled
  * {@value SelectionMask#OUTSIDE_LABEL} (white) and only inside pixels are counted.
  *
- * <p>Macro (recordable): {@code run("Threshold (Otsu / multi-Otsu)...", "classes=3");}
- * Key: {@code classes} (2-5).
+ * <p>With {@code Exclude_data_bar} (on by default), each slice's instrument data bar
+ * ({@link DataBar}) is left out in the same way as outside pixels, and the column
+ * {@code Excluded rows} says how many rows that was.
+ *
+ * <p>Macro (recordable): {@code run("Threshold (Otsu / multi-Otsu)...", "classes=3 exclude_data_bar");}
+ * Keys: {@code classes} (2-5), {@code exclude_data_bar}.
  *
  * <p>Scripting: {@link #threshold(ImagePlus, int, ResultsTable)}.
  */
@@ -42,12 +48,14 @@ public class ThresholdOtsu extends AnalysisCommand {
     CommandDialog createDialog(ImagePlus imp) {
         return new CommandDialog("Visual-CCC: Threshold (Otsu / multi-Otsu)", "visualccc.threshold.")
                 .number("Classes", 2, 0, "(2-5)")
+                .checkbox("Exclude_data_bar", true)
                 .message("As scikit-image: class i = pixels greater than exactly i thresholds.");
     }
 
     @Override
     void analyse(ImagePlus imp, CommandDialog dialog) {
-        threshold(imp, dialog.nextInt(), null).show();
+        int classes = dialog.nextInt();
+        threshold(imp, classes, dialog.nextBoolean(), null).show();
         if (!definitionLogged) {
             definitionLogged = true;
             IJ.log("Visual-CCC Threshold: " + Thresholds.DEFINITION + ".");
@@ -66,15 +74,33 @@ public class ThresholdOtsu extends AnalysisCommand {
      *                                  distinct values, NaN or infinite pixels
      */
     public static ImagePlus threshold(ImagePlus imp, int classes, ResultsTable table) {
+        return threshold(imp, classes, true, table);
+    }
+
+    /**
+     * As {@link #threshold(ImagePlus, int, ResultsTable)}; with {@code excludeDataBar}, each
+     * slice's instrument data bar ({@link DataBar}) is left out like pixels outside a
+     * selection: labelled {@value SelectionMask#OUTSIDE_LABEL}, not counted, reported in the
+     * column {@code Excluded rows}.
+     */
+    public static ImagePlus threshold(ImagePlus imp, int classes, boolean excludeDataBar, ResultsTable table) {
         if (imp == null) {
             throw new IllegalArgumentException("no image given");
         }
         ImageStack stack = imp.getStack();
-        SelectionMask mask = SelectionMask.of(imp);
-        List<Thresholding> results = CommandSupport.mapSlices(stack, "thresholding",
-                i -> mask == null ? Thresholds.segment(stack.getProcessor(i), classes)
-                        : mask.threshold(stack.getProcessor(i), classes));
-        CommandSupport.addRows(table, TABLE_TITLE, t -> addRows(t, imp, results));
+        SelectionMask selection = SelectionMask.of(imp);
+        int[] excludedRows = new int[stack.getSize()];
+        List<Thresholding> results = CommandSupport.mapSlices(stack, "thresholding", i -> {
+            ImageProcessor ip = stack.getProcessor(i);
+            SelectionMask mask = selection;
+            if (excludeDataBar) {
+                DataBar bar = DataBar.detect(ip);
+                excludedRows[i - 1] = bar.excludedRows();
+                mask = SelectionMask.withoutDataBar(selection, ip, bar);
+            }
+            return mask == null ? Thresholds.segment(ip, classes) : mask.threshold(ip, classes);
+        });
+        CommandSupport.addRows(table, TABLE_TITLE, t -> addRows(t, imp, results, excludedRows));
         List<ByteProcessor> labels = new ArrayList<ByteProcessor>();
         for (Thresholding result : results) {
             labels.add(result.labelProcessor());
@@ -86,6 +112,11 @@ public class ThresholdOtsu extends AnalysisCommand {
 
     /** Appends one row per slice (see the class documentation for the columns). */
     public static void addRows(ResultsTable table, ImagePlus imp, List<Thresholding> results) {
+        addRows(table, imp, results, new int[results.size()]);
+    }
+
+    /** As {@link #addRows(ResultsTable, ImagePlus, List)}, with each slice's data-bar rows left out. */
+    public static void addRows(ResultsTable table, ImagePlus imp, List<Thresholding> results, int[] excludedRows) {
         Calibration calibration = imp.getCalibration();
         double pixelArea = CommandSupport.pixelArea(calibration);
         for (int i = 0; i < results.size(); i++) {
@@ -102,6 +133,7 @@ public class ThresholdOtsu extends AnalysisCommand {
                 CommandSupport.addValue(table, "Area " + c, result.pixelCount(c) * pixelArea, 6);
             }
             table.addValue("Area unit", CommandSupport.areaUnit(calibration));
+            table.addValue("Excluded rows", excludedRows[i]);
         }
     }
 }

@@ -1,0 +1,45 @@
+package org.visualccc;
+
+import ij.process.ImageProcessor;
+
+/**
+ * The instrument data bar of an SEM image: the strip of text, scale bar and numbers that
+ * the microscope burns along the bottom (sometimes the top). Detection and its defaults
+ * live in the native core ({@code image::databar}); an image without a bar keeps every row.
+ */
+public final class DataBar {
+    private final int topRows;
+    private final int bottomRows;
+
+    private DataBar(int topRows, int bottomRows) {
+        this.topRows = topRows;
+        this.bottomRows = bottomRows;
+    }
+
+    /**
+     * Finds the data bar of {@code ip}.
+     *
+     * @throws IllegalArgumentException for NaN or infinite pixels
+     */
+    public static DataBar detect(ImageProcessor ip) {
+        int[] rows = SlicePixels.checked(nativeDetect(SlicePixels.of(ip), ip.getWidth(), ip.getHeight()));
+        return new DataBar(rows[0], rows[1]);
+    }
+
+    /** Rows left out at the top. */
+    public int topRows() {
+        return topRows;
+    }
+
+    /** Rows left out at the bottom. */
+    public int bottomRows() {
+        return bottomRows;
+    }
+
+    /** All rows left out. */
+    public int excludedRows() {
+        return topRows + bottomRows;
+    }
+
+    private static native int[] nativeDetect(Object pixels, int width, int height);
+}
