@@ -8,6 +8,9 @@ import ij.process.ImageProcessor;
  * live in the native core ({@code image::databar}); an image without a bar keeps every row.
  */
 public final class DataBar {
+    /** Nothing excluded (exclusion turned off). */
+    public static final DataBar NONE = new DataBar(0, 0);
+
     private final int topRows;
     private final int bottomRows;
 

@@ -11,10 +11,12 @@ import ij.plugin.frame.RoiManager;
 import ij.process.ByteProcessor;
 import ij.process.ImageProcessor;
 import org.visualccc.Clustering;
+import org.visualccc.DataBar;
 import org.visualccc.KMeans;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,10 +34,13 @@ import java.util.Map;
  * non-rectangular selection, the bounding rectangle is clustered and output, pixels
  * outside the selection are labelled {@value SelectionMask#OUTSIDE_LABEL} (white) and
  * only inside pixels are counted in {@code Pixels}, {@code Fraction} and {@code Area}.
+ * With {@code Exclude_data_bar} (on by default), each slice's instrument data bar
+ * ({@link DataBar}) is left out of the fit and counted like outside pixels; the column
+ * {@code Excluded rows} says how many rows that was.
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Cluster (k-means)...", "k=3 smoothed_grey sigma=2 variance_radius=3 learned_foreground position_weight=0 feature_image=None seed=42 n_init=4 max_iterations=300 tolerance=1.00E-4 target_cluster=2 create_mask add_to_roi_manager");
+ * run("Cluster (k-means)...", "k=3 smoothed_grey sigma=2 variance_radius=3 learned_foreground position_weight=0 feature_image=None seed=42 n_init=4 max_iterations=300 tolerance=1.00E-4 target_cluster=2 create_mask add_to_roi_manager exclude_data_bar");
  * </pre>
  * Keys: {@code k} (2-255); {@code grey}, {@code smoothed_grey} with {@code sigma}
  * (pixels), {@code local_variance} with {@code variance_radius} (window 2r+1),
@@ -45,7 +50,7 @@ import java.util.Map;
  * one slice or as many as the image); {@code seed}; {@code n_init} (restarts);
  * {@code max_iterations}; {@code tolerance}; {@code create_mask} with
  * {@code target_cluster} (0..k-1); {@code add_to_roi_manager} (one ROI per cluster and slice,
- * see {@link #clusterRois}).
+ * see {@link #clusterRois}); {@code exclude_data_bar}.
  *
  * <p>Scripting: {@link #cluster(ImagePlus, KMeans.Params, ImagePlus, ResultsTable)} and
  * {@link #mask(ImagePlus, int)}.
@@ -86,7 +91,8 @@ public class ClusterKMeans extends AnalysisCommand {
                 .number("Tolerance", 1e-4, -2, "")
                 .checkbox("Create_mask", false)
                 .number("Target_cluster", 1, 0, "(0 = darkest)")
-                .checkbox("Add_to_ROI_Manager", false);
+                .checkbox("Add_to_ROI_Manager", false)
+                .checkbox("Exclude_data_bar", true);
     }
 
     @Override
@@ -111,13 +117,14 @@ public class ClusterKMeans extends AnalysisCommand {
                     + (params.k() - 1));
         }
         boolean addToManager = dialog.nextBoolean();
+        boolean excludeDataBar = dialog.nextBoolean();
         ImagePlus feature = featureImage == 0 ? null : candidates.get(featureImage - 1);
         if (feature != null && selection != null && feature.getWidth() != imp.getWidth()) {
             ImagePlus cropped = new ImagePlus(feature.getTitle(), CommandSupport.cropStack(feature.getStack(),
                     selection));
             feature = cropped;
         }
-        ImagePlus labels = cluster(imp, params, feature, null);
+        ImagePlus labels = cluster(imp, params, feature, excludeDataBar, null);
         labels.show();
         if (createMask) {
             mask(labels, target).show();
@@ -201,6 +208,17 @@ public class ClusterKMeans extends AnalysisCommand {
      */
     public static ImagePlus cluster(ImagePlus imp, KMeans.Params params, ImagePlus featureImage,
                                     ResultsTable table) {
+        return cluster(imp, params, featureImage, true, table);
+    }
+
+    /**
+     * As {@link #cluster(ImagePlus, KMeans.Params, ImagePlus, ResultsTable)}; with
+     * {@code excludeDataBar}, each slice's instrument data bar ({@link DataBar}) is left out
+     * of the fit and the counts, labelled {@value SelectionMask#OUTSIDE_LABEL} and reported
+     * in the column {@code Excluded rows}.
+     */
+    public static ImagePlus cluster(ImagePlus imp, KMeans.Params params, ImagePlus featureImage,
+                                    boolean excludeDataBar, ResultsTable table) {
         if (imp == null || params == null) {
             throw new IllegalArgumentException("no image or no clustering settings given");
         }
@@ -209,12 +227,22 @@ public class ClusterKMeans extends AnalysisCommand {
                 calibration.getUnit());
         checkFeatureImage(imp, featureImage);
         ImageStack stack = imp.getStack();
-        SelectionMask mask = SelectionMask.of(imp);
+        SelectionMask selection = SelectionMask.of(imp);
+        int[] excludedRows = new int[stack.getSize()];
         List<Clustering> results = CommandSupport.mapSlices(stack, "clustering", i -> {
-            Clustering clustering = KMeans.cluster(stack.getProcessor(i), p, featureMap(featureImage, i));
+            ImageProcessor ip = stack.getProcessor(i);
+            DataBar bar = excludeDataBar ? DataBar.detect(ip) : DataBar.NONE;
+            excludedRows[i - 1] = bar.excludedRows();
+            Map<String, ImageProcessor> features = new LinkedHashMap<String, ImageProcessor>();
+            for (Map.Entry<String, ImageProcessor> e : featureMap(featureImage, i).entrySet()) {
+                features.put(e.getKey(), DataBarRows.kept(e.getValue(), bar));
+            }
+            Clustering clustering = DataBarRows.expand(KMeans.cluster(DataBarRows.kept(ip, bar), p, features), bar,
+                    ip.getHeight());
+            SelectionMask mask = SelectionMask.withoutDataBar(selection, ip, bar);
             return mask == null ? clustering : mask.restrict(clustering, calibration);
         });
-        CommandSupport.addRows(table, TABLE_TITLE, t -> addRows(t, imp, results));
+        CommandSupport.addRows(table, TABLE_TITLE, t -> addRows(t, imp, results, excludedRows));
         List<ByteProcessor> labels = new ArrayList<ByteProcessor>();
         for (Clustering result : results) {
             labels.add(result.labelProcessor());
@@ -252,6 +280,11 @@ public class ClusterKMeans extends AnalysisCommand {
 
     /** Appends one row per cluster per slice (see the class documentation for the columns). */
     public static void addRows(ResultsTable table, ImagePlus imp, List<Clustering> results) {
+        addRows(table, imp, results, new int[results.size()]);
+    }
+
+    /** As {@link #addRows(ResultsTable, ImagePlus, List)}, with each slice's data-bar rows left out. */
+    public static void addRows(ResultsTable table, ImagePlus imp, List<Clustering> results, int[] excludedRows) {
         for (int i = 0; i < results.size(); i++) {
             Clustering result = results.get(i);
             String[] features = result.featureNames();
@@ -267,6 +300,7 @@ public class ClusterKMeans extends AnalysisCommand {
                     CommandSupport.addValue(table, "Mean " + features[f], result.featureMean(c, f), 6);
                 }
                 CommandSupport.addValue(table, "Inertia", result.inertia(), 6);
+                table.addValue("Excluded rows", excludedRows[i]);
             }
         }
     }

@@ -4,6 +4,8 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.measure.ResultsTable;
 import ij.process.FloatProcessor;
+import ij.process.ImageProcessor;
+import org.visualccc.DataBar;
 import org.visualccc.Texture;
 import org.visualccc.TextureResult;
 
@@ -33,7 +35,9 @@ import java.util.Locale;
  * {@code average_angles}; {@code symmetric}; {@code quantization} (Auto: 8-bit and RGB
  * binned over 0-255, 16/32-bit over their min-max; Min-max; Direct: values already are
  * levels); {@code reference_mode} (the published tool's map: Otsu mask, 5x5 window, 2
- * levels, distance 1, angle 0, contrast; all other keys are ignored).
+ * levels, distance 1, angle 0, contrast; all other keys are ignored); {@code exclude_data_bar}
+ * (on in the dialog: each slice's instrument data bar, {@link DataBar}, is left out, its
+ * map pixels NaN; the column {@code Excluded rows} says how many rows).
  *
  * <p>Scripting: {@link #texture(ImagePlus, Texture.Params, ResultsTable)}.
  */
@@ -60,6 +64,7 @@ public class TextureGlcm extends AnalysisCommand {
                 .checkbox("Symmetric", true)
                 .choice("Quantization", QUANTIZATIONS, QUANTIZATIONS[0])
                 .checkbox("Reference_mode", false)
+                .checkbox("Exclude_data_bar", true)
                 .message("Reference mode: the published tool's map (Otsu mask, 5x5 window, 2 levels,\n"
                         + "distance 1, angle 0, contrast); the settings above are then ignored.");
     }
@@ -84,7 +89,7 @@ public class TextureGlcm extends AnalysisCommand {
         if (dialog.nextBoolean()) {
             params = Texture.Params.reference();
         }
-        texture(imp, params, null).show();
+        texture(imp, params, dialog.nextBoolean(), null).show();
     }
 
     /** Checkbox labels: the feature names capitalised ({@code ASM} stays as it is). */
@@ -141,19 +146,35 @@ public class TextureGlcm extends AnalysisCommand {
      * @throws IllegalArgumentException for bad settings or NaN/infinite pixels
      */
     public static ImagePlus texture(ImagePlus imp, Texture.Params params, ResultsTable table) {
+        return texture(imp, params, true, table);
+    }
+
+    /**
+     * As {@link #texture(ImagePlus, Texture.Params, ResultsTable)}; with
+     * {@code excludeDataBar}, each slice's instrument data bar ({@link DataBar}) is left out
+     * of the texture (maps NaN there, table values of the kept rows) and reported in the
+     * column {@code Excluded rows}.
+     */
+    public static ImagePlus texture(ImagePlus imp, Texture.Params params, boolean excludeDataBar,
+                                    ResultsTable table) {
         if (imp == null || params == null) {
             throw new IllegalArgumentException("no image or no texture settings given");
         }
         ImageStack source = imp.getStack();
-        List<TextureResult> results = CommandSupport.mapSlices(source, "computing texture of",
-                i -> Texture.analyse(source.getProcessor(i), params, true, true));
-        CommandSupport.addRows(table, TABLE_TITLE, t -> addRows(t, imp, results));
+        DataBar[] bars = new DataBar[source.getSize()];
+        List<TextureResult> results = CommandSupport.mapSlices(source, "computing texture of", i -> {
+            ImageProcessor ip = source.getProcessor(i);
+            bars[i - 1] = excludeDataBar ? DataBar.detect(ip) : DataBar.NONE;
+            return Texture.analyse(DataBarRows.kept(ip, bars[i - 1]), params, true, true);
+        });
+        CommandSupport.addRows(table, TABLE_TITLE, t -> addRows(t, imp, results, bars));
         ImageStack stack = new ImageStack(imp.getWidth(), imp.getHeight());
         SelectionMask mask = SelectionMask.of(imp);
-        for (TextureResult result : results) {
+        for (int r = 0; r < results.size(); r++) {
+            TextureResult result = results.get(r);
             String[] names = result.names();
             for (int m = 0; m < names.length; m++) {
-                FloatProcessor map = result.map(m);
+                FloatProcessor map = DataBarRows.expand(result.map(m), bars[r], imp.getHeight());
                 if (mask != null) {
                     mask.clearOutside(map);
                 }
@@ -171,6 +192,13 @@ public class TextureGlcm extends AnalysisCommand {
 
     /** Appends one row per slice: {@code Image}, {@code Slice}, then one column per result. */
     public static void addRows(ResultsTable table, ImagePlus imp, List<TextureResult> results) {
+        DataBar[] none = new DataBar[results.size()];
+        java.util.Arrays.fill(none, DataBar.NONE);
+        addRows(table, imp, results, none);
+    }
+
+    /** As {@link #addRows(ResultsTable, ImagePlus, List)}, with each slice's data bar. */
+    public static void addRows(ResultsTable table, ImagePlus imp, List<TextureResult> results, DataBar[] bars) {
         for (int i = 0; i < results.size(); i++) {
             TextureResult result = results.get(i);
             CommandSupport.startRow(table, imp, i + 1);
@@ -179,6 +207,7 @@ public class TextureGlcm extends AnalysisCommand {
             for (int m = 0; m < names.length; m++) {
                 CommandSupport.addValue(table, names[m], values[m], 6);
             }
+            table.addValue("Excluded rows", bars[i].excludedRows());
         }
     }
 }

@@ -5,6 +5,8 @@ import ij.measure.ResultsTable;
 import ij.process.ByteProcessor;
 import org.junit.Test;
 import org.visualccc.DataBar;
+import org.visualccc.KMeans;
+import org.visualccc.Texture;
 
 import static org.junit.Assert.assertEquals;
 
@@ -67,5 +69,34 @@ public class DataBarCommandsTest {
         assertEquals(0, table.getValue("Excluded rows", 0), 0);
         assertEquals(0, count(labels, SelectionMask.OUTSIDE_LABEL));
         assertEquals(WIDTH * HEIGHT, table.getValue("Pixels 0", 0) + table.getValue("Pixels 1", 0), 0);
+    }
+
+    @Test
+    public void clusterLeavesTheBarOutOfTheFitAndCounts() {
+        ImagePlus imp = new ImagePlus("bar.tif", micrograph(true));
+        KMeans.Params params = new KMeans.Params().k(2).grey(true).smoothed(false, 2).foreground(false);
+        ResultsTable table = new ResultsTable();
+        ImagePlus labels = ClusterKMeans.cluster(imp, params, null, true, table);
+        assertEquals(BAR_ROWS, table.getValue("Excluded rows", 0), 0);
+        assertEquals(WIDTH * BAR_ROWS, count(labels, SelectionMask.OUTSIDE_LABEL));
+        assertEquals(WIDTH * (HEIGHT - BAR_ROWS), table.getValue("Pixels", 0) + table.getValue("Pixels", 1), 0);
+        assertEquals(1.0, table.getValue("Fraction", 0) + table.getValue("Fraction", 1), 1e-9);
+    }
+
+    @Test
+    public void textureMapsAreNanInTheBar() {
+        ImagePlus imp = new ImagePlus("bar.tif", micrograph(true));
+        ResultsTable table = new ResultsTable();
+        ImagePlus maps = TextureGlcm.texture(imp, new Texture.Params(), true, table);
+        assertEquals(BAR_ROWS, table.getValue("Excluded rows", 0), 0);
+        assertEquals(HEIGHT, maps.getHeight());
+        float[] map = (float[]) maps.getStack().getPixels(1);
+        int nan = 0;
+        for (float v : map) {
+            if (Float.isNaN(v)) {
+                nan++;
+            }
+        }
+        assertEquals(WIDTH * BAR_ROWS, nan);
     }
 }
