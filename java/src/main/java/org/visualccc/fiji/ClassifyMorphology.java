@@ -17,6 +17,7 @@ import ij.process.ImageProcessor;
 import ij.process.LUT;
 import org.visualccc.BundledModels;
 import org.visualccc.Classification;
+import org.visualccc.DataBar;
 import org.visualccc.Model;
 
 import java.awt.Rectangle;
@@ -44,7 +45,10 @@ import java.util.Map;
  * {@code <imagej>/models/visual-ccc/} or in {@code -Dvisualccc.models.dir}, or the
  * bundled fixture), {@code model_file} (any model path; wins when non-empty),
  * {@code heatmap_opacity} (0-100), {@code show_heatmap_image}, {@code add_overlay},
- * {@code colour_bar} (a {@link ColourBar} legend in the overlay); for multi-channel images
+ * {@code colour_bar} (a {@link ColourBar} legend in the overlay); {@code exclude_data_bar}
+ * (on in the dialog: the instrument data bar found in the first slice, {@link DataBar}, is
+ * left out of every slice's classification and CAM, which is 0 there; the column
+ * {@code Excluded rows} says how many rows); for multi-channel images
  * {@code channels} ({@code current}, the default, or {@code all}).
  *
  * <p>With an area selection, the part of each slice inside its bounding rectangle is
@@ -112,6 +116,7 @@ public class ClassifyMorphology implements PlugIn {
         gd.addCheckbox("Show_heatmap_image", !macro && Prefs.get(PREF_SHOW_HEATMAP, true));
         gd.addCheckbox("Add_overlay", !macro && Prefs.get(PREF_ADD_OVERLAY, true));
         gd.addCheckbox("Colour_bar", !macro && Prefs.get(PREF_COLOUR_BAR, true));
+        gd.addCheckbox("Exclude_data_bar", true);
         if (imp.getNChannels() > 1) {
             gd.addChoice("Channels", CommandSupport.CHANNEL_CHOICES, CommandSupport.CHANNEL_CHOICES[0]);
         }
@@ -128,6 +133,7 @@ public class ClassifyMorphology implements PlugIn {
         boolean showHeatmap = gd.getNextBoolean();
         boolean addOverlay = gd.getNextBoolean();
         boolean colourBar = gd.getNextBoolean();
+        boolean excludeDataBar = gd.getNextBoolean();
         int channel = imp.getNChannels() > 1 && gd.getNextChoice().equals(CommandSupport.CHANNEL_CHOICES[0])
                 ? imp.getChannel() : 0;
         if (gd.invalidNumber() || Double.isNaN(opacity) || opacity < 0 || opacity > 100) {
@@ -150,7 +156,7 @@ public class ClassifyMorphology implements PlugIn {
         }
         CommandSupport.guarded(() -> {
             try (Model model = openModel(modelPath)) {
-                classify(imp, model, opacity, showHeatmap, addOverlay, channel);
+                classify(imp, model, opacity, showHeatmap, addOverlay, channel, excludeDataBar);
             }
             if (addOverlay && colourBar) {
                 ColourBar.add(imp, OVERLAY_NAME);
@@ -202,6 +208,16 @@ public class ClassifyMorphology implements PlugIn {
      */
     static ResultsTable classify(ImagePlus imp, Model model, double opacity, boolean showHeatmap,
                                  boolean addOverlay, int channel) {
+        return classify(imp, model, opacity, showHeatmap, addOverlay, channel, true);
+    }
+
+    /**
+     * As {@link #classify(ImagePlus, Model, double, boolean, boolean)}, for one channel (or
+     * all with 0); with {@code excludeDataBar}, the data bar of the first slice
+     * ({@link DataBar}) is left out of every slice.
+     */
+    static ResultsTable classify(ImagePlus imp, Model model, double opacity, boolean showHeatmap,
+                                 boolean addOverlay, int channel, boolean excludeDataBar) {
         if (imp == null || model == null) {
             throw new IllegalArgumentException("no image or no model given");
         }
@@ -221,11 +237,18 @@ public class ClassifyMorphology implements PlugIn {
         // With an area selection, the part inside its bounding rectangle is classified.
         ImagePlus target = CommandSupport.withinSelection(source);
         Rectangle selection = target == source ? new Rectangle() : CommandSupport.selectionBounds(imp);
+        DataBar bar = excludeDataBar ? DataBar.detect(target.getStack().getProcessor(1)) : DataBar.NONE;
+        if (bar.excludedRows() > 0) {
+            Rectangle kept = new Rectangle(0, bar.topRows(), target.getWidth(),
+                    target.getHeight() - bar.excludedRows());
+            target = new ImagePlus(target.getTitle(), CommandSupport.cropStack(target.getStack(), kept));
+            selection = new Rectangle(selection.x, selection.y + bar.topRows(), kept.width, kept.height);
+        }
         List<Classification> results = classifySlices(target, model,
                 wantCam ? Model.CAM_PREDICTED : Model.CAM_NONE);
 
         ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
-        addRows(table, source, label, results);
+        addRows(table, source, label, results, bar.excludedRows());
         CommandSupport.showTable(table, TABLE_TITLE);
         if (wantCam && addOverlay) {
             addOverlay(imp, results, opacity, selection.x, selection.y, source == imp ? 0 : channel);
@@ -251,6 +274,12 @@ public class ClassifyMorphology implements PlugIn {
      * {@code Class} and {@code P(<class>)} for each class.
      */
     public static void addRows(ResultsTable table, ImagePlus imp, String modelLabel, List<Classification> results) {
+        addRows(table, imp, modelLabel, results, 0);
+    }
+
+    /** As {@link #addRows(ResultsTable, ImagePlus, String, List)}, with the data-bar rows left out. */
+    public static void addRows(ResultsTable table, ImagePlus imp, String modelLabel, List<Classification> results,
+                               int excludedRows) {
         for (int i = 0; i < results.size(); i++) {
             Classification c = results.get(i);
             CommandSupport.startRow(table, imp, i + 1);
@@ -261,6 +290,7 @@ public class ClassifyMorphology implements PlugIn {
             for (int k = 0; k < names.length; k++) {
                 CommandSupport.addValue(table, "P(" + names[k] + ")", p[k], 6);
             }
+            table.addValue("Excluded rows", excludedRows);
         }
     }
 

@@ -4,6 +4,7 @@ import ij.ImagePlus;
 import ij.measure.ResultsTable;
 import ij.process.ByteProcessor;
 import org.junit.Test;
+import org.visualccc.BundledModels;
 import org.visualccc.DataBar;
 import org.visualccc.KMeans;
 import org.visualccc.Texture;
@@ -98,5 +99,15 @@ public class DataBarCommandsTest {
             }
         }
         assertEquals(WIDTH * BAR_ROWS, nan);
+    }
+
+    @Test
+    public void classifyReportsTheExcludedRows() {
+        ImagePlus imp = new ImagePlus("bar.tif", micrograph(true));
+        ResultsTable table = ClassifyMorphology.classify(imp, BundledModels.FIXTURE_TINY_LABEL, 40, false, true);
+        assertEquals(BAR_ROWS, table.getValue("Excluded rows", table.size() - 1), 0);
+        ImagePlus plain = new ImagePlus("plain.tif", micrograph(false));
+        table = ClassifyMorphology.classify(plain, BundledModels.FIXTURE_TINY_LABEL, 40, false, true);
+        assertEquals(0, table.getValue("Excluded rows", table.size() - 1), 0);
     }
 }
