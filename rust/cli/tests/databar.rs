@@ -45,21 +45,13 @@ fn visual_ccc(args: &[&str]) -> Value {
     serde_json::from_str(stdout.lines().next().unwrap()).unwrap()
 }
 
-fn count_sum(counts: &Value) -> u64 {
-    counts
+/// The sum of a JSON array of numbers.
+fn sum(values: &Value) -> f64 {
+    values
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c.as_u64().unwrap())
-        .sum()
-}
-
-fn fraction_sum(fractions: &Value) -> f64 {
-    fractions
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_f64().unwrap())
+        .map(|v| v.as_f64().unwrap())
         .sum()
 }
 
@@ -83,14 +75,14 @@ fn threshold_leaves_the_bar_out_of_area_fractions() {
     assert_eq!(bar["excluded_rows"], BAR_ROWS);
     assert_eq!(bar["kept_region"]["height"], HEIGHT - BAR_ROWS);
     let kept_pixels = (WIDTH * (HEIGHT - BAR_ROWS)) as u64;
-    assert_eq!(count_sum(&json["pixel_counts"]), kept_pixels);
-    assert!((fraction_sum(&json["area_fractions"]) - 1.0).abs() < 1e-9);
+    assert_eq!(sum(&json["pixel_counts"]) as u64, kept_pixels);
+    assert!((sum(&json["area_fractions"]) - 1.0).abs() < 1e-9);
     assert_eq!(excluded_label_rows(&labels), BAR_ROWS);
 
     let json = visual_ccc(&["threshold", &image, "--keep-data-bar", "--out", &labels]);
     assert_eq!(json["data_bar"]["excluded"], false);
     assert_eq!(json["data_bar"]["excluded_rows"], 0);
-    assert_eq!(count_sum(&json["pixel_counts"]), (WIDTH * HEIGHT) as u64);
+    assert_eq!(sum(&json["pixel_counts"]) as u64, (WIDTH * HEIGHT) as u64);
     assert_eq!(excluded_label_rows(&labels), 0);
 }
 
@@ -101,7 +93,7 @@ fn images_without_a_bar_keep_every_row() {
     write_micrograph(&image, false);
     let json = visual_ccc(&["threshold", &image]);
     assert_eq!(json["data_bar"]["excluded_rows"], 0);
-    assert_eq!(count_sum(&json["pixel_counts"]), (WIDTH * HEIGHT) as u64);
+    assert_eq!(sum(&json["pixel_counts"]) as u64, (WIDTH * HEIGHT) as u64);
 }
 
 #[test]
