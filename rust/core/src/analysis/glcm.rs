@@ -43,6 +43,7 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::image::pixels::{GrayImage, ImageView, Pixels};
+use crate::parallel::{par_blocks, thread_count};
 
 /// Largest accepted window side; bounds the running sums well inside `i64`.
 pub const MAX_WINDOW: usize = 255;
@@ -850,13 +851,8 @@ fn sliding_maps<T: Sample>(q: &Quantized, params: &TextureParams) -> Vec<(MapKey
         .iter()
         .map(|_| vec![T::default(); width * height])
         .collect();
-    let threads = match params.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .clamp(1, height);
-    let rows_per_band = height.div_ceil(threads);
-    // Cut every output map into the same row bands, one band per thread.
+    let rows_per_band = height.div_ceil(thread_count(params.threads).clamp(1, height));
+    // Cut every output map into the same row bands, one work item per band.
     let mut bands: Vec<Vec<&mut [T]>> = Vec::new();
     for out in outputs.iter_mut() {
         for (b, chunk) in out.chunks_mut(rows_per_band * width).enumerate() {
@@ -867,13 +863,17 @@ fn sliding_maps<T: Sample>(q: &Quantized, params: &TextureParams) -> Vec<(MapKey
         }
     }
     let (plan, keys_ref, na) = (&plan, &keys, g.angles_deg.len());
-    std::thread::scope(|s| {
-        for (b, slices) in bands.into_iter().enumerate() {
+    let band_count = bands.len();
+    par_blocks(
+        bands,
+        band_count,
+        || (),
+        |b, slices, _| {
             let r0 = b * rows_per_band;
             let r1 = (r0 + rows_per_band).min(height);
-            s.spawn(move || Worker::new(plan).run(r0, r1, slices, keys_ref, na));
-        }
-    });
+            Worker::new(plan).run(r0, r1, slices, keys_ref, na)
+        },
+    );
     keys.into_iter().map(|k| k.0).zip(outputs).collect()
 }
 

@@ -624,7 +624,7 @@ impl Model {
                 };
                 let input = kept_input.as_deref().unwrap_or_default();
                 let map = self.raw_map(input, &output, class, method)?;
-                let data = cam::upsample(
+                let data = crate::image::resample::upsample(
                     &map.data,
                     map.width,
                     map.height,

@@ -29,6 +29,7 @@
 use crate::cam::{self, CamMap, CamMethod, CamTarget};
 use crate::error::{Error, Result};
 use crate::image::pixels::{ImageView, Pixels};
+use crate::image::resample::{area_taps, Taps};
 use crate::model::preprocess::{self, Region, MIN_SIDE};
 use crate::model::{argmax, softmax, ForwardOutput, Model, MIN_TILE_SOURCE_SIZE};
 
@@ -420,61 +421,6 @@ pub fn classify_whole(
     })
 }
 
-/// The source pixels (or rows) one resampled pixel (or row) is made of, with weights.
-#[derive(Debug, Clone)]
-struct Taps {
-    start: usize,
-    weights: Vec<f32>,
-}
-
-impl Taps {
-    fn weight(&self, index: usize) -> Option<f32> {
-        index
-            .checked_sub(self.start)
-            .and_then(|i| self.weights.get(i).copied())
-    }
-
-    fn apply(&self, line: &[f32]) -> f32 {
-        let values = &line[self.start..][..self.weights.len()];
-        values.iter().zip(&self.weights).map(|(v, w)| v * w).sum()
-    }
-}
-
-/// Resampling weights along one axis of `source` pixels resized to `target`: the area
-/// each target pixel covers when shrinking, bilinear when enlarging (pixel centres
-/// aligned, edges clamped), identity when equal.
-fn axis_taps(source: usize, target: usize) -> Vec<Taps> {
-    let ratio = source as f64 / target as f64;
-    (0..target)
-        .map(|i| {
-            if target < source {
-                let (from, to) = (i as f64 * ratio, (i + 1) as f64 * ratio);
-                let start = from.floor() as usize;
-                let end = (to.ceil() as usize).min(source);
-                let weights = (start..end)
-                    .map(|s| ((to.min(s as f64 + 1.0) - from.max(s as f64)) / ratio) as f32)
-                    .collect();
-                Taps { start, weights }
-            } else if target > source {
-                let pos = ((i as f64 + 0.5) * ratio - 0.5).clamp(0.0, (source - 1) as f64);
-                let start = pos.floor() as usize;
-                let frac = (pos - start as f64) as f32;
-                let weights = if start + 1 < source && frac > 0.0 {
-                    vec![1.0 - frac, frac]
-                } else {
-                    vec![1.0]
-                };
-                Taps { start, weights }
-            } else {
-                Taps {
-                    start: i,
-                    weights: vec![1.0],
-                }
-            }
-        })
-        .collect()
-}
-
 /// A [`RowSource`] resampled on the fly to `width`×`height`: area averaging when
 /// shrinking, bilinear when enlarging. A band of output rows reads only the source rows
 /// it is made of, one at a time, so memory is one source row, one resampled row and the
@@ -498,8 +444,8 @@ impl<'a> Resampled<'a> {
             (Vec::new(), Vec::new(), Vec::new())
         } else {
             (
-                axis_taps(source.width(), width),
-                axis_taps(source.height(), height),
+                area_taps(source.width(), width),
+                area_taps(source.height(), height),
                 vec![0.0; source.width()],
             )
         };

@@ -27,8 +27,6 @@ pub mod foreground;
 
 use linfa::prelude::*;
 use linfa_clustering::{KMeans, KMeansInit};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use ndarray::{s, Array2, ArrayView2};
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
@@ -36,10 +34,11 @@ use rand_xoshiro::Xoshiro256Plus;
 
 use crate::analysis::cluster::foreground::ForegroundModel;
 use crate::analysis::filters::{gaussian_kernel, gray_row, separable_rows, MAX_SIGMA};
-use crate::cam::Upsampler;
 use crate::error::{Error, Result};
 use crate::image::pixels::{GrayImage, ImageView};
+use crate::image::resample::{resize_area, Upsampler};
 use crate::model::runtime::RuntimeConfig;
+use crate::parallel::{par_blocks, thread_count};
 
 /// Most clusters accepted (labels are `u8`).
 pub const MAX_K: usize = 255;
@@ -573,59 +572,6 @@ fn feature_names(params: &ClusterParams, extras: &[(&str, &GrayImage)]) -> Vec<S
         names.push("y".into());
     }
     names
-}
-
-/// Worker threads for `threads` (0 = every core).
-fn thread_count(threads: usize) -> usize {
-    match threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        t => t,
-    }
-}
-
-/// Runs `work(index, item, scratch)` on every item, spread over up to `threads` threads
-/// (each with its own `scratch`), and returns the results in item order. Items are row
-/// blocks whose partition does not depend on the thread count, so anything reduced from
-/// the results in order is identical for any number of threads.
-fn par_blocks<I: Send, T: Send, S>(
-    items: Vec<I>,
-    threads: usize,
-    scratch: impl Fn() -> S + Sync,
-    work: impl Fn(usize, I, &mut S) -> T + Sync,
-) -> Vec<T> {
-    let n = items.len();
-    let threads = threads.clamp(1, n.max(1));
-    if threads == 1 {
-        let mut s = scratch();
-        return items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| work(i, item, &mut s))
-            .collect();
-    }
-    let slots: Vec<Mutex<Option<I>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
-    let results: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut s = scratch();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    let item = slots[i].lock().expect("no panic").take().expect("once");
-                    let result = work(i, item, &mut s);
-                    *results[i].lock().expect("no panic") = Some(result);
-                }
-            });
-        }
-    });
-    results
-        .into_iter()
-        .map(|r| r.into_inner().expect("no panic").expect("every block ran"))
-        .collect()
 }
 
 /// Per-thread buffers for computing a block's features.
@@ -1269,7 +1215,7 @@ pub fn cluster_reference(view: &ImageView, params: &ReferenceParams) -> Result<C
     let nw = REFERENCE_WIDTH;
     let nh = ((h as f64 * nw as f64 / w as f64).round() as usize).max(1);
     let grey = crate::analysis::filters::gray_values(view);
-    let resized = resize(&grey, w, h, nw, nh);
+    let resized = resize_area(&grey, w, h, nw, nh);
     let image = GrayImage::new(nw, nh, resized)?;
     let cal = &params.calibration;
     let full = ClusterParams {
@@ -1286,59 +1232,6 @@ pub fn cluster_reference(view: &ImageView, params: &ReferenceParams) -> Result<C
         ..ClusterParams::default()
     };
     cluster(&image.view(), &full, &[])
-}
-
-/// Separable resize: exact area averaging along an axis that shrinks, bilinear
-/// interpolation (pixel centres aligned) along one that grows.
-fn resize(src: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f32> {
-    let wx = axis_weights(w, nw);
-    let wy = axis_weights(h, nh);
-    let mut tmp = vec![0f32; nw * h];
-    for y in 0..h {
-        let row = &src[y * w..(y + 1) * w];
-        for (x, taps) in wx.iter().enumerate() {
-            tmp[y * nw + x] = taps.iter().map(|&(i, wt)| row[i] * wt).sum();
-        }
-    }
-    let mut out = vec![0f32; nw * nh];
-    for (y, taps) in wy.iter().enumerate() {
-        let dst = &mut out[y * nw..(y + 1) * nw];
-        for &(i, wt) in taps {
-            let s = &tmp[i * nw..(i + 1) * nw];
-            dst.iter_mut().zip(s).for_each(|(d, &v)| *d += wt * v);
-        }
-    }
-    out
-}
-
-fn axis_weights(n: usize, m: usize) -> Vec<Vec<(usize, f32)>> {
-    let scale = n as f64 / m as f64;
-    (0..m)
-        .map(|i| {
-            if scale >= 1.0 {
-                let (a, b) = (i as f64 * scale, (i + 1) as f64 * scale);
-                let mut taps = Vec::new();
-                let mut j = a.floor() as usize;
-                while (j as f64) < b && j < n {
-                    let overlap = (b.min(j as f64 + 1.0) - a.max(j as f64)).max(0.0);
-                    if overlap > 0.0 {
-                        taps.push((j, (overlap / scale) as f32));
-                    }
-                    j += 1;
-                }
-                taps
-            } else {
-                let x = ((i as f64 + 0.5) * scale - 0.5).clamp(0.0, (n - 1) as f64);
-                let j = x.floor() as usize;
-                let f = x - j as f64;
-                if j + 1 < n && f > 0.0 {
-                    vec![(j, (1.0 - f) as f32), (j + 1, f as f32)]
-                } else {
-                    vec![(j, 1.0)]
-                }
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -1454,11 +1347,11 @@ mod tests {
     #[test]
     fn area_resize_preserves_the_mean() {
         let src: Vec<f32> = (0..35).map(|i| i as f32).collect();
-        let out = resize(&src, 7, 5, 3, 2);
+        let out = resize_area(&src, 7, 5, 3, 2);
         let mean_in = src.iter().sum::<f32>() / 35.0;
         let mean_out = out.iter().sum::<f32>() / 6.0;
         assert!((mean_in - mean_out).abs() < 1e-4);
-        let same = resize(&src, 7, 5, 7, 5);
+        let same = resize_area(&src, 7, 5, 7, 5);
         assert_eq!(same, src);
     }
 
