@@ -70,6 +70,17 @@ pub struct TilingOptions {
     pub method: CamMethod,
 }
 
+impl TilingOptions {
+    /// The defaults for a model of `input_size`: neighbouring tiles share a quarter of a
+    /// tile, so every pixel is seen away from a tile border at least once.
+    pub fn for_input_size(input_size: usize) -> Self {
+        Self {
+            overlap: input_size / 4,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for TilingOptions {
     fn default() -> Self {
         Self {
