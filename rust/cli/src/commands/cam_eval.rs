@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use visual_ccc_core::cam::{self, faithfulness, CamMethod, CamTarget};
+use visual_ccc_core::cam::{faithfulness, CamMethod, CamTarget};
 use visual_ccc_core::image::decode::decode_file;
 use visual_ccc_core::model::{argmax, softmax, Model};
 
@@ -210,7 +210,9 @@ fn evaluate(
         let map = model
             .raw_map(&input, &output, class, method)
             .map_err(text)?;
-        let map = cam::upsample(&map.data, map.width, map.height, size, size);
+        let map = visual_ccc_core::image::resample::upsample(
+            &map.data, map.width, map.height, size, size,
+        );
         maps.push((map, start.elapsed().as_secs_f64() * 1e3));
     }
     maps.push((faithfulness::random_map(size, seed), 0.0));

@@ -142,7 +142,8 @@ impl Mode {
         let size = model.info().input_size;
         match args.value("mode").unwrap_or("whole") {
             "whole" => {
-                let overlap = args.parsed_or("overlap", size / 4)?;
+                let overlap =
+                    args.parsed_or("overlap", TilingOptions::for_input_size(size).overlap)?;
                 if overlap >= size {
                     return Err(format!(
                         "--overlap {overlap} must be smaller than the model's input size {size}"

@@ -3,3 +3,4 @@
 pub mod databar;
 pub mod decode;
 pub mod pixels;
+pub mod resample;

@@ -190,6 +190,17 @@ impl Model {
         Self::from_session(path, &bytes, session)
     }
 
+    /// Loads a model held in memory (a bundled model, say); `name` stands for the file in
+    /// messages and names the model as a file stem would.
+    pub fn from_bytes(name: &str, bytes: &[u8], options: &ModelOptions) -> Result<Self> {
+        let path = Path::new(name);
+        if bytes.is_empty() {
+            return Err(model_error(path, "the model is empty"));
+        }
+        let session = new_session(bytes, options, path)?;
+        Self::from_session(path, bytes, session)
+    }
+
     fn from_session(path: &Path, bytes: &[u8], session: Session) -> Result<Self> {
         let input = match session.inputs.as_slice() {
             [input] => input,
@@ -624,7 +635,7 @@ impl Model {
                 };
                 let input = kept_input.as_deref().unwrap_or_default();
                 let map = self.raw_map(input, &output, class, method)?;
-                let data = cam::upsample(
+                let data = crate::image::resample::upsample(
                     &map.data,
                     map.width,
                     map.height,
