@@ -154,6 +154,16 @@ fn classify_reports_the_bar_and_crops_above_it() {
     write_micrograph(&image, true);
     let model = repo().join("tests/fixtures/models/fixture-tiny.onnx");
     let model = model.to_str().unwrap();
+    // An uncompressed 8-bit TIFF streams from disk in whole mode; the bar is found on the
+    // way.
+    let tiff = scratch.path("bar.tif");
+    image::open(&image)
+        .unwrap()
+        .into_luma8()
+        .save(&tiff)
+        .unwrap();
+    let json = visual_ccc(&["classify", "--model", model, &tiff]);
+    assert_eq!(json["data_bar"]["bottom_rows"], BAR_ROWS, "{json}");
     for mode in ["center-crop", "whole"] {
         let json = visual_ccc(&["classify", "--model", model, "--mode", mode, &image]);
         assert_eq!(json["data_bar"]["bottom_rows"], BAR_ROWS, "{mode}: {json}");

@@ -4,8 +4,11 @@
 
 mod common;
 
-use visual_ccc_core::image::databar::{detect, DataBar, DataBarParams, EXCLUDED_LABEL};
+use visual_ccc_core::image::databar::{
+    detect, detect_rows, DataBar, DataBarParams, EXCLUDED_LABEL,
+};
 use visual_ccc_core::image::decode::decode_file;
+use visual_ccc_core::model::tiling::{RowSource, ViewRows};
 use visual_ccc_core::{ImageView, Pixels};
 
 /// A small seeded generator, so the images are the same on every run.
@@ -202,6 +205,28 @@ fn finds_bar_in_16_bit_and_float_images() {
     let bar = detect(&view, &DataBarParams::default()).unwrap();
     assert_eq!(bar.bottom_rows, LAYOUTS[0].rows);
     assert_eq!(bar.kept(&view).unwrap().height(), height - LAYOUTS[0].rows);
+}
+
+#[test]
+fn streamed_rows_give_the_same_bar_and_read_only_kept_rows() {
+    let (width, height) = (200, 160);
+    let mut data = micrograph(width, height, 11, false);
+    burn_bar(&mut data, width, height, LAYOUTS[4], 3);
+    burn_bar(&mut data, width, height, LAYOUTS[0], 4);
+    let pixels = to_u8(&data);
+    let view = ImageView::new(width, height, Pixels::Gray8(&pixels)).unwrap();
+    let from_view = detect(&view, &DataBarParams::default()).unwrap();
+    assert_eq!((from_view.top_rows, from_view.bottom_rows), (36, 40));
+    let mut rows = ViewRows::new(view).unwrap();
+    let streamed = detect_rows(&mut rows, &DataBarParams::default()).unwrap();
+    assert_eq!(streamed, from_view);
+    let mut kept = streamed.kept_rows_of(&mut rows).unwrap();
+    assert_eq!(kept.height(), height - 76);
+    let mut first = vec![0.0; width];
+    kept.read_rows(0, &mut first).unwrap();
+    assert_eq!(first[0], pixels[36 * width] as f32 / 255.0);
+    let mut past = vec![0.0; width];
+    assert!(kept.read_rows(height - 76, &mut past).is_err());
 }
 
 #[test]

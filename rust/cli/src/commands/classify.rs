@@ -240,8 +240,8 @@ fn classify_one(
     Ok(Value::Object(fields))
 }
 
-/// Whole-image mode: with `--keep-data-bar`, uncompressed 8-bit grey TIFFs stream from
-/// the file; otherwise the image is decoded first, to find its data bar.
+/// Whole-image mode: uncompressed 8-bit grey TIFFs stream from the file (the data bar is
+/// found in a first pass over the rows), other images are decoded first.
 fn classify_whole_image(
     model: &Model,
     file: &Path,
@@ -249,34 +249,32 @@ fn classify_whole_image(
     heatmap_dir: Option<&Path>,
     args: &Args,
 ) -> Result<Value, String> {
-    let streamed = if args.switch(super::databar::KEEP_SWITCH) {
-        TiffRows::open(file).map_err(|err| err.to_string())?
-    } else {
-        None
-    };
-    let (result, bar) = match streamed {
-        Some(mut rows) => (classify_whole(model, &mut rows, options), None),
+    let (result, bar) = match TiffRows::open(file).map_err(|err| err.to_string())? {
+        Some(mut rows) => {
+            let bar = super::databar::find_rows(args, &mut rows)?;
+            let result = bar
+                .kept_rows_of(&mut rows)
+                .and_then(|mut kept| classify_whole(model, &mut kept, options));
+            (result, bar)
+        }
         None => {
             let image = decode_file(file).map_err(|err| err.to_string())?;
             let bar = super::databar::find(args, &image.view())?;
             let kept = bar.kept(&image.view()).map_err(|err| err.to_string())?;
             let result =
                 ViewRows::new(kept).and_then(|mut rows| classify_whole(model, &mut rows, options));
-            (result, Some(bar))
+            (result, bar)
         }
     };
     let mut result = result.map_err(|err| err.to_string())?;
     // Tile regions in the whole image's pixels; the stitched map covers the kept rows.
-    let top_rows = bar.map_or(0, |bar| bar.top_rows);
     for tile in &mut result.tiles {
-        tile.region.y += top_rows;
+        tile.region.y += bar.top_rows;
     }
     let info = model.info();
     let mut fields = base_fields(model, file, result.class_index, &result.probabilities);
     fields.insert("mode".into(), json!("whole"));
-    if let Some(bar) = &bar {
-        fields.insert("data_bar".into(), super::databar::describe(args, bar));
-    }
+    fields.insert("data_bar".into(), super::databar::describe(args, &bar));
     fields.insert(
         "tiles".into(),
         json!({

@@ -3,7 +3,10 @@
 
 use serde_json::{json, Value};
 use visual_ccc_core::analysis::threshold::Labels;
-use visual_ccc_core::image::databar::{detect, DataBar, DataBarParams, EXCLUDED_LABEL};
+use visual_ccc_core::image::databar::{
+    detect, detect_rows, DataBar, DataBarParams, EXCLUDED_LABEL,
+};
+use visual_ccc_core::model::tiling::RowSource;
 use visual_ccc_core::ImageView;
 
 use crate::args::Args;
@@ -23,6 +26,14 @@ pub fn find(args: &Args, view: &ImageView) -> Result<DataBar, String> {
         return Ok(DataBar::none(view));
     }
     detect(view, &DataBarParams::default()).map_err(|err| format!("data bar: {err}"))
+}
+
+/// As [`find`] for rows streamed from a file.
+pub fn find_rows(args: &Args, source: &mut dyn RowSource) -> Result<DataBar, String> {
+    if args.switch(KEEP_SWITCH) {
+        return Ok(DataBar::empty(source.width(), source.height()));
+    }
+    detect_rows(source, &DataBarParams::default()).map_err(|err| format!("data bar: {err}"))
 }
 
 /// `"data_bar"`: whether exclusion ran, the rows left out at each edge and the kept

@@ -15,6 +15,7 @@ use std::ops::Range;
 use crate::error::{Error, Result};
 use crate::image::pixels::ImageView;
 use crate::model::preprocess::Region;
+use crate::model::tiling::RowSource;
 
 /// Label given to excluded (data-bar) pixels in label images (thresholds, clusters): it
 /// never collides with a class, and area fractions leave these pixels out.
@@ -106,9 +107,14 @@ pub struct DataBar {
 impl DataBar {
     /// Nothing excluded (exclusion turned off, or no bar found).
     pub fn none(view: &ImageView) -> Self {
+        Self::empty(view.width(), view.height())
+    }
+
+    /// Nothing excluded from a `width`×`height` image.
+    pub fn empty(width: usize, height: usize) -> Self {
         Self {
-            width: view.width(),
-            height: view.height(),
+            width,
+            height,
             top_rows: 0,
             bottom_rows: 0,
         }
@@ -136,16 +142,28 @@ impl DataBar {
 
     /// The kept rows of `view` (which must be the image this bar was found in).
     pub fn kept<'a>(&self, view: &ImageView<'a>) -> Result<ImageView<'a>> {
-        if (view.width(), view.height()) != (self.width, self.height) {
+        self.check_size(view.width(), view.height())?;
+        view.rows(self.kept_rows())
+    }
+
+    fn check_size(&self, width: usize, height: usize) -> Result<()> {
+        if (width, height) != (self.width, self.height) {
             return Err(Error::invalid(format!(
-                "data bar found in a {}×{} image applied to a {}×{} one",
-                self.width,
-                self.height,
-                view.width(),
-                view.height()
+                "data bar found in a {}×{} image applied to a {width}×{height} one",
+                self.width, self.height
             )));
         }
-        view.rows(self.kept_rows())
+        Ok(())
+    }
+
+    /// The kept rows of `source` (which must be the image this bar was found in).
+    pub fn kept_rows_of<'a>(&self, source: &'a mut dyn RowSource) -> Result<KeptRows<'a>> {
+        self.check_size(source.width(), source.height())?;
+        Ok(KeptRows {
+            source,
+            first: self.top_rows,
+            height: self.kept_rows().len(),
+        })
     }
 
     /// Full-size values from values of the kept rows, with `fill` in excluded rows: labels
@@ -164,56 +182,94 @@ impl DataBar {
 pub fn detect(view: &ImageView, params: &DataBarParams) -> Result<DataBar> {
     params.validate()?;
     view.ensure_finite()?;
-    let rows = RowStats::new(view, params.flat_tolerance);
-    let mut bar = DataBar::none(view);
-    bar.bottom_rows = rows.band_at_edge(params, true);
-    let top = rows.band_at_edge(params, false);
+    let width = view.width();
+    let rows = |y: usize, out: &mut [f32]| {
+        for (x, value) in out.iter_mut().enumerate() {
+            *value = view.gray_at(y * width + x);
+        }
+        Ok(())
+    };
+    detect_with(width, view.height(), view.unit_range(), rows, params)
+}
+
+/// [`detect`] on rows read one at a time (e.g. an uncompressed TIFF streamed from disk),
+/// so that finding the bar needs no more memory than a row.
+pub fn detect_rows(source: &mut dyn RowSource, params: &DataBarParams) -> Result<DataBar> {
+    params.validate()?;
+    let (width, height) = (source.width(), source.height());
+    // Row sources deliver grey values mapped to [0, 1].
+    detect_with(
+        width,
+        height,
+        (0.0, 1.0),
+        |y, out| source.read_rows(y, out),
+        params,
+    )
+}
+
+fn detect_with(
+    width: usize,
+    height: usize,
+    range: (f32, f32),
+    read_row: impl FnMut(usize, &mut [f32]) -> Result<()>,
+    params: &DataBarParams,
+) -> Result<DataBar> {
+    let mut rows = RowStats::new(width, height, range, params.flat_tolerance, read_row)?;
+    let mut bar = DataBar::empty(width, height);
+    bar.bottom_rows = rows.band_at_edge(params, true)?;
+    let top = rows.band_at_edge(params, false)?;
     // Two bars leave at least the part of the image neither may take.
-    if top + bar.bottom_rows < view.height() {
+    if top + bar.bottom_rows < height {
         bar.top_rows = top;
     }
     Ok(bar)
 }
 
 /// Per-row measures of how much a row looks like rendered graphics.
-struct RowStats<'a> {
-    view: &'a ImageView<'a>,
+struct RowStats<R> {
+    read_row: R,
+    row: Vec<f32>,
     /// Grey values closer than this are "flat".
     limit: f32,
-    lo: f32,
     /// The larger of the share of horizontally adjacent pixel pairs that are flat
     /// (several flat cells) and the share of pixels at the row's commonest grey level
     /// (a background behind dense text).
     score: Vec<f32>,
-    /// The row's commonest grey level (raw value).
+    /// The row's commonest grey level.
     commonest: Vec<f32>,
 }
 
-impl<'a> RowStats<'a> {
-    fn new(view: &'a ImageView<'a>, tolerance: f32) -> Self {
-        let (width, height) = (view.width(), view.height());
-        let (lo, hi) = view.unit_range();
+impl<R: FnMut(usize, &mut [f32]) -> Result<()>> RowStats<R> {
+    fn new(
+        width: usize,
+        height: usize,
+        (lo, hi): (f32, f32),
+        tolerance: f32,
+        read_row: R,
+    ) -> Result<Self> {
         let limit = tolerance * (hi - lo).max(f32::MIN_POSITIVE);
         let mut stats = Self {
-            view,
+            read_row,
+            row: vec![0.0; width],
             limit,
-            lo,
             score: vec![0.0; height],
             commonest: vec![lo; height],
         };
         if width < 2 {
-            return stats;
+            return Ok(stats);
         }
         let bins = (1.0 / tolerance.max(1e-3)).ceil() as usize + 1;
         let mut counts = vec![0usize; bins + 1];
         for y in 0..height {
-            let row = y * width;
-            let flat = (1..width)
-                .filter(|&x| (view.gray_at(row + x) - view.gray_at(row + x - 1)).abs() <= limit)
+            (stats.read_row)(y, &mut stats.row)?;
+            let row = &stats.row;
+            let flat = row
+                .windows(2)
+                .filter(|w| (w[1] - w[0]).abs() <= limit)
                 .count();
             counts.fill(0);
-            for x in 0..width {
-                counts[stats.bin(view.gray_at(row + x)).min(bins)] += 1;
+            for &value in row {
+                counts[(((value - lo) / limit) as usize).min(bins)] += 1;
             }
             // Two neighbouring bins, so a level on a bin edge is not split.
             let (bin, commonest) = counts
@@ -226,24 +282,22 @@ impl<'a> RowStats<'a> {
                 (flat as f32 / (width - 1) as f32).max(commonest as f32 / width as f32);
             stats.commonest[y] = lo + (bin as f32 + 1.0) * limit;
         }
-        stats
-    }
-
-    fn bin(&self, value: f32) -> usize {
-        ((value - self.lo) / self.limit) as usize
+        Ok(stats)
     }
 
     /// Share of row `y`'s pixels within two tolerances of `level`.
-    fn share_near(&self, y: usize, level: f32) -> f32 {
-        let width = self.view.width();
-        let near = (0..width)
-            .filter(|&x| (self.view.gray_at(y * width + x) - level).abs() <= 2.0 * self.limit)
+    fn share_near(&mut self, y: usize, level: f32) -> Result<f32> {
+        (self.read_row)(y, &mut self.row)?;
+        let near = self
+            .row
+            .iter()
+            .filter(|&&v| (v - level).abs() <= 2.0 * self.limit)
             .count();
-        near as f32 / width as f32
+        Ok(near as f32 / self.row.len().max(1) as f32)
     }
 
     /// Height of the bar touching the bottom (or top) edge, or 0.
-    fn band_at_edge(&self, params: &DataBarParams, bottom: bool) -> usize {
+    fn band_at_edge(&mut self, params: &DataBarParams, bottom: bool) -> Result<usize> {
         let height = self.score.len();
         // Row index `i` rows in from the edge.
         let at = |i: usize| if bottom { height - 1 - i } else { i };
@@ -252,28 +306,55 @@ impl<'a> RowStats<'a> {
             .take_while(|&i| self.score[at(i)] >= params.row_flatness)
             .count();
         if rows < params.min_rows || rows > max_rows {
-            return 0;
+            return Ok(0);
         }
         let bar_mean = (0..rows).map(|i| self.score[at(i)]).sum::<f32>() / rows as f32;
         // The boundary rows may be part of the bar (a separator line) or of the micrograph.
         let context_start = rows + params.boundary_rows;
         let context_end = (context_start + params.context_rows).min(height);
         if bar_mean < params.bar_flatness || context_end <= context_start {
-            return 0;
+            return Ok(0);
         }
         let context_mean = (context_start..context_end)
             .map(|i| self.score[at(i)])
             .sum::<f32>()
             / (context_end - context_start) as f32;
         if context_mean > params.micrograph_flatness {
-            return 0;
+            return Ok(0);
         }
         // A sharp edge: right past the boundary the micrograph is not at the bar's
         // background level yet, unlike a micrograph fading into clipped black.
         let background = self.commonest[at(rows / 2)];
-        if self.share_near(at(context_start), background) > params.micrograph_flatness {
-            return 0;
+        if self.share_near(at(context_start), background)? > params.micrograph_flatness {
+            return Ok(0);
         }
-        rows
+        Ok(rows)
+    }
+}
+
+/// The rows of a [`RowSource`] that a [`DataBar`] keeps, as a row source of their own.
+pub struct KeptRows<'a> {
+    source: &'a mut dyn RowSource,
+    first: usize,
+    height: usize,
+}
+
+impl RowSource for KeptRows<'_> {
+    fn width(&self) -> usize {
+        self.source.width()
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> Result<()> {
+        let rows = out.len() / self.width().max(1);
+        if y + rows > self.height {
+            return Err(Error::invalid(
+                "rows requested beyond the kept part of the image",
+            ));
+        }
+        self.source.read_rows(self.first + y, out)
     }
 }
