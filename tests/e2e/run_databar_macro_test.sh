@@ -3,7 +3,8 @@
 # micrograph with an instrument data bar (black strip, white text, scale bar) along the
 # bottom, runs Threshold and Cluster with and without `exclude_data_bar`, and Python
 # checks that the excluded rows are reported ("Excluded rows"), labelled 255 and left out
-# of the pixel counts and fractions.
+# of the pixel counts and fractions; Classify Morphology and Morphology Map (bundled
+# fixture) must report them too.
 #
 #   tests/e2e/run_databar_macro_test.sh [PLUGIN_JAR] [IJ_JAR]
 #
@@ -43,6 +44,12 @@ selectImage(bar);
 run("Cluster (k-means)...", "k=2 grey sigma=2 variance_radius=3 position_weight=0 feature_image=None seed=42 n_init=4 max_iterations=300 tolerance=1.00E-4 target_cluster=1 exclude_data_bar");
 saveAs("Tiff", "${OUT}/clusters.tif");
 Table.save("${OUT}/clusters.csv", "Visual-CCC Clusters");
+selectImage(bar);
+run("Classify Morphology...", "model=[fixture-tiny (untrained test fixture)] heatmap_opacity=40 exclude_data_bar");
+Table.save("${OUT}/classify.csv", "Visual-CCC Classification");
+selectImage(bar);
+run("Morphology Map...", "model=[fixture-tiny (untrained test fixture)] tile_overlap=25 heatmap_opacity=40 table=[per image] exclude_data_bar");
+Table.save("${OUT}/map.csv", "Visual-CCC Morphology Map");
 print("E2E-DATABAR-DONE");
 EOF
 
@@ -92,6 +99,12 @@ if pixels != kept:
 if label_pixels("clusters.tif").count(255) != width * bar:
     fail("the bar's pixels are not labelled 255 in the cluster label image")
 print(f"e2e-databar: Cluster OK ({bar} rows excluded)")
+
+for name, command in (("classify.csv", "Classify Morphology"), ("map.csv", "Morphology Map")):
+    rows = table(name)
+    if not rows or int(float(rows[-1]["Excluded rows"])) != bar:
+        fail(f"{command} does not report {bar} excluded rows: {rows}")
+print(f"e2e-databar: Classify Morphology and Morphology Map OK ({bar} rows excluded)")
 PY
 
 ok=1

@@ -238,12 +238,8 @@ public class ClassifyMorphology implements PlugIn {
         ImagePlus target = CommandSupport.withinSelection(source);
         Rectangle selection = target == source ? new Rectangle() : CommandSupport.selectionBounds(imp);
         DataBar bar = excludeDataBar ? DataBar.detect(target.getStack().getProcessor(1)) : DataBar.NONE;
-        if (bar.excludedRows() > 0) {
-            Rectangle kept = new Rectangle(0, bar.topRows(), target.getWidth(),
-                    target.getHeight() - bar.excludedRows());
-            target = new ImagePlus(target.getTitle(), CommandSupport.cropStack(target.getStack(), kept));
-            selection = new Rectangle(selection.x, selection.y + bar.topRows(), kept.width, kept.height);
-        }
+        target = DataBarRows.kept(target, bar);
+        selection = DataBarRows.shifted(selection, bar);
         List<Classification> results = classifySlices(target, model,
                 wantCam ? Model.CAM_PREDICTED : Model.CAM_NONE);
 

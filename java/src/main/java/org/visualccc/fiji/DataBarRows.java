@@ -1,9 +1,12 @@
 package org.visualccc.fiji;
 
+import ij.ImagePlus;
 import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
 import org.visualccc.Clustering;
 import org.visualccc.DataBar;
+
+import java.awt.Rectangle;
 
 /**
  * Running an analysis on the rows a {@link DataBar} keeps and bringing its outputs back to
@@ -23,6 +26,23 @@ final class DataBarRows {
         ImageProcessor kept = ip.crop();
         ip.resetRoi();
         return kept;
+    }
+
+    /**
+     * The kept rows of every slice of {@code imp} as a new image (itself when nothing is
+     * excluded), like the bounding rectangle of a selection.
+     */
+    static ImagePlus kept(ImagePlus imp, DataBar bar) {
+        if (bar.excludedRows() == 0) {
+            return imp;
+        }
+        Rectangle rows = new Rectangle(0, bar.topRows(), imp.getWidth(), imp.getHeight() - bar.excludedRows());
+        return new ImagePlus(imp.getTitle(), CommandSupport.cropStack(imp.getStack(), rows));
+    }
+
+    /** {@code bounds} (of the analysed part of an image) moved down past the top bar. */
+    static Rectangle shifted(Rectangle bounds, DataBar bar) {
+        return new Rectangle(bounds.x, bounds.y + bar.topRows(), bounds.width, bounds.height);
     }
 
     /** {@code kept} (a clustering of the kept rows) at the slice's full height. */

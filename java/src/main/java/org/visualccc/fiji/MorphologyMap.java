@@ -13,6 +13,7 @@ import ij.plugin.PlugIn;
 import ij.process.ByteProcessor;
 import ij.process.FloatProcessor;
 import ij.process.LUT;
+import org.visualccc.DataBar;
 import org.visualccc.Model;
 import org.visualccc.WholeImageClassification;
 
@@ -43,7 +44,10 @@ import java.util.Map;
  * Keys: {@code model}, {@code model_file} (as in Classify Morphology...),
  * {@code tile_overlap} (percent of the tile size, 0-90), {@code heatmap_opacity}
  * (0-100), {@code table} ({@code per image} or {@code per tile}), {@code add_overlay},
- * {@code colour_bar} (a {@link ColourBar} legend in the overlay); for multi-channel images
+ * {@code colour_bar} (a {@link ColourBar} legend in the overlay); {@code exclude_data_bar}
+ * (on in the dialog: the first slice's instrument data bar, {@link DataBar}, is cut off
+ * every slice like a selection's bounding rectangle, so the maps cover the kept rows; the
+ * column {@code Excluded rows} says how many); for multi-channel images
  * {@code channels} ({@code current}, the default, or {@code all}).
  *
  * <p>Scripting: {@link #map(ImagePlus, Model, double, boolean)}.
@@ -101,6 +105,7 @@ public class MorphologyMap implements PlugIn {
         gd.addChoice("Table", new String[] {PER_IMAGE, PER_TILE}, PER_IMAGE);
         gd.addCheckbox("Add_overlay", !macro);
         gd.addCheckbox("Colour_bar", !macro);
+        gd.addCheckbox("Exclude_data_bar", true);
         if (imp.getNChannels() > 1) {
             gd.addChoice("Channels", CommandSupport.CHANNEL_CHOICES, CommandSupport.CHANNEL_CHOICES[0]);
         }
@@ -115,6 +120,7 @@ public class MorphologyMap implements PlugIn {
         boolean perTile = PER_TILE.equals(gd.getNextChoice());
         boolean addOverlay = gd.getNextBoolean();
         boolean colourBar = gd.getNextBoolean();
+        boolean excludeDataBar = gd.getNextBoolean();
         int channel = imp.getNChannels() > 1 && gd.getNextChoice().equals(CommandSupport.CHANNEL_CHOICES[0])
                 ? imp.getChannel() : 0;
         String modelPath = !modelFile.isEmpty() ? modelFile : models.get(choice);
@@ -132,9 +138,17 @@ public class MorphologyMap implements PlugIn {
                 // size, as for the analysis commands) and the overlay drawn there.
                 ImagePlus target = CommandSupport.withinSelection(source);
                 Rectangle selection = target == source ? new Rectangle() : CommandSupport.selectionBounds(imp);
+                // The first slice's data bar is left out of every slice, like a selection.
+                DataBar bar = excludeDataBar ? DataBar.detect(target.getStack().getProcessor(1)) : DataBar.NONE;
+                target = DataBarRows.kept(target, bar);
+                selection = DataBarRows.shifted(selection, bar);
                 Output output = map(target, model, overlap, true);
                 ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
+                int before = table.size();
                 addRows(table, target, ClassifyMorphology.modelLabel(model), output.results, perTile);
+                for (int row = before; row < table.size(); row++) {
+                    table.setValue("Excluded rows", row, bar.excludedRows());
+                }
                 CommandSupport.showTable(table, TABLE_TITLE);
                 output.classMap.show();
                 if (output.cam != null) {
