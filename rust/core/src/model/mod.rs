@@ -342,6 +342,17 @@ impl Model {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        log::info!(
+            "opened model '{name}' ({}): {} classes {classes:?}, input {input_size} px, tiles of \
+             {tile_source_size} source px, CAM {}",
+            path.display(),
+            classes.len(),
+            if cam_unavailable.is_none() {
+                "exact"
+            } else {
+                "by occlusion only"
+            }
+        );
         Ok(Self {
             info: ModelInfo {
                 path: path.to_path_buf(),
