@@ -134,7 +134,7 @@ mod tests {
         assert!(
             named
                 .to_string()
-                .starts_with("cannot decode image: /data/a.png: PNG"),
+                .starts_with("cannot decode image: /data/a.png: Png data"),
             "{named}"
         );
         assert!(named.source().is_some());
