@@ -13,6 +13,7 @@ use visual_ccc_core::model::{
 
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::{heatmap, locate};
 
 const HELP: &str = "\
@@ -53,7 +54,7 @@ failed.
   --threads N           ONNX Runtime threads (default: all cores)
   --onnxruntime PATH    libonnxruntime.so to use";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
         "model",
         "mode",
@@ -72,9 +73,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         return Ok(Outcome::Success);
     };
     if args.positional.is_empty() {
-        return Err(format!("no images given\n\n{HELP}"));
+        return Err(Failure::Usage(format!("no images given\n\n{HELP}")));
     }
-    let model_path = locate::model(args.value("model"))?;
+    let model_path = locate::model(args.value("model")).map_err(Failure::Setup)?;
     let model = open_model(&model_path, &args)?;
     let heatmap_dir = args.value("heatmap-dir").map(PathBuf::from);
     let target = match (args.value("cam-class"), &heatmap_dir) {
@@ -85,10 +86,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let method = CamMethod::parse(args.value("cam-method").unwrap_or("cam"))
         .map_err(|err| format!("--cam-method: {err}"))?;
     if let Err(err) = model.check_cam(target, &method) {
-        return Err(format!(
+        return Err(Failure::Setup(format!(
             "{}: {err}; or run without --heatmap-dir and --cam-class to classify only",
             model_path.display()
-        ));
+        )));
     }
     if let Some(dir) = &heatmap_dir {
         std::fs::create_dir_all(dir)
@@ -117,9 +118,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         };
         let line = match outcome {
             Ok(fields) => fields,
-            Err(message) => {
+            Err(failure) => {
                 failures += 1;
-                json!({ "file": file, "error": message })
+                json!({ "file": file, "error": failure.message() })
             }
         };
         println!("{line}");
@@ -183,8 +184,8 @@ impl Mode {
 
 /// Opens the model at `path` with `--threads` and `--onnxruntime` from `args`; warns on
 /// stderr when it is an untrained fixture.
-pub fn open_model(path: &Path, args: &Args) -> Result<Model, String> {
-    let model = Model::open(path, &model_options(args)?).map_err(|err| err.to_string())?;
+pub fn open_model(path: &Path, args: &Args) -> Result<Model, Failure> {
+    let model = Model::open(path, &model_options(args)?)?;
     if model.info().kind == ModelKind::Fixture {
         eprintln!(
             "warning: {} is an untrained test fixture; its predictions mean nothing",
@@ -218,13 +219,11 @@ fn classify_one(
     (target, method): (CamTarget, &CamMethod),
     heatmap_dir: Option<&Path>,
     args: &Args,
-) -> Result<Value, String> {
-    let image = decode_file(file).map_err(|err| err.to_string())?;
+) -> Result<Value, Failure> {
+    let image = decode_file(file)?;
     let bar = super::databar::find(args, &image.view())?;
-    let kept = bar.kept(&image.view()).map_err(|err| err.to_string())?;
-    let mut result = model
-        .classify_with(&kept, target, method)
-        .map_err(|err| err.to_string())?;
+    let kept = bar.kept(&image.view())?;
+    let mut result = model.classify_with(&kept, target, method)?;
     // Regions are reported (and the CAM drawn) in the whole image's pixels.
     result.region.y += bar.top_rows;
     let mut fields = summary(model, file, &result);
@@ -248,8 +247,8 @@ fn classify_whole_image(
     options: &TilingOptions,
     heatmap_dir: Option<&Path>,
     args: &Args,
-) -> Result<Value, String> {
-    let (result, bar) = match TiffRows::open(file).map_err(|err| err.to_string())? {
+) -> Result<Value, Failure> {
+    let (result, bar) = match TiffRows::open(file)? {
         Some(mut rows) => {
             let bar = super::databar::find_rows(args, &mut rows)?;
             let result = bar
@@ -258,15 +257,15 @@ fn classify_whole_image(
             (result, bar)
         }
         None => {
-            let image = decode_file(file).map_err(|err| err.to_string())?;
+            let image = decode_file(file)?;
             let bar = super::databar::find(args, &image.view())?;
-            let kept = bar.kept(&image.view()).map_err(|err| err.to_string())?;
+            let kept = bar.kept(&image.view())?;
             let result =
                 ViewRows::new(kept).and_then(|mut rows| classify_whole(model, &mut rows, options));
             (result, bar)
         }
     };
-    let mut result = result.map_err(|err| err.to_string())?;
+    let mut result = result?;
     // Tile regions in the whole image's pixels; the stitched map covers the kept rows.
     for tile in &mut result.tiles {
         tile.region.y += bar.top_rows;

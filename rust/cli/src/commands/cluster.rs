@@ -13,6 +13,7 @@ use visual_ccc_core::image::databar::EXCLUDED_LABEL;
 use super::Outcome;
 use super::{common, databar};
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::output;
 
 const HELP: &str = "\
@@ -76,7 +77,7 @@ const CUSTOM_OPTIONS: [&str; 8] = [
     "suggest-k",
 ];
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let mut options = CUSTOM_OPTIONS.to_vec();
     options.retain(|o| *o != "suggest-k");
     options.extend(["k", "seed", "pixel-size", "unit", "labels-out", "threads"]);
@@ -107,11 +108,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     } else {
         params(&args, k)?
     };
-    params.validate().map_err(|e| e.to_string())?;
+    params.validate()?;
 
     let (mut timings, image, mut summary) = common::start(&args, &file)?;
     let bar = timings.time("data_bar", || databar::find(&args, &image.view()))?;
-    let view = bar.kept(&image.view()).map_err(|err| err.to_string())?;
+    let view = bar.kept(&image.view())?;
     let clustering = if reference {
         summary.insert("mode".into(), json!("reference"));
         let reference = ReferenceParams {
@@ -124,19 +125,16 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         summary.insert("mode".into(), json!("custom"));
         summary.extend(describe_settings(&params));
         timings.time("cluster", || cluster(&view, &params, &[]))
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     if reference {
         summary.insert("reference_width".into(), json!(REFERENCE_WIDTH));
     }
     summary.extend(describe(&clustering));
     summary.insert("data_bar".into(), databar::describe(&args, &bar));
     if args.switch("suggest-k") {
-        let suggestion = timings
-            .time("suggest_k", || {
-                suggest_k(&view, &params, &[], &SuggestParams::default())
-            })
-            .map_err(|e| e.to_string())?;
+        let suggestion = timings.time("suggest_k", || {
+            suggest_k(&view, &params, &[], &SuggestParams::default())
+        })?;
         let scores: Vec<Value> = suggestion
             .scores
             .iter()
@@ -320,7 +318,7 @@ pub fn write_labels(
     clustering: &Clustering,
     width: usize,
     height: usize,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     output::write_gray8(path, width, height, labels_at(clustering, width, height))
 }
 

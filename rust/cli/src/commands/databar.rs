@@ -10,6 +10,7 @@ use visual_ccc_core::model::tiling::RowSource;
 use visual_ccc_core::ImageView;
 
 use crate::args::Args;
+use crate::failure::Failure;
 
 /// The switch that turns exclusion off.
 pub const KEEP_SWITCH: &str = "keep-data-bar";
@@ -21,19 +22,19 @@ pub const HELP: &str = "\
                       and left out; the JSON reports it under \"data_bar\"";
 
 /// The data bar of `view`, or nothing when `--keep-data-bar` was given.
-pub fn find(args: &Args, view: &ImageView) -> Result<DataBar, String> {
+pub fn find(args: &Args, view: &ImageView) -> Result<DataBar, Failure> {
     if args.switch(KEEP_SWITCH) {
         return Ok(DataBar::none(view));
     }
-    detect(view, &DataBarParams::default()).map_err(|err| format!("data bar: {err}"))
+    Ok(detect(view, &DataBarParams::default())?)
 }
 
 /// As [`find`] for rows streamed from a file.
-pub fn find_rows(args: &Args, source: &mut dyn RowSource) -> Result<DataBar, String> {
+pub fn find_rows(args: &Args, source: &mut dyn RowSource) -> Result<DataBar, Failure> {
     if args.switch(KEEP_SWITCH) {
         return Ok(DataBar::empty(source.width(), source.height()));
     }
-    detect_rows(source, &DataBarParams::default()).map_err(|err| format!("data bar: {err}"))
+    Ok(detect_rows(source, &DataBarParams::default())?)
 }
 
 /// `"data_bar"`: whether exclusion ran, the rows left out at each edge and the kept

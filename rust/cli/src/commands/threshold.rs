@@ -11,6 +11,7 @@ use visual_ccc_core::ImageView;
 
 use super::Outcome;
 use super::{common, databar};
+use crate::failure::Failure;
 use crate::output;
 
 const HELP: &str = "\
@@ -34,7 +35,7 @@ Prints one JSON object: {\"file\", \"classes\", \"thresholds\", \"definition\",
 pub const DEFINITION: &str = "scikit-image threshold_otsu/threshold_multiotsu, nbins=256; \
                               foreground = value > t (class = number of thresholds exceeded)";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let help = databar::help(HELP);
     let switches = [databar::KEEP_SWITCH];
     let Some(args) = common::parse("threshold", raw, &help, &switches, &["classes", "out"])? else {
@@ -43,9 +44,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let file = common::input_path("threshold", &args)?;
     let classes: usize = args.parsed_or("classes", 2)?;
     if !(MIN_CLASSES..=MAX_CLASSES).contains(&classes) {
-        return Err(format!(
+        return Err(Failure::Usage(format!(
             "--classes must be between {MIN_CLASSES} and {MAX_CLASSES}, got {classes}"
-        ));
+        )));
     }
     let out = args.value("out").map(PathBuf::from);
     if let Some(out) = &out {
@@ -54,7 +55,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let (mut timings, image, mut summary) = common::start(&args, &file)?;
     let view = image.view();
     let bar = timings.time("data_bar", || databar::find(&args, &view))?;
-    let kept = bar.kept(&view).map_err(|err| err.to_string())?;
+    let kept = bar.kept(&view)?;
     let (thresholds, labels) = timings.time("threshold", || compute(&kept, classes))?;
     let labels = databar::expand_labels(&bar, labels);
     summary.extend(describe(&thresholds, &labels));
@@ -71,12 +72,12 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
 }
 
 /// Thresholds (one for two classes, `classes − 1` otherwise) and the label image.
-pub fn compute(view: &ImageView, classes: usize) -> Result<(Vec<f64>, Labels), String> {
+pub fn compute(view: &ImageView, classes: usize) -> Result<(Vec<f64>, Labels), Failure> {
     let thresholds = match classes {
-        2 => vec![otsu(view).map_err(|e| e.to_string())?],
+        2 => vec![otsu(view)?],
         n => multi_otsu(view, n).map_err(|e| format!("--classes {n}: {e}"))?,
     };
-    let labels = apply_thresholds(view, &thresholds).map_err(|e| e.to_string())?;
+    let labels = apply_thresholds(view, &thresholds)?;
     Ok((thresholds, labels))
 }
 

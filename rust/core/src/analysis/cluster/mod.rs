@@ -190,6 +190,14 @@ fn cluster_from(
     let mut result = assign(source, &prepared, &centroids, params)?;
     result.feature_names = feature_names(params, extras);
     result.sample_size = prepared.sample.nrows();
+    log::debug!(
+        "k-means: k = {}, features {:?}, fitted on {} of {} pixels, inertia {:.4}",
+        params.k,
+        result.feature_names,
+        result.sample_size,
+        result.labels.len(),
+        result.inertia
+    );
     Ok(result)
 }
 

@@ -347,6 +347,11 @@ pub fn classify_whole(
             thumbnail: thumbnail.values,
         }
     });
+    log::debug!(
+        "whole-image classification of {width}×{height}: {} tiles ({columns}×{rows}) of \
+         {tile_source_size} source px, class {class_index}",
+        tiles.len()
+    );
     Ok(WholeImageClassification {
         class_index,
         probabilities,
