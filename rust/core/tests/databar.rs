@@ -8,7 +8,7 @@ use visual_ccc_core::image::databar::{
     detect, detect_rows, DataBar, DataBarParams, EXCLUDED_LABEL,
 };
 use visual_ccc_core::image::decode::decode_file;
-use visual_ccc_core::model::tiling::{RowSource, ViewRows};
+use visual_ccc_core::image::rows::{RowSource, ViewRows};
 use visual_ccc_core::{ImageView, Pixels};
 
 /// A small seeded generator, so the images are the same on every run.

@@ -6,7 +6,7 @@ use visual_ccc_core::analysis::threshold::Labels;
 use visual_ccc_core::image::databar::{
     detect, detect_rows, DataBar, DataBarParams, EXCLUDED_LABEL,
 };
-use visual_ccc_core::model::tiling::RowSource;
+use visual_ccc_core::image::rows::RowSource;
 use visual_ccc_core::ImageView;
 
 use crate::args::Args;

@@ -14,8 +14,8 @@ use std::ops::Range;
 
 use crate::error::{Error, Result};
 use crate::image::pixels::ImageView;
+use crate::image::rows::RowSource;
 use crate::model::preprocess::Region;
-use crate::model::tiling::RowSource;
 
 /// Label given to excluded (data-bar) pixels in label images (thresholds, clusters): it
 /// never collides with a class, and area fractions leave these pixels out.
