@@ -3,6 +3,7 @@
 //! went on past inputs that failed and reported them (exit code 1).
 
 pub mod analyze;
+pub mod batch;
 pub mod cam_eval;
 pub mod classify;
 pub mod cluster;

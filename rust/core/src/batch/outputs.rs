@@ -1,0 +1,108 @@
+//! An image's output files: written under `.part-` names, then renamed into place
+//! together, so that no output is ever seen half-written.
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use tiff::encoder::{colortype, TiffEncoder};
+
+use super::part_path;
+use crate::error::{Error, Result};
+use crate::pipeline::Analysis;
+
+/// Output paths relative to the output folder, as the summary lists them.
+pub struct Written {
+    pub heatmap: Option<String>,
+    pub labels: Option<String>,
+}
+
+fn heatmap_name(relative: &str) -> String {
+    format!("heatmaps/{relative}-CAM.tif")
+}
+
+fn labels_name(relative: &str) -> String {
+    format!("labels/{relative}-clusters.tif")
+}
+
+/// Every output path an input file can have.
+pub fn paths(output: &Path, relative: &str) -> [PathBuf; 2] {
+    [
+        output.join(heatmap_name(relative)),
+        output.join(labels_name(relative)),
+    ]
+}
+
+/// Writes the requested outputs of one image.
+pub fn write(
+    output: &Path,
+    relative: &str,
+    analysis: &Analysis,
+    save_heatmap: bool,
+    save_labels: bool,
+) -> Result<Written> {
+    let cam = analysis
+        .classification
+        .as_ref()
+        .and_then(|c| c.cam.as_ref())
+        .filter(|_| save_heatmap);
+    let mut moves: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let result = (|| -> Result<Written> {
+        let mut written = Written {
+            heatmap: None,
+            labels: None,
+        };
+        if let Some(cam) = cam {
+            let name = heatmap_name(relative);
+            let target = output.join(&name);
+            let part = begin(&target, &mut moves)?;
+            write_tiff::<colortype::Gray32Float>(&part, cam.width, cam.height, &cam.data)?;
+            written.heatmap = Some(name);
+        }
+        if save_labels {
+            let name = labels_name(relative);
+            let target = output.join(&name);
+            let part = begin(&target, &mut moves)?;
+            let clustering = &analysis.clustering;
+            write_tiff::<colortype::Gray8>(
+                &part,
+                clustering.width,
+                clustering.height,
+                &clustering.labels,
+            )?;
+            written.labels = Some(name);
+        }
+        for (part, target) in &moves {
+            std::fs::rename(part, target).map_err(|e| Error::io(target, e))?;
+        }
+        Ok(written)
+    })();
+    if result.is_err() {
+        for (part, _) in &moves {
+            let _ = std::fs::remove_file(part);
+        }
+    }
+    result
+}
+
+/// Creates the target's folder and registers its temporary name.
+fn begin(target: &Path, moves: &mut Vec<(PathBuf, PathBuf)>) -> Result<PathBuf> {
+    let dir = target.parent().expect("inside the output folder");
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let part = part_path(target);
+    moves.push((part.clone(), target.to_path_buf()));
+    Ok(part)
+}
+
+fn write_tiff<C>(path: &Path, width: usize, height: usize, data: &[C::Inner]) -> Result<()>
+where
+    C: colortype::ColorType,
+    [C::Inner]: tiff::encoder::TiffValue,
+{
+    let io = |e: std::io::Error| Error::io(path, e);
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut encoder = TiffEncoder::new(BufWriter::new(file))
+        .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
+    encoder
+        .write_image::<C>(width as u32, height as u32, data)
+        .map_err(|e| Error::io(path, std::io::Error::other(e)))
+}
