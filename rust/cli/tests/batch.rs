@@ -74,7 +74,12 @@ fn part_files(dir: &Path) -> Vec<String> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.file_name().unwrap().to_string_lossy().starts_with(".part-") {
+            } else if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".part-")
+            {
                 found.push(path.display().to_string());
             }
         }
@@ -115,8 +120,16 @@ fn shards_merge_into_the_unsharded_summary() {
     for shard in 0..3 {
         let part = read(&Path::new(&sharded).join(format!("parts/summary-{shard}-of-3.csv")));
         // Shard i holds the sorted files i, i+3, …
-        let files: Vec<&str> = part.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
-        let all: Vec<&str> = expected.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+        let files: Vec<&str> = part
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        let all: Vec<&str> = expected
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
         let owned: Vec<&str> = all.iter().skip(shard).step_by(3).copied().collect();
         assert_eq!(files, owned);
     }
@@ -140,7 +153,8 @@ fn a_killed_run_resumes_with_every_image_once() {
     // Kill it (SIGKILL) once a few images are done, in the middle of the others.
     let start = Instant::now();
     loop {
-        let rows = std::fs::read_to_string(&summary).map_or(0, |t| t.lines().count().saturating_sub(1));
+        let rows =
+            std::fs::read_to_string(&summary).map_or(0, |t| t.lines().count().saturating_sub(1));
         if rows >= 3 || start.elapsed() > Duration::from_secs(300) {
             break;
         }
@@ -161,7 +175,11 @@ fn a_killed_run_resumes_with_every_image_once() {
     ok(&args);
     ok(&["merge", &out]);
     let merged = read(&Path::new(&out).join("visual-ccc-summary.csv"));
-    let mut files: Vec<String> = merged.lines().skip(1).map(|l| l.split(',').next().unwrap().to_string()).collect();
+    let mut files: Vec<String> = merged
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
     assert_eq!(files.len(), 10, "{merged}");
     files.dedup();
     assert_eq!(files.len(), 10, "an image is listed twice: {merged}");

@@ -105,8 +105,8 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         threads: 1,
         ..classify::model_options(&args)?
     };
-    let model = visual_ccc_core::model::Model::open(&model_path, &options)
-        .map_err(|e| e.to_string())?;
+    let model =
+        visual_ccc_core::model::Model::open(&model_path, &options).map_err(|e| e.to_string())?;
     let reporter = Reporter::new();
     let cancel = AtomicBool::new(false);
     let report = batch::run(&settings, &model, &options.runtime, &cancel, &|p| {

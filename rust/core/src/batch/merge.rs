@@ -98,9 +98,8 @@ pub fn merge(output: &Path) -> Result<MergeReport> {
         }
         let marker_path = done_marker(&summary);
         let marker: DoneMarker = match std::fs::read_to_string(&marker_path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                Error::invalid(format!("merge: {}: {e}", marker_path.display()))
-            })?,
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|e| Error::invalid(format!("merge: {}: {e}", marker_path.display())))?,
             Err(_) => {
                 return Err(Error::invalid(format!(
                     "merge: shard {index}/{count} is incomplete (no {}: it was interrupted or \

@@ -162,7 +162,10 @@ fn absolute(path: &Path) -> PathBuf {
 
 /// `dir/.part-name`: where `path` is written before it is renamed into place.
 pub(crate) fn part_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     path.with_file_name(format!("{PART_PREFIX}{name}"))
 }
 
@@ -493,7 +496,12 @@ impl Worker<'_> {
             self.label.clone(),
             self.model.info().classes[classification.class_index].clone(),
         ];
-        row.extend(classification.probabilities.iter().map(|&p| number(p as f64)));
+        row.extend(
+            classification
+                .probabilities
+                .iter()
+                .map(|&p| number(p as f64)),
+        );
         row.extend(clusters.iter().map(|c| number(c.area_fraction)));
         row.push(format!("{}^2", analysis.clustering.unit));
         row.extend(clusters.iter().map(|c| number(c.area)));

@@ -6,6 +6,8 @@
 //! the CLI (`analyze`, `batch`), the Fiji commands (through JNI, which hands these
 //! defaults to the dialogs as JSON) and the batch engine pass only what the user set.
 
+use std::time::Instant;
+
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::cluster::{cluster, Calibration, ClusterParams, Clustering, MAX_K};
@@ -104,7 +106,11 @@ impl AnalysisParams {
 
     /// The clustering part of the recipe (default features: smoothed grey and the
     /// learned foreground probability).
-    pub fn cluster_params(&self, calibration: Calibration, runtime: RuntimeConfig) -> ClusterParams {
+    pub fn cluster_params(
+        &self,
+        calibration: Calibration,
+        runtime: RuntimeConfig,
+    ) -> ClusterParams {
         ClusterParams {
             k: self.k,
             seed: self.seed,
@@ -144,6 +150,9 @@ pub struct Analysis {
     pub clustering: Clustering,
     /// The cluster whose area fraction is reported.
     pub target_cluster: usize,
+    /// Wall-clock seconds of each stage (`classify`, `otsu`, `texture`, `cluster`); the
+    /// clustering overlaps the others.
+    pub stage_seconds: Vec<(&'static str, f64)>,
 }
 
 impl Analysis {
@@ -174,8 +183,17 @@ pub fn analyze(
     let cluster_params = params.cluster_params(calibration, runtime);
     let glcm = params.glcm_params()?;
     let (others, clustering) = std::thread::scope(|scope| {
-        let clustering = scope.spawn(|| cluster(view, &cluster_params, &[]));
+        let clustering = scope.spawn(|| {
+            let start = Instant::now();
+            cluster(view, &cluster_params, &[]).map(|c| (c, start.elapsed().as_secs_f64()))
+        });
         let others = (|| -> Result<_> {
+            let mut lap = Instant::now();
+            let mut seconds = Vec::new();
+            let mut time = |stage| {
+                seconds.push((stage, lap.elapsed().as_secs_f64()));
+                lap = Instant::now();
+            };
             let classification = match model {
                 Some(model) => {
                     let target = if params.cam && model.info().has_cam() {
@@ -187,10 +205,13 @@ pub fn analyze(
                 }
                 None => None,
             };
+            time("classify");
             let threshold = otsu(view)?;
             let mask = apply_thresholds(view, &[threshold])?;
+            time("otsu");
             let texture = glcm_features(view, &glcm)?;
-            Ok((classification, threshold, mask, texture))
+            time("texture");
+            Ok((classification, threshold, mask, texture, seconds))
         })();
         let clustering = match clustering.join() {
             Ok(result) => result,
@@ -198,13 +219,16 @@ pub fn analyze(
         };
         (others, clustering)
     });
-    let (classification, otsu_threshold, otsu_mask, texture) = others?;
+    let (classification, otsu_threshold, otsu_mask, texture, mut stage_seconds) = others?;
+    let (clustering, cluster_seconds) = clustering?;
+    stage_seconds.push(("cluster", cluster_seconds));
     Ok(Analysis {
         classification,
         otsu_threshold,
         otsu_mask,
         texture,
-        clustering: clustering?,
+        clustering,
         target_cluster: params.target(),
+        stage_seconds,
     })
 }
