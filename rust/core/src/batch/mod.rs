@@ -388,7 +388,10 @@ pub fn run(
         let (header, rows) = table::read_rows(&summary_path)?;
         let rows = table::sort_rows(rows)?;
         let rows_count = rows.len();
-        table::write_atomically(&summary_path, &(header + &rows.concat()))?;
+        // Workers append in completion order; a run that added rows leaves them sorted.
+        if state.processed > 0 {
+            table::write_atomically(&summary_path, &(header + &rows.concat()))?;
+        }
         if settings.shard.is_some() {
             merge::write_done_marker(&done_marker, files.len(), rows_count, skipped.len())?;
         }

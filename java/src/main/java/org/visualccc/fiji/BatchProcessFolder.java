@@ -2,7 +2,7 @@ package org.visualccc.fiji;
 
 import ij.IJ;
 import ij.plugin.PlugIn;
-import org.visualccc.KMeans;
+import org.visualccc.Batch;
 
 import java.io.File;
 import java.io.IOException;
@@ -33,12 +33,12 @@ public class BatchProcessFolder implements PlugIn {
         CommandDialog dialog = new CommandDialog("Visual-CCC: Batch Process Folder", "visualccc.batch.")
                 .directory("Input", "")
                 .directory("Output", "")
-                .checkbox("Recursive", false)
+                .checkbox("Recursive", (Boolean) Batch.batchDefault("recursive"))
                 .string("File_pattern", BatchProcessor.DEFAULT_PATTERN, 24);
         modelField.addTo(dialog);
-        dialog.number("k", new KMeans.Params().k(), 0, "clusters")
-                .checkbox("Save_heatmaps", true)
-                .checkbox("Save_label_images", true)
+        dialog.number("k", defaultK(), 0, "clusters")
+                .checkbox("Save_heatmaps", (Boolean) Batch.batchDefault("save_heatmaps"))
+                .checkbox("Save_label_images", (Boolean) Batch.batchDefault("save_labels"))
                 .message("Esc stops after the current image; running again resumes.");
         if (!dialog.show()) {
             return;
@@ -50,7 +50,7 @@ public class BatchProcessFolder implements PlugIn {
                     .recursive(dialog.nextBoolean())
                     .pattern(dialog.nextString());
             settings.model(modelField.read(dialog))
-                    .clustering(new KMeans.Params().k(dialog.nextInt()))
+                    .k(dialog.nextInt())
                     .saveHeatmaps(dialog.nextBoolean())
                     .saveLabels(dialog.nextBoolean());
             process(settings);
@@ -90,6 +90,11 @@ public class BatchProcessFolder implements PlugIn {
         }
         IJ.showStatus(summary.cancelled ? "Visual-CCC batch: cancelled" : "Visual-CCC batch: done");
         return summary;
+    }
+
+    /** The core's number of clusters of the published recipe. */
+    static int defaultK() {
+        return ((Number) Batch.analysisDefault("k")).intValue();
     }
 
     /** {@code m:ss} or {@code h:mm:ss}. */
