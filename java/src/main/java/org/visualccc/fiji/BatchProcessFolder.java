@@ -7,6 +7,7 @@ import org.visualccc.Batch;
 import java.io.File;
 import java.io.IOException;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Plugins › Visual-CCC › Batch Process Folder...: classifies, clusters and measures every
@@ -19,7 +20,8 @@ import java.util.Locale;
  * Keys: {@code input}, {@code output} (folders), {@code recursive}, {@code file_pattern}
  * (glob on file names, case-insensitive; empty = the formats ImageJ opens), {@code model}
  * (a choice, as in Classify Morphology) or {@code model_file} (wins when non-empty),
- * {@code k} (clusters), {@code save_heatmaps}, {@code save_label_images}. Progress and ETA
+ * {@code k} (clusters), {@code save_heatmaps}, {@code save_label_images}, {@code shard}
+ * ({@code I/N}: one shard of a cluster job array, see scripts/slurm/). Progress and ETA
  * show in the status bar; Esc stops after the current image. Skipped files and the totals
  * are logged.
  *
@@ -39,6 +41,7 @@ public class BatchProcessFolder implements PlugIn {
         dialog.number("k", defaultK(), 0, "clusters")
                 .checkbox("Save_heatmaps", (Boolean) Batch.batchDefault("save_heatmaps"))
                 .checkbox("Save_label_images", (Boolean) Batch.batchDefault("save_labels"))
+                .string("Shard", "", 8)
                 .message("Esc stops after the current image; running again resumes.");
         if (!dialog.show()) {
             return;
@@ -52,7 +55,8 @@ public class BatchProcessFolder implements PlugIn {
             settings.model(modelField.read(dialog))
                     .k(dialog.nextInt())
                     .saveHeatmaps(dialog.nextBoolean())
-                    .saveLabels(dialog.nextBoolean());
+                    .saveLabels(dialog.nextBoolean())
+                    .shard(dialog.nextString());
             process(settings);
         });
     }
@@ -90,6 +94,19 @@ public class BatchProcessFolder implements PlugIn {
         }
         IJ.showStatus(summary.cancelled ? "Visual-CCC batch: cancelled" : "Visual-CCC batch: done");
         return summary;
+    }
+
+    /**
+     * Joins the shard summaries of runs with {@code shard=I/N} into the output folder's
+     * summary (for a cluster's merge job:
+     * {@code call("org.visualccc.fiji.BatchProcessFolder.merge", output)}); returns the
+     * core's report as JSON text.
+     */
+    public static String merge(String output) {
+        Map<String, Object> report = Batch.merge(output);
+        IJ.log("Visual-CCC batch: merged " + report.get("shards") + " shards, " + report.get("rows") + " rows into "
+                + report.get("summary"));
+        return report.toString();
     }
 
     /** The core's number of clusters of the published recipe. */

@@ -69,6 +69,7 @@ public final class BatchProcessor {
         private Boolean saveHeatmaps;
         private Boolean saveLabels;
         private Integer jobs;
+        private int[] shard;
 
         public Settings input(File input) {
             this.input = input;
@@ -128,6 +129,24 @@ public final class BatchProcessor {
             return this;
         }
 
+        /**
+         * Only shard {@code I} of {@code N} ({@code "I/N"}: the sorted files whose index mod N
+         * is I; summary in {@code parts/summary-I-of-N.csv}); empty = every file.
+         */
+        public Settings shard(String shard) {
+            if (shard == null || shard.trim().isEmpty()) {
+                this.shard = null;
+                return this;
+            }
+            String[] parts = shard.trim().split("/");
+            try {
+                this.shard = new int[] {Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim())};
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("shard: expected I/N (e.g. 0/4), got '" + shard + "'");
+            }
+            return this;
+        }
+
         /** The settings the user set, as the core's JSON. */
         String toJson() {
             if (input == null) {
@@ -152,6 +171,10 @@ public final class BatchProcessor {
             }
             if (jobs != null) {
                 json.append(",\"jobs\":").append(jobs);
+            }
+            if (shard != null) {
+                json.append(",\"shard\":{\"index\":").append(shard[0]).append(",\"count\":").append(shard[1])
+                        .append('}');
             }
             if (k != null) {
                 json.append(",\"analysis\":{\"k\":").append(k).append('}');
