@@ -1,13 +1,13 @@
 //! An image's output files: written under `.part-` names, then renamed into place
 //! together, so that no output is ever seen half-written.
 
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use tiff::encoder::{colortype, TiffEncoder};
+use tiff::encoder::colortype;
 
 use super::part_path;
 use crate::error::{Error, Result};
+use crate::image::encode::write_tiff;
 use crate::pipeline::Analysis;
 
 /// Output paths relative to the output folder, as the summary lists them.
@@ -91,18 +91,4 @@ fn begin(target: &Path, moves: &mut Vec<(PathBuf, PathBuf)>) -> Result<PathBuf> 
     let part = part_path(target);
     moves.push((part.clone(), target.to_path_buf()));
     Ok(part)
-}
-
-fn write_tiff<C>(path: &Path, width: usize, height: usize, data: &[C::Inner]) -> Result<()>
-where
-    C: colortype::ColorType,
-    [C::Inner]: tiff::encoder::TiffValue,
-{
-    let io = |e: std::io::Error| Error::io(path, e);
-    let file = std::fs::File::create(path).map_err(io)?;
-    let mut encoder = TiffEncoder::new(BufWriter::new(file))
-        .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
-    encoder
-        .write_image::<C>(width as u32, height as u32, data)
-        .map_err(|e| Error::io(path, std::io::Error::other(e)))
 }

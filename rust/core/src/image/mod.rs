@@ -1,4 +1,5 @@
 //! Images: decoding files into pixels and the pixel containers the algorithms share.
 
 pub mod decode;
+pub mod encode;
 pub mod pixels;
