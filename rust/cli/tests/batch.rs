@@ -110,7 +110,7 @@ fn shards_merge_into_the_unsharded_summary() {
         ok(&args);
     }
     let missing = run(&["merge", &sharded]);
-    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(missing.status.code(), Some(1));
     let message = String::from_utf8_lossy(&missing.stderr);
     assert!(message.contains("shard 1/3 is missing"), "{message}");
 
@@ -212,7 +212,7 @@ fn bad_settings_are_refused_by_name() {
         args[3] = "out-elsewhere";
         args.extend(extra);
         let output = run(&args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(output.status.code(), Some(3), "{args:?}");
         let message = String::from_utf8_lossy(&output.stderr);
         assert!(message.contains(expected), "{args:?}: {message}");
     }

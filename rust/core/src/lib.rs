@@ -19,6 +19,7 @@ pub mod cam;
 pub mod error;
 pub mod image;
 pub mod model;
+mod parallel;
 pub mod pipeline;
 pub mod synth;
 

@@ -10,6 +10,7 @@ use visual_ccc_core::ImageView;
 
 use super::common::{self, Timings};
 use super::{classify, cluster as cluster_cmd, texture, threshold, Outcome};
+use crate::failure::Failure;
 use crate::{heatmap, locate, output};
 
 const HELP: &str = "\
@@ -49,7 +50,7 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
 
 Prints the summary (the same as summary.json) as one line of JSON.";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
         "out-dir",
         "model",
@@ -79,7 +80,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         threads,
         ..defaults
     };
-    params.validate().map_err(|e| e.to_string())?;
+    params
+        .validate()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     let target = params.target();
     let calibration = cluster_cmd::calibration(&args)?;
     let runtime = classify::model_options(&args)?.runtime;
@@ -88,7 +91,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         Err("skipped: --no-model".to_string())
     } else {
         match args.value("model") {
-            Some(name) => Ok(classify::open_model(&locate::model(Some(name))?, &args)?),
+            Some(name) => Ok(classify::open_model(
+                &locate::model(Some(name)).map_err(Failure::Setup)?,
+                &args,
+            )?),
             None => match locate::default_model() {
                 Ok(path) => Ok(classify::open_model(&path, &args)?),
                 Err(reason) => Err(format!("skipped: {reason}")),
@@ -104,11 +110,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     summary.insert("bit_depth".into(), json!(view.pixels().bit_depth()));
     summary.insert("resolution".into(), json!("full"));
 
-    let analysis = timings
-        .time("analyze", || {
-            pipeline::analyze(&view, model.as_ref().ok(), &params, calibration, runtime)
-        })
-        .map_err(|e| e.to_string())?;
+    let analysis = timings.time("analyze", || {
+        pipeline::analyze(&view, model.as_ref().ok(), &params, calibration, runtime)
+    })?;
     for (stage, seconds) in &analysis.stage_seconds {
         timings.record(stage, *seconds);
     }
@@ -125,9 +129,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let clustering = &analysis.clustering;
     let labels_path = output::named(&out_dir, &stem, "clusters.png");
     let target_path = output::named(&out_dir, &stem, &format!("cluster-{target}.png"));
-    timings.time("write_clusters", || -> Result<(), String> {
+    timings.time("write_clusters", || -> Result<(), Failure> {
         cluster_cmd::write_labels(&labels_path, clustering, view.width(), view.height())?;
-        let target_mask = clustering.mask(target as u8).map_err(|e| e.to_string())?;
+        let target_mask = clustering.mask(target as u8)?;
         output::write_gray8(&target_path, view.width(), view.height(), target_mask)
     })?;
     let (otsu, texture) = otsu_and_texture(
@@ -161,9 +165,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
 
     timings.report(&mut summary);
     let summary_path = out_dir.join("summary.json");
-    let pretty = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
+    let pretty =
+        serde_json::to_string_pretty(&summary).map_err(|err| Failure::Input(err.to_string()))?;
     std::fs::write(&summary_path, pretty + "\n")
-        .map_err(|err| format!("cannot write {}: {err}", summary_path.display()))?;
+        .map_err(|err| Failure::Input(format!("cannot write {}: {err}", summary_path.display())))?;
     common::print(summary);
     Ok(Outcome::Success)
 }
@@ -179,7 +184,7 @@ fn otsu_and_texture(
     stem: &str,
     threads: usize,
     timings: &mut Timings,
-) -> Result<(Value, Value), String> {
+) -> Result<(Value, Value), Failure> {
     let mask = &analysis.otsu_mask;
     let mut otsu = threshold::describe(&[analysis.otsu_threshold], mask);
     let mask_path = output::named(out_dir, stem, "otsu.png");
@@ -198,7 +203,7 @@ fn otsu_and_texture(
     let maps = timings.time("write_texture", || {
         texture::write_maps(Some(out_dir), file, &result.maps, true)
     })?;
-    let whole = params.glcm_params().map_err(|e| e.to_string())?;
+    let whole = params.glcm_params()?;
     let texture = json!({
         "reference_maps": maps,
         "reference_image_features": texture::features_json(&result.features),
@@ -221,7 +226,7 @@ fn classification_summary(
     view: &ImageView,
     out_dir: &Path,
     timings: &mut Timings,
-) -> Result<Value, String> {
+) -> Result<Value, Failure> {
     let info = model.info();
     let mut fields = classify::summary(model, file, result);
     fields.remove("file");

@@ -14,6 +14,7 @@ use visual_ccc_core::pipeline::AnalysisParams;
 
 use super::{classify, Outcome};
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::locate;
 
 const HELP: &str = "\
@@ -53,7 +54,7 @@ Joins the shard summaries OUT/parts/summary-I-of-N.csv of `visual-ccc batch --sh
 into OUT/visual-ccc-summary.csv (rows sorted by file, the same table as one unsharded
 run) and OUT/visual-ccc-skipped.csv. Refuses when a shard is missing or has not finished.";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
         "out",
         "model",
@@ -71,7 +72,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let input = match args.positional.as_slice() {
         [one] => PathBuf::from(one),
         [] => return Err("no input folder given (see `visual-ccc batch --help`)".into()),
-        more => return Err(format!("one input folder, got {}", more.len())),
+        more => return Err(format!("one input folder, got {}", more.len()).into()),
     };
     let output = args
         .value("out")
@@ -97,22 +98,22 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
             ..analysis_defaults
         },
     };
-    settings.validate().map_err(|e| format!("--{e}"))?;
-    let model_path = locate::model(args.value("model"))?;
+    settings
+        .validate()
+        .map_err(|e| Failure::Usage(format!("--{e}")))?;
+    let model_path = locate::model(args.value("model")).map_err(Failure::Setup)?;
     // Workers share one session; each run of it uses one thread so that images, not
     // operators, use the cores.
     let options = ModelOptions {
         threads: 1,
         ..classify::model_options(&args)?
     };
-    let model =
-        visual_ccc_core::model::Model::open(&model_path, &options).map_err(|e| e.to_string())?;
+    let model = visual_ccc_core::model::Model::open(&model_path, &options)?;
     let reporter = Reporter::new();
     let cancel = AtomicBool::new(false);
     let report = batch::run(&settings, &model, &options.runtime, &cancel, &|p| {
         reporter.show(p)
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     reporter.finish();
     if report.fixture_model {
         eprintln!("warning: the model is an untrained test fixture; its predictions mean nothing");
@@ -126,14 +127,14 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     })
 }
 
-pub fn merge(raw: &[String]) -> Result<Outcome, String> {
+pub fn merge(raw: &[String]) -> Result<Outcome, Failure> {
     let Some(args) = Args::command("merge", raw, MERGE_HELP, &[], &[])? else {
         return Ok(Outcome::Success);
     };
     let [output] = args.positional.as_slice() else {
         return Err("give exactly one output folder (see `visual-ccc merge --help`)".into());
     };
-    let report = batch::merge(&PathBuf::from(output)).map_err(|e| e.to_string())?;
+    let report = batch::merge(&PathBuf::from(output))?;
     println!("{}", json!(report));
     Ok(Outcome::Success)
 }

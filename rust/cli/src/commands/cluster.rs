@@ -12,6 +12,7 @@ use visual_ccc_core::analysis::cluster::{
 use super::common;
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::output;
 
 const HELP: &str = "\
@@ -74,7 +75,7 @@ const CUSTOM_OPTIONS: [&str; 8] = [
     "suggest-k",
 ];
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let mut options = CUSTOM_OPTIONS.to_vec();
     options.retain(|o| *o != "suggest-k");
     options.extend(["k", "seed", "pixel-size", "unit", "labels-out", "threads"]);
@@ -104,7 +105,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     } else {
         params(&args, k)?
     };
-    params.validate().map_err(|e| e.to_string())?;
+    params.validate()?;
 
     let (mut timings, image, mut summary) = common::start(&args, &file)?;
     let view = image.view();
@@ -120,18 +121,15 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         summary.insert("mode".into(), json!("custom"));
         summary.extend(describe_settings(&params));
         timings.time("cluster", || cluster(&view, &params, &[]))
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     if reference {
         summary.insert("reference_width".into(), json!(REFERENCE_WIDTH));
     }
     summary.extend(describe(&clustering));
     if args.switch("suggest-k") {
-        let suggestion = timings
-            .time("suggest_k", || {
-                suggest_k(&view, &params, &[], &SuggestParams::default())
-            })
-            .map_err(|e| e.to_string())?;
+        let suggestion = timings.time("suggest_k", || {
+            suggest_k(&view, &params, &[], &SuggestParams::default())
+        })?;
         let scores: Vec<Value> = suggestion
             .scores
             .iter()
@@ -313,7 +311,7 @@ pub fn write_labels(
     clustering: &Clustering,
     width: usize,
     height: usize,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let labels = if (clustering.width, clustering.height) == (width, height) {
         clustering.labels.clone()
     } else {
