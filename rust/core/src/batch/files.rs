@@ -60,7 +60,8 @@ pub struct InputFile {
     pub path: PathBuf,
 }
 
-fn matcher(pattern: &str) -> Result<GlobMatcher> {
+/// The compiled file-name pattern; an error names the `pattern` field.
+pub fn matcher(pattern: &str) -> Result<GlobMatcher> {
     let pattern = if pattern.trim().is_empty() {
         DEFAULT_PATTERN
     } else {

@@ -122,6 +122,7 @@ impl BatchSettings {
                 "output: the output folder must differ from the input folder",
             ));
         }
+        files::matcher(&self.pattern)?;
         if let Some(shard) = &self.shard {
             shard.validate()?;
         }
