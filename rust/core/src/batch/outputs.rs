@@ -32,7 +32,8 @@ pub fn paths(output: &Path, relative: &str) -> [PathBuf; 2] {
     ]
 }
 
-/// Writes the requested outputs of one image.
+/// Writes the requested outputs of one image: the CAM as an image-sized 32-bit TIFF, the
+/// cluster labels as an 8-bit TIFF.
 pub fn write(
     output: &Path,
     relative: &str,
@@ -43,7 +44,7 @@ pub fn write(
     let cam = analysis
         .classification
         .as_ref()
-        .and_then(|c| c.cam.as_ref())
+        .and_then(|c| c.cam.as_ref().map(|cam| (cam, c.region)))
         .filter(|_| save_heatmap);
     let mut moves: Vec<(PathBuf, PathBuf)> = Vec::new();
     let result = (|| -> Result<Written> {
@@ -51,11 +52,22 @@ pub fn write(
             heatmap: None,
             labels: None,
         };
-        if let Some(cam) = cam {
+        if let Some((cam, region)) = cam {
             let name = heatmap_name(relative);
             let target = output.join(&name);
             let part = begin(&target, &mut moves)?;
-            write_tiff::<colortype::Gray32Float>(&part, cam.width, cam.height, &cam.data)?;
+            // Image-sized, 0 outside the region the model analysed (as Fiji's heat maps).
+            let (width, height) = (analysis.otsu_mask.width, analysis.otsu_mask.height);
+            let mut map = vec![0.0f32; width * height];
+            for (row, values) in cam.data.chunks(cam.width).enumerate() {
+                let y = region.y + row;
+                if y < height && region.x < width {
+                    let n = values.len().min(width - region.x);
+                    let start = y * width + region.x;
+                    map[start..start + n].copy_from_slice(&values[..n]);
+                }
+            }
+            write_tiff::<colortype::Gray32Float>(&part, width, height, &map)?;
             written.heatmap = Some(name);
         }
         if save_labels {
