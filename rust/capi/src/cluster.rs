@@ -7,6 +7,7 @@ use visual_ccc_core::analysis::cluster::{cluster, ClusterParams};
 use crate::model::runtime_config;
 use crate::pixels;
 use crate::status::report;
+use visual_ccc_core::Pixels;
 
 /// k-means of 8-bit grey pixels (row-major, stride = width) with the default features
 /// (smoothed grey and the learned foreground map, which needs ONNX Runtime) and the
@@ -25,7 +26,7 @@ pub unsafe extern "C" fn vccc_cluster_u8(
     labels: *mut u8,
 ) -> c_int {
     report(|| {
-        let view = pixels::gray8(pixels, width, height)?;
+        let view = pixels::gray(pixels, width, height, Pixels::Gray8)?;
         let out = pixels::slice_mut(labels, width * height, "labels")?;
         let params = ClusterParams {
             k: k as usize,

@@ -8,7 +8,7 @@ use visual_ccc_core::image::resample::upsample;
 use visual_ccc_core::model::runtime::RuntimeConfig;
 use visual_ccc_core::model::tiling::{classify_whole, TilingOptions, ViewRows};
 use visual_ccc_core::model::{Model, ModelOptions};
-use visual_ccc_core::{Error, ImageView, Result};
+use visual_ccc_core::{Error, ImageView, Pixels, Result};
 
 use crate::pixels;
 use crate::status::{report, report_ptr};
@@ -187,7 +187,7 @@ pub unsafe extern "C" fn vccc_classify_u8(
     report(|| {
         classify_into(
             model_ref(model)?,
-            pixels::gray8(pixels, width, height)?,
+            pixels::gray(pixels, width, height, Pixels::Gray8)?,
             probabilities,
         )
     })
@@ -208,7 +208,7 @@ pub unsafe extern "C" fn vccc_classify_u16(
     report(|| {
         classify_into(
             model_ref(model)?,
-            pixels::gray16(pixels, width, height)?,
+            pixels::gray(pixels, width, height, Pixels::Gray16)?,
             probabilities,
         )
     })
@@ -231,7 +231,7 @@ pub unsafe extern "C" fn vccc_cam_u8(
 ) -> c_int {
     report(|| {
         let model = model_ref(model)?;
-        let view = pixels::gray8(pixels, width, height)?;
+        let view = pixels::gray(pixels, width, height, Pixels::Gray8)?;
         let out = pixels::slice_mut(map, width * height, "map")?;
         let classes = model.info().classes.len();
         let cam = match usize::try_from(class_index) {

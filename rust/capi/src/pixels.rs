@@ -37,36 +37,17 @@ pub(crate) unsafe fn slice_mut<'a, T>(ptr: *mut T, len: usize, what: &str) -> Re
     Ok(std::slice::from_raw_parts_mut(ptr, len))
 }
 
-/// An 8-bit grey image over the caller's row-major buffer (stride = width).
-///
-/// # Safety
-/// As for [`slice`], with `width × height` bytes.
-pub(crate) unsafe fn gray8<'a>(
-    pixels: *const u8,
-    width: usize,
-    height: usize,
-) -> Result<ImageView<'a>> {
-    let count = pixel_count(width, height)?;
-    ImageView::new(
-        width,
-        height,
-        Pixels::Gray8(slice(pixels, count, "pixels")?),
-    )
-}
-
-/// A 16-bit grey image over the caller's row-major buffer (stride = width).
+/// A grey image over the caller's row-major buffer (stride = width) of 8- or 16-bit
+/// values (`wrap` is `Pixels::Gray8` or `Pixels::Gray16`).
 ///
 /// # Safety
 /// As for [`slice`], with `width × height` values.
-pub(crate) unsafe fn gray16<'a>(
-    pixels: *const u16,
+pub(crate) unsafe fn gray<'a, T>(
+    pixels: *const T,
     width: usize,
     height: usize,
+    wrap: fn(&'a [T]) -> Pixels<'a>,
 ) -> Result<ImageView<'a>> {
     let count = pixel_count(width, height)?;
-    ImageView::new(
-        width,
-        height,
-        Pixels::Gray16(slice(pixels, count, "pixels")?),
-    )
+    ImageView::new(width, height, wrap(slice(pixels, count, "pixels")?))
 }

@@ -35,7 +35,7 @@ the same labels.
   --features LIST     comma-separated (default smoothed:2,foreground):
                         grey           the grey value (RGB: luminance)
                         smoothed[:S]   Gaussian-smoothed grey, sigma S px (default 2)
-                        variance[:R]   grey variance in a (2R+1)² window (default R 2)
+                        variance[:R]   grey variance in a (2R+1)² window (default R 3)
                         foreground     learned foreground probability (0..1) from the
                                        network bundled with the program: high on compact
                                        objects such as particles, low on the background
@@ -205,10 +205,10 @@ fn parse_features(list: &str) -> Result<(Vec<Feature>, bool), String> {
             "grey" | "gray" if value.is_none() => Feature::Grey,
             "foreground" if value.is_none() => Feature::Foreground,
             "smoothed" => Feature::Smoothed {
-                sigma: number(2.0)?,
+                sigma: number(Feature::DEFAULT_SIGMA)?,
             },
             "variance" => {
-                let radius = number(2.0)?;
+                let radius = number(Feature::DEFAULT_VARIANCE_RADIUS as f64)?;
                 if radius.fract() != 0.0 || radius < 0.0 {
                     return Err(format!(
                         "--features: the variance radius must be a whole number, got '{item}'"

@@ -1,6 +1,8 @@
-//! Images: decoding files into pixels and the pixel containers the algorithms share.
+//! Images: decoding files into pixels, the pixel containers the algorithms share,
+//! row-by-row sources and the one resampler.
 
 pub mod decode;
 pub mod encode;
 pub mod pixels;
 pub mod resample;
+pub mod rows;

@@ -22,6 +22,11 @@ pub enum Feature {
 }
 
 impl Feature {
+    /// σ of the smoothed-grey feature when none is given.
+    pub const DEFAULT_SIGMA: f64 = 2.0;
+    /// Window radius of the local-variance feature when none is given (a 7×7 window).
+    pub const DEFAULT_VARIANCE_RADIUS: usize = 3;
+
     pub fn name(&self) -> String {
         match self {
             Feature::Grey => "grey".into(),
@@ -126,7 +131,12 @@ pub struct ClusterParams {
 /// (docs/benchmarks.md, "Image-analysis validity"). Adding the learned map lifts it to
 /// about 0.80 on images the network was not trained on (0.813 and 0.784 on the two
 /// halves; docs/models/foreground.md).
-pub const DEFAULT_FEATURES: [Feature; 2] = [Feature::Smoothed { sigma: 2.0 }, Feature::Foreground];
+pub const DEFAULT_FEATURES: [Feature; 2] = [
+    Feature::Smoothed {
+        sigma: Feature::DEFAULT_SIGMA,
+    },
+    Feature::Foreground,
+];
 
 impl Default for ClusterParams {
     fn default() -> Self {

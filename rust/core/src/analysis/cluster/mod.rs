@@ -62,12 +62,14 @@ mod algorithm;
 mod features;
 mod hyperparams;
 mod reference;
+mod settings;
 mod suggest;
 
 use self::algorithm::*;
 use self::features::*;
 pub use self::hyperparams::*;
 pub use self::reference::*;
+pub use self::settings::ClusterSettings;
 pub use self::suggest::*;
 
 /// Summary of one cluster.

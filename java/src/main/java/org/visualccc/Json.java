@@ -3,40 +3,60 @@ package org.visualccc;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * Reads the JSON the native library returns (settings defaults, batch reports) into
- * {@code Map}, {@code List}, {@code Double}, {@code String}, {@code Boolean} and null, and
- * quotes strings for the JSON the plugin sends. Only as much JSON as the core writes.
+ * The little JSON the bridge needs, with no library (the plugin depends on ImageJ alone):
+ * writing a flat object of settings for the core, reading the core's flat objects of
+ * defaults (string, number and boolean values), and reading its reports (nested objects
+ * and arrays, as {@code Map}, {@code List}, {@code Double}, {@code String},
+ * {@code Boolean} and null).
  */
 public final class Json {
-    private final String text;
-    private int at;
-
-    private Json(String text) {
-        this.text = text;
+    private Json() {
     }
 
-    /** Parses one JSON value. */
-    public static Object parse(String text) {
-        Json json = new Json(text);
-        Object value = json.value();
-        json.space();
-        if (json.at != text.length()) {
-            throw json.error("trailing text");
+    /** {@code {"key": value, ...}} for string, number and boolean values. */
+    public static String object(Map<String, Object> fields) {
+        StringBuilder out = new StringBuilder("{");
+        for (Map.Entry<String, Object> field : fields.entrySet()) {
+            if (out.length() > 1) {
+                out.append(',');
+            }
+            out.append(string(field.getKey())).append(':').append(value(field.getValue()));
         }
-        return value;
+        return out.append('}').toString();
+    }
+
+    private static String value(Object value) {
+        if (value == null) {
+            return "null";
+        }
+        if (value instanceof Boolean || value instanceof Integer || value instanceof Long) {
+            return value.toString();
+        }
+        if (value instanceof Number) {
+            double d = ((Number) value).doubleValue();
+            // Non-finite numbers have no JSON form: send them as strings so that the
+            // core's error names the field instead of a parse error.
+            return Double.isNaN(d) || Double.isInfinite(d) ? string(value.toString()) : Double.toString(d);
+        }
+        return string(value.toString());
     }
 
     /** {@code "text"} with JSON escapes. */
     public static String quote(String text) {
+        return string(text);
+    }
+
+    private static String string(String text) {
         StringBuilder out = new StringBuilder("\"");
         for (char c : text.toCharArray()) {
             if (c == '"' || c == '\\') {
                 out.append('\\').append(c);
             } else if (c < 0x20) {
-                out.append(String.format("\\u%04x", (int) c));
+                out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
             } else {
                 out.append(c);
             }
@@ -44,113 +64,146 @@ public final class Json {
         return out.append('"').toString();
     }
 
-    private Object value() {
-        space();
-        if (at >= text.length()) {
-            throw error("unexpected end");
+    /**
+     * Reads a flat JSON object whose values are strings, numbers (as {@link Double}) or
+     * booleans, as the core writes its defaults.
+     *
+     * @throws IllegalArgumentException if {@code text} is not such an object
+     */
+    public static Map<String, Object> parseFlatObject(String text) {
+        Reader reader = new Reader(text);
+        Map<String, Object> fields = new LinkedHashMap<String, Object>();
+        reader.expect('{');
+        if (!reader.peekIs('}')) {
+            do {
+                String key = reader.string();
+                reader.expect(':');
+                fields.put(key, reader.scalar());
+            } while (reader.accept(','));
         }
-        char c = text.charAt(at);
-        if (c == '{') {
-            Map<String, Object> map = new LinkedHashMap<String, Object>();
-            at++;
-            space();
-            if (peek('}')) {
+        reader.expect('}');
+        return fields;
+    }
+
+    /**
+     * Reads any JSON value the core writes (objects, arrays, strings, numbers as
+     * {@link Double}, booleans, null).
+     *
+     * @throws IllegalArgumentException if {@code text} is not one JSON value
+     */
+    public static Object parse(String text) {
+        Reader reader = new Reader(text);
+        Object value = reader.value();
+        reader.skipSpace();
+        if (reader.pos != text.length()) {
+            throw new IllegalArgumentException("JSON: trailing text at " + reader.pos + " in " + text);
+        }
+        return value;
+    }
+
+    private static final class Reader {
+        private final String text;
+        private int pos;
+
+        Reader(String text) {
+            this.text = text;
+        }
+
+        private void skipSpace() {
+            while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) {
+                pos++;
+            }
+        }
+
+        boolean peekIs(char c) {
+            skipSpace();
+            return pos < text.length() && text.charAt(pos) == c;
+        }
+
+        boolean accept(char c) {
+            if (peekIs(c)) {
+                pos++;
+                return true;
+            }
+            return false;
+        }
+
+        void expect(char c) {
+            if (!accept(c)) {
+                throw new IllegalArgumentException("JSON: expected '" + c + "' at " + pos + " in " + text);
+            }
+        }
+
+        String string() {
+            expect('"');
+            StringBuilder out = new StringBuilder();
+            while (pos < text.length() && text.charAt(pos) != '"') {
+                char c = text.charAt(pos++);
+                if (c == '\\' && pos < text.length()) {
+                    char e = text.charAt(pos++);
+                    if (e == 'u' && pos + 4 <= text.length()) {
+                        out.append((char) Integer.parseInt(text.substring(pos, pos + 4), 16));
+                        pos += 4;
+                    } else {
+                        out.append(e == 'n' ? '\n' : e == 't' ? '\t' : e);
+                    }
+                } else {
+                    out.append(c);
+                }
+            }
+            expect('"');
+            return out.toString();
+        }
+
+        Object value() {
+            if (accept('{')) {
+                Map<String, Object> map = new LinkedHashMap<String, Object>();
+                if (!accept('}')) {
+                    do {
+                        skipSpace();
+                        String key = string();
+                        expect(':');
+                        map.put(key, value());
+                    } while (accept(','));
+                    expect('}');
+                }
                 return map;
             }
-            do {
-                space();
-                String key = string();
-                space();
-                expect(':');
-                map.put(key, value());
-                space();
-            } while (peek(','));
-            expect('}');
-            return map;
-        }
-        if (c == '[') {
-            List<Object> list = new ArrayList<Object>();
-            at++;
-            space();
-            if (peek(']')) {
+            if (accept('[')) {
+                List<Object> list = new ArrayList<Object>();
+                if (!accept(']')) {
+                    do {
+                        list.add(value());
+                    } while (accept(','));
+                    expect(']');
+                }
                 return list;
             }
-            do {
-                list.add(value());
-                space();
-            } while (peek(','));
-            expect(']');
-            return list;
+            skipSpace();
+            if (text.startsWith("null", pos)) {
+                pos += 4;
+                return null;
+            }
+            return scalar();
         }
-        if (c == '"') {
-            return string();
-        }
-        for (String word : new String[] {"true", "false", "null"}) {
-            if (text.startsWith(word, at)) {
-                at += word.length();
-                return word.equals("null") ? null : Boolean.valueOf(word);
+
+        Object scalar() {
+            if (peekIs('"')) {
+                return string();
+            }
+            int start = pos;
+            while (pos < text.length() && ",}] \n\r\t".indexOf(text.charAt(pos)) < 0) {
+                pos++;
+            }
+            String word = text.substring(start, pos);
+            if (word.equals("true") || word.equals("false")) {
+                return Boolean.valueOf(word);
+            }
+            try {
+                return Double.valueOf(word);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("JSON: cannot read '" + word + "' in " + text);
             }
         }
-        int start = at;
-        while (at < text.length() && "+-0123456789.eE".indexOf(text.charAt(at)) >= 0) {
-            at++;
-        }
-        if (start == at) {
-            throw error("unexpected '" + c + "'");
-        }
-        return Double.valueOf(text.substring(start, at));
-    }
-
-    private String string() {
-        expect('"');
-        StringBuilder out = new StringBuilder();
-        while (at < text.length()) {
-            char c = text.charAt(at++);
-            if (c == '"') {
-                return out.toString();
-            }
-            if (c == '\\') {
-                char e = text.charAt(at++);
-                switch (e) {
-                    case 'n': out.append('\n'); break;
-                    case 't': out.append('\t'); break;
-                    case 'r': out.append('\r'); break;
-                    case 'b': out.append('\b'); break;
-                    case 'f': out.append('\f'); break;
-                    case 'u':
-                        out.append((char) Integer.parseInt(text.substring(at, at + 4), 16));
-                        at += 4;
-                        break;
-                    default: out.append(e);
-                }
-            } else {
-                out.append(c);
-            }
-        }
-        throw error("unterminated string");
-    }
-
-    private void space() {
-        while (at < text.length() && Character.isWhitespace(text.charAt(at))) {
-            at++;
-        }
-    }
-
-    private boolean peek(char c) {
-        if (at < text.length() && text.charAt(at) == c) {
-            at++;
-            return true;
-        }
-        return false;
-    }
-
-    private void expect(char c) {
-        if (!peek(c)) {
-            throw error("expected '" + c + "'");
-        }
-    }
-
-    private IllegalStateException error(String what) {
-        return new IllegalStateException("malformed JSON from the native library at " + at + ": " + what);
     }
 }

@@ -6,6 +6,7 @@ import org.visualccc.Batch;
 
 import java.io.File;
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -35,12 +36,12 @@ public class BatchProcessFolder implements PlugIn {
         CommandDialog dialog = new CommandDialog("Visual-CCC: Batch Process Folder", "visualccc.batch.")
                 .directory("Input", "")
                 .directory("Output", "")
-                .checkbox("Recursive", (Boolean) Batch.batchDefault("recursive"))
-                .string("File_pattern", BatchProcessor.DEFAULT_PATTERN, 24);
+                .checkbox("Recursive", (Boolean) dialogDefaults().get("recursive"))
+                .string("File_pattern", (String) dialogDefaults().get("file_pattern"), 24);
         modelField.addTo(dialog);
-        dialog.number("k", defaultK(), 0, "clusters")
-                .checkbox("Save_heatmaps", (Boolean) Batch.batchDefault("save_heatmaps"))
-                .checkbox("Save_label_images", (Boolean) Batch.batchDefault("save_labels"))
+        dialog.number("k", (Integer) dialogDefaults().get("k"), 0, "clusters")
+                .checkbox("Save_heatmaps", (Boolean) dialogDefaults().get("save_heatmaps"))
+                .checkbox("Save_label_images", (Boolean) dialogDefaults().get("save_label_images"))
                 .string("Shard", "", 8)
                 .message("Esc stops after the current image; running again resumes.");
         if (!dialog.show()) {
@@ -107,6 +108,17 @@ public class BatchProcessFolder implements PlugIn {
         IJ.log("Visual-CCC batch: merged " + report.get("shards") + " shards, " + report.get("rows") + " rows into "
                 + report.get("summary"));
         return report.toString();
+    }
+
+    /** What the dialog shows before the user changes anything, by macro key: the core's defaults. */
+    static Map<String, Object> dialogDefaults() {
+        Map<String, Object> fields = new LinkedHashMap<String, Object>();
+        fields.put("recursive", Batch.batchDefault("recursive"));
+        fields.put("file_pattern", Batch.batchDefault("pattern"));
+        fields.put("k", defaultK());
+        fields.put("save_heatmaps", Batch.batchDefault("save_heatmaps"));
+        fields.put("save_label_images", Batch.batchDefault("save_labels"));
+        return fields;
     }
 
     /** The core's number of clusters of the published recipe. */
