@@ -23,7 +23,7 @@ import java.util.Map;
  * (a choice, as in Classify Morphology) or {@code model_file} (wins when non-empty),
  * {@code k} (clusters), {@code save_heatmaps}, {@code save_label_images}, {@code shard}
  * ({@code I/N}: one shard of a cluster job array, see scripts/slurm/). Progress and ETA
- * show in the status bar; Esc stops after the current image. Skipped files and the totals
+ * show in the status bar; Esc stops after the images in progress. Skipped files and the totals
  * are logged.
  *
  * <p>Scripting: {@link #process(BatchProcessor.Settings)} (progress, Esc and log) or
@@ -43,7 +43,7 @@ public class BatchProcessFolder implements PlugIn {
                 .checkbox("Save_heatmaps", (Boolean) dialogDefaults().get("save_heatmaps"))
                 .checkbox("Save_label_images", (Boolean) dialogDefaults().get("save_label_images"))
                 .string("Shard", "", 8)
-                .message("Esc stops after the current image; running again resumes.");
+                .message("Esc stops after the images in progress; running again resumes.");
         if (!dialog.show()) {
             return;
         }
