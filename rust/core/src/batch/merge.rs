@@ -60,8 +60,17 @@ fn shard_of(name: &str) -> Option<(usize, usize)> {
 /// sorted by file) and the skipped lists into `output/visual-ccc-skipped.csv`.
 pub fn merge(output: &Path) -> Result<MergeReport> {
     let parts = output.join(PARTS_DIR);
-    let entries = std::fs::read_dir(&parts).map_err(|e| Error::io(&parts, e))?;
     let mut found: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let entries = match std::fs::read_dir(&parts) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::invalid(format!(
+                "{} has no parts folder: no shard (batch --shard I/N) has written there",
+                output.display()
+            )))
+        }
+        Err(e) => return Err(Error::io(&parts, e)),
+    };
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(&parts, e))?;
         if let Some((i, n)) = shard_of(&entry.file_name().to_string_lossy()) {
@@ -71,14 +80,14 @@ pub fn merge(output: &Path) -> Result<MergeReport> {
     let count = match found.keys().collect::<Vec<_>>().as_slice() {
         [] => {
             return Err(Error::invalid(format!(
-                "merge: no shard summaries (summary-I-of-N.csv) in {}",
+                "no shard summaries (summary-I-of-N.csv) in {}",
                 parts.display()
             )))
         }
         [n] => **n,
         several => {
             return Err(Error::invalid(format!(
-                "merge: {} holds parts of runs with different shard counts ({several:?}); \
+                "{} holds parts of runs with different shard counts ({several:?}); \
                  remove the stale ones",
                 parts.display()
             )))
@@ -91,7 +100,7 @@ pub fn merge(output: &Path) -> Result<MergeReport> {
         let summary = parts.join(format!("summary-{index}-of-{count}.csv"));
         if !summary.exists() {
             return Err(Error::invalid(format!(
-                "merge: shard {index}/{count} is missing ({} does not exist); run it with \
+                "shard {index}/{count} is missing ({} does not exist); run it with \
                  --shard {index}/{count}",
                 summary.display()
             )));
@@ -99,10 +108,10 @@ pub fn merge(output: &Path) -> Result<MergeReport> {
         let marker_path = done_marker(&summary);
         let marker: DoneMarker = match std::fs::read_to_string(&marker_path) {
             Ok(text) => serde_json::from_str(&text)
-                .map_err(|e| Error::invalid(format!("merge: {}: {e}", marker_path.display())))?,
+                .map_err(|e| Error::invalid(format!("{}: {e}", marker_path.display())))?,
             Err(_) => {
                 return Err(Error::invalid(format!(
-                    "merge: shard {index}/{count} is incomplete (no {}: it was interrupted or \
+                    "shard {index}/{count} is incomplete (no {}: it was interrupted or \
                      is still running); run it again with --shard {index}/{count}",
                     marker_path.display()
                 )))
@@ -111,7 +120,7 @@ pub fn merge(output: &Path) -> Result<MergeReport> {
         let (part_header, part_rows) = table::read_rows(&summary)?;
         if part_rows.len() != marker.rows {
             return Err(Error::invalid(format!(
-                "merge: shard {index}/{count} is incomplete: {} lists {} rows, its run \
+                "shard {index}/{count} is incomplete: {} lists {} rows, its run \
                  finished with {}; run it again with --shard {index}/{count}",
                 summary.display(),
                 part_rows.len(),
@@ -123,7 +132,7 @@ pub fn merge(output: &Path) -> Result<MergeReport> {
             Some(h) if *h == part_header => {}
             Some(_) => {
                 return Err(Error::invalid(format!(
-                    "merge: shard {index}/{count} was run with other settings (its columns \
+                    "shard {index}/{count} was run with other settings (its columns \
                      differ from shard 0's)"
                 )))
             }
