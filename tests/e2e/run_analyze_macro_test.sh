@@ -31,8 +31,16 @@ grep -q "E2E-ANALYZE-DONE" "${WORK}/analyze.log" || die "the macro did not finis
 grep -q "^montage=sample-summary 960x" "${WORK}/analyze.log" || die "no montage in front"
 grep -q "^images=sample.tif;sample-CAM;sample-otsu;sample-texture;sample-clusters;sample-cluster2-mask;sample-summary;" \
     "${WORK}/analyze.log" || die "wrong result images"
-python3 - "${OUT}/analysis.csv" <<'PY'
+# The same image through `visual-ccc analyze` and `visual-ccc batch` (the core's recipe).
+FIXTURE="${REPO_ROOT}/tests/fixtures/models/fixture-tiny.onnx"
+"${SYNTH}" analyze "${WORK}/sample.tif" --model "${FIXTURE}" --k 3 --out-dir "${WORK}/cli-analyze" \
+    >"${WORK}/cli-analyze.json" 2>/dev/null || die "visual-ccc analyze failed"
+mkdir -p "${WORK}/batch-in" && cp "${WORK}/sample.tif" "${WORK}/batch-in/"
+"${SYNTH}" batch "${WORK}/batch-in" --out "${WORK}/cli-batch" --model "${FIXTURE}" --k 3 \
+    >/dev/null 2>&1 || die "visual-ccc batch failed"
+python3 - "${OUT}/analysis.csv" "${WORK}/cli-analyze.json" "${WORK}/cli-batch/visual-ccc-summary.csv" <<'PY'
 import csv
+import json
 import sys
 
 rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
@@ -45,6 +53,18 @@ if not 0 < fraction < 1 or abs(area - fraction * 320 * 240 / 16) > 1e-3 * area:
 if not r["Area unit"].endswith("m^2") or not r["Class"] or float(r["Texture contrast"]) <= 0:
     sys.exit(f"e2e-analyze: FAIL: row {r}")
 print(f"e2e-analyze: class {r['Class']}, target fraction {fraction}, area {area} {r['Area unit']}")
+cli = json.load(open(sys.argv[2]))
+batch = list(csv.DictReader(open(sys.argv[3], newline="", encoding="utf-8")))[0]
+numbers = {
+    "Fiji Analyze Micrograph": (r["Class"], fraction),
+    "visual-ccc analyze": (cli["classification"]["class"], cli["clustering"]["target_cluster"]["area_fraction"]),
+    "visual-ccc batch": (batch["Class"], float(batch["Fraction cluster 2"])),
+}
+classes = {c for c, _ in numbers.values()}
+fractions = [f for _, f in numbers.values()]
+if len(classes) != 1 or max(fractions) - min(fractions) > 1e-5:
+    sys.exit(f"e2e-analyze: FAIL: the three front ends disagree: {numbers}")
+print(f"e2e-analyze: Fiji, CLI analyze and CLI batch agree: class {r['Class']}, target fraction {fractions}")
 PY
 ok=1
 echo "e2e-analyze: PASS"

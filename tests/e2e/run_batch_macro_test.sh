@@ -2,7 +2,8 @@
 # End-to-end test of Batch Process Folder... in real ImageJ 1.x under Xvfb: a headless
 # macro (no image open) runs the command twice on a folder of generated micrographs plus
 # one corrupt file. The first run must write one summary row, one heat map and one label
-# image per image and report the corrupt file; the second must find everything done.
+# image per image and report the corrupt file; the second must find everything done; and
+# `visual-ccc batch` with the same settings must write the same summary and skipped list.
 #
 #   tests/e2e/run_batch_macro_test.sh [PLUGIN_JAR] [IJ_JAR]
 #
@@ -63,6 +64,18 @@ if [s["File"] for s in skipped] != ["broken.png"]:
     sys.exit(f"e2e-batch: FAIL: skipped list {skipped}")
 print(f"e2e-batch: {len(rows)} rows, outputs present, skipped: {skipped[0]['Reason']}")
 PY
+
+# The command line runs the same engine: the same folder and settings give the same rows.
+status=0
+"${SYNTH}" batch "${IN}" --out "${OUT}/cli out" --recursive --pattern '*.{png,tif}' \
+    --model "${REPO_ROOT}/tests/fixtures/models/fixture-tiny.onnx" --k 3 --save-heatmaps --save-labels \
+    >"${WORK}/cli.json" 2>"${WORK}/cli.err" || status=$?
+[[ ${status} -eq 1 ]] || die "the CLI exited with ${status}, not 1 (one file skipped): $(cat "${WORK}/cli.err")"
+for table in visual-ccc-summary.csv visual-ccc-skipped.csv; do
+    cmp "${OUT}/batch out/${table}" "${OUT}/cli out/${table}" \
+        || die "Fiji's ${table} differs from the CLI's: $(diff "${OUT}/batch out/${table}" "${OUT}/cli out/${table}" | head)"
+done
+echo "e2e-batch: Fiji's summary and skipped list equal the CLI's"
 
 ok=1
 echo "e2e-batch: PASS"

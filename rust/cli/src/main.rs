@@ -23,6 +23,8 @@ commands:
   texture    GLCM texture maps (32-bit TIFFs) and whole-image GLCM features
   cluster    k-means segmentation: label image and per-cluster statistics
   analyze    the whole pipeline on one image: classify + CAM, Otsu, texture, clusters
+  batch      the pipeline over a folder: resumable, --jobs, --shard I/N for clusters
+  merge      join the shard summaries of `batch --shard` into one
   import-model  import a BioImage Model Zoo classifier (RDF 0.5, ONNX) as a model
   cam-eval   faithfulness of the CAM methods: deletion and insertion AUC over a folder
   help       show this message
@@ -48,6 +50,8 @@ fn main() -> ExitCode {
         "texture" => commands::texture::run(rest),
         "cluster" => commands::cluster::run(rest),
         "analyze" => commands::analyze::run(rest),
+        "batch" => commands::batch::run(rest),
+        "merge" => commands::batch::merge(rest),
         "import-model" => commands::import_model::run(rest),
         "cam-eval" => commands::cam_eval::run(rest),
         "help" | "--help" | "-h" => {

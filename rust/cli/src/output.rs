@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use visual_ccc_core::image::encode;
 use visual_ccc_core::image::pixels::{OwnedImage, OwnedPixels};
 
 use crate::failure::Failure;
@@ -126,13 +127,11 @@ where
     C: tiff::encoder::colortype::ColorType,
     [C::Inner]: tiff::encoder::TiffValue,
 {
-    use tiff::encoder::TiffEncoder;
-    let file = std::fs::File::create(path).map_err(|err| err.to_string())?;
-    let mut encoder =
-        TiffEncoder::new(std::io::BufWriter::new(file)).map_err(|err| err.to_string())?;
-    encoder
-        .write_image::<C>(width, height, data)
-        .map_err(|err| err.to_string())
+    encode::write_tiff::<C>(path, width as usize, height as usize, data).map_err(|err| match err {
+        // The caller names the path.
+        visual_ccc_core::Error::Io { source, .. } => source.to_string(),
+        other => other.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -443,7 +443,7 @@ fn analyze_writes_every_result_and_a_summary() {
     assert!(f(&target["area_fraction"]) > 0.0);
     assert_eq!(
         json["texture"]["image_features"].as_array().unwrap().len(),
-        9
+        4
     );
     assert!(json["otsu"]["thresholds"][0].is_number());
     let saved = std::fs::read_to_string(out.join("summary.json")).unwrap();
@@ -456,6 +456,7 @@ fn analyze_writes_every_result_and_a_summary() {
         "decode",
         "classify",
         "otsu",
+        "texture",
         "texture_maps",
         "cluster",
         "total",

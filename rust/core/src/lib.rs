@@ -9,14 +9,18 @@
 //!   ONNX editing and BioImage Model Zoo import;
 //! - [`cam`]: class activation maps and their faithfulness checks;
 //! - [`analysis`]: filters, thresholds, GLCM texture and k-means clustering;
-//! - [`synth`]: synthetic micrographs for training and tests.
+//! - [`synth`]: synthetic micrographs for training and tests;
+//! - [`pipeline`]: the published workflow on one image, with the one set of defaults;
+//! - [`batch`]: that workflow over folders: resumable, sharded, several workers.
 
 pub mod analysis;
+pub mod batch;
 pub mod cam;
 pub mod error;
 pub mod image;
 pub mod model;
 mod parallel;
+pub mod pipeline;
 pub mod synth;
 
 pub use error::{Error, ErrorKind, Result};

@@ -7,6 +7,7 @@
 //!
 //! [`EnvUnowned::with_env`]: jni::EnvUnowned::with_env
 
+mod batch;
 mod convert;
 mod databar;
 mod error;

@@ -27,7 +27,7 @@ use crate::convert;
 use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
 use crate::pixels;
 
-fn model_ref<'a>(handle: jlong) -> BridgeResult<&'a Model> {
+pub(crate) fn model_ref<'a>(handle: jlong) -> BridgeResult<&'a Model> {
     if handle == 0 {
         return Err(BridgeError::InvalidArgument("the model is closed".into()));
     }

@@ -4,11 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use visual_ccc_core::analysis::cluster::{cluster, ClusterParams};
-use visual_ccc_core::analysis::glcm::{
-    glcm_features, Feature, GlcmParams, TextureParams, ALLOWED_ANGLES,
-};
-use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::analysis::glcm::TextureParams;
+use visual_ccc_core::pipeline::{self, Analysis, AnalysisParams};
 use visual_ccc_core::ImageView;
 
 use super::common::{self, Timings};
@@ -29,8 +26,9 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
      or the installed default (morphology, else the only model); otherwise skipped with a note
   2. Otsu segmentation (-otsu.png: 255 where value > t, as scikit-image threshold_otsu)
   3. texture: the reference contrast map (Otsu mask, 5×5 windows, 2 levels, distance 1,
-     angle 0; -reference-contrast.tif) and whole-image GLCM features of the grey image
-     (8 levels, distance 1, mean over 0/45/90/135°)
+     angle 0; -reference-contrast.tif) and whole-image GLCM contrast, homogeneity,
+     energy and correlation of the grey image (32 levels, distance 1, mean over
+     0/45/90/135°), the same values as `batch` reports
   4. k-means clustering with the default features (smoothed grey, sigma 2, and the
      learned foreground probability) (-clusters.png, values 0..k-1 by ascending mean
      grey) and the target cluster's mask (-cluster-<I>.png) and area fraction
@@ -72,27 +70,22 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     if args.switch("no-model") {
         common::forbid_with(&args, "no-model", &["model"])?;
     }
-    let params = ClusterParams {
-        k: args.parsed_or("k", 3)?,
-        seed: args.parsed_or("seed", ClusterParams::default().seed)?,
-        calibration: cluster_cmd::calibration(&args)?,
-        ..ClusterParams::default()
-    };
-    params.validate()?;
-    let target: usize = args.parsed_or("target-cluster", params.k - 1)?;
-    if target >= params.k {
-        return Err(Failure::Usage(format!(
-            "--target-cluster {target} does not exist: with --k {} the clusters are 0..{}",
-            params.k,
-            params.k - 1
-        )));
-    }
-    let threads: usize = args.parsed_or("threads", 0)?;
-    let params = ClusterParams {
+    // Only what the user set; every other setting is the core's default.
+    let defaults = AnalysisParams::default();
+    let threads: usize = args.parsed_or("threads", defaults.threads)?;
+    let params = AnalysisParams {
+        k: args.parsed_or("k", defaults.k)?,
+        seed: args.parsed_or("seed", defaults.seed)?,
+        target_cluster: args.parsed("target-cluster")?,
         threads,
-        runtime: classify::model_options(&args)?.runtime,
-        ..params
+        ..defaults
     };
+    params
+        .validate()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let target = params.target();
+    let calibration = cluster_cmd::calibration(&args)?;
+    let runtime = classify::model_options(&args)?.runtime;
     // Open the model before the image work so that a bad --model fails at once.
     let model = if args.switch("no-model") {
         Err("skipped: --no-model".to_string())
@@ -108,7 +101,6 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
             },
         }
     };
-
     let (mut timings, image, mut summary) = common::start(&args, &file)?;
     let view = image.view();
     output::ensure_dir(&out_dir)?;
@@ -118,41 +110,43 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     summary.insert("bit_depth".into(), json!(view.pixels().bit_depth()));
     summary.insert("resolution".into(), json!("full"));
 
-    let classification = match &model {
-        Ok(model) => classify_step(model, &file, &view, &out_dir, &mut timings)?,
-        Err(note) => json!({ "skipped": true, "note": note }),
+    let analysis = timings.time("analyze", || {
+        pipeline::analyze(&view, model.as_ref().ok(), &params, calibration, runtime)
+    })?;
+    for (stage, seconds) in &analysis.stage_seconds {
+        timings.record(stage, *seconds);
+    }
+
+    let classification = match (&model, &analysis.classification) {
+        (Ok(model), Some(result)) => {
+            classification_summary(model, result, &file, &view, &out_dir, &mut timings)?
+        }
+        (Err(note), _) => json!({ "skipped": true, "note": note }),
+        (Ok(_), None) => unreachable!("the pipeline classifies when given a model"),
     };
     summary.insert("classification".into(), classification);
 
-    // Clustering does not depend on the other stages: it runs on its own thread while
-    // this one does Otsu and texture (each stage is deterministic, so the results are
-    // the same as in sequence).
+    let clustering = &analysis.clustering;
     let labels_path = output::named(&out_dir, &stem, "clusters.png");
     let target_path = output::named(&out_dir, &stem, &format!("cluster-{target}.png"));
-    let mut cluster_timings = timings.fork();
-    let (other_stages, clustered) = std::thread::scope(|scope| {
-        let clustering = scope.spawn(|| -> Result<_, Failure> {
-            let clustering = cluster_timings.time("cluster", || cluster(&view, &params, &[]))?;
-            cluster_timings.time("write_clusters", || -> Result<(), Failure> {
-                cluster_cmd::write_labels(&labels_path, &clustering, view.width(), view.height())?;
-                let target_mask = clustering.mask(target as u8)?;
-                output::write_gray8(&target_path, view.width(), view.height(), target_mask)
-            })?;
-            Ok(clustering)
-        });
-        let others = otsu_and_texture(&view, &file, &out_dir, &stem, threads, &mut timings);
-        (
-            others,
-            clustering.join().expect("clustering thread panicked"),
-        )
-    });
-    let (otsu, texture) = other_stages?;
-    let clustering = clustered?;
-    timings.merge(cluster_timings);
+    timings.time("write_clusters", || -> Result<(), Failure> {
+        cluster_cmd::write_labels(&labels_path, clustering, view.width(), view.height())?;
+        let target_mask = clustering.mask(target as u8)?;
+        output::write_gray8(&target_path, view.width(), view.height(), target_mask)
+    })?;
+    let (otsu, texture) = otsu_and_texture(
+        &analysis,
+        &params,
+        &file,
+        &out_dir,
+        &stem,
+        threads,
+        &mut timings,
+    )?;
     summary.insert("otsu".into(), otsu);
     summary.insert("texture".into(), texture);
 
-    let mut clusters = cluster_cmd::describe(&clustering);
+    let mut clusters = cluster_cmd::describe(clustering);
     clusters.insert("labels".into(), json!(labels_path));
     clusters.insert("seed".into(), json!(params.seed));
     let chosen = &clustering.clusters[target];
@@ -162,7 +156,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
             "label": target,
             "chosen": if args.present("target-cluster") { "--target-cluster" } else { "default: brightest (k-1)" },
             "pixel_count": chosen.pixel_count,
-            "area_fraction": chosen.area_fraction,
+            "area_fraction": analysis.target_fraction(),
             "area": chosen.area,
             "mask": target_path,
         }),
@@ -179,18 +173,20 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     Ok(Outcome::Success)
 }
 
-/// Otsu segmentation and texture (reference map and whole-image GLCM features): their
-/// summary entries, with the images written to `out_dir`.
+/// Otsu's mask and texture (the reference contrast map on that mask, and the pipeline's
+/// whole-image GLCM features): their summary entries, with the images written to
+/// `out_dir`.
 fn otsu_and_texture(
-    view: &ImageView,
+    analysis: &Analysis,
+    params: &AnalysisParams,
     file: &Path,
     out_dir: &Path,
     stem: &str,
     threads: usize,
     timings: &mut Timings,
 ) -> Result<(Value, Value), Failure> {
-    let (thresholds, mask) = timings.time("otsu", || threshold::compute(view, 2))?;
-    let mut otsu = threshold::describe(&thresholds, &mask);
+    let mask = &analysis.otsu_mask;
+    let mut otsu = threshold::describe(&[analysis.otsu_threshold], mask);
     let mask_path = output::named(out_dir, stem, "otsu.png");
     let binary: Vec<u8> = mask.data.iter().map(|&v| v * 255).collect();
     timings.time("write_otsu", || {
@@ -203,16 +199,15 @@ fn otsu_and_texture(
         threads,
         ..TextureParams::reference()
     };
-    let result = texture::compute_on_mask(&mask, &reference, timings)?;
+    let result = texture::compute_on_mask(mask, &reference, timings)?;
     let maps = timings.time("write_texture", || {
         texture::write_maps(Some(out_dir), file, &result.maps, true)
     })?;
-    let whole = image_glcm_params();
-    let grey_features = timings.time("glcm_image_features", || glcm_features(view, &whole))?;
+    let whole = params.glcm_params()?;
     let texture = json!({
         "reference_maps": maps,
         "reference_image_features": texture::features_json(&result.features),
-        "image_features": texture::features_json(&grey_features),
+        "image_features": texture::features_json(&analysis.texture),
         "image_features_settings": {
             "levels": whole.levels, "distances": whole.distances,
             "angles": whole.angles_deg, "average_angles": whole.average_angles,
@@ -222,35 +217,18 @@ fn otsu_and_texture(
     Ok((Value::Object(otsu), texture))
 }
 
-/// Whole-image GLCM features of the grey image: every feature, 8 levels, distance 1,
-/// averaged over the four angles.
-fn image_glcm_params() -> GlcmParams {
-    GlcmParams {
-        levels: 8,
-        distances: vec![1],
-        angles_deg: ALLOWED_ANGLES.to_vec(),
-        average_angles: true,
-        features: Feature::ALL.to_vec(),
-        ..GlcmParams::default()
-    }
-}
-
-/// Classification, and the CAM of the predicted class when the model has one.
-fn classify_step(
+/// The classification's summary entries, with the CAM of the predicted class written
+/// when there is one.
+fn classification_summary(
     model: &visual_ccc_core::model::Model,
+    result: &visual_ccc_core::model::Classification,
     file: &Path,
     view: &ImageView,
     out_dir: &Path,
     timings: &mut Timings,
 ) -> Result<Value, Failure> {
     let info = model.info();
-    let target = if info.has_cam() {
-        CamTarget::Predicted
-    } else {
-        CamTarget::None
-    };
-    let result = timings.time("classify", || model.classify(view, target))?;
-    let mut fields = classify::summary(model, file, &result);
+    let mut fields = classify::summary(model, file, result);
     fields.remove("file");
     fields.insert("skipped".into(), json!(false));
     if let Some(cam) = &result.cam {

@@ -124,18 +124,10 @@ impl Timings {
         out
     }
 
-    /// An empty record for stages run on another thread, to [`Timings::merge`] back.
-    pub fn fork(&self) -> Self {
-        Self {
-            enabled: self.enabled,
-            stages: Map::new(),
-            start: Instant::now(),
-        }
-    }
-
-    /// Adds the stages recorded by a [`Timings::fork`].
-    pub fn merge(&mut self, other: Timings) {
-        self.stages.extend(other.stages);
+    /// Records stage `name` that took `seconds` elsewhere (in the core).
+    pub fn record(&mut self, name: &str, seconds: f64) {
+        self.stages
+            .insert(name.into(), json!(round3(seconds * 1e3)));
     }
 
     /// Adds `timings_ms` (the stages and their total since [`Timings::new`]) to `summary`

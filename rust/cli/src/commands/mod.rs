@@ -3,6 +3,7 @@
 //! `SomeInputsFailed` means the command went on past inputs that failed and reported them.
 
 pub mod analyze;
+pub mod batch;
 pub mod cam_eval;
 pub mod classify;
 pub mod cluster;

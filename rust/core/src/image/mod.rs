@@ -3,6 +3,7 @@
 
 pub mod databar;
 pub mod decode;
+pub mod encode;
 pub mod pixels;
 pub mod resample;
 pub mod rows;

@@ -1,13 +1,17 @@
 package org.visualccc;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * The little JSON the bridge needs, with no library (the plugin depends on ImageJ alone):
- * writing a flat object of settings for the core, and reading the core's flat objects of
- * defaults (string, number and boolean values).
+ * writing a flat object of settings for the core, reading the core's flat objects of
+ * defaults (string, number and boolean values), and reading its reports (nested objects
+ * and arrays, as {@code Map}, {@code List}, {@code Double}, {@code String},
+ * {@code Boolean} and null).
  */
 public final class Json {
     private Json() {
@@ -39,6 +43,11 @@ public final class Json {
             return Double.isNaN(d) || Double.isInfinite(d) ? string(value.toString()) : Double.toString(d);
         }
         return string(value.toString());
+    }
+
+    /** {@code "text"} with JSON escapes. */
+    public static String quote(String text) {
+        return string(text);
     }
 
     private static String string(String text) {
@@ -74,6 +83,22 @@ public final class Json {
         }
         reader.expect('}');
         return fields;
+    }
+
+    /**
+     * Reads any JSON value the core writes (objects, arrays, strings, numbers as
+     * {@link Double}, booleans, null).
+     *
+     * @throws IllegalArgumentException if {@code text} is not one JSON value
+     */
+    public static Object parse(String text) {
+        Reader reader = new Reader(text);
+        Object value = reader.value();
+        reader.skipSpace();
+        if (reader.pos != text.length()) {
+            throw new IllegalArgumentException("JSON: trailing text at " + reader.pos + " in " + text);
+        }
+        return value;
     }
 
     private static final class Reader {
@@ -130,12 +155,44 @@ public final class Json {
             return out.toString();
         }
 
+        Object value() {
+            if (accept('{')) {
+                Map<String, Object> map = new LinkedHashMap<String, Object>();
+                if (!accept('}')) {
+                    do {
+                        skipSpace();
+                        String key = string();
+                        expect(':');
+                        map.put(key, value());
+                    } while (accept(','));
+                    expect('}');
+                }
+                return map;
+            }
+            if (accept('[')) {
+                List<Object> list = new ArrayList<Object>();
+                if (!accept(']')) {
+                    do {
+                        list.add(value());
+                    } while (accept(','));
+                    expect(']');
+                }
+                return list;
+            }
+            skipSpace();
+            if (text.startsWith("null", pos)) {
+                pos += 4;
+                return null;
+            }
+            return scalar();
+        }
+
         Object scalar() {
             if (peekIs('"')) {
                 return string();
             }
             int start = pos;
-            while (pos < text.length() && ",} \n\r\t".indexOf(text.charAt(pos)) < 0) {
+            while (pos < text.length() && ",}] \n\r\t".indexOf(text.charAt(pos)) < 0) {
                 pos++;
             }
             String word = text.substring(start, pos);

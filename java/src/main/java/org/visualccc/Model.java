@@ -314,12 +314,12 @@ public final class Model implements AutoCloseable {
     }
 
     /** A native call that needs an open handle. */
-    private interface NativeCall<T> {
+    interface NativeCall<T> {
         T call(long handle);
     }
 
-    /** Runs {@code call} under the read lock with the open handle. */
-    private <T> T withHandle(NativeCall<T> call) {
+    /** Runs {@code call} under the read lock with the open handle (also for {@link Batch}). */
+    <T> T withHandle(NativeCall<T> call) {
         lock.readLock().lock();
         try {
             long h = handle;

@@ -75,8 +75,9 @@ public class AnalyzeMicrograph extends AnalysisCommand {
     CommandDialog createDialog(ImagePlus imp) {
         CommandDialog dialog = new CommandDialog("Visual-CCC: Analyze Micrograph", "visualccc.analyze.");
         modelField = new ModelField().addTo(dialog);
-        return dialog.number("k", 3, 0, "clusters")
-                .number("Target_cluster", 2, 0, "(0 = darkest)")
+        int k = BatchProcessFolder.defaultK();
+        return dialog.number("k", k, 0, "clusters")
+                .number("Target_cluster", k - 1, 0, "(0 = darkest)")
                 .number("Heatmap_opacity", ClassifyMorphology.DEFAULT_OPACITY, 0, "%")
                 .checkbox("Show_montage", true)
                 .checkbox("Colour_bar", true);

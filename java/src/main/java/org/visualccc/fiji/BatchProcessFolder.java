@@ -2,11 +2,13 @@ package org.visualccc.fiji;
 
 import ij.IJ;
 import ij.plugin.PlugIn;
-import org.visualccc.KMeans;
+import org.visualccc.Batch;
 
 import java.io.File;
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Plugins › Visual-CCC › Batch Process Folder...: classifies, clusters and measures every
@@ -19,8 +21,9 @@ import java.util.Locale;
  * Keys: {@code input}, {@code output} (folders), {@code recursive}, {@code file_pattern}
  * (glob on file names, case-insensitive; empty = the formats ImageJ opens), {@code model}
  * (a choice, as in Classify Morphology) or {@code model_file} (wins when non-empty),
- * {@code k} (clusters), {@code save_heatmaps}, {@code save_label_images}. Progress and ETA
- * show in the status bar; Esc stops after the current image. Skipped files and the totals
+ * {@code k} (clusters), {@code save_heatmaps}, {@code save_label_images}, {@code shard}
+ * ({@code I/N}: one shard of a cluster job array, see scripts/slurm/). Progress and ETA
+ * show in the status bar; Esc stops after the images in progress. Skipped files and the totals
  * are logged.
  *
  * <p>Scripting: {@link #process(BatchProcessor.Settings)} (progress, Esc and log) or
@@ -33,13 +36,14 @@ public class BatchProcessFolder implements PlugIn {
         CommandDialog dialog = new CommandDialog("Visual-CCC: Batch Process Folder", "visualccc.batch.")
                 .directory("Input", "")
                 .directory("Output", "")
-                .checkbox("Recursive", false)
-                .string("File_pattern", BatchProcessor.DEFAULT_PATTERN, 24);
+                .checkbox("Recursive", (Boolean) dialogDefaults().get("recursive"))
+                .string("File_pattern", (String) dialogDefaults().get("file_pattern"), 24);
         modelField.addTo(dialog);
-        dialog.number("k", new KMeans.Params().k(), 0, "clusters")
-                .checkbox("Save_heatmaps", true)
-                .checkbox("Save_label_images", true)
-                .message("Esc stops after the current image; running again resumes.");
+        dialog.number("k", (Integer) dialogDefaults().get("k"), 0, "clusters")
+                .checkbox("Save_heatmaps", (Boolean) dialogDefaults().get("save_heatmaps"))
+                .checkbox("Save_label_images", (Boolean) dialogDefaults().get("save_label_images"))
+                .string("Shard", "", 8)
+                .message("Esc stops after the images in progress; running again resumes.");
         if (!dialog.show()) {
             return;
         }
@@ -50,9 +54,10 @@ public class BatchProcessFolder implements PlugIn {
                     .recursive(dialog.nextBoolean())
                     .pattern(dialog.nextString());
             settings.model(modelField.read(dialog))
-                    .clustering(new KMeans.Params().k(dialog.nextInt()))
+                    .k(dialog.nextInt())
                     .saveHeatmaps(dialog.nextBoolean())
-                    .saveLabels(dialog.nextBoolean());
+                    .saveLabels(dialog.nextBoolean())
+                    .shard(dialog.nextString());
             process(settings);
         });
     }
@@ -90,6 +95,35 @@ public class BatchProcessFolder implements PlugIn {
         }
         IJ.showStatus(summary.cancelled ? "Visual-CCC batch: cancelled" : "Visual-CCC batch: done");
         return summary;
+    }
+
+    /**
+     * Joins the shard summaries of runs with {@code shard=I/N} into the output folder's
+     * summary (for a cluster's merge job:
+     * {@code call("org.visualccc.fiji.BatchProcessFolder.merge", output)}); returns the
+     * core's report as JSON text.
+     */
+    public static String merge(String output) {
+        Map<String, Object> report = Batch.merge(output);
+        IJ.log("Visual-CCC batch: merged " + report.get("shards") + " shards, " + report.get("rows") + " rows into "
+                + report.get("summary"));
+        return report.toString();
+    }
+
+    /** What the dialog shows before the user changes anything, by macro key: the core's defaults. */
+    static Map<String, Object> dialogDefaults() {
+        Map<String, Object> fields = new LinkedHashMap<String, Object>();
+        fields.put("recursive", Batch.batchDefault("recursive"));
+        fields.put("file_pattern", Batch.batchDefault("pattern"));
+        fields.put("k", defaultK());
+        fields.put("save_heatmaps", Batch.batchDefault("save_heatmaps"));
+        fields.put("save_label_images", Batch.batchDefault("save_labels"));
+        return fields;
+    }
+
+    /** The core's number of clusters of the published recipe. */
+    static int defaultK() {
+        return ((Number) Batch.analysisDefault("k")).intValue();
     }
 
     /** {@code m:ss} or {@code h:mm:ss}. */

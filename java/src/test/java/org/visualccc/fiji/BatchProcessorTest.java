@@ -67,7 +67,7 @@ public class BatchProcessorTest {
 
     private BatchProcessor.Settings settings(File output) {
         return new BatchProcessor.Settings().input(input).output(output).recursive(true)
-                .clustering(new KMeans.Params().k(3));
+                .clustering(new KMeans.Params().k(3)).saveHeatmaps(true).saveLabels(true);
     }
 
     private static List<String[]> rows(File output) throws IOException {
@@ -192,11 +192,11 @@ public class BatchProcessorTest {
     }
 
     @Test
-    public void csvFieldsWithCommasAreQuotedAndReadBack() {
-        String line = BatchProcessor.csvLine(Arrays.asList("a,\"b\".tif", "x"));
-        assertEquals("\"a,\"\"b\"\".tif\",x\n", line);
-        assertEquals("a,\"b\".tif", BatchProcessor.firstCsvField(line.trim()));
-        assertEquals("plain.tif", BatchProcessor.firstCsvField("plain.tif,1,2"));
+    public void dialogDefaultsAreTheCoreDefaults() {
+        // The dialogs read these from the core; the core's recipe is k = 3, outputs off.
+        assertEquals(3, BatchProcessFolder.defaultK());
+        assertEquals(Boolean.FALSE, org.visualccc.Batch.batchDefault("save_heatmaps"));
+        assertEquals("*.{tif,tiff,png,jpg,jpeg,bmp}", BatchProcessor.DEFAULT_PATTERN);
     }
 
     @Test

@@ -37,4 +37,15 @@ public class DialogDefaultsTest {
             }
         }
     }
+
+    @Test
+    public void batchDialogShowsTheCoreDefaults() {
+        // Macro key of Batch Process Folder's dialog -> the core's batch (or analysis) setting.
+        Map<String, Object> dialog = BatchProcessFolder.dialogDefaults();
+        assertEquals(org.visualccc.Batch.batchDefault("recursive"), dialog.get("recursive"));
+        assertEquals(org.visualccc.Batch.batchDefault("pattern"), dialog.get("file_pattern"));
+        assertEquals(org.visualccc.Batch.batchDefault("save_heatmaps"), dialog.get("save_heatmaps"));
+        assertEquals(org.visualccc.Batch.batchDefault("save_labels"), dialog.get("save_label_images"));
+        assertEquals(((Number) org.visualccc.Batch.analysisDefault("k")).intValue(), dialog.get("k"));
+    }
 }
