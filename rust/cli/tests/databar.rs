@@ -174,3 +174,33 @@ fn classify_reports_the_bar_and_crops_above_it() {
         }
     }
 }
+
+/// `analyze` runs the whole recipe on the micrograph rows: the bar is reported, marked
+/// in the label images and left out of the cluster and Otsu fractions.
+#[test]
+fn analyze_leaves_the_bar_out_of_every_step() {
+    let scratch = Scratch::new("databar-analyze");
+    let (image, out) = (scratch.path("bar.png"), scratch.path("out"));
+    write_micrograph(&image, true);
+    let json = visual_ccc(&["analyze", &image, "--no-model", "--out-dir", &out]);
+    assert_eq!(json["data_bar"]["bottom_rows"], BAR_ROWS);
+    let clusters = json["clustering"]["clusters"].as_array().unwrap();
+    let pixels: u64 = clusters
+        .iter()
+        .map(|c| c["pixel_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(pixels, (WIDTH * (HEIGHT - BAR_ROWS)) as u64);
+    let labels = json["clustering"]["labels"].as_str().unwrap();
+    assert_eq!(excluded_label_rows(labels), BAR_ROWS);
+    assert!((sum(&json["otsu"]["area_fractions"]) - 1.0).abs() < 1e-9);
+
+    let json = visual_ccc(&[
+        "analyze",
+        &image,
+        "--no-model",
+        "--keep-data-bar",
+        "--out-dir",
+        &out,
+    ]);
+    assert_eq!(json["data_bar"]["excluded_rows"], 0);
+}

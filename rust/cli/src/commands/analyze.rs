@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 use visual_ccc_core::analysis::glcm::TextureParams;
+use visual_ccc_core::image::databar::EXCLUDED_LABEL;
 use visual_ccc_core::pipeline::{self, Analysis, AnalysisParams};
 use visual_ccc_core::ImageView;
 
 use super::common::{self, Timings};
-use super::{classify, cluster as cluster_cmd, texture, threshold, Outcome};
+use super::{classify, cluster as cluster_cmd, databar, texture, threshold, Outcome};
 use crate::failure::Failure;
 use crate::{heatmap, locate, output};
 
@@ -62,7 +63,14 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         "threads",
         "onnxruntime",
     ];
-    let Some(args) = common::parse("analyze", raw, HELP, &["no-model"], &options)? else {
+    let Some(args) = common::parse(
+        "analyze",
+        raw,
+        HELP,
+        &["no-model", "keep-data-bar"],
+        &options,
+    )?
+    else {
         return Ok(Outcome::Success);
     };
     let file = common::input_path("analyze", &args)?;
@@ -78,6 +86,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         seed: args.parsed_or("seed", defaults.seed)?,
         target_cluster: args.parsed("target-cluster")?,
         threads,
+        exclude_data_bar: defaults.exclude_data_bar && !args.switch(databar::KEEP_SWITCH),
         ..defaults
     };
     params
@@ -113,6 +122,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let analysis = timings.time("analyze", || {
         pipeline::analyze(&view, model.as_ref().ok(), &params, calibration, runtime)
     })?;
+    summary.insert(
+        "data_bar".into(),
+        databar::describe(&args, &analysis.data_bar),
+    );
     for (stage, seconds) in &analysis.stage_seconds {
         timings.record(stage, *seconds);
     }
@@ -188,18 +201,31 @@ fn otsu_and_texture(
     let mask = &analysis.otsu_mask;
     let mut otsu = threshold::describe(&[analysis.otsu_threshold], mask);
     let mask_path = output::named(out_dir, stem, "otsu.png");
-    let binary: Vec<u8> = mask.data.iter().map(|&v| v * 255).collect();
+    let binary: Vec<u8> = mask
+        .data
+        .iter()
+        .map(|&v| match v {
+            0 => 0,
+            EXCLUDED_LABEL => 128,
+            _ => 255,
+        })
+        .collect();
     timings.time("write_otsu", || {
         output::write_gray8(&mask_path, mask.width, mask.height, binary)
     })?;
     otsu.insert("mask".into(), json!(mask_path));
-    otsu.insert("mask_values".into(), json!("0 background, 255 foreground"));
+    otsu.insert(
+        "mask_values".into(),
+        json!("0 background, 255 foreground, 128 data bar (excluded)"),
+    );
 
     let reference = TextureParams {
         threads,
         ..TextureParams::reference()
     };
-    let result = texture::compute_on_mask(mask, &reference, timings)?;
+    let bar = &analysis.data_bar;
+    let mut result = texture::compute_on_mask(&bar.kept(&mask.view())?, &reference, timings)?;
+    texture::expand_maps(bar, &mut result.maps);
     let maps = timings.time("write_texture", || {
         texture::write_maps(Some(out_dir), file, &result.maps, true)
     })?;

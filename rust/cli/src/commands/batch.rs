@@ -37,6 +37,8 @@ skips the files that have one, so a run killed at any point can simply be starte
   --pattern GLOB     file-name pattern, case-insensitive (default *.{tif,tiff,png,jpg,jpeg,bmp})
   --save-heatmaps    write OUT/heatmaps/<file>-CAM.tif (32-bit class activation map)
   --save-labels      write OUT/labels/<file>-clusters.tif (8-bit cluster labels)
+  --keep-data-bar    analyse instrument data bars too (by default their rows are left
+                     out; the summary's 'Excluded rows' column counts them)
   --jobs J           images processed at once, sharing one model (default: one per core)
   --shard I/N        process only shard I of N (the sorted files whose index mod N is I);
                      writes OUT/parts/summary-I-of-N.csv; join the shards with
@@ -65,7 +67,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         "shard",
         "onnxruntime",
     ];
-    let switches = ["recursive", "save-heatmaps", "save-labels"];
+    let switches = ["recursive", "save-heatmaps", "save-labels", "keep-data-bar"];
     let Some(args) = Args::command("batch", raw, HELP, &switches, &options)? else {
         return Ok(Outcome::Success);
     };
@@ -95,6 +97,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         analysis: AnalysisParams {
             k: args.parsed_or("k", analysis_defaults.k)?,
             seed: args.parsed_or("seed", analysis_defaults.seed)?,
+            exclude_data_bar: analysis_defaults.exclude_data_bar && !args.switch("keep-data-bar"),
             ..analysis_defaults
         },
     };

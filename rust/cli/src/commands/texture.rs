@@ -8,7 +8,7 @@ use visual_ccc_core::analysis::glcm::{
     glcm_features, texture_maps, Feature, FeatureValue, GlcmParams, MapKey, Quantization,
     TextureMap, TextureParams,
 };
-use visual_ccc_core::analysis::threshold::Labels;
+use visual_ccc_core::image::databar::DataBar;
 use visual_ccc_core::ImageView;
 
 use super::common::{self, Timings};
@@ -103,7 +103,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
             "threshold_definition".into(),
             json!(super::threshold::DEFINITION),
         );
-        compute_on_mask(&mask, &params, &mut timings)?
+        compute_on_mask(&mask.view(), &params, &mut timings)?
     } else {
         compute(&view, &params, &params.glcm, &mut timings)?
     };
@@ -114,10 +114,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     summary.extend(describe_settings(&params));
     summary.insert("image_features".into(), features_json(&result.features));
     summary.insert("data_bar".into(), databar::describe(&args, &bar));
-    for map in &mut result.maps {
-        map.image.data = bar.expand(&map.image.data, f32::NAN);
-        (map.image.width, map.image.height) = (bar.width, bar.height);
-    }
+    expand_maps(&bar, &mut result.maps);
     let maps = timings.time("write", || {
         write_maps(out_dir.as_deref(), &file, &result.maps, reference)
     })?;
@@ -185,11 +182,19 @@ pub fn compute(
 /// The reference texture step on a 0/1 Otsu mask (`params` from
 /// [`TextureParams::reference`], possibly with a thread count).
 pub fn compute_on_mask(
-    mask: &Labels,
+    mask: &ImageView,
     params: &TextureParams,
     timings: &mut Timings,
 ) -> Result<Texture, Failure> {
-    compute(&mask.view(), params, &params.glcm, timings)
+    compute(mask, params, &params.glcm, timings)
+}
+
+/// Maps of the kept rows back at the image's size, NaN in the data bar's rows.
+pub fn expand_maps(bar: &DataBar, maps: &mut [TextureMap]) {
+    for map in maps {
+        map.image.data = bar.expand(&map.image.data, f32::NAN);
+        (map.image.width, map.image.height) = (bar.width, bar.height);
+    }
 }
 
 fn describe_settings(params: &TextureParams) -> Map<String, Value> {

@@ -244,7 +244,7 @@ pub fn header(model: &Model, params: &AnalysisParams) -> Vec<String> {
     header.push("Area unit".into());
     header.extend((0..params.k).map(|i| format!("Area cluster {i}")));
     header.extend(params.texture_features.iter().cloned());
-    header.extend(["Heatmap", "Labels"].map(String::from));
+    header.extend(["Excluded rows", "Heatmap", "Labels"].map(String::from));
     header
 }
 
@@ -510,6 +510,7 @@ impl Worker<'_> {
         row.push(format!("{}^2", analysis.clustering.unit));
         row.extend(clusters.iter().map(|c| number(c.area)));
         row.extend(analysis.texture.iter().map(|f| number(f.value)));
+        row.push(analysis.data_bar.excluded_rows().to_string());
         row.push(written.heatmap.clone().unwrap_or_default());
         row.push(written.labels.clone().unwrap_or_default());
         row

@@ -15,6 +15,7 @@ use crate::analysis::glcm::{glcm_features, Feature, FeatureValue, GlcmParams};
 use crate::analysis::threshold::{apply_thresholds, otsu, Labels};
 use crate::cam::CamTarget;
 use crate::error::{Error, Result};
+use crate::image::databar::{self, DataBar, DataBarParams, EXCLUDED_LABEL};
 use crate::image::pixels::ImageView;
 use crate::model::runtime::RuntimeConfig;
 use crate::model::{Classification, Model};
@@ -38,6 +39,10 @@ pub struct AnalysisParams {
     pub cam: bool,
     /// Threads for the clustering; 0 = all cores. Results do not depend on it.
     pub threads: usize,
+    /// Leave an instrument data bar (text strip along the top or bottom) out of every
+    /// step: classification, Otsu, texture and clustering see the micrograph rows only,
+    /// and label images mark the bar rows 255.
+    pub exclude_data_bar: bool,
 }
 
 impl Default for AnalysisParams {
@@ -52,6 +57,7 @@ impl Default for AnalysisParams {
                 .to_vec(),
             cam: true,
             threads: 0,
+            exclude_data_bar: true,
         }
     }
 }
@@ -153,6 +159,10 @@ pub struct Analysis {
     /// Wall-clock seconds of each stage (`classify`, `otsu`, `texture`, `cluster`); the
     /// clustering overlaps the others.
     pub stage_seconds: Vec<(&'static str, f64)>,
+    /// The rows left out as an instrument data bar (none when there is none or
+    /// [`AnalysisParams::exclude_data_bar`] is off). The masks and labels are full size,
+    /// [`EXCLUDED_LABEL`] in those rows; fractions and texture are of the kept rows.
+    pub data_bar: DataBar,
 }
 
 impl Analysis {
@@ -161,10 +171,13 @@ impl Analysis {
         self.clustering.clusters[self.target_cluster].area_fraction
     }
 
-    /// Fraction of pixels above the Otsu threshold.
+    /// Fraction of the kept pixels above the Otsu threshold.
     pub fn otsu_fraction(&self) -> f64 {
-        let above = self.otsu_mask.data.iter().filter(|&&v| v > 0).count();
-        above as f64 / self.otsu_mask.data.len().max(1) as f64
+        let kept = self.otsu_mask.data.iter().filter(|&&v| v != EXCLUDED_LABEL);
+        let (above, total) = kept.fold((0usize, 0usize), |(a, t), &v| {
+            (a + usize::from(v > 0), t + 1)
+        });
+        above as f64 / total.max(1) as f64
     }
 }
 
@@ -180,6 +193,14 @@ pub fn analyze(
 ) -> Result<Analysis> {
     params.validate()?;
     view.ensure_finite()?;
+    let data_bar = if params.exclude_data_bar {
+        databar::detect(view, &DataBarParams::default())?
+    } else {
+        DataBar::none(view)
+    };
+    let full_view = view;
+    let kept_view = data_bar.kept(full_view)?;
+    let view = &kept_view;
     let cluster_params = params.cluster_params(calibration, runtime);
     let glcm = params.glcm_params()?;
     let (others, clustering) = std::thread::scope(|scope| {
@@ -219,9 +240,17 @@ pub fn analyze(
         };
         (others, clustering)
     });
-    let (classification, otsu_threshold, otsu_mask, texture, mut stage_seconds) = others?;
-    let (clustering, cluster_seconds) = clustering?;
+    let (mut classification, otsu_threshold, mut otsu_mask, texture, mut stage_seconds) = others?;
+    let (mut clustering, cluster_seconds) = clustering?;
     stage_seconds.push(("cluster", cluster_seconds));
+    // Back to the whole image's coordinates: bar rows are excluded in the label images.
+    if let Some(c) = classification.as_mut() {
+        c.region.y += data_bar.top_rows;
+    }
+    otsu_mask.data = data_bar.expand(&otsu_mask.data, EXCLUDED_LABEL);
+    otsu_mask.height = data_bar.height;
+    clustering.labels = data_bar.expand(&clustering.labels, EXCLUDED_LABEL);
+    clustering.height = data_bar.height;
     Ok(Analysis {
         classification,
         otsu_threshold,
@@ -230,5 +259,6 @@ pub fn analyze(
         clustering,
         target_cluster: params.target(),
         stage_seconds,
+        data_bar,
     })
 }
