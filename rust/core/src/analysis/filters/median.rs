@@ -28,43 +28,52 @@ impl MedianParams {
     }
 }
 
-/// Median filter. 8- and 16-bit images, and any image with at most 65 536 distinct
-/// grey levels, use a sliding two-level histogram (Huang's algorithm with a coarse
-/// histogram on top), so the cost per pixel grows with the radius, not its square.
-/// Float images with more distinct levels fall back to a selection window.
+/// Median filter. Radii 1 and 2 (3×3 and 5×5, the common cases) run a selection
+/// network on vector lanes for every pixel type. Larger radii on 8- and 16-bit images,
+/// and on any image with at most 65 536 distinct grey levels, use a sliding two-level
+/// histogram (Huang's algorithm with a coarse histogram on top), so the cost per pixel
+/// grows with the radius, not its square; float images with more distinct levels fall
+/// back to a selection window. Rows are split into bands across threads.
 pub fn median(view: &ImageView, params: &MedianParams) -> Result<GrayImage> {
     params.validate()?;
     view.ensure_finite()?;
     let (w, h, r) = (view.width(), view.height(), params.radius);
-    let data = match view.pixels() {
-        Pixels::Gray8(p) => {
-            let ranks: Vec<u32> = p.iter().map(|&v| v as u32).collect();
-            let out = histogram_median(&ranks, w, h, r, 8);
-            out.into_iter().map(|v| v as f32).collect()
+    let mut data = vec![0f32; w * h];
+    if r <= NETWORK_MAX_RADIUS {
+        match view.pixels() {
+            Pixels::Gray8(p) => network_median(p, w, h, r, &mut data),
+            Pixels::Gray16(p) => network_median(p, w, h, r, &mut data),
+            Pixels::Gray32(p) => network_median(p, w, h, r, &mut data),
+            Pixels::PackedRgb(_) => network_median(&gray_values(view), w, h, r, &mut data),
         }
-        Pixels::Gray16(p) => {
-            let ranks: Vec<u32> = p.iter().map(|&v| v as u32).collect();
-            let out = histogram_median(&ranks, w, h, r, 16);
-            out.into_iter().map(|v| v as f32).collect()
-        }
-        Pixels::Gray32(_) | Pixels::PackedRgb(_) => {
-            let values = gray_values(view);
-            let mut levels = values.clone();
-            levels.sort_unstable_by(f32::total_cmp);
-            levels.dedup();
-            if levels.len() <= 1 << 16 {
-                let ranks: Vec<u32> = values
-                    .iter()
-                    .map(|v| levels.partition_point(|l| l < v) as u32)
-                    .collect();
-                let bits = (usize::BITS - (levels.len() - 1).leading_zeros()).max(2);
-                let out = histogram_median(&ranks, w, h, r, bits);
-                out.into_iter().map(|i| levels[i as usize]).collect()
-            } else {
-                selection_median(&values, w, h, r)
+    } else {
+        match view.pixels() {
+            Pixels::Gray8(p) => {
+                let ranks: Vec<u32> = p.iter().map(|&v| v as u32).collect();
+                histogram_median(&ranks, w, h, r, 8, &mut data, |v| v as f32);
+            }
+            Pixels::Gray16(p) => {
+                let ranks: Vec<u32> = p.iter().map(|&v| v as u32).collect();
+                histogram_median(&ranks, w, h, r, 16, &mut data, |v| v as f32);
+            }
+            Pixels::Gray32(_) | Pixels::PackedRgb(_) => {
+                let values = gray_values(view);
+                let mut levels = values.clone();
+                levels.sort_unstable_by(f32::total_cmp);
+                levels.dedup();
+                if levels.len() <= 1 << 16 {
+                    let ranks: Vec<u32> = values
+                        .iter()
+                        .map(|v| levels.partition_point(|l| l < v) as u32)
+                        .collect();
+                    let bits = (usize::BITS - (levels.len() - 1).leading_zeros()).max(2);
+                    histogram_median(&ranks, w, h, r, bits, &mut data, |i| levels[i as usize]);
+                } else {
+                    selection_median(&values, w, h, r, &mut data);
+                }
             }
         }
-    };
+    }
     Ok(GrayImage {
         width: w,
         height: h,
@@ -72,9 +81,270 @@ pub fn median(view: &ImageView, params: &MedianParams) -> Result<GrayImage> {
     })
 }
 
+/// Output rows per work item when rows are split across threads.
+const BAND_ROWS: usize = 32;
+
+/// Runs `band(first_row, rows_out)` on bands of [`BAND_ROWS`] rows of `out` in parallel.
+fn for_row_bands(out: &mut [f32], w: usize, band: impl Fn(usize, &mut [f32]) + Sync) {
+    let items: Vec<&mut [f32]> = out.chunks_mut(BAND_ROWS * w).collect();
+    crate::parallel::par_blocks(
+        items,
+        crate::parallel::thread_count(0),
+        || (),
+        |i, rows, _| band(i * BAND_ROWS, rows),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Selection network
+
+/// Radii up to this use the selection network; its size grows with the window area.
+const NETWORK_MAX_RADIUS: usize = 2;
+/// Pixels filtered together by one pass of the network, one per lane.
+const LANES: usize = 64;
+
+/// A pixel type the network compares; `lo`/`hi` compile to vector min/max.
+trait Lane: Copy + Default + Send + Sync {
+    fn lo(a: Self, b: Self) -> Self;
+    fn hi(a: Self, b: Self) -> Self;
+    fn to_f32(self) -> f32;
+}
+
+impl Lane for u8 {
+    #[inline(always)]
+    fn lo(a: Self, b: Self) -> Self {
+        a.min(b)
+    }
+    #[inline(always)]
+    fn hi(a: Self, b: Self) -> Self {
+        a.max(b)
+    }
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+}
+
+impl Lane for u16 {
+    #[inline(always)]
+    fn lo(a: Self, b: Self) -> Self {
+        a.min(b)
+    }
+    #[inline(always)]
+    fn hi(a: Self, b: Self) -> Self {
+        a.max(b)
+    }
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+}
+
+impl Lane for f32 {
+    // Plain comparisons (values are finite) so these map to single min/max instructions.
+    #[inline(always)]
+    fn lo(a: Self, b: Self) -> Self {
+        if b < a {
+            b
+        } else {
+            a
+        }
+    }
+    #[inline(always)]
+    fn hi(a: Self, b: Self) -> Self {
+        if a < b {
+            b
+        } else {
+            a
+        }
+    }
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self
+    }
+}
+
+/// Which outputs of a compare–exchange the median still needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Keep {
+    Both,
+    Min,
+    Max,
+}
+
+/// Wire `lo` receives the smaller value and wire `hi` the larger.
+#[derive(Debug, Clone, Copy)]
+struct CompareExchange {
+    lo: usize,
+    hi: usize,
+    keep: Keep,
+}
+
+/// A selection network for the median of `n` values: Batcher's odd–even merge sort on
+/// the next power of two, with the padding wires (+∞) resolved while building, then
+/// pruned backwards to the comparators the middle output depends on, keeping only the
+/// min or the max where only one is used (113 comparators for 25 values). Returns the
+/// wire holding the median and the comparators in order.
+fn median_network(n: usize) -> (usize, Vec<CompareExchange>) {
+    let size = n.next_power_of_two();
+    // Physical wire holding each sorted position, and whether it holds padding.
+    let mut wire: Vec<usize> = (0..size).collect();
+    let mut padding: Vec<bool> = (0..size).map(|i| i >= n).collect();
+    let mut ops = Vec::new();
+    let mut p = 1;
+    while p < size {
+        let mut k = p;
+        while k >= 1 {
+            let mut j = k % p;
+            while j + k < size {
+                for i in 0..k.min(size - j - k) {
+                    let (a, b) = (i + j, i + j + k);
+                    if a / (2 * p) != b / (2 * p) || padding[b] {
+                        continue;
+                    }
+                    if padding[a] {
+                        // +∞ moves up; only the labels change.
+                        wire.swap(a, b);
+                        padding.swap(a, b);
+                    } else {
+                        ops.push((wire[a], wire[b]));
+                    }
+                }
+                j += 2 * k;
+            }
+            k /= 2;
+        }
+        p *= 2;
+    }
+    let out = wire[n / 2];
+    let mut live = vec![false; size];
+    live[out] = true;
+    let mut kept = Vec::new();
+    for &(lo, hi) in ops.iter().rev() {
+        let keep = match (live[lo], live[hi]) {
+            (false, false) => continue,
+            (true, true) => Keep::Both,
+            (true, false) => Keep::Min,
+            (false, true) => Keep::Max,
+        };
+        live[lo] = true;
+        live[hi] = true;
+        kept.push(CompareExchange { lo, hi, keep });
+    }
+    kept.reverse();
+    (out, kept)
+}
+
+/// Median of (2r+1)² windows through [`median_network`], `LANES` pixels at a time.
+fn network_median<T: Lane>(pixels: &[T], w: usize, h: usize, r: usize, out: &mut [f32]) {
+    let side = 2 * r + 1;
+    let (median_wire, network) = median_network(side * side);
+    // Reflect-padded copy (plus a lane's worth on the right so every pass reads whole
+    // lanes), so the window's wires are plain offsets.
+    let pw = w + 2 * r + LANES;
+    let mut padded = vec![T::default(); pw * (h + 2 * r)];
+    let ri = r as isize;
+    for (py, row) in padded.chunks_mut(pw).enumerate() {
+        let src = &pixels[reflect(py as isize - ri, h) * w..][..w];
+        row[r..r + w].copy_from_slice(src);
+        for i in 0..r {
+            row[i] = src[reflect(i as isize - ri, w)];
+            row[r + w + i] = src[reflect((w + i) as isize, w)];
+        }
+    }
+    let (padded, network) = (&padded, &network);
+    for_row_bands(out, w, |y0, rows| {
+        super::simd::dispatch(|| network_rows(padded, pw, w, side, network, median_wire, y0, rows))
+    });
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn network_rows<T: Lane>(
+    padded: &[T],
+    pw: usize,
+    w: usize,
+    side: usize,
+    network: &[CompareExchange],
+    median_wire: usize,
+    y0: usize,
+    rows: &mut [f32],
+) {
+    let mut wires = vec![[T::default(); LANES]; side * side];
+    for (i, out_row) in rows.chunks_mut(w).enumerate() {
+        for x0 in (0..w).step_by(LANES) {
+            for dy in 0..side {
+                let src = &padded[(y0 + i + dy) * pw + x0..];
+                for dx in 0..side {
+                    wires[dy * side + dx].copy_from_slice(&src[dx..dx + LANES]);
+                }
+            }
+            for op in network {
+                let (a, b) = if op.lo < op.hi {
+                    let (left, right) = wires.split_at_mut(op.hi);
+                    (&mut left[op.lo], &mut right[0])
+                } else {
+                    let (left, right) = wires.split_at_mut(op.lo);
+                    (&mut right[0], &mut left[op.hi])
+                };
+                match op.keep {
+                    Keep::Both => {
+                        for (u, v) in a.iter_mut().zip(b.iter_mut()) {
+                            let (s, t) = (*u, *v);
+                            *u = T::lo(s, t);
+                            *v = T::hi(s, t);
+                        }
+                    }
+                    Keep::Min => a
+                        .iter_mut()
+                        .zip(b.iter())
+                        .for_each(|(u, &v)| *u = T::lo(*u, v)),
+                    Keep::Max => b
+                        .iter_mut()
+                        .zip(a.iter())
+                        .for_each(|(v, &u)| *v = T::hi(u, *v)),
+                }
+            }
+            let n = (w - x0).min(LANES);
+            for (o, &v) in out_row[x0..x0 + n].iter_mut().zip(&wires[median_wire]) {
+                *o = v.to_f32();
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Histogram and selection
+
 /// Sliding-window median on integer levels `0..2^bits`, visiting pixels in a snake
 /// order so each step only swaps one column (or row) of 2r+1 values in and out.
-fn histogram_median(levels: &[u32], w: usize, h: usize, r: usize, bits: u32) -> Vec<u32> {
+/// `value` maps a level to the grey value written to `out`.
+fn histogram_median(
+    levels: &[u32],
+    w: usize,
+    h: usize,
+    r: usize,
+    bits: u32,
+    out: &mut [f32],
+    value: impl Fn(u32) -> f32 + Sync,
+) {
+    for_row_bands(out, w, |y0, rows| {
+        histogram_median_rows(levels, w, h, r, bits, y0, rows, &value)
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn histogram_median_rows(
+    levels: &[u32],
+    w: usize,
+    h: usize,
+    r: usize,
+    bits: u32,
+    y0: usize,
+    rows: &mut [f32],
+    value: &impl Fn(u32) -> f32,
+) {
+    let (y0, y1) = (y0 as isize, (y0 + rows.len() / w) as isize);
     let coarse_bits = bits.div_ceil(2);
     let shift = bits - coarse_bits;
     let mut hist = TwoLevelHistogram {
@@ -111,14 +381,13 @@ fn histogram_median(levels: &[u32], w: usize, h: usize, r: usize, bits: u32) -> 
     };
 
     for dy in -ri..=ri {
-        row(&mut hist, 0, dy, true);
+        row(&mut hist, 0, y0 + dy, true);
     }
-    let mut out = vec![0u32; w * h];
     let mut x: isize = 0;
-    for y in 0..h as isize {
-        let forward = y % 2 == 0;
+    for y in y0..y1 {
+        let forward = (y - y0) % 2 == 0;
         loop {
-            out[y as usize * w + x as usize] = hist.select(rank);
+            rows[(y - y0) as usize * w + x as usize] = value(hist.select(rank));
             if forward {
                 if x == w as isize - 1 {
                     break;
@@ -135,12 +404,11 @@ fn histogram_median(levels: &[u32], w: usize, h: usize, r: usize, bits: u32) -> 
                 x -= 1;
             }
         }
-        if y + 1 < h as isize {
+        if y + 1 < y1 {
             row(&mut hist, x, y - ri, false);
             row(&mut hist, x, y + ri + 1, true);
         }
     }
-    out
 }
 
 /// A fine histogram with a coarse one on top; `block` tracks the coarse bin holding the
@@ -201,41 +469,46 @@ impl TwoLevelHistogram {
 
 /// Median by selection in each window; for float images with too many distinct levels
 /// for a histogram. The cost grows with r².
-fn selection_median(values: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+fn selection_median(values: &[f32], w: usize, h: usize, r: usize, out: &mut [f32]) {
     let ri = r as isize;
-    let mut window = Vec::with_capacity((2 * r + 1) * (2 * r + 1));
-    let mut out = vec![0f32; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            window.clear();
-            for dy in -ri..=ri {
-                let base = reflect(y as isize + dy, h) * w;
-                for dx in -ri..=ri {
-                    window.push(values[base + reflect(x as isize + dx, w)]);
+    for_row_bands(out, w, |y0, rows| {
+        let mut window = Vec::with_capacity((2 * r + 1) * (2 * r + 1));
+        for (i, row) in rows.chunks_mut(w).enumerate() {
+            let y = y0 + i;
+            for (x, o) in row.iter_mut().enumerate() {
+                window.clear();
+                for dy in -ri..=ri {
+                    let base = reflect(y as isize + dy, h) * w;
+                    for dx in -ri..=ri {
+                        window.push(values[base + reflect(x as isize + dx, w)]);
+                    }
                 }
+                let mid = window.len() / 2;
+                let (_, m, _) = window.select_nth_unstable_by(mid, f32::total_cmp);
+                *o = *m;
             }
-            let mid = window.len() / 2;
-            let (_, m, _) = window.select_nth_unstable_by(mid, f32::total_cmp);
-            out[y * w + x] = *m;
         }
-    }
-    out
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn selection_and_histogram_medians_agree() {
-        let (w, h) = (19, 13);
-        let mut s = 12345u64;
-        let values: Vec<f32> = (0..w * h)
+    fn random_values(w: usize, h: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..w * h)
             .map(|_| {
                 s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
                 (s >> 40) as f32 / 7.0 - 1000.0
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn selection_and_histogram_medians_agree() {
+        let (w, h) = (19, 75);
+        let values = random_values(w, h, 12345);
         let mut levels = values.clone();
         levels.sort_unstable_by(f32::total_cmp);
         levels.dedup();
@@ -244,11 +517,63 @@ mod tests {
             .map(|v| levels.partition_point(|l| l < v) as u32)
             .collect();
         for r in [1, 3, 9] {
-            let by_hist: Vec<f32> = histogram_median(&ranks, w, h, r, 9)
+            let mut by_hist = vec![0f32; w * h];
+            histogram_median(&ranks, w, h, r, 11, &mut by_hist, |i| levels[i as usize]);
+            let mut by_selection = vec![0f32; w * h];
+            selection_median(&values, w, h, r, &mut by_selection);
+            assert_eq!(by_hist, by_selection, "r = {r}");
+        }
+    }
+
+    #[test]
+    fn network_and_selection_medians_agree() {
+        // Wider than a lane pass and taller than a band, with ties (few levels).
+        for (w, h) in [(150, 70), (3, 2), (1, 1)] {
+            let values: Vec<f32> = random_values(w, h, 99)
                 .into_iter()
-                .map(|i| levels[i as usize])
+                .map(|v| (v / 50.0).round())
                 .collect();
-            assert_eq!(by_hist, selection_median(&values, w, h, r), "r = {r}");
+            for r in 1..=NETWORK_MAX_RADIUS {
+                let mut by_network = vec![0f32; w * h];
+                network_median(&values, w, h, r, &mut by_network);
+                let mut by_selection = vec![0f32; w * h];
+                selection_median(&values, w, h, r, &mut by_selection);
+                assert_eq!(by_network, by_selection, "{w}x{h} r = {r}");
+            }
+        }
+    }
+
+    /// By the 0–1 principle a comparator network selects the median of every input
+    /// if it does for every input of zeros and ones; 64 inputs per word.
+    #[test]
+    fn median_networks_select_the_median_of_every_binary_input() {
+        for side in [3usize, 5] {
+            let n = side * side;
+            let (out, network) = median_network(n);
+            for base in (0u64..1 << n).step_by(64) {
+                // Bit b of wire i is bit i of the input base + b (base is a multiple of 64).
+                let mut wires: Vec<u64> = (0..n)
+                    .map(|i| match i {
+                        0..6 => (0..64).fold(0, |acc, b| acc | ((b >> i) & 1) << b),
+                        _ if (base >> i) & 1 == 1 => !0,
+                        _ => 0,
+                    })
+                    .collect();
+                for op in &network {
+                    let (u, v) = (wires[op.lo], wires[op.hi]);
+                    if op.keep != Keep::Max {
+                        wires[op.lo] = u & v;
+                    }
+                    if op.keep != Keep::Min {
+                        wires[op.hi] = u | v;
+                    }
+                }
+                let expected = (0..64).fold(0u64, |acc, b| {
+                    let ones = (base + b).count_ones() as usize;
+                    acc | ((ones > n / 2) as u64) << b
+                });
+                assert_eq!(wires[out], expected, "side {side}, inputs from {base}");
+            }
         }
     }
 }

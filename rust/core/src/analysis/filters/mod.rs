@@ -14,6 +14,7 @@ mod clahe;
 mod contrast;
 mod gaussian;
 mod median;
+mod simd;
 
 pub use background::*;
 pub use bilateral::*;
