@@ -81,27 +81,13 @@ pub fn median(view: &ImageView, params: &MedianParams) -> Result<GrayImage> {
     })
 }
 
-/// Output rows per work item when rows are split across threads.
-const BAND_ROWS: usize = 32;
-
-/// Runs `band(first_row, rows_out)` on bands of [`BAND_ROWS`] rows of `out` in parallel.
-fn for_row_bands(out: &mut [f32], w: usize, band: impl Fn(usize, &mut [f32]) + Sync) {
-    let items: Vec<&mut [f32]> = out.chunks_mut(BAND_ROWS * w).collect();
-    crate::parallel::par_blocks(
-        items,
-        crate::parallel::thread_count(0),
-        || (),
-        |i, rows, _| band(i * BAND_ROWS, rows),
-    );
-}
-
 // ---------------------------------------------------------------------------------------
 // Selection network
 
 /// Radii up to this use the selection network; its size grows with the window area.
 const NETWORK_MAX_RADIUS: usize = 2;
-/// Pixels filtered together by one pass of the network, one per lane.
-const LANES: usize = 64;
+/// Most pixels filtered together by one pass of the network (one per lane).
+const MAX_LANES: usize = 64;
 
 /// A pixel type the network compares; `lo`/`hi` compile to vector min/max.
 trait Lane: Copy + Default + Send + Sync {
@@ -164,6 +150,7 @@ impl Lane for f32 {
     }
 }
 
+#[cfg(test)]
 /// Which outputs of a compare–exchange the median still needs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Keep {
@@ -172,6 +159,7 @@ enum Keep {
     Max,
 }
 
+#[cfg(test)]
 /// Wire `lo` receives the smaller value and wire `hi` the larger.
 #[derive(Debug, Clone, Copy)]
 struct CompareExchange {
@@ -184,7 +172,9 @@ struct CompareExchange {
 /// the next power of two, with the padding wires (+∞) resolved while building, then
 /// pruned backwards to the comparators the middle output depends on, keeping only the
 /// min or the max where only one is used (113 comparators for 25 values). Returns the
-/// wire holding the median and the comparators in order.
+/// wire holding the median and the comparators in order. The kernel runs it written out
+/// ([`network_9`], [`network_25`]); this builder is their reference.
+#[cfg(test)]
 fn median_network(n: usize) -> (usize, Vec<CompareExchange>) {
     let size = n.next_power_of_two();
     // Physical wire holding each sorted position, and whether it holds padding.
@@ -238,76 +228,154 @@ fn median_network(n: usize) -> (usize, Vec<CompareExchange>) {
 /// Median of (2r+1)² windows through [`median_network`], `LANES` pixels at a time.
 fn network_median<T: Lane>(pixels: &[T], w: usize, h: usize, r: usize, out: &mut [f32]) {
     let side = 2 * r + 1;
-    let (median_wire, network) = median_network(side * side);
-    // Reflect-padded copy (plus a lane's worth on the right so every pass reads whole
-    // lanes), so the window's wires are plain offsets.
-    let pw = w + 2 * r + LANES;
-    let mut padded = vec![T::default(); pw * (h + 2 * r)];
-    let ri = r as isize;
-    for (py, row) in padded.chunks_mut(pw).enumerate() {
-        let src = &pixels[reflect(py as isize - ri, h) * w..][..w];
-        row[r..r + w].copy_from_slice(src);
-        for i in 0..r {
-            row[i] = src[reflect(i as isize - ri, w)];
-            row[r + w + i] = src[reflect((w + i) as isize, w)];
-        }
-    }
-    let (padded, network) = (&padded, &network);
+    // Plus a pass's worth on the right so every pass reads whole lanes.
+    let (padded, pw) = reflect_padded(pixels, w, h, r, MAX_LANES);
+    let padded = &padded;
+    // One register of lanes per wire: 512 bits with AVX-512, else 256.
+    let wide = super::simd::has_avx512();
     for_row_bands(out, w, |y0, rows| {
-        super::simd::dispatch(|| network_rows(padded, pw, w, side, network, median_wire, y0, rows))
+        macro_rules! run {
+            ($lanes:literal) => {
+                super::simd::dispatch(NetworkRows::<T, $lanes> {
+                    padded,
+                    pw,
+                    w,
+                    side,
+                    y0,
+                    rows,
+                })
+            };
+        }
+        match (std::mem::size_of::<T>(), wide) {
+            (1, true) => run!(64),
+            (1, false) | (2, true) => run!(32),
+            (2, false) | (_, true) => run!(16),
+            _ => run!(8),
+        }
     });
 }
 
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn network_rows<T: Lane>(
-    padded: &[T],
+/// Output rows from `y0` of [`network_median`]; `L` lanes of `T` fill one 256-bit register.
+struct NetworkRows<'a, T, const L: usize> {
+    padded: &'a [T],
     pw: usize,
     w: usize,
     side: usize,
-    network: &[CompareExchange],
-    median_wire: usize,
     y0: usize,
-    rows: &mut [f32],
-) {
-    let mut wires = vec![[T::default(); LANES]; side * side];
-    for (i, out_row) in rows.chunks_mut(w).enumerate() {
-        for x0 in (0..w).step_by(LANES) {
-            for dy in 0..side {
-                let src = &padded[(y0 + i + dy) * pw + x0..];
-                for dx in 0..side {
-                    wires[dy * side + dx].copy_from_slice(&src[dx..dx + LANES]);
-                }
-            }
-            for op in network {
-                let (a, b) = if op.lo < op.hi {
-                    let (left, right) = wires.split_at_mut(op.hi);
-                    (&mut left[op.lo], &mut right[0])
+    rows: &'a mut [f32],
+}
+
+/// Calls `$then!($($args)*; lo hi keep, ...)` with the comparators of
+/// `median_network(9)` written out (`B` both outputs, `m` min only, `M` max only), so
+/// that the kernel is straight-line code with its wires in registers; the test
+/// `written_networks_are_the_built_ones` checks them against [`median_network`].
+macro_rules! network_9 {
+    ($then:ident!($($args:tt)*)) => { $then!($($args)*;
+        0 1 B, 2 3 B, 4 5 B, 6 7 B, 0 2 B, 1 3 B, 4 6 B, 5 7 B, 1 2 B, 5 6 B, 0 4 B,
+        1 5 B, 2 6 B, 3 7 m, 2 4 B, 3 5 B, 1 2 M, 3 4 B, 5 6 m, 0 8 M, 4 8 m, 2 4 M,
+        3 5 m, 3 4 M
+    ) };
+}
+
+/// As [`network_9`], for `median_network(25)`.
+macro_rules! network_25 {
+    ($then:ident!($($args:tt)*)) => { $then!($($args)*;
+        0 1 B, 2 3 B, 4 5 B, 6 7 B, 8 9 B, 10 11 B, 12 13 B, 14 15 B, 16 17 B, 18 19
+        B, 20 21 B, 22 23 B, 0 2 B, 1 3 B, 4 6 B, 5 7 B, 8 10 B, 9 11 B, 12 14 B, 13
+        15 B, 16 18 B, 17 19 B, 20 22 B, 21 23 B, 1 2 B, 5 6 B, 9 10 B, 13 14 B, 17
+        18 B, 21 22 B, 0 4 B, 1 5 B, 2 6 B, 3 7 B, 8 12 B, 9 13 B, 10 14 B, 11 15 B,
+        16 20 B, 17 21 B, 18 22 B, 19 23 B, 2 4 B, 3 5 B, 10 12 B, 11 13 B, 18 20 B,
+        19 21 B, 1 2 B, 3 4 B, 5 6 B, 9 10 B, 11 12 B, 13 14 B, 17 18 B, 19 20 B, 21
+        22 B, 0 8 B, 1 9 B, 2 10 B, 3 11 B, 4 12 B, 5 13 B, 6 14 B, 7 15 m, 16 24 B,
+        4 8 B, 5 9 B, 6 10 B, 7 11 B, 20 24 B, 2 4 B, 3 5 B, 6 8 B, 7 9 B, 10 12 B,
+        11 13 B, 18 20 B, 19 21 B, 22 24 B, 1 2 B, 3 4 B, 5 6 B, 7 8 B, 9 10 B, 11
+        12 B, 13 14 m, 17 18 B, 19 20 B, 21 22 B, 23 24 B, 0 16 M, 1 17 M, 2 18 M, 3
+        19 M, 4 20 M, 5 21 M, 6 22 m, 7 23 m, 8 24 m, 8 16 M, 9 17 M, 10 18 m, 11 19
+        m, 12 20 m, 13 21 m, 6 10 M, 7 11 M, 12 16 m, 13 17 m, 10 12 M, 11 13 m, 11
+        12 M
+    ) };
+}
+
+/// Applies written-out comparators to the array of wires `$w`.
+macro_rules! compare_exchange {
+    ($w:ident; $($lo:literal $hi:literal $keep:ident),* $(,)?) => {
+        $(compare_exchange!(@ $w, $lo, $hi, $keep);)*
+    };
+    (@ $w:ident, $lo:literal, $hi:literal, B) => {{
+        let (s, t) = ($w[$lo], $w[$hi]);
+        $w[$lo] = lanes_lo(s, t);
+        $w[$hi] = lanes_hi(s, t);
+    }};
+    (@ $w:ident, $lo:literal, $hi:literal, m) => {
+        $w[$lo] = lanes_lo($w[$lo], $w[$hi]);
+    };
+    (@ $w:ident, $lo:literal, $hi:literal, M) => {
+        $w[$hi] = lanes_hi($w[$lo], $w[$hi]);
+    };
+}
+
+/// The N = side² wires of the windows of `L` pixels whose top-left corner is `start`.
+#[inline(always)]
+fn load_window<T: Lane, const L: usize, const N: usize>(
+    padded: &[T],
+    start: usize,
+    pw: usize,
+    side: usize,
+) -> [[T; L]; N] {
+    let mut wires = [[T::default(); L]; N];
+    for (k, wire) in wires.iter_mut().enumerate() {
+        wire.copy_from_slice(&padded[start + (k / side) * pw + k % side..][..L]);
+    }
+    wires
+}
+
+#[inline(always)]
+fn lanes_lo<T: Lane, const L: usize>(a: [T; L], b: [T; L]) -> [T; L] {
+    let mut out = a;
+    for l in 0..L {
+        out[l] = T::lo(a[l], b[l]);
+    }
+    out
+}
+
+#[inline(always)]
+fn lanes_hi<T: Lane, const L: usize>(a: [T; L], b: [T; L]) -> [T; L] {
+    let mut out = a;
+    for l in 0..L {
+        out[l] = T::hi(a[l], b[l]);
+    }
+    out
+}
+
+impl<T: Lane, const L: usize> super::simd::Kernel for NetworkRows<'_, T, L> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _fma: bool) {
+        let Self {
+            padded,
+            pw,
+            w,
+            side,
+            y0,
+            rows,
+        } = self;
+        for (i, out_row) in rows.chunks_mut(w).enumerate() {
+            let top = (y0 + i) * pw;
+            for x0 in (0..w).step_by(L) {
+                let median: [T; L] = if side == 3 {
+                    let mut wires = load_window::<T, L, 9>(padded, top + x0, pw, side);
+                    network_9!(compare_exchange!(wires));
+                    wires[4]
                 } else {
-                    let (left, right) = wires.split_at_mut(op.lo);
-                    (&mut right[0], &mut left[op.hi])
+                    let mut wires = load_window::<T, L, 25>(padded, top + x0, pw, side);
+                    network_25!(compare_exchange!(wires));
+                    wires[12]
                 };
-                match op.keep {
-                    Keep::Both => {
-                        for (u, v) in a.iter_mut().zip(b.iter_mut()) {
-                            let (s, t) = (*u, *v);
-                            *u = T::lo(s, t);
-                            *v = T::hi(s, t);
-                        }
-                    }
-                    Keep::Min => a
-                        .iter_mut()
-                        .zip(b.iter())
-                        .for_each(|(u, &v)| *u = T::lo(*u, v)),
-                    Keep::Max => b
-                        .iter_mut()
-                        .zip(a.iter())
-                        .for_each(|(v, &u)| *v = T::hi(u, *v)),
+                let n = (w - x0).min(L);
+                for (o, &v) in out_row[x0..x0 + n].iter_mut().zip(&median) {
+                    *o = v.to_f32();
                 }
-            }
-            let n = (w - x0).min(LANES);
-            for (o, &v) in out_row[x0..x0 + n].iter_mut().zip(&wires[median_wire]) {
-                *o = v.to_f32();
             }
         }
     }
@@ -540,6 +608,30 @@ mod tests {
                 selection_median(&values, w, h, r, &mut by_selection);
                 assert_eq!(by_network, by_selection, "{w}x{h} r = {r}");
             }
+        }
+    }
+
+    macro_rules! listed {
+        (; $($lo:literal $hi:literal $keep:ident),* $(,)?) => {
+            vec![$(($lo, $hi, stringify!($keep))),*]
+        };
+    }
+
+    #[test]
+    fn written_networks_are_the_built_ones() {
+        let name = |k: Keep| match k {
+            Keep::Both => "B",
+            Keep::Min => "m",
+            Keep::Max => "M",
+        };
+        for (n, written, wire) in [
+            (9, network_9!(listed!()), 4),
+            (25, network_25!(listed!()), 12),
+        ] {
+            let (out, built) = median_network(n);
+            let built: Vec<(usize, usize, &str)> =
+                built.iter().map(|c| (c.lo, c.hi, name(c.keep))).collect();
+            assert_eq!((out, built), (wire, written), "median of {n}");
         }
     }
 

@@ -92,6 +92,44 @@ pub(crate) fn gray_row(view: &ImageView, y: usize, row: &mut [f32]) {
     }
 }
 
+/// A copy of `pixels` with `r` reflected pixels on every side and `extra` more (zeros)
+/// on the right, so window taps are plain offsets and vector passes can read whole
+/// lanes past the last column. Returns the copy and its row length.
+pub(crate) fn reflect_padded<T: Copy + Default>(
+    pixels: &[T],
+    w: usize,
+    h: usize,
+    r: usize,
+    extra: usize,
+) -> (Vec<T>, usize) {
+    let pw = w + 2 * r + extra;
+    let mut padded = vec![T::default(); pw * (h + 2 * r)];
+    let ri = r as isize;
+    for (py, row) in padded.chunks_mut(pw).enumerate() {
+        let src = &pixels[reflect(py as isize - ri, h) * w..][..w];
+        row[r..r + w].copy_from_slice(src);
+        for i in 0..r {
+            row[i] = src[reflect(i as isize - ri, w)];
+            row[r + w + i] = src[reflect((w + i) as isize, w)];
+        }
+    }
+    (padded, pw)
+}
+
+/// Output rows per work item when rows are split across threads.
+const BAND_ROWS: usize = 32;
+
+/// Runs `band(first_row, rows_out)` on bands of [`BAND_ROWS`] rows of `out` in parallel.
+pub(crate) fn for_row_bands(out: &mut [f32], w: usize, band: impl Fn(usize, &mut [f32]) + Sync) {
+    let items: Vec<&mut [f32]> = out.chunks_mut(BAND_ROWS * w).collect();
+    crate::parallel::par_blocks(
+        items,
+        crate::parallel::thread_count(0),
+        || (),
+        |i, rows, _| band(i * BAND_ROWS, rows),
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Back to the input's bit depth
 
