@@ -66,34 +66,28 @@ pub fn clahe(view: &ImageView, params: &ClaheParams) -> Result<GrayImage> {
     let (w, h) = (view.width(), view.height());
     params.validate_for(w, h)?;
     let data = match view.pixels() {
-        Pixels::Gray8(p) => {
-            let levels: Vec<u32> = p.iter().map(|&v| v as u32).collect();
-            clahe_levels(&levels, w, h, 256, params)
-        }
+        Pixels::Gray8(p) => clahe_levels(p, w, h, 256, params),
         Pixels::PackedRgb(p) => {
-            let levels: Vec<u32> = p
+            let levels: Vec<u8> = p
                 .iter()
                 .map(|&v| {
                     crate::image::pixels::rgb_luminance(v)
                         .round()
-                        .clamp(0.0, 255.0) as u32
+                        .clamp(0.0, 255.0) as u8
                 })
                 .collect();
             clahe_levels(&levels, w, h, 256, params)
         }
-        Pixels::Gray16(p) => {
-            let levels: Vec<u32> = p.iter().map(|&v| v as u32).collect();
-            clahe_levels(&levels, w, h, 1 << 16, params)
-        }
+        Pixels::Gray16(p) => clahe_levels(p, w, h, 1 << 16, params),
         Pixels::Gray32(p) => {
             let (lo, hi) = view.unit_range();
             if hi <= lo {
                 p.to_vec()
             } else {
                 let scale = 65535.0 / (hi as f64 - lo as f64);
-                let levels: Vec<u32> = p
+                let levels: Vec<u16> = p
                     .iter()
-                    .map(|&v| ((v as f64 - lo as f64) * scale).round() as u32)
+                    .map(|&v| ((v as f64 - lo as f64) * scale).round() as u16)
                     .collect();
                 clahe_levels(&levels, w, h, 1 << 16, params)
                     .into_iter()
@@ -109,7 +103,15 @@ pub fn clahe(view: &ImageView, params: &ClaheParams) -> Result<GrayImage> {
     })
 }
 
-fn clahe_levels(levels: &[u32], w: usize, h: usize, bins: usize, p: &ClaheParams) -> Vec<f32> {
+/// CLAHE on integer levels `0..bins`. Tile histograms are built in parallel, then the
+/// bilinear mapping runs in row bands.
+fn clahe_levels<T: Copy + Into<u32> + Sync>(
+    levels: &[T],
+    w: usize,
+    h: usize,
+    bins: usize,
+    p: &ClaheParams,
+) -> Vec<f32> {
     let (tx, ty) = (p.tiles_x, p.tiles_y);
     // OpenCV pads (reflect-101) when either side does not divide into whole tiles, and
     // then pads both sides by `tiles - side % tiles` (a whole extra tile row or column
@@ -134,49 +136,66 @@ fn clahe_levels(levels: &[u32], w: usize, h: usize, bins: usize, p: &ClaheParams
         }
     };
     let (tw, th) = (ew / tx, eh / ty);
+    // Source column of every padded column, so the histogram loop has no arithmetic.
+    let columns: Vec<usize> = (0..ew).map(|x| reflect101(x, w)).collect();
     let total = tw * th;
     let lut_scale = (bins - 1) as f32 / total as f32;
     let clip = ((p.clip_limit * total as f64 / bins as f64) as i64).max(1) as u32;
     let max_level = (bins - 1) as f32;
-    let mut luts = vec![0f32; tx * ty * bins];
-    let mut hist = vec![0u32; bins];
-    for t in 0..tx * ty {
-        let (cx, cy) = (t % tx, t / tx);
-        hist.fill(0);
-        for y in cy * th..(cy + 1) * th {
-            let row = reflect101(y, h) * w;
-            for x in cx * tw..(cx + 1) * tw {
-                hist[levels[row + reflect101(x, w)] as usize] += 1;
+    let tile_luts = crate::parallel::par_blocks(
+        (0..tx * ty).collect(),
+        crate::parallel::thread_count(0),
+        || vec![0u32; bins],
+        |_, t, hist| {
+            let (cx, cy) = (t % tx, t / tx);
+            hist.fill(0);
+            let cols = &columns[cx * tw..(cx + 1) * tw];
+            for y in cy * th..(cy + 1) * th {
+                let row = &levels[reflect101(y, h) * w..][..w];
+                if cx * tw + tw <= w {
+                    for &v in &row[cx * tw..cx * tw + tw] {
+                        hist[v.into() as usize] += 1;
+                    }
+                } else {
+                    for &x in cols {
+                        hist[row[x].into() as usize] += 1;
+                    }
+                }
             }
-        }
-        let mut clipped = 0u32;
-        for c in hist.iter_mut() {
-            if *c > clip {
-                clipped += *c - clip;
-                *c = clip;
+            let mut clipped = 0u32;
+            for c in hist.iter_mut() {
+                if *c > clip {
+                    clipped += *c - clip;
+                    *c = clip;
+                }
             }
-        }
-        let batch = clipped / bins as u32;
-        let mut residual = clipped as usize - batch as usize * bins;
-        for c in hist.iter_mut() {
-            *c += batch;
-        }
-        if let Some(step) = bins.checked_div(residual) {
-            let step = step.max(1);
-            let mut i = 0;
-            while i < bins && residual > 0 {
-                hist[i] += 1;
-                i += step;
-                residual -= 1;
+            let batch = clipped / bins as u32;
+            let mut residual = clipped as usize - batch as usize * bins;
+            for c in hist.iter_mut() {
+                *c += batch;
             }
-        }
-        let lut = &mut luts[t * bins..(t + 1) * bins];
-        let mut sum = 0u32;
-        for (l, &c) in lut.iter_mut().zip(&hist) {
-            sum += c;
-            *l = (sum as f32 * lut_scale).round_ties_even().min(max_level);
-        }
-    }
+            if let Some(step) = bins.checked_div(residual) {
+                let step = step.max(1);
+                let mut i = 0;
+                while i < bins && residual > 0 {
+                    hist[i] += 1;
+                    i += step;
+                    residual -= 1;
+                }
+            }
+            let mut lut = vec![0f32; bins];
+            let mut sum = 0u32;
+            for (l, &c) in lut.iter_mut().zip(hist.iter()) {
+                sum += c;
+                // Round half to even as OpenCV does, without a libm call: for
+                // 0 ≤ x < 2²³ adding and subtracting 2²³ rounds in the FPU's mode.
+                const TWO_23: f32 = 8_388_608.0;
+                *l = ((sum as f32 * lut_scale + TWO_23) - TWO_23).min(max_level);
+            }
+            lut
+        },
+    );
+    let luts: Vec<f32> = tile_luts.concat();
     let (inv_tw, inv_th) = (1.0 / tw as f32, 1.0 / th as f32);
     let cols: Vec<(usize, usize, f32)> = (0..w)
         .map(|x| {
@@ -190,21 +209,23 @@ fn clahe_levels(levels: &[u32], w: usize, h: usize, bins: usize, p: &ClaheParams
         })
         .collect();
     let mut out = vec![0f32; w * h];
-    for y in 0..h {
-        let tyf = y as f32 * inv_th - 0.5;
-        let t1 = tyf.floor();
-        let ya = tyf - t1;
-        let t1 = t1 as isize;
-        let r1 = t1.max(0) as usize * tx;
-        let r2 = ((t1 + 1) as usize).min(ty - 1) * tx;
-        for x in 0..w {
-            let v = levels[y * w + x] as usize;
-            let (c1, c2, xa) = cols[x];
-            let l = |tile: usize| luts[tile * bins + v];
-            let top = l(r1 + c1) * (1.0 - xa) + l(r1 + c2) * xa;
-            let bottom = l(r2 + c1) * (1.0 - xa) + l(r2 + c2) * xa;
-            out[y * w + x] = top * (1.0 - ya) + bottom * ya;
+    for_row_bands(&mut out, w, |y0, rows| {
+        for (i, out_row) in rows.chunks_mut(w).enumerate() {
+            let y = y0 + i;
+            let tyf = y as f32 * inv_th - 0.5;
+            let t1 = tyf.floor();
+            let ya = tyf - t1;
+            let t1 = t1 as isize;
+            let r1 = t1.max(0) as usize * tx;
+            let r2 = ((t1 + 1) as usize).min(ty - 1) * tx;
+            for ((o, &v), &(c1, c2, xa)) in out_row.iter_mut().zip(&levels[y * w..]).zip(&cols) {
+                let v: u32 = v.into();
+                let l = |tile: usize| luts[tile * bins + v as usize];
+                let top = l(r1 + c1) * (1.0 - xa) + l(r1 + c2) * xa;
+                let bottom = l(r2 + c1) * (1.0 - xa) + l(r2 + c2) * xa;
+                *o = top * (1.0 - ya) + bottom * ya;
+            }
         }
-    }
+    });
     out
 }

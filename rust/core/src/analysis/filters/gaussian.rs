@@ -8,6 +8,9 @@ use crate::image::pixels::{GrayImage, ImageView};
 /// Kernel half-width in sigmas for the Gaussian (as scipy's default `truncate=4.0`).
 const GAUSSIAN_TRUNCATE: f64 = 4.0;
 
+/// Output rows per band of the Gaussian filter.
+const GAUSSIAN_BAND_ROWS: usize = 128;
+
 /// Normalised Gaussian kernel of length 2r+1 with r = round(4σ), as scipy builds it.
 pub(crate) fn gaussian_kernel(sigma: f64) -> Vec<f32> {
     let radius = (GAUSSIAN_TRUNCATE * sigma + 0.5) as isize;
@@ -76,6 +79,45 @@ pub(crate) fn separable_rows(
 /// `dst[x] = Σ_k kernel[k] · padded[x + k]` for a symmetric kernel: mirrored taps are
 /// added before multiplying (half the multiplications).
 fn convolve_row(padded: &[f32], kernel: &[f32], dst: &mut [f32]) {
+    super::simd::dispatch(ConvolveRow {
+        padded,
+        kernel,
+        dst,
+    })
+}
+
+struct ConvolveRow<'a> {
+    padded: &'a [f32],
+    kernel: &'a [f32],
+    dst: &'a mut [f32],
+}
+
+impl super::simd::Kernel for ConvolveRow<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _fma: bool) {
+        convolve_row_inline(self.padded, self.kernel, self.dst)
+    }
+}
+
+struct CombineRows<'a, 'b> {
+    rows: &'a [&'b [f32]],
+    kernel: &'a [f32],
+    dst: &'a mut [f32],
+}
+
+impl super::simd::Kernel for CombineRows<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _fma: bool) {
+        combine_rows_inline(self.rows, self.kernel, self.dst)
+    }
+}
+
+#[inline(always)]
+fn convolve_row_inline(padded: &[f32], kernel: &[f32], dst: &mut [f32]) {
     let r = kernel.len() / 2;
     let n = dst.len();
     let centre = &padded[r..r + n];
@@ -93,6 +135,11 @@ fn convolve_row(padded: &[f32], kernel: &[f32], dst: &mut [f32]) {
 
 /// `dst[x] = Σ_k kernel[k] · rows[k][x]` for a symmetric kernel, as [`convolve_row`].
 fn combine_rows(rows: &[&[f32]], kernel: &[f32], dst: &mut [f32]) {
+    super::simd::dispatch(CombineRows { rows, kernel, dst })
+}
+
+#[inline(always)]
+fn combine_rows_inline(rows: &[&[f32]], kernel: &[f32], dst: &mut [f32]) {
     let r = kernel.len() / 2;
     dst.iter_mut()
         .zip(rows[r])
@@ -138,15 +185,19 @@ pub fn gaussian(view: &ImageView, params: &GaussianParams) -> Result<GrayImage> 
     let (w, h) = (view.width(), view.height());
     let kernel = gaussian_kernel(params.sigma);
     let mut data = vec![0f32; w * h];
-    separable_rows(
-        w,
-        h,
-        &kernel,
-        &mut |y, row| gray_row(view, y, row),
-        0,
-        h,
-        &mut data,
-    );
+    // Bands of many rows: each band filters its r-row margins along rows again.
+    for_row_bands_of(GAUSSIAN_BAND_ROWS, &mut data, w, |y0, rows| {
+        let y1 = y0 + rows.len() / w;
+        separable_rows(
+            w,
+            h,
+            &kernel,
+            &mut |y, row| gray_row(view, y, row),
+            y0,
+            y1,
+            rows,
+        );
+    });
     Ok(GrayImage {
         width: w,
         height: h,

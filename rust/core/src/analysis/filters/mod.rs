@@ -121,12 +121,25 @@ const BAND_ROWS: usize = 32;
 
 /// Runs `band(first_row, rows_out)` on bands of [`BAND_ROWS`] rows of `out` in parallel.
 pub(crate) fn for_row_bands(out: &mut [f32], w: usize, band: impl Fn(usize, &mut [f32]) + Sync) {
-    let items: Vec<&mut [f32]> = out.chunks_mut(BAND_ROWS * w).collect();
+    for_row_bands_of(BAND_ROWS, out, w, band)
+}
+
+/// [`for_row_bands`] with `band_rows` rows per band.
+pub(crate) fn for_row_bands_of(
+    band_rows: usize,
+    out: &mut [f32],
+    w: usize,
+    band: impl Fn(usize, &mut [f32]) + Sync,
+) {
+    if out.is_empty() {
+        return;
+    }
+    let items: Vec<&mut [f32]> = out.chunks_mut(band_rows * w).collect();
     crate::parallel::par_blocks(
         items,
         crate::parallel::thread_count(0),
         || (),
-        |i, rows, _| band(i * BAND_ROWS, rows),
+        |i, rows, _| band(i * band_rows, rows),
     );
 }
 
