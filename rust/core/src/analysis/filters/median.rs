@@ -96,35 +96,27 @@ trait Lane: Copy + Default + Send + Sync {
     fn to_f32(self) -> f32;
 }
 
-impl Lane for u8 {
-    #[inline(always)]
-    fn lo(a: Self, b: Self) -> Self {
-        a.min(b)
-    }
-    #[inline(always)]
-    fn hi(a: Self, b: Self) -> Self {
-        a.max(b)
-    }
-    #[inline(always)]
-    fn to_f32(self) -> f32 {
-        self as f32
-    }
+/// Integer lanes: `Ord`'s min and max.
+macro_rules! integer_lane {
+    ($($t:ty),*) => {$(
+        impl Lane for $t {
+            #[inline(always)]
+            fn lo(a: Self, b: Self) -> Self {
+                a.min(b)
+            }
+            #[inline(always)]
+            fn hi(a: Self, b: Self) -> Self {
+                a.max(b)
+            }
+            #[inline(always)]
+            fn to_f32(self) -> f32 {
+                self as f32
+            }
+        }
+    )*};
 }
 
-impl Lane for u16 {
-    #[inline(always)]
-    fn lo(a: Self, b: Self) -> Self {
-        a.min(b)
-    }
-    #[inline(always)]
-    fn hi(a: Self, b: Self) -> Self {
-        a.max(b)
-    }
-    #[inline(always)]
-    fn to_f32(self) -> f32 {
-        self as f32
-    }
-}
+integer_lane!(u8, u16);
 
 impl Lane for f32 {
     // Plain comparisons (values are finite) so these map to single min/max instructions.
