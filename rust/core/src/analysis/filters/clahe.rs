@@ -145,14 +145,31 @@ fn clahe_levels<T: Copy + Into<u32> + Sync>(
     let tile_luts = crate::parallel::par_blocks(
         (0..tx * ty).collect(),
         crate::parallel::thread_count(0),
-        || vec![0u32; bins],
-        |_, t, hist| {
+        || (vec![0u32; bins], vec![0u32; 4 * bins.min(256)]),
+        |_, t, (hist, quad)| {
             let (cx, cy) = (t % tx, t / tx);
             hist.fill(0);
             let cols = &columns[cx * tw..(cx + 1) * tw];
+            let small = bins <= 256;
+            if small {
+                quad.fill(0);
+            }
             for y in cy * th..(cy + 1) * th {
                 let row = &levels[reflect101(y, h) * w..][..w];
-                if cx * tw + tw <= w {
+                if cx * tw + tw <= w && small {
+                    // Four histograms in turn, so runs of equal neighbours do not wait
+                    // on each other's increments.
+                    let span = &row[cx * tw..cx * tw + tw];
+                    let mut quads = span.chunks_exact(4);
+                    for q in &mut quads {
+                        for (k, &v) in q.iter().enumerate() {
+                            quad[k * bins + v.into() as usize] += 1;
+                        }
+                    }
+                    for &v in quads.remainder() {
+                        hist[v.into() as usize] += 1;
+                    }
+                } else if cx * tw + tw <= w {
                     for &v in &row[cx * tw..cx * tw + tw] {
                         hist[v.into() as usize] += 1;
                     }
@@ -160,6 +177,11 @@ fn clahe_levels<T: Copy + Into<u32> + Sync>(
                     for &x in cols {
                         hist[row[x].into() as usize] += 1;
                     }
+                }
+            }
+            if small {
+                for (i, c) in hist.iter_mut().enumerate() {
+                    *c += quad[i] + quad[bins + i] + quad[2 * bins + i] + quad[3 * bins + i];
                 }
             }
             let mut clipped = 0u32;
@@ -183,20 +205,22 @@ fn clahe_levels<T: Copy + Into<u32> + Sync>(
                     residual -= 1;
                 }
             }
-            let mut lut = vec![0f32; bins];
+            // Whole grey levels, as u16 so that the 8-bit tables stay in L1 cache.
+            let mut lut = vec![0u16; bins];
             let mut sum = 0u32;
             for (l, &c) in lut.iter_mut().zip(hist.iter()) {
                 sum += c;
                 // Round half to even as OpenCV does, without a libm call: for
                 // 0 ≤ x < 2²³ adding and subtracting 2²³ rounds in the FPU's mode.
                 const TWO_23: f32 = 8_388_608.0;
-                *l = ((sum as f32 * lut_scale + TWO_23) - TWO_23).min(max_level);
+                *l = ((sum as f32 * lut_scale + TWO_23) - TWO_23).min(max_level) as u16;
             }
             lut
         },
     );
-    let luts: Vec<f32> = tile_luts.concat();
+    let luts: Vec<u16> = tile_luts.concat();
     let (inv_tw, inv_th) = (1.0 / tw as f32, 1.0 / th as f32);
+    // Per column: offsets of the left and right tiles' tables, and the right weight.
     let cols: Vec<(usize, usize, f32)> = (0..w)
         .map(|x| {
             let txf = x as f32 * inv_tw - 0.5;
@@ -205,7 +229,7 @@ fn clahe_levels<T: Copy + Into<u32> + Sync>(
             let t1 = t1 as isize;
             let lo = t1.max(0) as usize;
             let hi = ((t1 + 1) as usize).min(tx - 1);
-            (lo, hi, a)
+            (lo * bins, hi * bins, a)
         })
         .collect();
     let mut out = vec![0f32; w * h];
@@ -216,13 +240,13 @@ fn clahe_levels<T: Copy + Into<u32> + Sync>(
             let t1 = tyf.floor();
             let ya = tyf - t1;
             let t1 = t1 as isize;
-            let r1 = t1.max(0) as usize * tx;
-            let r2 = ((t1 + 1) as usize).min(ty - 1) * tx;
+            let top_row = &luts[t1.max(0) as usize * tx * bins..][..tx * bins];
+            let bottom_row = &luts[((t1 + 1) as usize).min(ty - 1) * tx * bins..][..tx * bins];
             for ((o, &v), &(c1, c2, xa)) in out_row.iter_mut().zip(&levels[y * w..]).zip(&cols) {
-                let v: u32 = v.into();
-                let l = |tile: usize| luts[tile * bins + v as usize];
-                let top = l(r1 + c1) * (1.0 - xa) + l(r1 + c2) * xa;
-                let bottom = l(r2 + c1) * (1.0 - xa) + l(r2 + c2) * xa;
+                let v = v.into() as usize;
+                let l = |table: &[u16], c: usize| table[c + v] as f32;
+                let top = l(top_row, c1) * (1.0 - xa) + l(top_row, c2) * xa;
+                let bottom = l(bottom_row, c1) * (1.0 - xa) + l(bottom_row, c2) * xa;
                 *o = top * (1.0 - ya) + bottom * ya;
             }
         }
