@@ -308,15 +308,15 @@ macro_rules! compare_exchange {
 
 /// The N = side² wires of the windows of `L` pixels whose top-left corner is `start`.
 #[inline(always)]
-fn load_window<T: Lane, const L: usize, const N: usize>(
+fn load_window<T: Lane, const L: usize, const N: usize, const SIDE: usize>(
     padded: &[T],
     start: usize,
     pw: usize,
-    side: usize,
 ) -> [[T; L]; N] {
+    // SIDE is a constant so that this unrolls into plain loads of the registers.
     let mut wires = [[T::default(); L]; N];
     for (k, wire) in wires.iter_mut().enumerate() {
-        wire.copy_from_slice(&padded[start + (k / side) * pw + k % side..][..L]);
+        wire.copy_from_slice(&padded[start + (k / SIDE) * pw + k % SIDE..][..L]);
     }
     wires
 }
@@ -356,11 +356,11 @@ impl<T: Lane, const L: usize> super::simd::Kernel for NetworkRows<'_, T, L> {
             let top = (y0 + i) * pw;
             for x0 in (0..w).step_by(L) {
                 let median: [T; L] = if side == 3 {
-                    let mut wires = load_window::<T, L, 9>(padded, top + x0, pw, side);
+                    let mut wires = load_window::<T, L, 9, 3>(padded, top + x0, pw);
                     network_9!(compare_exchange!(wires));
                     wires[4]
                 } else {
-                    let mut wires = load_window::<T, L, 25>(padded, top + x0, pw, side);
+                    let mut wires = load_window::<T, L, 25, 5>(padded, top + x0, pw);
                     network_25!(compare_exchange!(wires));
                     wires[12]
                 };

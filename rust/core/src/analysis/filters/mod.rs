@@ -103,15 +103,17 @@ pub(crate) fn reflect_padded<T: Copy + Default>(
     extra: usize,
 ) -> (Vec<T>, usize) {
     let pw = w + 2 * r + extra;
-    let mut padded = vec![T::default(); pw * (h + 2 * r)];
     let ri = r as isize;
-    for (py, row) in padded.chunks_mut(pw).enumerate() {
+    let left: Vec<usize> = (0..r).map(|i| reflect(i as isize - ri, w)).collect();
+    let right: Vec<usize> = (0..r).map(|i| reflect((w + i) as isize, w)).collect();
+    // Built by appending, so the copy is written once (no zero-fill first).
+    let mut padded = Vec::with_capacity(pw * (h + 2 * r));
+    for py in 0..h + 2 * r {
         let src = &pixels[reflect(py as isize - ri, h) * w..][..w];
-        row[r..r + w].copy_from_slice(src);
-        for i in 0..r {
-            row[i] = src[reflect(i as isize - ri, w)];
-            row[r + w + i] = src[reflect((w + i) as isize, w)];
-        }
+        padded.extend(left.iter().map(|&x| src[x]));
+        padded.extend_from_slice(src);
+        padded.extend(right.iter().map(|&x| src[x]));
+        padded.resize(padded.len() + extra, T::default());
     }
     (padded, pw)
 }
