@@ -1,0 +1,204 @@
+//! Preprocessing filters: median, Gaussian, bilateral, CLAHE, background subtraction
+//! and contrast stretching.
+//!
+//! Every filter takes an [`ImageView`] of any supported type and returns a [`GrayImage`]
+//! (`f32`, in the input's grey units) so filters can be chained without losing precision;
+//! [`to_input_depth`] / [`to_bit_depth`] convert the result back for display or saving.
+//! Borders are handled by half-sample symmetric reflection (`dcba|abcd`, scipy's
+//! `mode="reflect"`, OpenCV's `BORDER_REFLECT`) unless a filter says otherwise, so that
+//! results can be checked against those libraries.
+
+mod background;
+mod bilateral;
+mod clahe;
+mod contrast;
+mod gaussian;
+mod median;
+mod simd;
+
+pub use background::*;
+pub use bilateral::*;
+pub use clahe::*;
+pub use contrast::*;
+pub use gaussian::*;
+pub use median::*;
+
+use crate::error::{Error, Result};
+use crate::image::pixels::{GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels};
+
+/// Largest median radius accepted: the window is (2r+1)² pixels and anything larger
+/// than this is almost certainly a typo.
+pub const MAX_MEDIAN_RADIUS: usize = 500;
+/// Largest Gaussian sigma accepted, in pixels.
+pub const MAX_SIGMA: f64 = 1000.0;
+/// Largest bilateral spatial sigma accepted; the cost grows with sigma², so larger
+/// values would run for minutes on an ordinary micrograph.
+pub const MAX_BILATERAL_SIGMA: f64 = 50.0;
+/// Largest background radius accepted, in pixels.
+pub const MAX_BACKGROUND_RADIUS: f64 = 100_000.0;
+/// Largest number of CLAHE tiles along one side.
+pub const MAX_CLAHE_TILES: usize = 256;
+
+fn check_finite(name: &str, value: f64) -> Result<()> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "{name} must be a finite number, got {value}"
+        )))
+    }
+}
+
+/// Reflects an index into `0..n` (half-sample symmetric, periodic with period 2n so
+/// windows larger than the image still work).
+#[inline]
+pub(crate) fn reflect(i: isize, n: usize) -> usize {
+    let n = n as isize;
+    let m = i.rem_euclid(2 * n);
+    (if m >= n { 2 * n - 1 - m } else { m }) as usize
+}
+
+/// Grey values of a view as `f32` (RGB through [`crate::image::pixels::rgb_luminance`]).
+pub(crate) fn gray_values(view: &ImageView) -> Vec<f32> {
+    match view.pixels() {
+        Pixels::Gray8(p) => p.iter().map(|&v| v as f32).collect(),
+        Pixels::Gray16(p) => p.iter().map(|&v| v as f32).collect(),
+        Pixels::Gray32(p) => p.to_vec(),
+        Pixels::PackedRgb(p) => p
+            .iter()
+            .map(|&v| crate::image::pixels::rgb_luminance(v))
+            .collect(),
+    }
+}
+
+/// Fills `row` with the grey values of row `y`.
+pub(crate) fn gray_row(view: &ImageView, y: usize, row: &mut [f32]) {
+    let w = view.width();
+    let start = y * w;
+    match view.pixels() {
+        Pixels::Gray8(p) => row
+            .iter_mut()
+            .zip(&p[start..start + w])
+            .for_each(|(o, &v)| *o = v as f32),
+        Pixels::Gray16(p) => row
+            .iter_mut()
+            .zip(&p[start..start + w])
+            .for_each(|(o, &v)| *o = v as f32),
+        Pixels::Gray32(p) => row.copy_from_slice(&p[start..start + w]),
+        Pixels::PackedRgb(p) => row
+            .iter_mut()
+            .zip(&p[start..start + w])
+            .for_each(|(o, &v)| *o = crate::image::pixels::rgb_luminance(v)),
+    }
+}
+
+/// A copy of `pixels` with `r` reflected pixels on every side and `extra` more (zeros)
+/// on the right, so window taps are plain offsets and vector passes can read whole
+/// lanes past the last column. Returns the copy and its row length.
+pub(crate) fn reflect_padded<T: Copy + Default>(
+    pixels: &[T],
+    w: usize,
+    h: usize,
+    r: usize,
+    extra: usize,
+) -> (Vec<T>, usize) {
+    let pw = w + 2 * r + extra;
+    let ri = r as isize;
+    let left: Vec<usize> = (0..r).map(|i| reflect(i as isize - ri, w)).collect();
+    let right: Vec<usize> = (0..r).map(|i| reflect((w + i) as isize, w)).collect();
+    // Built by appending, so the copy is written once (no zero-fill first).
+    let mut padded = Vec::with_capacity(pw * (h + 2 * r));
+    for py in 0..h + 2 * r {
+        let src = &pixels[reflect(py as isize - ri, h) * w..][..w];
+        padded.extend(left.iter().map(|&x| src[x]));
+        padded.extend_from_slice(src);
+        padded.extend(right.iter().map(|&x| src[x]));
+        padded.resize(padded.len() + extra, T::default());
+    }
+    (padded, pw)
+}
+
+/// Output rows per work item when rows are split across threads.
+const BAND_ROWS: usize = 32;
+
+/// Runs `band(first_row, rows_out)` on bands of [`BAND_ROWS`] rows of `out` in parallel.
+pub(crate) fn for_row_bands(out: &mut [f32], w: usize, band: impl Fn(usize, &mut [f32]) + Sync) {
+    for_row_bands_of(BAND_ROWS, out, w, band)
+}
+
+/// [`for_row_bands`] with `band_rows` rows per band.
+pub(crate) fn for_row_bands_of(
+    band_rows: usize,
+    out: &mut [f32],
+    w: usize,
+    band: impl Fn(usize, &mut [f32]) + Sync,
+) {
+    if out.is_empty() {
+        return;
+    }
+    let items: Vec<&mut [f32]> = out.chunks_mut(band_rows * w).collect();
+    crate::parallel::par_blocks(
+        items,
+        crate::parallel::thread_count(0),
+        || (),
+        |i, rows, _| band(i * band_rows, rows),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Back to the input's bit depth
+
+/// Converts a filter result to `bit_depth` 8 or 16 (rounded to nearest, clamped to the
+/// type's range) or 32 (unchanged).
+pub fn to_bit_depth(image: &GrayImage, bit_depth: u32) -> Result<OwnedImage> {
+    let pixels = match bit_depth {
+        8 => OwnedPixels::Gray8(
+            image
+                .data
+                .iter()
+                .map(|&v| v.round().clamp(0.0, 255.0) as u8)
+                .collect(),
+        ),
+        16 => OwnedPixels::Gray16(
+            image
+                .data
+                .iter()
+                .map(|&v| v.round().clamp(0.0, 65535.0) as u16)
+                .collect(),
+        ),
+        32 => OwnedPixels::Gray32(image.data.clone()),
+        other => {
+            return Err(Error::invalid(format!(
+                "cannot convert to {other}-bit: choose 8, 16 or 32"
+            )))
+        }
+    };
+    Ok(OwnedImage {
+        width: image.width,
+        height: image.height,
+        pixels,
+    })
+}
+
+/// Converts a filter result back to the bit depth of the image it came from; RGB
+/// inputs give 8-bit grey, since every filter works on luminance.
+pub fn to_input_depth(image: &GrayImage, input: &ImageView) -> OwnedImage {
+    let depth = match input.pixels() {
+        Pixels::Gray8(_) | Pixels::PackedRgb(_) => 8,
+        Pixels::Gray16(_) => 16,
+        Pixels::Gray32(_) => 32,
+    };
+    to_bit_depth(image, depth).expect("8, 16 and 32 are supported depths")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reflect_is_half_sample_symmetric() {
+        let got: Vec<usize> = (-4..8).map(|i| reflect(i, 4)).collect();
+        assert_eq!(got, [3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0]);
+        assert_eq!(reflect(-1, 1), 0);
+    }
+}
