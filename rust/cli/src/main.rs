@@ -51,6 +51,16 @@ fn main() -> ExitCode {
         }
         other => Err(format!("unknown command '{other}'\n\n{USAGE}")),
     };
+    // Outputs were written under temporary names: keep them only when the command ran.
+    let outcome = match outcome {
+        Ok(done) => output::commit()
+            .map(|()| done)
+            .inspect_err(|_| output::discard()),
+        Err(message) => {
+            output::discard();
+            Err(message)
+        }
+    };
     match outcome {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,
         Ok(commands::Outcome::SomeInputsFailed) => ExitCode::from(1),

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 use visual_ccc_core::cam::{CamMethod, CamTarget};
-use visual_ccc_core::image::decode::{decode_file, TiffRows};
+use visual_ccc_core::image::decode::{decode_file_with, DecodeLimits, TiffRows};
 use visual_ccc_core::model::runtime::RuntimeConfig;
 use visual_ccc_core::model::tiling::{classify_whole, TilingOptions, ViewRows, DEFAULT_BATCH};
 use visual_ccc_core::model::{
@@ -13,7 +13,7 @@ use visual_ccc_core::model::{
 
 use super::Outcome;
 use crate::args::Args;
-use crate::{heatmap, locate};
+use crate::{heatmap, locate, output};
 
 const HELP: &str = "\
 usage: visual-ccc classify [--model PATH_OR_NAME] [--mode whole|center-crop] [--overlap PX]
@@ -49,7 +49,10 @@ failed.
                         class) or occlusion (the only one for models without 'features');
                         in whole mode the methods other than cam make a second pass
   --threads N           ONNX Runtime threads (default: all cores)
-  --onnxruntime PATH    libonnxruntime.so to use";
+  --onnxruntime PATH    libonnxruntime.so to use
+  --max-pixels N        refuse images of more than N pixels before decoding them (default
+                        67108864 = 8192²); uncompressed 8-bit TIFFs in whole mode stream
+                        and are not limited";
 
 pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let options = [
@@ -63,6 +66,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         "cam-method",
         "threads",
         "onnxruntime",
+        "max-pixels",
     ];
     let Some(args) = Args::command("classify", raw, HELP, &[], &options)? else {
         return Ok(Outcome::Success);
@@ -91,25 +95,36 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
             .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     }
     let mode = Mode::from_args(&args, &model)?;
+    let limits = super::common::decode_limits(&args)?;
     let mut failures = 0;
     for file in &args.positional {
         let file = Path::new(file);
         let outcome = match &mode {
-            Mode::CenterCrop => {
-                classify_one(&model, file, (target, &method), heatmap_dir.as_deref())
-            }
+            Mode::CenterCrop => classify_one(
+                &model,
+                file,
+                (target, &method),
+                heatmap_dir.as_deref(),
+                &limits,
+            ),
             Mode::Whole(tiling) => {
                 let options = TilingOptions {
                     cam: target,
                     method,
                     ..*tiling
                 };
-                classify_whole_image(&model, file, &options, heatmap_dir.as_deref())
+                classify_whole_image(&model, file, &options, heatmap_dir.as_deref(), &limits)
             }
+        };
+        // Each image's heatmaps appear complete or not at all.
+        let outcome = match outcome {
+            Ok(fields) => output::commit().map(|()| fields),
+            Err(message) => Err(message),
         };
         let line = match outcome {
             Ok(fields) => fields,
             Err(message) => {
+                output::discard();
                 failures += 1;
                 json!({ "file": file, "error": message })
             }
@@ -208,8 +223,9 @@ fn classify_one(
     file: &Path,
     (target, method): (CamTarget, &CamMethod),
     heatmap_dir: Option<&Path>,
+    limits: &DecodeLimits,
 ) -> Result<Value, String> {
-    let image = decode_file(file).map_err(|err| err.to_string())?;
+    let image = decode_file_with(file, limits).map_err(|err| err.to_string())?;
     let result = model
         .classify_with(&image.view(), target, method)
         .map_err(|err| err.to_string())?;
@@ -232,11 +248,12 @@ fn classify_whole_image(
     file: &Path,
     options: &TilingOptions,
     heatmap_dir: Option<&Path>,
+    limits: &DecodeLimits,
 ) -> Result<Value, String> {
     let result = match TiffRows::open(file).map_err(|err| err.to_string())? {
         Some(mut rows) => classify_whole(model, &mut rows, options),
         None => {
-            let image = decode_file(file).map_err(|err| err.to_string())?;
+            let image = decode_file_with(file, limits).map_err(|err| err.to_string())?;
             ViewRows::new(image.view())
                 .and_then(|mut rows| classify_whole(model, &mut rows, options))
         }

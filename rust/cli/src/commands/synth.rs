@@ -7,6 +7,7 @@ use visual_ccc_core::synth::{self, SynthClass, SynthParams};
 
 use super::Outcome;
 use crate::args::Args;
+use crate::output;
 
 const HELP: &str = "\
 usage: visual-ccc synth --class CLASS --out PATH_OR_DIR [options]
@@ -102,7 +103,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
             out.clone()
         };
         let result = synth::generate_labeled(&params).map_err(|e| e.to_string())?;
-        synth::save_gray8(&result.image, &file).map_err(|e| e.to_string())?;
+        synth::save_gray8(&result.image, &output::staged(&file)).map_err(|e| e.to_string())?;
         // Keys in a fixed, documented order: file, class, seed[, mask].
         let mut line = format!(
             "{{\"file\":{},\"class\":{},\"seed\":{}",
@@ -112,7 +113,8 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         );
         if with_mask {
             let mask_file = mask_path(&file);
-            synth::save_mask(&result.mask, width, height, &mask_file).map_err(|e| e.to_string())?;
+            synth::save_mask(&result.mask, width, height, &output::staged(&mask_file))
+                .map_err(|e| e.to_string())?;
             let mask_name = serde_json::Value::from(mask_file.to_string_lossy().into_owned());
             line.push_str(&format!(",\"mask\":{mask_name}"));
         }

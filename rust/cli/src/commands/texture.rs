@@ -44,6 +44,7 @@ features for the whole image.
   --out-dir DIR       write one 32-bit TIFF per map: <name>-<feature>-d<D>-a<A>.tif
                       (-mean.tif when averaged; <name>-reference-contrast.tif)
   --timings           add stage durations (ms) to the JSON
+  --max-pixels N      refuse larger images before decoding (default 8192²)
 
 Prints one JSON object: the settings, \"image_features\" (whole image) and \"maps\"
 (per map: feature, distance, angle, mean over the image, file).";
