@@ -93,6 +93,11 @@ fn absurd_model_input_sizes_are_refused_at_load() {
         assert_eq!(err.kind(), ErrorKind::Model, "{err}");
         assert!(err.to_string().contains("over the limit of 4096"), "{err}");
     }
+    let err = Model::open(&hostile("input-size-mismatch.onnx"), &options()).unwrap_err();
+    assert!(
+        err.to_string().contains("fixed at 16×16 but visualccc.input_size is 32"),
+        "{err}"
+    );
 }
 
 #[test]
