@@ -11,6 +11,8 @@ use std::sync::Mutex;
 
 use visual_ccc_core::image::pixels::{OwnedImage, OwnedPixels};
 
+use crate::failure::Failure;
+
 /// File formats an output path may ask for, chosen by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -85,10 +87,10 @@ pub fn staged(path: &Path) -> PathBuf {
 /// Renames every staged output to its real name (after the command succeeded, or after
 /// one finished item of a batch): all of them, or, on a failure, none (those already
 /// renamed are removed again, the rest discarded).
-pub fn commit() -> Result<(), String> {
+pub fn commit() -> Result<(), Failure> {
     let files = std::mem::take(&mut staging().files);
     let cannot = |path: &Path, why: &dyn std::fmt::Display| {
-        format!("cannot write {}: {why}", path.display())
+        Failure::Input(format!("cannot write {}: {why}", path.display()))
     };
     let mut failure = files
         .iter()
@@ -129,14 +131,14 @@ pub fn discard() {
 
 /// Creates `dir` (and its parents) if it does not exist, remembering the folders it
 /// created so that [`discard`] can remove them.
-pub fn ensure_dir(dir: &Path) -> Result<(), String> {
+pub fn ensure_dir(dir: &Path) -> Result<(), Failure> {
     let missing: Vec<PathBuf> = dir
         .ancestors()
         .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
         .map(Path::to_path_buf)
         .collect();
     std::fs::create_dir_all(dir)
-        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+        .map_err(|err| Failure::Input(format!("cannot create {}: {err}", dir.display())))?;
     staging().dirs.extend(missing);
     Ok(())
 }
@@ -147,7 +149,7 @@ pub fn named(dir: &Path, stem: &str, suffix: &str) -> PathBuf {
 }
 
 /// Writes a grey image at its bit depth: 8/16-bit as PNG or TIFF, 32-bit as TIFF.
-pub fn write_image(path: &Path, image: &OwnedImage) -> Result<(), String> {
+pub fn write_image(path: &Path, image: &OwnedImage) -> Result<(), Failure> {
     let float = matches!(image.pixels, OwnedPixels::Gray32(_));
     let format = format_for(path, float)?;
     let (w, h) = (image.width as u32, image.height as u32);
@@ -183,11 +185,11 @@ pub fn write_image(path: &Path, image: &OwnedImage) -> Result<(), String> {
         }
         (OwnedPixels::PackedRgb(_), _) => Err("RGB images are not written by this tool".into()),
     };
-    result.map_err(|err| format!("cannot write {}: {err}", shown.display()))
+    result.map_err(|err| Failure::Input(format!("cannot write {}: {err}", shown.display())))
 }
 
 /// Writes 8-bit grey values (labels, masks) as PNG or TIFF.
-pub fn write_gray8(path: &Path, width: usize, height: usize, data: Vec<u8>) -> Result<(), String> {
+pub fn write_gray8(path: &Path, width: usize, height: usize, data: Vec<u8>) -> Result<(), Failure> {
     write_image(
         path,
         &OwnedImage {
@@ -204,7 +206,7 @@ pub fn write_float_tiff(
     width: usize,
     height: usize,
     data: &[f32],
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     format_for(path, true)?;
     write_tiff::<tiff::encoder::colortype::Gray32Float>(
         &staged(path),
@@ -212,7 +214,7 @@ pub fn write_float_tiff(
         height as u32,
         data,
     )
-    .map_err(|err| format!("cannot write {}: {err}", path.display()))
+    .map_err(|err| Failure::Input(format!("cannot write {}: {err}", path.display())))
 }
 
 fn write_tiff<C>(path: &Path, width: u32, height: u32, data: &[C::Inner]) -> Result<(), String>

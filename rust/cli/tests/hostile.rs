@@ -1,5 +1,6 @@
 //! Hostile inputs through every command (docs/reliability.md): a clear error with exit
-//! 1 or 2, no panic text, and nothing left behind in the output folder.
+//! 1 (input) or 2 (model, ONNX Runtime), no panic text, and nothing left behind in the
+//! output folder.
 
 mod common;
 
@@ -125,7 +126,7 @@ fn max_pixels_option_lowers_and_raises_the_limit() {
     let png = out.path("small.png");
     image::GrayImage::new(100, 100).save(&png).unwrap();
     let (code, _, stderr) = run(&["threshold", &png, "--max-pixels", "9999"]);
-    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("max_pixels = 9999"), "{stderr}");
     let (code, _, stderr) = run(&["threshold", &png, "--max-pixels", "10000"]);
     assert_eq!(code, 0, "{stderr}");
@@ -171,7 +172,7 @@ fn overflowing_float_range_is_an_error_not_null_probabilities() {
     // analyze fails at classification, after creating its folder: nothing remains.
     let ana = out.path("ana");
     let (code, _, stderr) = run(&["analyze", &tif, "--model", &model(), "--out-dir", &ana]);
-    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
     assert!(!Path::new(&ana).exists(), "analyze left {ana}");
 }
 
@@ -192,7 +193,7 @@ fn analyze_that_fails_after_writing_leaves_nothing_behind() {
         "--out-dir",
         &dir.display().to_string(),
     ]);
-    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("summary.json"), "{stderr}");
     let left: Vec<PathBuf> = contents(&dir)
         .into_iter()

@@ -95,7 +95,8 @@ fn absurd_model_input_sizes_are_refused_at_load() {
     }
     let err = Model::open(&hostile("input-size-mismatch.onnx"), &options()).unwrap_err();
     assert!(
-        err.to_string().contains("fixed at 16×16 but visualccc.input_size is 32"),
+        err.to_string()
+            .contains("fixed at 16×16 but visualccc.input_size is 32"),
         "{err}"
     );
 }

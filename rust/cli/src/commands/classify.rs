@@ -13,6 +13,7 @@ use visual_ccc_core::model::{
 
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::{heatmap, locate, output};
 
 const HELP: &str = "\
@@ -54,7 +55,7 @@ failed.
                         67108864 = 8192²); uncompressed 8-bit TIFFs in whole mode stream
                         and are not limited";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
         "model",
         "mode",
@@ -72,9 +73,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         return Ok(Outcome::Success);
     };
     if args.positional.is_empty() {
-        return Err(format!("no images given\n\n{HELP}"));
+        return Err(Failure::Usage(format!("no images given\n\n{HELP}")));
     }
-    let model_path = locate::model(args.value("model"))?;
+    let model_path = locate::model(args.value("model")).map_err(Failure::Setup)?;
     let model = open_model(&model_path, &args)?;
     let heatmap_dir = args.value("heatmap-dir").map(PathBuf::from);
     let target = match (args.value("cam-class"), &heatmap_dir) {
@@ -85,10 +86,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let method = CamMethod::parse(args.value("cam-method").unwrap_or("cam"))
         .map_err(|err| format!("--cam-method: {err}"))?;
     if let Err(err) = model.check_cam(target, &method) {
-        return Err(format!(
+        return Err(Failure::Setup(format!(
             "{}: {err}; or run without --heatmap-dir and --cam-class to classify only",
             model_path.display()
-        ));
+        )));
     }
     if let Some(dir) = &heatmap_dir {
         std::fs::create_dir_all(dir)
@@ -119,14 +120,14 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         // Each image's heatmaps appear complete or not at all.
         let outcome = match outcome {
             Ok(fields) => output::commit().map(|()| fields),
-            Err(message) => Err(message),
+            Err(failure) => Err(failure),
         };
         let line = match outcome {
             Ok(fields) => fields,
-            Err(message) => {
+            Err(failure) => {
                 output::discard();
                 failures += 1;
-                json!({ "file": file, "error": message })
+                json!({ "file": file, "error": failure.message() })
             }
         };
         println!("{line}");
@@ -149,7 +150,8 @@ impl Mode {
         let size = model.info().input_size;
         match args.value("mode").unwrap_or("whole") {
             "whole" => {
-                let overlap = args.parsed_or("overlap", size / 4)?;
+                let overlap =
+                    args.parsed_or("overlap", TilingOptions::for_input_size(size).overlap)?;
                 if overlap >= size {
                     return Err(format!(
                         "--overlap {overlap} must be smaller than the model's input size {size}"
@@ -189,8 +191,8 @@ impl Mode {
 
 /// Opens the model at `path` with `--threads` and `--onnxruntime` from `args`; warns on
 /// stderr when it is an untrained fixture.
-pub fn open_model(path: &Path, args: &Args) -> Result<Model, String> {
-    let model = Model::open(path, &model_options(args)?).map_err(|err| err.to_string())?;
+pub fn open_model(path: &Path, args: &Args) -> Result<Model, Failure> {
+    let model = Model::open(path, &model_options(args)?)?;
     if model.info().kind == ModelKind::Fixture {
         eprintln!(
             "warning: {} is an untrained test fixture; its predictions mean nothing",
@@ -224,11 +226,9 @@ fn classify_one(
     (target, method): (CamTarget, &CamMethod),
     heatmap_dir: Option<&Path>,
     limits: &DecodeLimits,
-) -> Result<Value, String> {
-    let image = decode_file_with(file, limits).map_err(|err| err.to_string())?;
-    let result = model
-        .classify_with(&image.view(), target, method)
-        .map_err(|err| err.to_string())?;
+) -> Result<Value, Failure> {
+    let image = decode_file_with(file, limits)?;
+    let result = model.classify_with(&image.view(), target, method)?;
     let mut fields = summary(model, file, &result);
     fields.insert("mode".into(), json!("center-crop"));
     if result.cam.is_some() {
@@ -249,16 +249,15 @@ fn classify_whole_image(
     options: &TilingOptions,
     heatmap_dir: Option<&Path>,
     limits: &DecodeLimits,
-) -> Result<Value, String> {
-    let result = match TiffRows::open(file).map_err(|err| err.to_string())? {
+) -> Result<Value, Failure> {
+    let result = match TiffRows::open(file)? {
         Some(mut rows) => classify_whole(model, &mut rows, options),
         None => {
-            let image = decode_file_with(file, limits).map_err(|err| err.to_string())?;
+            let image = decode_file_with(file, limits)?;
             ViewRows::new(image.view())
                 .and_then(|mut rows| classify_whole(model, &mut rows, options))
         }
-    }
-    .map_err(|err| err.to_string())?;
+    }?;
     let info = model.info();
     let mut fields = base_fields(model, file, result.class_index, &result.probabilities);
     fields.insert("mode".into(), json!("whole"));

@@ -91,21 +91,18 @@ pub fn decode_file(path: &Path) -> Result<OwnedImage> {
 
 /// Reads and decodes an image file (first page of a multi-page TIFF) within `limits`.
 pub fn decode_file_with(path: &Path, limits: &DecodeLimits) -> Result<OwnedImage> {
-    let in_context = |err: Error| match err {
-        Error::Decode(message) => Error::Decode(format!("{}: {message}", path.display())),
-        other => other,
-    };
     let size = std::fs::metadata(path)
         .map_err(|err| Error::io(path, err))?
         .len();
     if size > limits.max_bytes {
-        return Err(in_context(Error::Decode(format!(
+        return Err(Error::Decode(format!(
             "the file has {size} bytes, over the limit max_bytes = {}",
             limits.max_bytes
-        ))));
+        ))
+        .in_file(path));
     }
     let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
-    decode_bytes_with(&bytes, limits).map_err(in_context)
+    decode_bytes_with(&bytes, limits).map_err(|err| err.in_file(path))
 }
 
 /// Decodes an in-memory PNG, JPEG, BMP or TIFF file within the default [`DecodeLimits`].
@@ -200,8 +197,9 @@ fn decode_with_image(
     limits: &DecodeLimits,
 ) -> Result<OwnedImage> {
     use image::{DynamicImage as D, ImageDecoder};
-    let corrupt = |err: image::ImageError| {
-        Error::Decode(format!("{format:?} data is corrupt or truncated: {err}"))
+    let corrupt = |source: image::ImageError| Error::DecodeImage {
+        context: format!("{format:?} data is corrupt or truncated"),
+        source,
     };
     let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
     let mut decoder_limits = image::Limits::default();
@@ -241,8 +239,10 @@ fn decode_with_image(
 fn decode_tiff(bytes: &[u8], limits: &DecodeLimits) -> Result<OwnedImage> {
     use tiff::decoder::{Decoder, DecodingResult as R};
     use tiff::ColorType as C;
-    let corrupt =
-        |err: tiff::TiffError| Error::Decode(format!("TIFF data is corrupt or unsupported: {err}"));
+    let corrupt = |source: tiff::TiffError| Error::DecodeTiff {
+        context: "TIFF data is corrupt or unsupported".into(),
+        source,
+    };
     let buffer_limit = usize::try_from(limits.max_bytes).unwrap_or(usize::MAX);
     let mut decoder_limits = tiff::decoder::Limits::default();
     decoder_limits.decoding_buffer_size = buffer_limit;
@@ -338,8 +338,9 @@ impl TiffRows {
         if !streamable {
             return Ok(None);
         }
-        let corrupt = |err: tiff::TiffError| {
-            Error::Decode(format!("{}: TIFF data is corrupt: {err}", path.display()))
+        let corrupt = |source: tiff::TiffError| Error::DecodeTiff {
+            context: format!("{}: TIFF data is corrupt", path.display()),
+            source,
         };
         let (width, height) = decoder.dimensions().map_err(corrupt)?;
         let (width, height) = check_dimensions(width, height)?;
