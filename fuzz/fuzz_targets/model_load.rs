@@ -5,9 +5,11 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+#[path = "runtime.rs"]
+mod runtime;
+
 use libfuzzer_sys::fuzz_target;
-use visual_ccc_core::model::runtime::RuntimeConfig;
-use visual_ccc_core::model::{Model, ModelOptions, MAX_INPUT_SIZE};
+use visual_ccc_core::model::{Model, MAX_INPUT_SIZE};
 
 fn scratch() -> &'static PathBuf {
     static FILE: OnceLock<PathBuf> = OnceLock::new();
@@ -17,16 +19,7 @@ fn scratch() -> &'static PathBuf {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let options = ModelOptions {
-        threads: 1,
-        runtime: RuntimeConfig {
-            library_path: None,
-            search_dirs: vec![PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../build/onnxruntime/linux-x86_64"
-            ))],
-        },
-    };
+    let options = runtime::options();
     std::fs::write(scratch(), data).unwrap();
     if let Ok(model) = Model::open(scratch(), &options) {
         let info = model.info();

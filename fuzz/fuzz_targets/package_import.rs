@@ -5,10 +5,11 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+#[path = "runtime.rs"]
+mod runtime;
+
 use libfuzzer_sys::fuzz_target;
 use visual_ccc_core::model::bioimageio::import;
-use visual_ccc_core::model::runtime::RuntimeConfig;
-use visual_ccc_core::model::ModelOptions;
 
 fn scratch() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -20,16 +21,7 @@ fn scratch() -> &'static PathBuf {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let options = ModelOptions {
-        threads: 1,
-        runtime: RuntimeConfig {
-            library_path: None,
-            search_dirs: vec![PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../build/onnxruntime/linux-x86_64"
-            ))],
-        },
-    };
+    let options = runtime::options();
     let package = scratch().join("package.zip");
     let out = scratch().join("out");
     std::fs::write(&package, data).unwrap();

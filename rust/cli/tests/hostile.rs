@@ -185,14 +185,10 @@ fn analyze_that_fails_after_writing_leaves_nothing_behind() {
         .unwrap();
     // summary.json is written last; a folder in its place makes the run fail at the end.
     let dir = out.0.join("ana");
+    let dir_text = dir.display().to_string();
+    let analyze = || run(&["analyze", &png, "--no-model", "--out-dir", &dir_text]);
     std::fs::create_dir_all(dir.join("summary.json/blocked")).unwrap();
-    let (code, _, stderr) = run(&[
-        "analyze",
-        &png,
-        "--no-model",
-        "--out-dir",
-        &dir.display().to_string(),
-    ]);
+    let (code, _, stderr) = analyze();
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("summary.json"), "{stderr}");
     let left: Vec<PathBuf> = contents(&dir)
@@ -202,13 +198,7 @@ fn analyze_that_fails_after_writing_leaves_nothing_behind() {
     assert!(left.is_empty(), "left {left:?}");
     // The same run without the obstacle writes its files under their real names only.
     std::fs::remove_dir_all(dir.join("summary.json")).unwrap();
-    let (code, _, stderr) = run(&[
-        "analyze",
-        &png,
-        "--no-model",
-        "--out-dir",
-        &dir.display().to_string(),
-    ]);
+    let (code, _, stderr) = analyze();
     assert_eq!(code, 0, "{stderr}");
     let names: Vec<String> = contents(&dir)
         .iter()

@@ -113,6 +113,13 @@ fn an_overflowing_grey_range_is_an_error_naming_the_cause() {
     assert!(err.to_string().contains("overflow"), "{err}");
 }
 
+/// A fresh folder under the temp folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vccc-hostile-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// A copy of the fixture package with `edit` applied to its rdf.yaml.
 fn package_copy(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
     let source = common::repo_root().join("tests/fixtures/bioimageio/tiny-classifier");
@@ -126,11 +133,15 @@ fn package_copy(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
     rdf
 }
 
+/// The message of importing `package` into `out`, which must fail.
+fn refusal(package: &Path, out: &Path) -> String {
+    import(package, out, &options()).unwrap_err().to_string()
+}
+
 #[test]
 fn package_paths_must_stay_inside_the_package() {
-    let scratch = std::env::temp_dir().join(format!("vccc-hostile-pkg-{}", std::process::id()));
+    let scratch = scratch("pkg");
     let outside = scratch.join("outside.npy");
-    std::fs::create_dir_all(&scratch).unwrap();
     std::fs::copy(
         common::repo_root().join("tests/fixtures/bioimageio/tiny-classifier/test_input.npy"),
         &outside,
@@ -153,7 +164,7 @@ fn package_paths_must_stay_inside_the_package() {
             edit(t.replace("documentation:", "x_documentation:"))
         });
         let out = scratch.join(format!("{name}-out"));
-        let err = import(&rdf, &out, &options()).unwrap_err().to_string();
+        let err = refusal(&rdf, &out);
         assert!(err.contains("outside the package"), "{name}: {err}");
         assert!(!out.exists(), "{name}: wrote {}", out.display());
     }
@@ -162,17 +173,14 @@ fn package_paths_must_stay_inside_the_package() {
     let linked = rdf.with_file_name("test_input.npy");
     std::fs::remove_file(&linked).unwrap();
     std::os::unix::fs::symlink(&outside, &linked).unwrap();
-    let err = import(&rdf, &scratch.join("link-out"), &options())
-        .unwrap_err()
-        .to_string();
+    let err = refusal(&rdf, &scratch.join("link-out"));
     assert!(err.contains("outside the package"), "{err}");
     std::fs::remove_dir_all(&scratch).ok();
 }
 
 #[test]
 fn zip_symlink_entries_are_refused() {
-    let scratch = std::env::temp_dir().join(format!("vccc-hostile-zip-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = scratch("zip");
     let zip_path = scratch.join("package.zip");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
     zip.add_symlink(
@@ -182,9 +190,7 @@ fn zip_symlink_entries_are_refused() {
     )
     .unwrap();
     zip.finish().unwrap();
-    let err = import(&zip_path, &scratch.join("out"), &options())
-        .unwrap_err()
-        .to_string();
+    let err = refusal(&zip_path, &scratch.join("out"));
     assert!(err.contains("symbolic link"), "{err}");
     std::fs::remove_dir_all(&scratch).ok();
 }
