@@ -234,3 +234,35 @@ fn absurd_models_and_a_wrong_runtime_fail_cleanly() {
         eprintln!("skipped the wrong-runtime case: no libz.so.1 on this machine");
     }
 }
+
+#[test]
+fn streamed_tiffs_are_not_bound_by_max_pixels() {
+    let out = Scratch::new("hostile-stream");
+    let tif = out.0.join("large.tif");
+    let pixels: Vec<u8> = (0..300 * 200).map(|i| (i * 7 % 251) as u8).collect();
+    let file = std::fs::File::create(&tif).unwrap();
+    tiff::encoder::TiffEncoder::new(file)
+        .unwrap()
+        .write_image::<tiff::encoder::colortype::Gray8>(300, 200, &pixels)
+        .unwrap();
+    let tif = tif.display().to_string();
+    let limited = |mode: &str| {
+        run(&[
+            "classify",
+            "--model",
+            &model(),
+            "--mode",
+            mode,
+            "--max-pixels",
+            "1000",
+            &tif,
+        ])
+    };
+    // Whole mode streams the rows of an uncompressed 8-bit TIFF: no limit applies.
+    let (code, stdout, stderr) = limited("whole");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // Centre crop decodes the file, so the limit does.
+    let (code, stdout, _) = limited("center-crop");
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("max_pixels = 1000"), "{stdout}");
+}
