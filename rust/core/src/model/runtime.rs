@@ -141,6 +141,9 @@ fn probe(path: &Path) -> Result<()> {
             )));
         }
     }
+    // `ort` opens the same library next and keeps it for the process's lifetime;
+    // keeping this handle too spares unloading and reloading ONNX Runtime in between.
+    std::mem::forget(library);
     Ok(())
 }
 
