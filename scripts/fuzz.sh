@@ -27,10 +27,13 @@ fuzz_flags=(--sanitizer none --release --target-dir "${FUZZ_TARGET_DIR:-fuzz/tar
 cargo +nightly fuzz build "${fuzz_flags[@]}" 2>&1 | grep -v '^\s*Compiling' || true
 for target in "${targets[@]}"; do
   log="$(mktemp)"
+  # The targets keep a scratch file or folder in the temp folder; give them their own.
+  scratch="$(mktemp -d)"
   status=0
-  cargo +nightly fuzz run "${fuzz_flags[@]}" "$target" "fuzz/corpus/$target" -- \
+  TMPDIR="$scratch" cargo +nightly fuzz run "${fuzz_flags[@]}" "$target" "fuzz/corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
     >"$log" 2>&1 || status=$?
+  rm -rf "$scratch"
   runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')"
   echo "fuzz $target: $runs executions in ${seconds} s, exit $status"
   if [[ $status -ne 0 ]]; then
