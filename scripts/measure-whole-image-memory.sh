@@ -58,5 +58,5 @@ measure() {
 measure "whole image + stitched CAM" "$cli" classify --threads "$threads" --model "$model" \
     --heatmap-dir "$work/maps" "$work/large.tif"
 ls -l "$work/maps"
-measure "center-crop (decodes the whole file)" "$cli" classify --mode center-crop \
+measure "center-crop (decodes the whole file)" "$cli" classify --mode center-crop --max-pixels $((side * side)) \
     --threads "$threads" --model "$model" "$work/large.tif"

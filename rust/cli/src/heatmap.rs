@@ -48,7 +48,7 @@ pub fn write(
     output::write_float_tiff(&tiff_path, cam.width, cam.height, &cam.data)?;
     let png_path = output::named(dir, &stem, "cam.png");
     overlay(view, region, cam)
-        .save(&png_path)
+        .save(output::staged(&png_path))
         .map_err(|err| format!("{}: {err}", png_path.display()))?;
     Ok((
         tiff_path.display().to_string(),
@@ -95,7 +95,7 @@ pub fn write_whole(
         output::write_float_tiff(&tiff_path, cam.width, cam.height, &cam.data)?;
         let png_path = output::named(dir, &stem, "cam.png");
         overlay_with(cam, |x, y| map.thumbnail[y * cam.width + x] * 255.0)
-            .save(&png_path)
+            .save(output::staged(&png_path))
             .map_err(|err| format!("{}: {err}", png_path.display()))?;
         written.extend([tiff_path, png_path]);
     }
@@ -115,7 +115,8 @@ pub fn write_whole(
         ));
     }
     let csv_path = output::named(dir, &stem, "tiles.csv");
-    std::fs::write(&csv_path, csv).map_err(|err| format!("{}: {err}", csv_path.display()))?;
+    std::fs::write(output::staged(&csv_path), csv)
+        .map_err(|err| format!("{}: {err}", csv_path.display()))?;
     let labels: Vec<u8> = result
         .tiles
         .iter()

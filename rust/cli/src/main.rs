@@ -66,6 +66,16 @@ fn main() -> ExitCode {
             "unknown command '{other}'\n\n{USAGE}"
         ))),
     };
+    // Outputs were written under temporary names: keep them only when the command ran.
+    let outcome = match outcome {
+        Ok(done) => output::commit()
+            .map(|()| done)
+            .inspect_err(|_| output::discard()),
+        Err(message) => {
+            output::discard();
+            Err(message)
+        }
+    };
     match outcome {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,
         Ok(commands::Outcome::SomeInputsFailed) => {

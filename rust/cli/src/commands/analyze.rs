@@ -48,6 +48,7 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
   --onnxruntime PATH     libonnxruntime.so to use (classification and the clustering's
                          learned foreground feature)
   --timings              add stage durations (ms) to the summary
+  --max-pixels N         refuse larger images before decoding (default 8192²)
 
 Prints the summary (the same as summary.json) as one line of JSON.";
 
@@ -180,7 +181,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let summary_path = out_dir.join("summary.json");
     let pretty =
         serde_json::to_string_pretty(&summary).map_err(|err| Failure::Input(err.to_string()))?;
-    std::fs::write(&summary_path, pretty + "\n")
+    std::fs::write(output::staged(&summary_path), pretty + "\n")
         .map_err(|err| Failure::Input(format!("cannot write {}: {err}", summary_path.display())))?;
     common::print(summary);
     Ok(Outcome::Success)

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 use visual_ccc_core::cam::{CamMethod, CamTarget};
-use visual_ccc_core::image::decode::{decode_file, TiffRows};
+use visual_ccc_core::image::decode::{decode_file_with, DecodeLimits, TiffRows};
 use visual_ccc_core::model::runtime::RuntimeConfig;
 use visual_ccc_core::model::tiling::{classify_whole, TilingOptions, ViewRows, DEFAULT_BATCH};
 use visual_ccc_core::model::{
@@ -14,7 +14,7 @@ use visual_ccc_core::model::{
 use super::Outcome;
 use crate::args::Args;
 use crate::failure::Failure;
-use crate::{heatmap, locate};
+use crate::{heatmap, locate, output};
 
 const HELP: &str = "\
 usage: visual-ccc classify [--model PATH_OR_NAME] [--mode whole|center-crop] [--overlap PX]
@@ -52,7 +52,10 @@ failed.
                         class) or occlusion (the only one for models without 'features');
                         in whole mode the methods other than cam make a second pass
   --threads N           ONNX Runtime threads (default: all cores)
-  --onnxruntime PATH    libonnxruntime.so to use";
+  --onnxruntime PATH    libonnxruntime.so to use
+  --max-pixels N        refuse images of more than N pixels before decoding them (default
+                        67108864 = 8192²); uncompressed 8-bit TIFFs in whole mode stream
+                        and are not limited";
 
 pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
@@ -66,6 +69,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         "cam-method",
         "threads",
         "onnxruntime",
+        "max-pixels",
     ];
     let help = super::databar::help(HELP);
     let switches = [super::databar::KEEP_SWITCH];
@@ -96,6 +100,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
             .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
     }
     let mode = Mode::from_args(&args, &model)?;
+    let limits = super::common::decode_limits(&args)?;
     let mut failures = 0;
     for file in &args.positional {
         let file = Path::new(file);
@@ -106,6 +111,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
                 (target, &method),
                 heatmap_dir.as_deref(),
                 &args,
+                &limits,
             ),
             Mode::Whole(tiling) => {
                 let options = TilingOptions {
@@ -113,12 +119,25 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
                     method,
                     ..*tiling
                 };
-                classify_whole_image(&model, file, &options, heatmap_dir.as_deref(), &args)
+                classify_whole_image(
+                    &model,
+                    file,
+                    &options,
+                    heatmap_dir.as_deref(),
+                    &args,
+                    &limits,
+                )
             }
+        };
+        // Each image's heatmaps appear complete or not at all.
+        let outcome = match outcome {
+            Ok(fields) => output::commit().map(|()| fields),
+            Err(failure) => Err(failure),
         };
         let line = match outcome {
             Ok(fields) => fields,
             Err(failure) => {
+                output::discard();
                 failures += 1;
                 json!({ "file": file, "error": failure.message() })
             }
@@ -219,8 +238,9 @@ fn classify_one(
     (target, method): (CamTarget, &CamMethod),
     heatmap_dir: Option<&Path>,
     args: &Args,
+    limits: &DecodeLimits,
 ) -> Result<Value, Failure> {
-    let image = decode_file(file)?;
+    let image = decode_file_with(file, limits)?;
     let bar = super::databar::find(args, &image.view())?;
     let kept = bar.kept(&image.view())?;
     let mut result = model.classify_with(&kept, target, method)?;
@@ -247,6 +267,7 @@ fn classify_whole_image(
     options: &TilingOptions,
     heatmap_dir: Option<&Path>,
     args: &Args,
+    limits: &DecodeLimits,
 ) -> Result<Value, Failure> {
     let (result, bar) = match TiffRows::open(file)? {
         Some(mut rows) => {
@@ -257,7 +278,7 @@ fn classify_whole_image(
             (result, bar)
         }
         None => {
-            let image = decode_file(file)?;
+            let image = decode_file_with(file, limits)?;
             let bar = super::databar::find(args, &image.view())?;
             let kept = bar.kept(&image.view())?;
             let result =

@@ -60,6 +60,7 @@ the same labels.
   --threads N         worker threads (default 0: all cores); labels do not depend on it
   --onnxruntime PATH  libonnxruntime.so to use for the foreground feature
   --timings           add stage durations (ms) to the JSON
+  --max-pixels N      refuse larger images before decoding (default 8192²)
 
 Prints one JSON object: settings, \"inertia\" (sum of squared distances to the
 centroids in standardised feature space, all pixels), \"clusters\" (label, pixel count,

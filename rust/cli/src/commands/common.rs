@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
-use visual_ccc_core::image::decode::decode_file;
+use visual_ccc_core::image::decode::{decode_file_with, DecodeLimits, DEFAULT_MAX_PIXELS};
 use visual_ccc_core::image::pixels::OwnedImage;
 
 use crate::args::Args;
@@ -22,7 +22,23 @@ pub fn parse(
 ) -> Result<Option<Args>, String> {
     let mut all_switches = switches.to_vec();
     all_switches.push("timings");
-    Args::command(command, raw, help, &all_switches, options)
+    let mut all_options = options.to_vec();
+    all_options.push("max-pixels");
+    Args::command(command, raw, help, &all_switches, &all_options)
+}
+
+/// The decoding limits, with `--max-pixels` if given.
+pub fn decode_limits(args: &Args) -> Result<DecodeLimits, String> {
+    let max_pixels = args.parsed_or("max-pixels", DEFAULT_MAX_PIXELS)?;
+    if max_pixels == 0 {
+        return Err("--max-pixels must be positive".into());
+    }
+    // Room for the widest pixel the decoders produce (16-bit RGBA, 8 bytes).
+    let defaults = DecodeLimits::default();
+    Ok(DecodeLimits {
+        max_pixels,
+        max_bytes: defaults.max_bytes.max(max_pixels.saturating_mul(8)),
+    })
 }
 
 /// The one input image of a command.
@@ -40,10 +56,10 @@ pub fn input_path(command: &str, args: &Args) -> Result<PathBuf, String> {
     }
 }
 
-/// Decodes `path` and refuses NaN or infinite pixels up front, before any output is
-/// written.
-pub fn load(path: &Path) -> Result<OwnedImage, Failure> {
-    let image = decode_file(path)?;
+/// Decodes `path` within `limits` and refuses NaN or infinite pixels up front, before
+/// any output is written.
+pub fn load(path: &Path, limits: &DecodeLimits) -> Result<OwnedImage, Failure> {
+    let image = decode_file_with(path, limits)?;
     image
         .view()
         .ensure_finite()
@@ -58,7 +74,8 @@ pub fn start(
     file: &Path,
 ) -> Result<(Timings, OwnedImage, Map<String, Value>), Failure> {
     let mut timings = Timings::new(args);
-    let image = timings.time("decode", || load(file))?;
+    let limits = decode_limits(args)?;
+    let image = timings.time("decode", || load(file, &limits))?;
     let mut summary = Map::new();
     summary.insert("file".into(), json!(file));
     Ok((timings, image, summary))

@@ -40,6 +40,7 @@ operations and their options:
   --bit-depth D        same (default: 8-bit and RGB in → 8-bit, 16 → 16, 32 → 32-bit
                        float), or 8, 16, 32; 8/16-bit results are rounded and clamped
   --timings            add stage durations (ms) to the JSON
+  --max-pixels N       refuse larger images before decoding (default 8192²)
 
 Prints one JSON object: {\"file\", \"op\", \"params\", \"out\", \"bit_depth\", \"min\",
 \"max\", \"mean\"} (statistics of the written values).";

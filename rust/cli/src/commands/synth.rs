@@ -8,6 +8,7 @@ use visual_ccc_core::synth::{self, SynthClass, SynthParams};
 use super::Outcome;
 use crate::args::Args;
 use crate::failure::Failure;
+use crate::output;
 
 const HELP: &str = "\
 usage: visual-ccc synth --class CLASS --out PATH_OR_DIR [options]
@@ -106,7 +107,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
             out.clone()
         };
         let result = synth::generate_labeled(&params)?;
-        synth::save_gray8(&result.image, &file)?;
+        synth::save_gray8(&result.image, &output::staged(&file))?;
         // Keys in a fixed, documented order: file, class, seed[, mask].
         let mut line = format!(
             "{{\"file\":{},\"class\":{},\"seed\":{}",
@@ -116,7 +117,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         );
         if with_mask {
             let mask_file = mask_path(&file);
-            synth::save_mask(&result.mask, width, height, &mask_file)?;
+            synth::save_mask(&result.mask, width, height, &output::staged(&mask_file))?;
             let mask_name = serde_json::Value::from(mask_file.to_string_lossy().into_owned());
             line.push_str(&format!(",\"mask\":{mask_name}"));
         }

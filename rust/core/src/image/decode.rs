@@ -4,6 +4,11 @@
 //! text file called `image.tif` gets a clear message instead of a confusing decoder
 //! error. TIFF goes through the `tiff` crate directly because ImageJ writes 32-bit
 //! float grey TIFFs, which `image` has no pixel type for.
+//!
+//! A small compressed file can declare an enormous image, so the declared size is
+//! checked against [`DecodeLimits`] before any pixel buffer is allocated. Whole-image
+//! classification of huge uncompressed TIFFs streams rows through [`TiffRows`] instead
+//! and is not bound by these limits.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -30,14 +35,83 @@ fn sniff(bytes: &[u8]) -> Option<Format> {
     }
 }
 
-/// Reads and decodes an image file (first page of a multi-page TIFF).
-pub fn decode_file(path: &Path) -> Result<OwnedImage> {
-    let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
-    decode_bytes(&bytes).map_err(|err| err.in_file(path))
+/// Default [`DecodeLimits::max_pixels`]: 8192 × 8192 pixels (64 Mi).
+pub const DEFAULT_MAX_PIXELS: u64 = 1 << 26;
+/// Default [`DecodeLimits::max_bytes`]: 1 GiB.
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
+/// Bounds on what decoding one image into memory may allocate, checked against the
+/// sizes the file declares before any pixel buffer exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Most pixels (width × height) an image may have (CLI `--max-pixels`).
+    pub max_pixels: u64,
+    /// Most bytes the file, or the decoder's pixel buffer, may take.
+    pub max_bytes: u64,
 }
 
-/// Decodes an in-memory PNG, JPEG, BMP or TIFF file.
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        Self {
+            max_pixels: DEFAULT_MAX_PIXELS,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+impl DecodeLimits {
+    /// Checks a declared `width`×`height` image of `bytes_per_pixel` before decoding it.
+    fn check(&self, width: u32, height: u32, bytes_per_pixel: u64) -> Result<()> {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > self.max_pixels {
+            return Err(Error::Decode(format!(
+                "image {width}×{height} has {pixels} pixels, over the limit max_pixels = {} \
+                 (raise it with --max-pixels, or classify huge images in whole-image mode \
+                 from an uncompressed 8-bit TIFF)",
+                self.max_pixels
+            )));
+        }
+        let bytes = pixels.saturating_mul(bytes_per_pixel);
+        if bytes > self.max_bytes {
+            return Err(Error::Decode(format!(
+                "image {width}×{height} needs {bytes} bytes to decode, over the limit \
+                 max_bytes = {}",
+                self.max_bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Reads and decodes an image file (first page of a multi-page TIFF) within the
+/// default [`DecodeLimits`].
+pub fn decode_file(path: &Path) -> Result<OwnedImage> {
+    decode_file_with(path, &DecodeLimits::default())
+}
+
+/// Reads and decodes an image file (first page of a multi-page TIFF) within `limits`.
+pub fn decode_file_with(path: &Path, limits: &DecodeLimits) -> Result<OwnedImage> {
+    let size = std::fs::metadata(path)
+        .map_err(|err| Error::io(path, err))?
+        .len();
+    if size > limits.max_bytes {
+        return Err(Error::Decode(format!(
+            "the file has {size} bytes, over the limit max_bytes = {}",
+            limits.max_bytes
+        ))
+        .in_file(path));
+    }
+    let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
+    decode_bytes_with(&bytes, limits).map_err(|err| err.in_file(path))
+}
+
+/// Decodes an in-memory PNG, JPEG, BMP or TIFF file within the default [`DecodeLimits`].
 pub fn decode_bytes(bytes: &[u8]) -> Result<OwnedImage> {
+    decode_bytes_with(bytes, &DecodeLimits::default())
+}
+
+/// Decodes an in-memory PNG, JPEG, BMP or TIFF file within `limits`.
+pub fn decode_bytes_with(bytes: &[u8], limits: &DecodeLimits) -> Result<OwnedImage> {
     if bytes.is_empty() {
         return Err(Error::Decode("the file is empty (0 bytes)".into()));
     }
@@ -45,15 +119,61 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<OwnedImage> {
         Error::Decode("not a recognised image format (supported: TIFF, PNG, JPEG, BMP)".into())
     })?;
     let image = match format {
-        Format::Tiff => decode_tiff(bytes)?,
-        Format::Png => decode_with_image(bytes, image::ImageFormat::Png)?,
-        Format::Jpeg => decode_with_image(bytes, image::ImageFormat::Jpeg)?,
-        Format::Bmp => decode_with_image(bytes, image::ImageFormat::Bmp)?,
+        Format::Tiff => decode_tiff(bytes, limits)?,
+        Format::Png => decode_with_image(bytes, image::ImageFormat::Png, limits)?,
+        Format::Jpeg => {
+            // The JPEG decoder fills a cut-off scan with grey instead of failing.
+            if !jpeg_has_end(bytes) {
+                return Err(Error::Decode(
+                    "JPEG data is truncated: the file ends before its end-of-image marker".into(),
+                ));
+            }
+            decode_with_image(bytes, image::ImageFormat::Jpeg, limits)?
+        }
+        Format::Bmp => decode_with_image(bytes, image::ImageFormat::Bmp, limits)?,
     };
     if image.width == 0 || image.height == 0 {
         return Err(Error::Decode("the image has no pixels".into()));
     }
     Ok(image)
+}
+
+/// Whether a JPEG's marker structure reaches its end-of-image marker (EOI), walking the
+/// segments so that an EOI inside an embedded thumbnail does not count.
+fn jpeg_has_end(bytes: &[u8]) -> bool {
+    let mut at = 2; // after SOI
+    while at + 1 < bytes.len() {
+        if bytes[at] != 0xff {
+            return false;
+        }
+        let marker = bytes[at + 1];
+        match marker {
+            0xd9 => return true,
+            // Fill bytes, or markers without a length (TEM, RSTn).
+            0xff => at += 1,
+            0x01 | 0xd0..=0xd7 => at += 2,
+            _ => {
+                let Some(length) = bytes.get(at + 2..at + 4) else {
+                    return false;
+                };
+                at += 2 + usize::from(u16::from_be_bytes([length[0], length[1]]));
+                if marker == 0xda {
+                    // Entropy-coded data runs to the next marker that is neither a
+                    // stuffed 0xff00 nor a restart marker.
+                    loop {
+                        match bytes.get(at..at + 2) {
+                            None => return false,
+                            Some([0xff, next]) if *next != 0 && !(0xd0..=0xd7).contains(next) => {
+                                break
+                            }
+                            _ => at += 1,
+                        }
+                    }
+                }
+            }
+        }
+    }
+    false
 }
 
 fn check_dimensions(width: u32, height: u32) -> Result<(usize, usize)> {
@@ -71,18 +191,30 @@ fn pack_rgb(rgb: impl Iterator<Item = (u8, u8, u8)>) -> Vec<u32> {
         .collect()
 }
 
-fn decode_with_image(bytes: &[u8], format: image::ImageFormat) -> Result<OwnedImage> {
-    use image::DynamicImage as D;
-    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE as u32);
-    limits.max_image_height = Some(MAX_SIDE as u32);
-    limits.max_alloc = Some(8 << 30);
-    reader.limits(limits);
-    let decoded = reader.decode().map_err(|source| Error::DecodeImage {
+fn decode_with_image(
+    bytes: &[u8],
+    format: image::ImageFormat,
+    limits: &DecodeLimits,
+) -> Result<OwnedImage> {
+    use image::{DynamicImage as D, ImageDecoder};
+    let corrupt = |source: image::ImageError| Error::DecodeImage {
         context: format!("{format:?} data is corrupt or truncated"),
         source,
-    })?;
+    };
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_image_width = Some(MAX_SIDE as u32);
+    decoder_limits.max_image_height = Some(MAX_SIDE as u32);
+    decoder_limits.max_alloc = Some(limits.max_bytes);
+    reader.limits(decoder_limits);
+    let decoder = reader.into_decoder().map_err(corrupt)?;
+    let (width, height) = decoder.dimensions();
+    limits.check(
+        width,
+        height,
+        u64::from(decoder.color_type().bytes_per_pixel()),
+    )?;
+    let decoded = D::from_decoder(decoder).map_err(corrupt)?;
     let (width, height) = check_dimensions(decoded.width(), decoded.height())?;
     let pixels = match decoded {
         D::ImageLuma8(img) => OwnedPixels::Gray8(img.into_raw()),
@@ -104,19 +236,30 @@ fn decode_with_image(bytes: &[u8], format: image::ImageFormat) -> Result<OwnedIm
     })
 }
 
-fn decode_tiff(bytes: &[u8]) -> Result<OwnedImage> {
-    use tiff::decoder::{Decoder, DecodingResult as R, Limits};
+fn decode_tiff(bytes: &[u8], limits: &DecodeLimits) -> Result<OwnedImage> {
+    use tiff::decoder::{Decoder, DecodingResult as R};
     use tiff::ColorType as C;
     let corrupt = |source: tiff::TiffError| Error::DecodeTiff {
         context: "TIFF data is corrupt or unsupported".into(),
         source,
     };
+    let buffer_limit = usize::try_from(limits.max_bytes).unwrap_or(usize::MAX);
+    let mut decoder_limits = tiff::decoder::Limits::default();
+    decoder_limits.decoding_buffer_size = buffer_limit;
+    decoder_limits.intermediate_buffer_size = buffer_limit;
     let mut decoder = Decoder::new(Cursor::new(bytes))
         .map_err(corrupt)?
-        .with_limits(Limits::unlimited());
+        .with_limits(decoder_limits);
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
-    let (width, height) = check_dimensions(width, height)?;
     let color = decoder.colortype().map_err(corrupt)?;
+    let bits_per_pixel = match color {
+        C::Gray(bits) => u64::from(bits),
+        C::RGB(bits) => 3 * u64::from(bits),
+        C::RGBA(bits) => 4 * u64::from(bits),
+        _ => 32,
+    };
+    limits.check(width, height, bits_per_pixel.div_ceil(8).max(1))?;
+    let (width, height) = check_dimensions(width, height)?;
     let data = decoder.read_image().map_err(corrupt)?;
     let pixels = match (color, data) {
         (C::Gray(8), R::U8(p)) => OwnedPixels::Gray8(p),

@@ -33,6 +33,12 @@ pub struct ImportedModel {
     pub max_difference: f32,
 }
 
+/// Largest file a package may hold (declared and actually unpacked), 256 MiB: larger
+/// than any classifier the importer targets, small enough to hold in memory.
+pub const MAX_ENTRY_BYTES: u64 = 256 << 20;
+/// Largest total unpacked size of a package, 512 MiB.
+pub const MAX_PACKAGE_BYTES: u64 = 512 << 20;
+
 fn bad(message: impl std::fmt::Display) -> Error {
     Error::Model(format!("BioImage Model Zoo package: {message}"))
 }
@@ -43,9 +49,21 @@ pub fn import(rdf: &Path, out_dir: &Path, options: &ModelOptions) -> Result<Impo
     let unpacked = Unpacked::zip(rdf)?;
     let rdf_path = locate_rdf(unpacked.as_ref().map_or(rdf, |u| u.0.as_path()))?;
     let root = rdf_path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let text = std::fs::read_to_string(&rdf_path).map_err(|err| Error::io(&rdf_path, err))?;
+    let text = String::from_utf8(read_bounded(&rdf_path)?)
+        .map_err(|_| bad(format!("{} is not UTF-8 text", rdf_path.display())))?;
     let rdf: Value = serde_yaml_ng::from_str(&text).map_err(|err| bad(format!("{err}")))?;
     let (input, output) = check_classifier(&rdf)?;
+    // Files the importer does not read must still not point outside the package.
+    let documents = std::iter::once(&rdf["documentation"])
+        .chain(rdf["covers"].as_sequence().into_iter().flatten());
+    for document in documents.filter(|d| d.as_str().is_some_and(|s| !s.contains("://"))) {
+        if !is_inside(Path::new(document.as_str().unwrap_or_default())) {
+            return Err(bad(format!(
+                "{} is outside the package",
+                document.as_str().unwrap_or_default()
+            )));
+        }
+    }
 
     let (test_shape, test_input) = read_npy(&package_file(
         &root,
@@ -85,7 +103,7 @@ pub fn import(rdf: &Path, out_dir: &Path, options: &ModelOptions) -> Result<Impo
     }
 
     let weights = package_file(&root, &rdf["weights"]["onnx"], "ONNX weights")?;
-    let original = std::fs::read(&weights).map_err(|err| Error::io(&weights, err))?;
+    let original = read_bounded(&weights)?;
     let opset = onnx_edit::opset(&original)?;
     let mut prefix = Builder::default();
     let scale = prefix.scalar(RAW_SCALE);
@@ -164,11 +182,60 @@ impl Unpacked {
             .map_or(0, |d| d.as_nanos());
         let dir =
             std::env::temp_dir().join(format!("visual-ccc-bmz-{}-{stamp}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|err| Error::io(&dir, err))?;
         let unpacked = Unpacked(dir);
         let file = std::fs::File::open(path).map_err(|err| Error::io(path, err))?;
-        zip::ZipArchive::new(file)
-            .and_then(|mut archive| archive.extract(&unpacked.0))
-            .map_err(|err| bad(format!("{}: cannot unpack: {err}", path.display())))?;
+        let cannot =
+            |err: zip::result::ZipError| bad(format!("{}: cannot unpack: {err}", path.display()));
+        let mut archive = zip::ZipArchive::new(file).map_err(cannot)?;
+        let mut total = 0u64;
+        for index in 0..archive.len() {
+            let mut entry = archive.by_index(index).map_err(cannot)?;
+            let name = entry.name().to_string();
+            let refuse = |why: String| bad(format!("{}: entry '{name}' {why}", path.display()));
+            if entry.is_symlink() {
+                return Err(refuse(
+                    "is a symbolic link; packages must hold plain files".into(),
+                ));
+            }
+            let Some(relative) = entry.enclosed_name() else {
+                return Err(refuse("points outside the package".into()));
+            };
+            let target = unpacked.0.join(relative);
+            if entry.is_dir() {
+                std::fs::create_dir_all(&target).map_err(|err| Error::io(&target, err))?;
+                continue;
+            }
+            // The declared size is checked first, then the bytes actually inflated, so
+            // that a lying header cannot unpack more than the limit either.
+            if entry.size() > MAX_ENTRY_BYTES {
+                return Err(refuse(format!(
+                    "declares {} bytes, over the limit of {MAX_ENTRY_BYTES} bytes per file",
+                    entry.size()
+                )));
+            }
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|err| Error::io(parent, err))?;
+            }
+            let mut out = std::fs::File::create(&target).map_err(|err| Error::io(&target, err))?;
+            let written = std::io::copy(
+                &mut std::io::Read::take(&mut entry, MAX_ENTRY_BYTES + 1),
+                &mut out,
+            )
+            .map_err(|err| refuse(format!("cannot be unpacked: {err}")))?;
+            if written > MAX_ENTRY_BYTES {
+                return Err(refuse(format!(
+                    "holds more than the limit of {MAX_ENTRY_BYTES} bytes per file"
+                )));
+            }
+            total += written;
+            if total > MAX_PACKAGE_BYTES {
+                return Err(bad(format!(
+                    "{}: unpacks to more than the limit of {MAX_PACKAGE_BYTES} bytes",
+                    path.display()
+                )));
+            }
+        }
         Ok(Some(unpacked))
     }
 }
@@ -258,6 +325,8 @@ fn check_classifier(rdf: &Value) -> Result<(&Value, &Value)> {
     Ok((input, output))
 }
 
+/// The package file `entry` names, which must resolve inside `root` (no absolute path,
+/// no `..`, no symbolic link out) and be a plain file.
 fn package_file(root: &Path, entry: &Value, what: &str) -> Result<PathBuf> {
     let source = entry["source"].as_str().or_else(|| entry.as_str());
     let Some(source) = source.filter(|s| !s.contains("://")) else {
@@ -265,11 +334,46 @@ fn package_file(root: &Path, entry: &Value, what: &str) -> Result<PathBuf> {
             "{what}: only files inside the package are supported"
         )));
     };
-    let path = root.join(source);
-    if !path.is_file() {
+    let outside = || bad(format!("{what}: {source} is outside the package"));
+    let relative = Path::new(source);
+    if !is_inside(relative) {
+        return Err(outside());
+    }
+    let path = root.join(relative);
+    let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    let (Ok(real_root), Ok(real_path)) = (root.canonicalize(), path.canonicalize()) else {
+        return Err(bad(format!("{what}: {source} is not in the package")));
+    };
+    if is_link || !real_path.starts_with(&real_root) {
+        return Err(outside());
+    }
+    if !real_path.is_file() {
         return Err(bad(format!("{what}: {source} is not in the package")));
     }
     Ok(path)
+}
+
+/// Whether a relative path stays below its base by its components alone (no root, no
+/// `..`).
+fn is_inside(relative: &Path) -> bool {
+    use std::path::Component::{CurDir, Normal};
+    relative
+        .components()
+        .all(|c| matches!(c, Normal(_) | CurDir))
+}
+
+/// Reads a package file, refusing one over [`MAX_ENTRY_BYTES`] before reading it.
+fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    let size = std::fs::metadata(path)
+        .map_err(|err| Error::io(path, err))?
+        .len();
+    if size > MAX_ENTRY_BYTES {
+        return Err(bad(format!(
+            "{} has {size} bytes, over the limit of {MAX_ENTRY_BYTES} bytes per file",
+            path.display()
+        )));
+    }
+    std::fs::read(path).map_err(|err| Error::io(path, err))
 }
 
 fn sanitise(name: &str) -> String {
@@ -449,7 +553,7 @@ fn validate(
 /// Reads a little-endian `.npy` array of float32, float64 or unsigned 8/16-bit values as
 /// float32, with its shape.
 pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
-    let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
+    let bytes = read_bounded(path)?;
     let corrupt = || bad(format!("{} is not a readable .npy array", path.display()));
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(corrupt());
@@ -486,7 +590,10 @@ pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
         .map(|s| s.parse().map_err(|_| corrupt()))
         .collect::<Result<_>>()?;
     let data = &bytes[start + header_len..];
-    let count: usize = shape.iter().product();
+    let count = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(corrupt)?;
     let values: Vec<f32> = match descr {
         "<f4" => data
             .chunks_exact(4)

@@ -77,6 +77,11 @@ impl ModelInfo {
     }
 }
 
+/// Largest model input side S a model may declare: 4096 (a 64 MiB input plane), far
+/// above any micrograph classifier, so that absurd metadata is refused at load instead
+/// of allocating gigabytes per input.
+pub const MAX_INPUT_SIZE: usize = 4096;
+
 /// Smallest `visualccc.tile_source_size`: a tile must still hold some structure.
 pub const MIN_TILE_SOURCE_SIZE: usize = 16;
 
@@ -264,6 +269,27 @@ impl Model {
                 ))
             }
         };
+        if input_size > MAX_INPUT_SIZE {
+            return Err(model_error(
+                path,
+                format!(
+                    "visualccc.input_size {input_size} is over the limit of {MAX_INPUT_SIZE} \
+                     pixels per side"
+                ),
+            ));
+        }
+        if let [_, _, h, w] = input_dims[..] {
+            let fixed = |d: i64| d > 0 && d as usize != input_size;
+            if fixed(h) || fixed(w) {
+                return Err(model_error(
+                    path,
+                    format!(
+                        "input '{}' is fixed at {h}×{w} but visualccc.input_size is {input_size}",
+                        input.name
+                    ),
+                ));
+            }
+        }
         let tile_source_size = match meta_tile_source {
             Some(text) => parse_tile_source_size(&text).map_err(|err| model_error(path, err))?,
             None => input_size,
@@ -442,6 +468,12 @@ impl Model {
             )));
         }
         let logits = logits[..batch * classes].to_vec();
+        if logits.iter().any(|l| !l.is_finite()) {
+            return Err(Error::invalid(
+                "the model's logits are not finite (NaN or infinite), so no probabilities \
+                 can be given; the input's grey values probably overflow the model's range",
+            ));
+        }
         let features = if want_features && self.head.is_some() {
             let (shape, values) = outputs[FEATURES]
                 .try_extract_tensor::<f32>()

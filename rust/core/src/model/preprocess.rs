@@ -67,7 +67,15 @@ pub fn validate_image(view: &ImageView) -> Result<()> {
             view.height()
         )));
     }
-    view.ensure_finite()
+    view.ensure_finite()?;
+    let (lo, hi) = view.unit_range();
+    if !(hi - lo).is_finite() {
+        return Err(Error::invalid(format!(
+            "grey values span {lo:e} to {hi:e}, a range too wide for 32-bit arithmetic \
+             (input range overflow); rescale the image first"
+        )));
+    }
+    Ok(())
 }
 
 /// Prepares the `size`×`size` model input for `view`.

@@ -104,9 +104,54 @@ fn check_library_file(path: &Path, source: &str) -> Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
+/// Opens `path` on its own and checks that it is an ONNX Runtime offering the API
+/// version `ort` needs, before `ort` sees it: `ort` panics on a library that is not one
+/// (such as libz) or is too old, and its panic message would reach stderr.
+fn probe(path: &Path) -> Result<()> {
+    use std::ffi::{c_char, CStr};
+    #[repr(C)]
+    struct ApiBase {
+        get_api: Option<unsafe extern "C" fn(u32) -> *const std::ffi::c_void>,
+        get_version_string: Option<unsafe extern "C" fn() -> *const c_char>,
+    }
+    let fail = |why: String| Error::Runtime(format!("{} {why}", path.display()));
+    // SAFETY: loading runs the library's initialisers, as `ort` would do next anyway;
+    // the file was checked to be an ELF shared library.
+    let library = unsafe { libloading::Library::new(path) }
+        .map_err(|err| fail(format!("cannot be loaded as a shared library: {err}")))?;
+    // SAFETY: `OrtGetApiBase` has this signature in every ONNX Runtime release.
+    let get_api_base =
+        unsafe { library.get::<unsafe extern "C" fn() -> *const ApiBase>(b"OrtGetApiBase\0") }
+            .map_err(|_| fail("is not ONNX Runtime: it has no OrtGetApiBase symbol".to_string()))?;
+    // SAFETY: the returned table is static in the library, which stays loaded here.
+    unsafe {
+        let base = get_api_base();
+        let (Some(get_api), Some(get_version_string)) = base
+            .as_ref()
+            .map_or((None, None), |b| (b.get_api, b.get_version_string))
+        else {
+            return Err(fail("is not a usable ONNX Runtime (no API table)".into()));
+        };
+        if get_api(ort::sys::ORT_API_VERSION).is_null() {
+            let version = CStr::from_ptr(get_version_string()).to_string_lossy();
+            return Err(fail(format!(
+                "is ONNX Runtime {version}, which lacks API version {} (ONNX Runtime \
+                 {ONNXRUNTIME_VERSION} or newer is needed)",
+                ort::sys::ORT_API_VERSION
+            )));
+        }
+    }
+    // `ort` opens the same library next and keeps it for the process's lifetime;
+    // keeping this handle too spares unloading and reloading ONNX Runtime in between.
+    std::mem::forget(library);
+    Ok(())
+}
+
 /// `ort` panics when the library cannot be opened or has an incompatible API version;
-/// turn that into an error instead of unwinding into a caller such as the JVM.
+/// [`probe`] rules out those cases first, and anything left is turned into an error
+/// instead of unwinding into a caller such as the JVM.
 fn load(path: &Path) -> Result<()> {
+    probe(path)?;
     let path_text = path.to_string_lossy().into_owned();
     let outcome = std::panic::catch_unwind(|| {
         ort::init_from(path_text)

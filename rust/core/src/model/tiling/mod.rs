@@ -36,6 +36,24 @@ use crate::model::{argmax, softmax, ForwardOutput, Model, MIN_TILE_SOURCE_SIZE};
 /// Longest side of the stitched maps; larger images get one map cell per several pixels.
 pub const MAX_MAP_SIDE: usize = 2048;
 
+/// Most tiles one whole-image run may have (1 Mi); more means an absurd tile size for
+/// the image, and the per-tile results alone would not fit in memory.
+pub const MAX_TILES: usize = 1 << 20;
+/// Most values (floats) one band of rows may hold: 128 Mi, 512 MiB.
+pub const MAX_BAND_VALUES: usize = 1 << 27;
+
+/// Refuses a band of `width` × `rows` values over [`MAX_BAND_VALUES`] before it is
+/// allocated.
+fn check_band(width: usize, rows: usize) -> Result<()> {
+    match width.checked_mul(rows) {
+        Some(values) if values <= MAX_BAND_VALUES => Ok(()),
+        _ => Err(Error::invalid(format!(
+            "whole-image mode would hold {width}×{rows} values per band of rows, over the \
+             limit of {MAX_BAND_VALUES}: use a larger tile source size for this image"
+        ))),
+    }
+}
+
 /// Tiles per ONNX Runtime run when the model does not fix its batch size.
 pub const DEFAULT_BATCH: usize = 8;
 
@@ -279,6 +297,7 @@ pub fn classify_whole(
             height
         };
         let first_row = (height - rows) / 2;
+        check_band(width, rows)?;
         let mut pixels = vec![0.0f32; width * rows];
         source.read_rows(first_row, &mut pixels)?;
         if rows == height {
@@ -300,6 +319,16 @@ pub fn classify_whole(
         (1, 1)
     } else {
         let (scaled_w, scaled_h) = scaled_size(width, height, size, tile_source_size);
+        let tiles = scaled_w
+            .div_ceil(size)
+            .saturating_mul(scaled_h.div_ceil(size));
+        if tiles > MAX_TILES {
+            return Err(Error::invalid(format!(
+                "whole-image mode would need at least {tiles} tiles, over the limit of \
+                 {MAX_TILES}: use a larger tile source size for this image"
+            )));
+        }
+        check_band(scaled_w, size)?;
         let mut scaled = Resampled::new(source, scaled_w, scaled_h);
         scaled.thumbnail = Some(&mut thumbnail);
         let grid = TileGrid::new(scaled_w, scaled_h, size, options.overlap)?;
