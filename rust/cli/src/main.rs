@@ -21,6 +21,7 @@ commands:
   analyze    the whole pipeline on one image: classify + CAM, Otsu, texture, clusters
   import-model  import a BioImage Model Zoo classifier (RDF 0.5, ONNX) as a model
   cam-eval   faithfulness of the CAM methods: deletion and insertion AUC over a folder
+  train      train a classifier from a folder of class subfolders (new ONNX model)
   help       show this message
 
 Run `visual-ccc <command> --help` for a command's options.";
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         "analyze" => commands::analyze::run(rest),
         "import-model" => commands::import_model::run(rest),
         "cam-eval" => commands::cam_eval::run(rest),
+        "train" => commands::train::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -9,7 +9,8 @@
 //!   ONNX editing and BioImage Model Zoo import;
 //! - [`cam`]: class activation maps and their faithfulness checks;
 //! - [`analysis`]: filters, thresholds, GLCM texture and k-means clustering;
-//! - [`synth`]: synthetic micrographs for training and tests.
+//! - [`synth`]: synthetic micrographs for training and tests;
+//! - [`train`]: training a new classifier head on a base model from labelled images.
 
 pub mod analysis;
 pub mod cam;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod image;
 pub mod model;
 pub mod synth;
+pub mod train;
 
 pub use error::{Error, ErrorKind, Result};
 pub use image::pixels::{GrayImage, ImageView, Pixels};

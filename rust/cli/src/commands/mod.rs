@@ -12,6 +12,7 @@ pub mod preprocess;
 pub mod synth;
 pub mod texture;
 pub mod threshold;
+pub mod train;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

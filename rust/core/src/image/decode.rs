@@ -30,6 +30,16 @@ fn sniff(bytes: &[u8]) -> Option<Format> {
     }
 }
 
+/// File extensions of the formats [`decode_file`] reads (lower case).
+pub const IMAGE_EXTENSIONS: [&str; 6] = ["tif", "tiff", "png", "jpg", "jpeg", "bmp"];
+
+/// Whether `path` ends in one of [`IMAGE_EXTENSIONS`] (any case).
+pub fn has_image_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 /// Reads and decodes an image file (first page of a multi-page TIFF).
 pub fn decode_file(path: &Path) -> Result<OwnedImage> {
     let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;

@@ -1,0 +1,102 @@
+//! `visual-ccc train`: a new classifier from a folder with one subfolder per class.
+
+use std::path::Path;
+
+use serde_json::json;
+use visual_ccc_core::train::{self, folder_dataset, TrainParams};
+
+use super::Outcome;
+use crate::args::Args;
+use crate::locate;
+
+const HELP: &str = "\
+usage: visual-ccc train DIR --out MODEL.onnx [--base morphology|uhcs|PATH] [--seed N]
+                        [--no-augment] [--overlap PX] [--batch N] [--threads N]
+                        [--onnxruntime PATH]
+
+Trains a classifier from labelled images: DIR holds one subfolder per class (the class
+name is the folder name; nested folders and TIFF, PNG, JPEG and BMP files allowed). The
+base model runs over each image's tiles as whole-image classification does, its pooled
+'features' (with the 8 flips and quarter turns of each tile) train a class-balanced
+logistic-regression head whose regularisation is chosen by cross-validation over images,
+and MODEL.onnx is the base backbone with the new head: it classifies, maps and explains
+(every CAM method) like the shipped models. Same inputs and seed give the same file.
+
+  --out PATH      the new model (.onnx); its name is the file name without .onnx.
+                  Put it into a models folder (e.g. Fiji.app/models/visual-ccc) to offer
+                  it by name
+  --base MODEL    the backbone: an installed model's name or an ONNX file with a Gemm
+                  head and a 'features' output (default: morphology)
+  --seed N        seeds the cross-validation folds (default 0)
+  --no-augment    no flipped and turned copies of the tiles
+  --overlap PX    tile overlap in model-input pixels (default: a quarter of the input)
+  --batch N       tiles per ONNX Runtime run (default 8)
+  --threads N     ONNX Runtime threads (default: all cores)
+  --onnxruntime PATH  libonnxruntime.so to use
+
+Prints one JSON object: classes, image counts, cross-validated accuracy and confusion
+matrix (rows: true class, columns: predicted), seconds per stage and the files skipped
+with the reason. Exit code 0 when every image was used and cross-validated, 1 when the
+model was written but files were skipped or a class has a single image (no
+cross-validation), 2 on errors (fewer than two classes, an empty class, output not
+writable), with nothing written.";
+
+pub fn run(raw: &[String]) -> Result<Outcome, String> {
+    let options = [
+        "out",
+        "base",
+        "seed",
+        "overlap",
+        "batch",
+        "threads",
+        "onnxruntime",
+    ];
+    let Some(args) = Args::command("train", raw, HELP, &["no-augment"], &options)? else {
+        return Ok(Outcome::Success);
+    };
+    let [dir] = args.positional.as_slice() else {
+        return Err(format!(
+            "give exactly one folder of class subfolders (see `visual-ccc train --help`)"
+        ));
+    };
+    let out = Path::new(super::common::required(&args, "out", "the new model's file")?);
+    let base = locate::model(args.value("base"))?;
+    let params = TrainParams {
+        seed: args.parsed_or("seed", 0)?,
+        augment: !args.switch("no-augment"),
+        overlap: args.parsed("overlap")?,
+        batch: args.parsed_or("batch", TrainParams::default().batch)?,
+        name: out
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        ..TrainParams::default()
+    };
+    if params.batch == 0 {
+        return Err("--batch must be at least 1".into());
+    }
+    let model_options = super::classify::model_options(&args)?;
+    let dataset = folder_dataset(Path::new(dir)).map_err(|err| err.to_string())?;
+    train::check_writable(out).map_err(|err| format!("cannot write the model: {err}"))?;
+    let trained = train::train(&base, &dataset, &params, &model_options, &mut |_, _| true)
+        .map_err(|err| err.to_string())?;
+    train::save_model(&trained.bytes, out).map_err(|err| err.to_string())?;
+    let report = &trained.report;
+    let mut summary = serde_json::to_value(report).map_err(|err| err.to_string())?;
+    summary["model"] = json!(out);
+    println!("{summary}");
+    if let Some(reason) = &report.cross_validation_unavailable {
+        eprintln!("visual-ccc train: warning: {reason}");
+    }
+    for skipped in &report.skipped {
+        eprintln!(
+            "visual-ccc train: skipped {}: {}",
+            skipped.file, skipped.reason
+        );
+    }
+    if report.skipped.is_empty() && report.cross_validation.is_some() {
+        Ok(Outcome::Success)
+    } else {
+        Ok(Outcome::SomeInputsFailed)
+    }
+}
