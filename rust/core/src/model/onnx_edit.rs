@@ -228,6 +228,61 @@ fn write_metadata<'a>(out: &mut Vec<u8>, entries: impl Iterator<Item = (&'a str,
     }
 }
 
+/// The part of `model` between its `features` output and `logits` (pooling and head)
+/// as a model of its own with input `features` `[N, K, h, w]`: lets a check perturb the
+/// feature maps themselves, e.g. to compare the CAM with a finite-difference Grad-CAM.
+pub fn features_to_logits(model: &[u8]) -> Result<Vec<u8>> {
+    let names = |payload: &[u8], number: u64| -> Result<Vec<String>> {
+        raw_fields(payload)?
+            .iter()
+            .filter(|f| f.number == number)
+            .filter_map(|f| f.payload)
+            .map(field_text)
+            .collect()
+    };
+    let mut out = Vec::new();
+    for field in raw_fields(model)? {
+        if field.number != 7 {
+            out.extend_from_slice(field.encoded);
+            continue;
+        }
+        let graph = raw_fields(field.payload.unwrap_or_default())?;
+        // Walk back from `logits` to `features`, keeping the nodes on the way.
+        let mut needed = vec!["logits".to_string()];
+        let mut kept = vec![false; graph.len()];
+        for (i, g) in graph.iter().enumerate().rev().filter(|(_, g)| g.number == 1) {
+            let payload = g.payload.unwrap_or_default();
+            if names(payload, 2)?.iter().any(|o| needed.contains(o)) {
+                kept[i] = true;
+                needed.extend(names(payload, 1)?.into_iter().filter(|n| n != "features"));
+            }
+        }
+        let mut graph_out = Vec::new();
+        for (i, g) in graph.iter().enumerate() {
+            let payload = g.payload.unwrap_or_default();
+            let keep = match g.number {
+                1 => kept[i],
+                5 => names(payload, 8)?.iter().any(|n| needed.contains(n)),
+                11 | 13 => false,
+                12 => names(payload, 1)? == ["logits"],
+                _ => true,
+            };
+            if keep {
+                graph_out.extend_from_slice(g.encoded);
+            }
+        }
+        let mut shape = Vec::new();
+        for dim in ["N", "K", "h", "w"] {
+            let mut d = Vec::new();
+            bytes_field(&mut d, 2, dim.as_bytes());
+            bytes_field(&mut shape, 1, &d);
+        }
+        bytes_field(&mut graph_out, 11, &tensor_value_info("features", &shape));
+        bytes_field(&mut out, 7, &graph_out);
+    }
+    Ok(out)
+}
+
 /// Metadata entries (`metadata_props`) of a model, in order.
 pub fn metadata(model: &[u8]) -> Result<Vec<(String, String)>> {
     let mut entries = Vec::new();
@@ -419,9 +474,14 @@ fn value_info(name: &str, dims: &[Option<i64>]) -> Vec<u8> {
         }
         bytes_field(&mut shape, 1, &d);
     }
+    tensor_value_info(name, &shape)
+}
+
+/// A float tensor ValueInfoProto with an encoded TensorShapeProto.
+fn tensor_value_info(name: &str, shape: &[u8]) -> Vec<u8> {
     let mut tensor = Vec::new();
     varint_field(&mut tensor, 1, 1); // FLOAT
-    bytes_field(&mut tensor, 2, &shape);
+    bytes_field(&mut tensor, 2, shape);
     let mut type_proto = Vec::new();
     bytes_field(&mut type_proto, 1, &tensor);
     let mut out = Vec::new();
