@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use serde_json::json;
 use visual_ccc_core::train::{self, folder_dataset, TrainParams};
 
 use super::Outcome;
@@ -11,7 +10,7 @@ use crate::locate;
 
 const HELP: &str = "\
 usage: visual-ccc train DIR --out MODEL.onnx [--base morphology|uhcs|PATH] [--seed N]
-                        [--no-augment] [--overlap PX] [--batch N] [--threads N]
+                        [--no-augment] [--overlap PX] [--tile-size PX] [--batch N] [--threads N]
                         [--onnxruntime PATH]
 
 Trains a classifier from labelled images: DIR holds one subfolder per class (the class
@@ -22,7 +21,8 @@ logistic-regression head whose regularisation is chosen by cross-validation over
 and MODEL.onnx is the base backbone with the new head: it classifies, maps and explains
 (every CAM method) like the shipped models. Same inputs and seed give the same file.
 
-  --out PATH      the new model (.onnx); its name is the file name without .onnx.
+  --out PATH      the new model (.onnx), with its card (.md) next to it; its name is the
+                  file name without .onnx.
                   Put it into a models folder (e.g. Fiji.app/models/visual-ccc) to offer
                   it by name
   --base MODEL    the backbone: an installed model's name or an ONNX file with a Gemm
@@ -30,6 +30,8 @@ and MODEL.onnx is the base backbone with the new head: it classifies, maps and e
   --seed N        seeds the cross-validation folds (default 0)
   --no-augment    no flipped and turned copies of the tiles
   --overlap PX    tile overlap in model-input pixels (default: a quarter of the input)
+  --tile-size PX  source pixels one tile covers, recorded in the new model (default: the
+                  base model's)
   --batch N       tiles per ONNX Runtime run (default 8)
   --threads N     ONNX Runtime threads (default: all cores)
   --onnxruntime PATH  libonnxruntime.so to use
@@ -47,6 +49,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         "base",
         "seed",
         "overlap",
+        "tile-size",
         "batch",
         "threads",
         "onnxruntime",
@@ -65,6 +68,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         seed: args.parsed_or("seed", 0)?,
         augment: !args.switch("no-augment"),
         overlap: args.parsed("overlap")?,
+        tile_source_size: args.parsed("tile-size")?,
         batch: args.parsed_or("batch", TrainParams::default().batch)?,
         name: out
             .file_stem()
@@ -80,11 +84,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     train::check_writable(out).map_err(|err| format!("cannot write the model: {err}"))?;
     let trained = train::train(&base, &dataset, &params, &model_options, &mut |_, _| true)
         .map_err(|err| err.to_string())?;
-    train::save_model(&trained.bytes, out).map_err(|err| err.to_string())?;
+    let card = train::save_with_card(&trained, out).map_err(|err| err.to_string())?;
     let report = &trained.report;
-    let mut summary = serde_json::to_value(report).map_err(|err| err.to_string())?;
-    summary["model"] = json!(out);
-    println!("{summary}");
+    println!("{}", report.to_json(out, &card));
     if let Some(reason) = &report.cross_validation_unavailable {
         eprintln!("visual-ccc train: warning: {reason}");
     }

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::image::decode::decode_bytes;
 use crate::model::onnx_edit::{metadata, replace_head, NewHead};
 use crate::model::tiling::{ViewRows, DEFAULT_BATCH};
-use crate::model::{Model, ModelOptions};
+use crate::model::{Model, ModelOptions, MIN_TILE_SOURCE_SIZE};
 
 /// Base-model metadata a trained model keeps: how its input is made.
 const KEPT_METADATA: [&str; 5] = [
@@ -45,6 +45,9 @@ pub struct TrainParams {
     /// Pixels shared by neighbouring tiles, in model-input pixels; `None`: a quarter
     /// of the input size, as classification does by default.
     pub overlap: Option<usize>,
+    /// Source pixels one tile covers; `None`: the base model's. Recorded in the new
+    /// model, so classification tiles images as training did.
+    pub tile_source_size: Option<usize>,
     /// Tiles per ONNX Runtime run.
     pub batch: usize,
     /// Recorded as the training date (YYYY-MM-DD); `None`: today in UTC, or the day
@@ -60,6 +63,7 @@ impl Default for TrainParams {
             seed: 0,
             augment: true,
             overlap: None,
+            tile_source_size: None,
             batch: DEFAULT_BATCH,
             date: None,
             name: "trained".into(),
@@ -96,7 +100,18 @@ pub struct TrainReport {
     pub base_model: String,
     pub base_sha256: String,
     pub seed: u64,
+    pub date: String,
     pub seconds: StageSeconds,
+}
+
+impl TrainReport {
+    /// The report as one JSON object, with where the model and its card were saved.
+    pub fn to_json(&self, model: &Path, card: &Path) -> String {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        value["model"] = json!(model);
+        value["card"] = json!(card);
+        value.to_string()
+    }
 }
 
 /// A trained model: its ONNX bytes and the report.
@@ -137,6 +152,14 @@ pub fn train(
         )));
     }
     let augmentations = if params.augment { AUGMENTATIONS } else { 1 };
+    let tile_source_size = params
+        .tile_source_size
+        .unwrap_or(model.info().tile_source_size);
+    if tile_source_size < MIN_TILE_SOURCE_SIZE {
+        return Err(Error::invalid(format!(
+            "tile source size {tile_source_size} is below {MIN_TILE_SOURCE_SIZE} pixels"
+        )));
+    }
 
     let started = Instant::now();
     let mut images: Vec<ImageFeatures> = Vec::new();
@@ -144,7 +167,8 @@ pub fn train(
     let mut files = Vec::new();
     let mut skipped = dataset.skipped.clone();
     for (done, image) in dataset.images.iter().enumerate() {
-        match image_features(&model, image, overlap, augmentations, params.batch) {
+        let tiling = (tile_source_size, overlap, augmentations, params.batch);
+        match image_features(&model, image, tiling) {
             Ok((features, sha256)) => {
                 images.push(features);
                 labels.push(image.class);
@@ -230,9 +254,17 @@ pub fn train(
         base_model: base_name,
         base_sha256,
         seed: params.seed,
+        date: params.date.clone().unwrap_or_else(today),
         seconds: StageSeconds::default(),
     };
-    let metadata = new_metadata(&base_bytes, &report, &files, params)?;
+    let mut metadata = new_metadata(&base_bytes, &report, &files, params)?;
+    metadata.retain(|(key, _)| key != "visualccc.tile_source_size");
+    if tile_source_size != size {
+        metadata.push((
+            "visualccc.tile_source_size".into(),
+            tile_source_size.to_string(),
+        ));
+    }
     let bytes = replace_head(
         &base_bytes,
         &NewHead {
@@ -254,11 +286,8 @@ pub fn train(
 fn image_features(
     model: &Model,
     image: &TrainingImage,
-    overlap: usize,
-    augmentations: usize,
-    batch: usize,
+    (tile_source_size, overlap, augmentations, batch): (usize, usize, usize, usize),
 ) -> Result<(ImageFeatures, String)> {
-    let tile_source_size = model.info().tile_source_size;
     let run = |view| {
         let mut rows = ViewRows::new(view)?;
         extract(model, &mut rows, tile_source_size, overlap, augmentations, batch)
@@ -326,10 +355,7 @@ fn new_metadata(
         ("visualccc.train.lambda".into(), report.lambda.to_string()),
         ("visualccc.train.augmented".into(), params.augment.to_string()),
         ("visualccc.train.seed".into(), params.seed.to_string()),
-        (
-            "visualccc.train.date".into(),
-            params.date.clone().unwrap_or_else(today),
-        ),
+        ("visualccc.train.date".into(), report.date.clone()),
     ]);
     Ok(entries)
 }
@@ -350,6 +376,69 @@ pub fn save_model(bytes: &[u8], path: &Path) -> Result<()> {
         let _ = std::fs::remove_file(&temporary);
         Error::io(path, err)
     })
+}
+
+/// Writes the model to `path` (see [`save_model`]) and its card, a Markdown summary of
+/// the data, counts, cross-validation, base model and date, next to it as `<name>.md`.
+/// Returns the card's path.
+pub fn save_with_card(trained: &TrainedModel, path: &Path) -> Result<std::path::PathBuf> {
+    let card_path = path.with_extension("md");
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    save_model(trained.bytes.as_slice(), path)?;
+    save_model(model_card(&name, &trained.report).as_bytes(), &card_path)?;
+    Ok(card_path)
+}
+
+/// The model card of a trained model.
+pub fn model_card(name: &str, report: &TrainReport) -> String {
+    let mut card = format!(
+        "# {name}\n\nA Visual-CCC classifier trained on {} labelled images on {}: the \
+         `{}` model's backbone (sha256 `{}`) with a new linear head (L2 penalty {}, seed \
+         {}).\n\n## Data\n\n| class | images |\n|---|---|\n",
+        report.image_counts.iter().sum::<usize>(),
+        report.date,
+        report.base_model,
+        report.base_sha256,
+        report.lambda,
+        report.seed,
+    );
+    for (class, count) in report.classes.iter().zip(&report.image_counts) {
+        card += &format!("| {class} | {count} |\n");
+    }
+    card += &format!(
+        "\n{} tiles, {} feature vectors with augmentation.\n\n## Cross-validation\n\n",
+        report.tiles, report.samples
+    );
+    match (&report.cross_validation, &report.cross_validation_unavailable) {
+        (Some(cv), _) => {
+            card += &format!(
+                "{}-fold, by image: accuracy {:.3}, balanced accuracy {:.3}.\n\n\
+                 Confusion matrix (rows: true class, columns: predicted):\n\n| |{}|\n|---|{}\n",
+                cv.folds,
+                cv.accuracy,
+                cv.balanced_accuracy,
+                report.classes.join("|"),
+                "---|".repeat(report.classes.len()),
+            );
+            for (class, row) in report.classes.iter().zip(&cv.confusion) {
+                let cells: Vec<String> = row.iter().map(usize::to_string).collect();
+                card += &format!("| {class} |{}|\n", cells.join("|"));
+            }
+        }
+        (None, reason) => card += &format!("Not done: {}.\n", reason.clone().unwrap_or_default()),
+    }
+    if !report.skipped.is_empty() {
+        card += "\n## Skipped\n\n";
+        for skipped in &report.skipped {
+            card += &format!("- {}: {}\n", skipped.file, skipped.reason);
+        }
+    }
+    card += "\nThe training files and their sha256 are in the model's metadata \
+             (`visualccc.train.files`).\n";
+    card
 }
 
 /// Fails with the reason when `path` cannot be written, before any work is done.
