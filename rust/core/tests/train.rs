@@ -13,7 +13,11 @@ use visual_ccc_core::synth::{self, SynthClass, SynthParams};
 use visual_ccc_core::train::{self, folder_dataset, TrainParams};
 use visual_ccc_core::ErrorKind;
 
-const CLASSES: [SynthClass; 3] = [SynthClass::Dendrite, SynthClass::Spheroid, SynthClass::Lamellar];
+const CLASSES: [SynthClass; 3] = [
+    SynthClass::Dendrite,
+    SynthClass::Spheroid,
+    SynthClass::Lamellar,
+];
 const SIDE: usize = 400;
 
 fn options() -> ModelOptions {
@@ -65,7 +69,11 @@ fn trains_a_contract_model_that_classifies_explains_and_reproduces() {
     let cv = report.cross_validation.as_ref().expect("cross-validation");
     assert_eq!(cv.folds, 4);
     assert_eq!(cv.confusion.iter().flatten().sum::<usize>(), 12);
-    assert!(cv.accuracy >= 0.75, "cross-validated accuracy {}", cv.accuracy);
+    assert!(
+        cv.accuracy >= 0.75,
+        "cross-validated accuracy {}",
+        cv.accuracy
+    );
 
     // Byte-identical when trained again.
     let again = train::train(&base(), &dataset, &params(), &options(), &mut |_, _| true).unwrap();
@@ -92,7 +100,10 @@ fn trains_a_contract_model_that_classifies_explains_and_reproduces() {
                 },
             )
             .unwrap();
-            assert_eq!(result.class_index, class_index, "{class} seed {seed}: {result:?}");
+            assert_eq!(
+                result.class_index, class_index,
+                "{class} seed {seed}: {result:?}"
+            );
             assert!(result.map.is_some());
         }
     }
@@ -138,7 +149,10 @@ fn cam_equals_finite_difference_grad_cam(model: &Model, bytes: &[u8]) {
     for class in 0..classes {
         // Grad-CAM: channel weights are the mean gradient over the map.
         let gradient: Vec<f32> = (0..count)
-            .map(|i| (logits[2 * i * classes + class] - logits[(2 * i + 1) * classes + class]) / (2.0 * step))
+            .map(|i| {
+                (logits[2 * i * classes + class] - logits[(2 * i + 1) * classes + class])
+                    / (2.0 * step)
+            })
             .collect();
         let alphas: Vec<f32> = gradient
             .chunks_exact(plane)
@@ -153,11 +167,15 @@ fn cam_equals_finite_difference_grad_cam(model: &Model, bytes: &[u8]) {
             })
             .collect();
         let mut exact =
-            cam::class_activation(&features, channels, model.linear_head_row(class).unwrap()).unwrap();
+            cam::class_activation(&features, channels, model.linear_head_row(class).unwrap())
+                .unwrap();
         cam::normalise(&mut grad_cam);
         cam::normalise(&mut exact);
         for (a, b) in exact.iter().zip(&grad_cam) {
-            assert!((a - b).abs() < 2e-2, "class {class}: CAM {a} vs Grad-CAM {b}");
+            assert!(
+                (a - b).abs() < 2e-2,
+                "class {class}: CAM {a} vs Grad-CAM {b}"
+            );
         }
     }
 }
@@ -180,7 +198,10 @@ fn bad_datasets_are_refused_with_the_reason() {
         std::fs::remove_file(file.unwrap().path()).unwrap();
     }
     let err = folder_dataset(&dir.join("empty")).unwrap_err();
-    assert!(err.to_string().contains("class 'spheroid' has no images"), "{err}");
+    assert!(
+        err.to_string().contains("class 'spheroid' has no images"),
+        "{err}"
+    );
 
     // A class whose only image is unreadable.
     let broken = dir.join("broken");
@@ -190,7 +211,11 @@ fn bad_datasets_are_refused_with_the_reason() {
     }
     let dataset = folder_dataset(&broken).unwrap();
     let err = train::train(&base(), &dataset, &params(), &options(), &mut |_, _| true).unwrap_err();
-    assert!(err.to_string().contains("class 'spheroid' has no readable image"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("class 'spheroid' has no readable image"),
+        "{err}"
+    );
 
     // Not writable: a folder, or a folder that does not exist.
     assert!(train::check_writable(&dir).is_err());
@@ -207,7 +232,9 @@ fn bad_datasets_are_refused_with_the_reason() {
     assert!(reason.contains("only one image"), "{reason}");
 
     // Cancelled from the progress callback.
-    let err = train::train(&base(), &dataset, &params(), &options(), &mut |done, _| done < 2)
-        .unwrap_err();
+    let err = train::train(&base(), &dataset, &params(), &options(), &mut |done, _| {
+        done < 2
+    })
+    .unwrap_err();
     assert!(err.to_string().contains("cancelled"), "{err}");
 }

@@ -62,7 +62,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
             "give exactly one folder of class subfolders (see `visual-ccc train --help`)"
         ));
     };
-    let out = Path::new(super::common::required(&args, "out", "the new model's file")?);
+    let out = Path::new(super::common::required(
+        &args,
+        "out",
+        "the new model's file",
+    )?);
     let base = locate::model(args.value("base"))?;
     let params = TrainParams {
         seed: args.parsed_or("seed", 0)?,

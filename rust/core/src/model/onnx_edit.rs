@@ -138,7 +138,10 @@ pub fn wrap(model: &[u8], wrapping: &Wrapping) -> Result<Vec<u8>> {
             _ => out.extend_from_slice(field.encoded),
         }
     }
-    write_metadata(&mut out, wrapping.metadata.iter().map(|(k, v)| (*k, v.as_str())));
+    write_metadata(
+        &mut out,
+        wrapping.metadata.iter().map(|(k, v)| (*k, v.as_str())),
+    );
     Ok(out)
 }
 
@@ -157,7 +160,9 @@ pub struct NewHead<'a> {
 pub fn replace_head(model: &[u8], head: &NewHead) -> Result<Vec<u8>> {
     let classes = head.biases.len();
     if classes == 0 || head.weights.is_empty() || head.weights.len() % classes != 0 {
-        return Err(Error::invalid("a new head needs weights for at least one class"));
+        return Err(Error::invalid(
+            "a new head needs weights for at least one class",
+        ));
     }
     let layer = find_gemm(model, "logits")?;
     let weight_name = "visualccc_head_weight".to_string();
@@ -187,9 +192,10 @@ pub fn replace_head(model: &[u8], head: &NewHead) -> Result<Vec<u8>> {
                         1 if name_of(payload, 2)?.contains(&layer.output) => {
                             bytes_field(&mut graph_out, 1, &encode_node(&gemm))
                         }
-                        5 | 11 if name_of(payload, if g.number == 5 { 8 } else { 1 })?
-                            .iter()
-                            .any(|n| layer.parameters.contains(n)) => {}
+                        5 | 11
+                            if name_of(payload, if g.number == 5 { 8 } else { 1 })?
+                                .iter()
+                                .any(|n| layer.parameters.contains(n)) => {}
                         12 if name_of(payload, 1)? == ["logits"] => {
                             let logits = value_info("logits", &[None, Some(classes as i64)]);
                             bytes_field(&mut graph_out, 12, &logits);
@@ -204,7 +210,10 @@ pub fn replace_head(model: &[u8], head: &NewHead) -> Result<Vec<u8>> {
                         &weight_name,
                         Constant::Float(vec![classes, channels], head.weights.to_vec()),
                     ),
-                    (&bias_name, Constant::Float(vec![classes], head.biases.to_vec())),
+                    (
+                        &bias_name,
+                        Constant::Float(vec![classes], head.biases.to_vec()),
+                    ),
                 ] {
                     bytes_field(&mut graph_out, 5, &encode_constant(name, &constant));
                 }
@@ -214,7 +223,10 @@ pub fn replace_head(model: &[u8], head: &NewHead) -> Result<Vec<u8>> {
             _ => out.extend_from_slice(field.encoded),
         }
     }
-    write_metadata(&mut out, head.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    write_metadata(
+        &mut out,
+        head.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
     Ok(out)
 }
 
@@ -250,7 +262,12 @@ pub fn features_to_logits(model: &[u8]) -> Result<Vec<u8>> {
         // Walk back from `logits` to `features`, keeping the nodes on the way.
         let mut needed = vec!["logits".to_string()];
         let mut kept = vec![false; graph.len()];
-        for (i, g) in graph.iter().enumerate().rev().filter(|(_, g)| g.number == 1) {
+        for (i, g) in graph
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, g)| g.number == 1)
+        {
             let payload = g.payload.unwrap_or_default();
             if names(payload, 2)?.iter().any(|o| needed.contains(o)) {
                 kept[i] = true;

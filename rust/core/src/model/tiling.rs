@@ -398,7 +398,14 @@ pub fn for_each_tile(
         )));
     }
     let mut thumbnail = Thumbnail::new(1, 0, 0, (width, height), false);
-    cut_tiles(source, size, tile_source_size, overlap, &mut thumbnail, visit)
+    cut_tiles(
+        source,
+        size,
+        tile_source_size,
+        overlap,
+        &mut thumbnail,
+        visit,
+    )
 }
 
 /// [`for_each_tile`] that also fills `thumbnail` from the rows it reads.

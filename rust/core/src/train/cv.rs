@@ -188,10 +188,7 @@ mod tests {
         let a = assign_folds(&labels, 2, 3, 7);
         assert_eq!(a, assign_folds(&labels, 2, 3, 7));
         for fold in 0..3 {
-            assert!(labels
-                .iter()
-                .zip(&a)
-                .any(|(&l, &f)| l == 0 && f == fold));
+            assert!(labels.iter().zip(&a).any(|(&l, &f)| l == 0 && f == fold));
         }
     }
 }

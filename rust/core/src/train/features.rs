@@ -52,17 +52,23 @@ pub(crate) fn extract(
         Ok(())
     };
     let mut turned = vec![0.0f32; size * size];
-    for_each_tile(source, size, tile_source_size, overlap, &mut |tile, _region| {
-        tiles += 1;
-        for augmentation in 0..augmentations {
-            dihedral(tile, size, augmentation, &mut turned);
-            pending.extend_from_slice(&turned);
-            if pending.len() == batch * size * size {
-                flush(&mut pending, &mut values)?;
+    for_each_tile(
+        source,
+        size,
+        tile_source_size,
+        overlap,
+        &mut |tile, _region| {
+            tiles += 1;
+            for augmentation in 0..augmentations {
+                dihedral(tile, size, augmentation, &mut turned);
+                pending.extend_from_slice(&turned);
+                if pending.len() == batch * size * size {
+                    flush(&mut pending, &mut values)?;
+                }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     flush(&mut pending, &mut values)?;
     Ok(ImageFeatures {
         tiles,

@@ -292,7 +292,8 @@ mod tests {
         let (w, b) = unstandardise(&head, &mean, &scale);
         for i in 0..3 {
             for c in 0..2 {
-                let standard = head.biases[c] + dot(&head.weights[c * 2..c * 2 + 2], &x[i * 2..i * 2 + 2]);
+                let standard =
+                    head.biases[c] + dot(&head.weights[c * 2..c * 2 + 2], &x[i * 2..i * 2 + 2]);
                 let plain = b[c] + w[c * 2] * raw[i * 2] + w[c * 2 + 1] * raw[i * 2 + 1];
                 assert!((standard as f32 - plain).abs() < 1e-4);
             }

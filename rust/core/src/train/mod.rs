@@ -290,7 +290,14 @@ fn image_features(
 ) -> Result<(ImageFeatures, String)> {
     let run = |view| {
         let mut rows = ViewRows::new(view)?;
-        extract(model, &mut rows, tile_source_size, overlap, augmentations, batch)
+        extract(
+            model,
+            &mut rows,
+            tile_source_size,
+            overlap,
+            augmentations,
+            batch,
+        )
     };
     match &image.data {
         ImageData::File(path) => {
@@ -345,15 +352,24 @@ fn new_metadata(
         ("visualccc.classes".into(), json(json!(report.classes))),
         ("visualccc.kind".into(), "trained".into()),
         ("visualccc.description".into(), description),
-        ("visualccc.train.base_model".into(), report.base_model.clone()),
-        ("visualccc.train.base_sha256".into(), report.base_sha256.clone()),
+        (
+            "visualccc.train.base_model".into(),
+            report.base_model.clone(),
+        ),
+        (
+            "visualccc.train.base_sha256".into(),
+            report.base_sha256.clone(),
+        ),
         ("visualccc.train.files".into(), json(json!(files))),
         (
             "visualccc.train.cross_validation".into(),
             json(json!(report.cross_validation)),
         ),
         ("visualccc.train.lambda".into(), report.lambda.to_string()),
-        ("visualccc.train.augmented".into(), params.augment.to_string()),
+        (
+            "visualccc.train.augmented".into(),
+            params.augment.to_string(),
+        ),
         ("visualccc.train.seed".into(), params.seed.to_string()),
         ("visualccc.train.date".into(), report.date.clone()),
     ]);
@@ -412,7 +428,10 @@ pub fn model_card(name: &str, report: &TrainReport) -> String {
         "\n{} tiles, {} feature vectors with augmentation.\n\n## Cross-validation\n\n",
         report.tiles, report.samples
     );
-    match (&report.cross_validation, &report.cross_validation_unavailable) {
+    match (
+        &report.cross_validation,
+        &report.cross_validation_unavailable,
+    ) {
         (Some(cv), _) => {
             card += &format!(
                 "{}-fold, by image: accuracy {:.3}, balanced accuracy {:.3}.\n\n\
@@ -480,7 +499,8 @@ fn today() -> String {
     let z = (seconds / 86_400) as i64 + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * mp + 2) / 5 + 1;
