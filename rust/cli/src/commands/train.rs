@@ -58,9 +58,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         return Ok(Outcome::Success);
     };
     let [dir] = args.positional.as_slice() else {
-        return Err(format!(
-            "give exactly one folder of class subfolders (see `visual-ccc train --help`)"
-        ));
+        return Err(
+            "give exactly one folder of class subfolders (see `visual-ccc train --help`)".into(),
+        );
     };
     let out = Path::new(super::common::required(
         &args,

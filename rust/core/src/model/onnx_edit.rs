@@ -159,7 +159,7 @@ pub struct NewHead<'a> {
 /// and the metadata replaced; every other byte is copied unchanged.
 pub fn replace_head(model: &[u8], head: &NewHead) -> Result<Vec<u8>> {
     let classes = head.biases.len();
-    if classes == 0 || head.weights.is_empty() || head.weights.len() % classes != 0 {
+    if classes == 0 || head.weights.is_empty() || !head.weights.len().is_multiple_of(classes) {
         return Err(Error::invalid(
             "a new head needs weights for at least one class",
         ));
