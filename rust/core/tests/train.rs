@@ -53,6 +53,7 @@ fn synthetic_folders(dir: &Path, count: u64, first_seed: u64) {
 fn params() -> TrainParams {
     TrainParams {
         date: Some("2026-01-01".into()),
+        augment: true,
         ..TrainParams::default()
     }
 }

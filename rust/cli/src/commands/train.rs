@@ -10,13 +10,13 @@ use crate::locate;
 
 const HELP: &str = "\
 usage: visual-ccc train DIR --out MODEL.onnx [--base morphology|uhcs|PATH] [--seed N]
-                        [--no-augment] [--overlap PX] [--tile-size PX] [--batch N] [--threads N]
+                        [--augment] [--overlap PX] [--tile-size PX] [--batch N] [--threads N]
                         [--onnxruntime PATH]
 
 Trains a classifier from labelled images: DIR holds one subfolder per class (the class
 name is the folder name; nested folders and TIFF, PNG, JPEG and BMP files allowed). The
 base model runs over each image's tiles as whole-image classification does, its pooled
-'features' (with the 8 flips and quarter turns of each tile) train a class-balanced
+'features' (one vector per tile) train a class-balanced
 logistic-regression head whose regularisation is chosen by cross-validation over images,
 and MODEL.onnx is the base backbone with the new head: it classifies, maps and explains
 (every CAM method) like the shipped models. Same inputs and seed give the same file.
@@ -28,7 +28,7 @@ and MODEL.onnx is the base backbone with the new head: it classifies, maps and e
   --base MODEL    the backbone: an installed model's name or an ONNX file with a Gemm
                   head and a 'features' output (default: morphology)
   --seed N        seeds the cross-validation folds (default 0)
-  --no-augment    no flipped and turned copies of the tiles
+  --augment       add the 8 flips and quarter turns of every tile (8 times slower)
   --overlap PX    tile overlap in model-input pixels (default: a quarter of the input)
   --tile-size PX  source pixels one tile covers, recorded in the new model (default: the
                   base model's)
@@ -54,7 +54,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         "threads",
         "onnxruntime",
     ];
-    let Some(args) = Args::command("train", raw, HELP, &["no-augment"], &options)? else {
+    let Some(args) = Args::command("train", raw, HELP, &["augment"], &options)? else {
         return Ok(Outcome::Success);
     };
     let [dir] = args.positional.as_slice() else {
@@ -70,7 +70,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let base = locate::model(args.value("base"))?;
     let params = TrainParams {
         seed: args.parsed_or("seed", 0)?,
-        augment: !args.switch("no-augment"),
+        augment: args.switch("augment"),
         overlap: args.parsed("overlap")?,
         tile_source_size: args.parsed("tile-size")?,
         batch: args.parsed_or("batch", TrainParams::default().batch)?,
