@@ -25,6 +25,7 @@ SAMPLE_IMAGE="$sample_dir/sample.tif" bash tests/e2e/run_imagej_macro_test.sh "$
 bash tests/e2e/run_analysis_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 bash tests/e2e/run_batch_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 bash tests/e2e/run_analyze_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
+bash tests/e2e/run_train_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 bash tests/e2e/run_install_test.sh
 bash tests/e2e/run_conventions_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 echo "==> all tests passed"

@@ -38,7 +38,16 @@ fn trains_from_folders_then_classifies_with_the_new_model() {
     synth(&data, &["dendrite", "lamellar", "spheroid"], "3", "0");
     std::fs::create_dir_all(format!("{data}/spheroid/nested")).unwrap();
     let made = visual_ccc(&[
-        "synth", "--class", "spheroid", "--seed", "9", "--width", "400", "--format", "tiff", "--out",
+        "synth",
+        "--class",
+        "spheroid",
+        "--seed",
+        "9",
+        "--width",
+        "400",
+        "--format",
+        "tiff",
+        "--out",
         &format!("{data}/spheroid/nested/"),
     ]);
     assert!(made.status.success());
@@ -48,11 +57,20 @@ fn trains_from_folders_then_classifies_with_the_new_model() {
     // A skipped file is reported and gives exit code 1, but the model is written.
     assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(report["classes"], serde_json::json!(["dendrite", "lamellar", "spheroid"]));
+    assert_eq!(
+        report["classes"],
+        serde_json::json!(["dendrite", "lamellar", "spheroid"])
+    );
     assert_eq!(report["image_counts"], serde_json::json!([3, 3, 4]));
     assert_eq!(report["skipped"][0]["file"], "lamellar/broken.png");
     assert!(report["cross_validation"]["accuracy"].as_f64().unwrap() >= 0.6);
-    assert_eq!(report["cross_validation"]["confusion"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        report["cross_validation"]["confusion"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     for stage in ["features", "cross_validation", "fit", "write"] {
         assert!(report["seconds"][stage].is_number(), "{stage}");
     }
@@ -65,7 +83,12 @@ fn trains_from_folders_then_classifies_with_the_new_model() {
     visual_ccc(&["train", &data, "--out", &again, "--seed", "3"]);
     assert!(std::fs::read(&model).unwrap() == std::fs::read(&again).unwrap());
 
-    synth(&scratch.path("held-out"), &["dendrite", "lamellar", "spheroid"], "1", "77");
+    synth(
+        &scratch.path("held-out"),
+        &["dendrite", "lamellar", "spheroid"],
+        "1",
+        "77",
+    );
     for class in ["dendrite", "lamellar", "spheroid"] {
         let image = format!("{}/{class}/{class}_77.png", scratch.path("held-out"));
         let classified = visual_ccc(&["classify", "--model", &model, &image]);
@@ -82,33 +105,65 @@ fn bad_input_is_refused_with_a_clear_message_and_nothing_written() {
     let model = scratch.path("out.onnx");
     let refused = |args: &[&str], expect: &str| {
         let run = visual_ccc(args);
-        assert_eq!(run.status.code(), Some(2), "{args:?}: {}", text(&run.stderr));
-        assert!(text(&run.stderr).contains(expect), "{args:?}: {}", text(&run.stderr));
+        assert_eq!(
+            run.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&run.stderr)
+        );
+        assert!(
+            text(&run.stderr).contains(expect),
+            "{args:?}: {}",
+            text(&run.stderr)
+        );
         assert!(!std::path::Path::new(&model).exists());
     };
     let one = scratch.path("one");
     synth(&one, &["dendrite"], "2", "0");
-    refused(&["train", &one, "--out", &model], "at least two classes, found 1 ('dendrite')");
+    refused(
+        &["train", &one, "--out", &model],
+        "at least two classes, found 1 ('dendrite')",
+    );
 
     let empty = scratch.path("empty");
     synth(&empty, &["dendrite"], "2", "0");
     std::fs::create_dir_all(format!("{empty}/spheroid")).unwrap();
-    refused(&["train", &empty, "--out", &model], "class 'spheroid' has no images");
+    refused(
+        &["train", &empty, "--out", &model],
+        "class 'spheroid' has no images",
+    );
 
-    refused(&["train", &scratch.path("missing"), "--out", &model], "missing");
+    refused(
+        &["train", &scratch.path("missing"), "--out", &model],
+        "missing",
+    );
     refused(&["train", &empty], "--out is required");
     synth(&empty, &["spheroid"], "1", "0");
     let unwritable = scratch.path("no/such/folder/out.onnx");
-    refused(&["train", &empty, "--out", &unwritable], "cannot write the model");
     refused(
-        &["train", &empty, "--out", &model, "--base", &scratch.path("nothing.onnx")],
+        &["train", &empty, "--out", &unwritable],
+        "cannot write the model",
+    );
+    refused(
+        &[
+            "train",
+            &empty,
+            "--out",
+            &model,
+            "--base",
+            &scratch.path("nothing.onnx"),
+        ],
         "neither a file nor an installed model",
     );
 
     // One image in a class: trained, but no cross-validation, said on stderr, exit 1.
     let single = visual_ccc(&["train", &empty, "--out", &model]);
     assert_eq!(single.status.code(), Some(1));
-    assert!(text(&single.stderr).contains("only one image"), "{}", text(&single.stderr));
+    assert!(
+        text(&single.stderr).contains("only one image"),
+        "{}",
+        text(&single.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&single.stdout).unwrap();
     assert!(report["cross_validation"].is_null());
     assert!(std::path::Path::new(&model).is_file());

@@ -173,14 +173,6 @@ pub fn replace_head(model: &[u8], head: &NewHead) -> Result<Vec<u8>> {
         outputs: vec![layer.output.clone()],
         attributes: vec![Attribute::Int("transB", 1)],
     };
-    let name_of = |payload: &[u8], number: u64| -> Result<Vec<String>> {
-        raw_fields(payload)?
-            .iter()
-            .filter(|f| f.number == number)
-            .filter_map(|f| f.payload)
-            .map(field_text)
-            .collect()
-    };
     let mut graph_out = Vec::new();
     let mut out = Vec::new();
     for field in raw_fields(model)? {
@@ -189,14 +181,14 @@ pub fn replace_head(model: &[u8], head: &NewHead) -> Result<Vec<u8>> {
                 for g in raw_fields(field.payload.unwrap_or_default())? {
                     let payload = g.payload.unwrap_or_default();
                     match g.number {
-                        1 if name_of(payload, 2)?.contains(&layer.output) => {
+                        1 if string_fields(payload, 2)?.contains(&layer.output) => {
                             bytes_field(&mut graph_out, 1, &encode_node(&gemm))
                         }
                         5 | 11
-                            if name_of(payload, if g.number == 5 { 8 } else { 1 })?
+                            if string_fields(payload, if g.number == 5 { 8 } else { 1 })?
                                 .iter()
                                 .any(|n| layer.parameters.contains(n)) => {}
-                        12 if name_of(payload, 1)? == ["logits"] => {
+                        12 if string_fields(payload, 1)? == ["logits"] => {
                             let logits = value_info("logits", &[None, Some(classes as i64)]);
                             bytes_field(&mut graph_out, 12, &logits);
                         }
@@ -244,14 +236,6 @@ fn write_metadata<'a>(out: &mut Vec<u8>, entries: impl Iterator<Item = (&'a str,
 /// as a model of its own with input `features` `[N, K, h, w]`: lets a check perturb the
 /// feature maps themselves, e.g. to compare the CAM with a finite-difference Grad-CAM.
 pub fn features_to_logits(model: &[u8]) -> Result<Vec<u8>> {
-    let names = |payload: &[u8], number: u64| -> Result<Vec<String>> {
-        raw_fields(payload)?
-            .iter()
-            .filter(|f| f.number == number)
-            .filter_map(|f| f.payload)
-            .map(field_text)
-            .collect()
-    };
     let mut out = Vec::new();
     for field in raw_fields(model)? {
         if field.number != 7 {
@@ -269,9 +253,16 @@ pub fn features_to_logits(model: &[u8]) -> Result<Vec<u8>> {
             .filter(|(_, g)| g.number == 1)
         {
             let payload = g.payload.unwrap_or_default();
-            if names(payload, 2)?.iter().any(|o| needed.contains(o)) {
+            if string_fields(payload, 2)?
+                .iter()
+                .any(|o| needed.contains(o))
+            {
                 kept[i] = true;
-                needed.extend(names(payload, 1)?.into_iter().filter(|n| n != "features"));
+                needed.extend(
+                    string_fields(payload, 1)?
+                        .into_iter()
+                        .filter(|n| n != "features"),
+                );
             }
         }
         let mut graph_out = Vec::new();
@@ -279,9 +270,11 @@ pub fn features_to_logits(model: &[u8]) -> Result<Vec<u8>> {
             let payload = g.payload.unwrap_or_default();
             let keep = match g.number {
                 1 => kept[i],
-                5 => names(payload, 8)?.iter().any(|n| needed.contains(n)),
+                5 => string_fields(payload, 8)?
+                    .iter()
+                    .any(|n| needed.contains(n)),
                 11 | 13 => false,
-                12 => names(payload, 1)? == ["logits"],
+                12 => string_fields(payload, 1)? == ["logits"],
                 _ => true,
             };
             if keep {
@@ -298,6 +291,17 @@ pub fn features_to_logits(model: &[u8]) -> Result<Vec<u8>> {
         bytes_field(&mut out, 7, &graph_out);
     }
     Ok(out)
+}
+
+/// The string fields numbered `number` of a protobuf message (names of a node's
+/// inputs or outputs, of a tensor, of a value info).
+fn string_fields(message: &[u8], number: u64) -> Result<Vec<String>> {
+    raw_fields(message)?
+        .iter()
+        .filter(|f| f.number == number)
+        .filter_map(|f| f.payload)
+        .map(field_text)
+        .collect()
 }
 
 /// Metadata entries (`metadata_props`) of a model, in order.

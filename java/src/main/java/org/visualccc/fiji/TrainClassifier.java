@@ -105,6 +105,11 @@ public class TrainClassifier implements PlugIn {
             throw new IllegalArgumentException("choose the folder of labelled images (one subfolder per class)");
         }
         File base = ClassifyMorphology.resolveModel(baseModel);
+        // A fresh Fiji has no models/visual-ccc folder yet.
+        File parent = new File(outPath).getAbsoluteFile().getParentFile();
+        if (parent != null && !parent.isDirectory() && !parent.mkdirs()) {
+            throw new IllegalArgumentException("cannot create the models folder " + parent.getPath());
+        }
         IJ.resetEscape();
         IJ.showStatus("Visual-CCC: training on " + folder);
         String json = Trainer.trainFolder(base.getPath(), folder, outPath, seed, (done, total) -> {
