@@ -103,11 +103,12 @@ fn trains_from_folders_then_classifies_with_the_new_model() {
 fn bad_input_is_refused_with_a_clear_message_and_nothing_written() {
     let scratch = Scratch::new("train-bad");
     let model = scratch.path("out.onnx");
-    let refused = |args: &[&str], expect: &str| {
+    // Exit codes: 1 bad input, 2 unusable model, 3 bad command line.
+    let refused = |args: &[&str], code: i32, expect: &str| {
         let run = visual_ccc(args);
         assert_eq!(
             run.status.code(),
-            Some(2),
+            Some(code),
             "{args:?}: {}",
             text(&run.stderr)
         );
@@ -122,6 +123,7 @@ fn bad_input_is_refused_with_a_clear_message_and_nothing_written() {
     synth(&one, &["dendrite"], "2", "0");
     refused(
         &["train", &one, "--out", &model],
+        1,
         "at least two classes, found 1 ('dendrite')",
     );
 
@@ -130,18 +132,21 @@ fn bad_input_is_refused_with_a_clear_message_and_nothing_written() {
     std::fs::create_dir_all(format!("{empty}/spheroid")).unwrap();
     refused(
         &["train", &empty, "--out", &model],
+        1,
         "class 'spheroid' has no images",
     );
 
     refused(
         &["train", &scratch.path("missing"), "--out", &model],
+        1,
         "missing",
     );
-    refused(&["train", &empty], "--out is required");
+    refused(&["train", &empty], 3, "--out is required");
     synth(&empty, &["spheroid"], "1", "0");
     let unwritable = scratch.path("no/such/folder/out.onnx");
     refused(
         &["train", &empty, "--out", &unwritable],
+        1,
         "cannot write the model",
     );
     refused(
@@ -153,6 +158,7 @@ fn bad_input_is_refused_with_a_clear_message_and_nothing_written() {
             "--base",
             &scratch.path("nothing.onnx"),
         ],
+        2,
         "neither a file nor an installed model",
     );
 

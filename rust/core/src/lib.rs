@@ -17,6 +17,7 @@ pub mod cam;
 pub mod error;
 pub mod image;
 pub mod model;
+mod parallel;
 pub mod synth;
 pub mod train;
 

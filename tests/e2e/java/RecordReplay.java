@@ -45,6 +45,7 @@ public class RecordReplay {
         {"Model Manager...", "Visual-CCC Models", ""},
         {"Train Classifier...", "Visual-CCC Training", ""},
         {"Import BioImage Model...", "", ""},
+        {"Visual-CCC Options...", "", ""},
         {"About Visual-CCC", "", ""},
     };
 

@@ -6,6 +6,7 @@ use visual_ccc_core::train::{self, folder_dataset, TrainParams};
 
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::locate;
 
 const HELP: &str = "\
@@ -38,12 +39,12 @@ and MODEL.onnx is the base backbone with the new head: it classifies, maps and e
 
 Prints one JSON object: classes, image counts, cross-validated accuracy and confusion
 matrix (rows: true class, columns: predicted), seconds per stage and the files skipped
-with the reason. Exit code 0 when every image was used and cross-validated, 1 when the
-model was written but files were skipped or a class has a single image (no
-cross-validation), 2 on errors (fewer than two classes, an empty class, output not
-writable), with nothing written.";
+with the reason. Exit code 1 either when nothing was written (fewer than two classes, an
+empty class, output not writable) or when the model was written but files were skipped
+or a class has a single image (no cross-validation; a warning says so); 2 when the base
+model or ONNX Runtime is unusable.";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
         "out",
         "base",
@@ -58,16 +59,16 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         return Ok(Outcome::Success);
     };
     let [dir] = args.positional.as_slice() else {
-        return Err(
+        return Err(Failure::Usage(
             "give exactly one folder of class subfolders (see `visual-ccc train --help`)".into(),
-        );
+        ));
     };
     let out = Path::new(super::common::required(
         &args,
         "out",
         "the new model's file",
     )?);
-    let base = locate::model(args.value("base"))?;
+    let base = locate::model(args.value("base")).map_err(Failure::Setup)?;
     let params = TrainParams {
         seed: args.parsed_or("seed", 0)?,
         augment: args.switch("augment"),
@@ -81,14 +82,14 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         ..TrainParams::default()
     };
     if params.batch == 0 {
-        return Err("--batch must be at least 1".into());
+        return Err(Failure::Usage("--batch must be at least 1".into()));
     }
     let model_options = super::classify::model_options(&args)?;
-    let dataset = folder_dataset(Path::new(dir)).map_err(|err| err.to_string())?;
-    train::check_writable(out).map_err(|err| format!("cannot write the model: {err}"))?;
-    let trained = train::train(&base, &dataset, &params, &model_options, &mut |_, _| true)
-        .map_err(|err| err.to_string())?;
-    let card = train::save_with_card(&trained, out).map_err(|err| err.to_string())?;
+    let dataset = folder_dataset(Path::new(dir))?;
+    train::check_writable(out)
+        .map_err(|err| Failure::Input(format!("cannot write the model: {err}")))?;
+    let trained = train::train(&base, &dataset, &params, &model_options, &mut |_, _| true)?;
+    let card = train::save_with_card(&trained, out)?;
     let report = &trained.report;
     println!("{}", report.to_json(out, &card));
     if let Some(reason) = &report.cross_validation_unavailable {

@@ -43,10 +43,7 @@ pub fn has_image_extension(path: &Path) -> bool {
 /// Reads and decodes an image file (first page of a multi-page TIFF).
 pub fn decode_file(path: &Path) -> Result<OwnedImage> {
     let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
-    decode_bytes(&bytes).map_err(|err| match err {
-        Error::Decode(message) => Error::Decode(format!("{}: {message}", path.display())),
-        other => other,
-    })
+    decode_bytes(&bytes).map_err(|err| err.in_file(path))
 }
 
 /// Decodes an in-memory PNG, JPEG, BMP or TIFF file.
@@ -92,9 +89,10 @@ fn decode_with_image(bytes: &[u8], format: image::ImageFormat) -> Result<OwnedIm
     limits.max_image_height = Some(MAX_SIDE as u32);
     limits.max_alloc = Some(8 << 30);
     reader.limits(limits);
-    let decoded = reader
-        .decode()
-        .map_err(|err| Error::Decode(format!("{format:?} data is corrupt or truncated: {err}")))?;
+    let decoded = reader.decode().map_err(|source| Error::DecodeImage {
+        context: format!("{format:?} data is corrupt or truncated"),
+        source,
+    })?;
     let (width, height) = check_dimensions(decoded.width(), decoded.height())?;
     let pixels = match decoded {
         D::ImageLuma8(img) => OwnedPixels::Gray8(img.into_raw()),
@@ -119,8 +117,10 @@ fn decode_with_image(bytes: &[u8], format: image::ImageFormat) -> Result<OwnedIm
 fn decode_tiff(bytes: &[u8]) -> Result<OwnedImage> {
     use tiff::decoder::{Decoder, DecodingResult as R, Limits};
     use tiff::ColorType as C;
-    let corrupt =
-        |err: tiff::TiffError| Error::Decode(format!("TIFF data is corrupt or unsupported: {err}"));
+    let corrupt = |source: tiff::TiffError| Error::DecodeTiff {
+        context: "TIFF data is corrupt or unsupported".into(),
+        source,
+    };
     let mut decoder = Decoder::new(Cursor::new(bytes))
         .map_err(corrupt)?
         .with_limits(Limits::unlimited());
@@ -205,8 +205,9 @@ impl TiffRows {
         if !streamable {
             return Ok(None);
         }
-        let corrupt = |err: tiff::TiffError| {
-            Error::Decode(format!("{}: TIFF data is corrupt: {err}", path.display()))
+        let corrupt = |source: tiff::TiffError| Error::DecodeTiff {
+            context: format!("{}: TIFF data is corrupt", path.display()),
+            source,
         };
         let (width, height) = decoder.dimensions().map_err(corrupt)?;
         let (width, height) = check_dimensions(width, height)?;
@@ -236,7 +237,7 @@ impl TiffRows {
     }
 }
 
-impl crate::model::tiling::RowSource for TiffRows {
+impl crate::image::rows::RowSource for TiffRows {
     fn width(&self) -> usize {
         self.width
     }
@@ -293,7 +294,7 @@ mod tests {
 
     #[test]
     fn uncompressed_8_bit_tiff_streams_the_same_rows_as_decoding() {
-        use crate::model::tiling::{RowSource, ViewRows};
+        use crate::image::rows::{RowSource, ViewRows};
         let (width, height) = (37u32, 53u32);
         let pixels: Vec<u8> = (0..width * height).map(|i| (i * 13 % 256) as u8).collect();
         let path = std::env::temp_dir().join(format!("visual-ccc-rows-{}.tif", std::process::id()));

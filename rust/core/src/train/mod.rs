@@ -20,10 +20,10 @@ use sha2::{Digest, Sha256};
 pub use self::cv::CrossValidation;
 pub use self::dataset::{folder_dataset, Dataset, ImageData, Skipped, TrainingImage};
 use self::features::{extract, ImageFeatures, AUGMENTATIONS};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::image::decode::decode_bytes;
 use crate::model::onnx_edit::{metadata, replace_head, NewHead};
-use crate::model::tiling::{ViewRows, DEFAULT_BATCH};
+use crate::model::tiling::{TilingOptions, ViewRows, DEFAULT_BATCH};
 use crate::model::{Model, ModelOptions, MIN_TILE_SOURCE_SIZE};
 
 /// Base-model metadata a trained model keeps: how its input is made.
@@ -44,8 +44,8 @@ pub struct TrainParams {
     /// it multiplies feature extraction by 8 and, on UHCS steel with 5 images per class
     /// (docs/benchmarks.md), moved held-out accuracy by under 1 %.
     pub augment: bool,
-    /// Pixels shared by neighbouring tiles, in model-input pixels; `None`: a quarter
-    /// of the input size, as classification does by default.
+    /// Pixels shared by neighbouring tiles, in model-input pixels; `None`: the default
+    /// of classification ([`TilingOptions::for_input_size`]).
     pub overlap: Option<usize>,
     /// Source pixels one tile covers; `None`: the base model's. Recorded in the new
     /// model, so classification tiles images as training did.
@@ -147,7 +147,9 @@ pub fn train(
         )));
     }
     let size = model.info().input_size;
-    let overlap = params.overlap.unwrap_or(size / 4);
+    let overlap = params
+        .overlap
+        .unwrap_or(TilingOptions::for_input_size(size).overlap);
     if overlap >= size {
         return Err(Error::invalid(format!(
             "overlap {overlap} must be smaller than the base model's input size {size}"
@@ -181,7 +183,7 @@ pub fn train(
                 }));
             }
             // Runtime failures are not the image's fault: they stop training.
-            Err(err @ Error::Runtime(_)) => return Err(err),
+            Err(err) if err.kind() == ErrorKind::Runtime => return Err(err),
             Err(err) => skipped.push(Skipped {
                 file: image.name.clone(),
                 reason: err.to_string(),
