@@ -24,7 +24,7 @@ done
 
 cat >"${WORK}/train.ijm" <<EOM
 setBatchMode(true);
-run("Train Classifier...", "source=folder folder=[${IN}] separator=_ model=morphology model_file=[] model_name=synthetic models_folder=[${MODELS}] seed=0");
+run("Train Classifier...", "source=folder folder=[${IN}] separator=_ model=morphology model_file=[] model_name=synthetic models_folder=[${MODELS}] seed=0 tile_size=0");
 Table.save("${OUT}/folder.csv", "Visual-CCC Training");
 print("E2E-FOLDER-DONE");
 
@@ -52,7 +52,7 @@ for (i = 0; i < 3; i++) {
 }
 run("Select None");
 Table.reset("Visual-CCC Training");
-run("Train Classifier...", "source=[ROI Manager] folder=[] separator=_ model=morphology model_file=[] model_name=from-rois models_folder=[${MODELS}] seed=0");
+run("Train Classifier...", "source=[ROI Manager] folder=[] separator=_ model=morphology model_file=[] model_name=from-rois models_folder=[${MODELS}] seed=0 tile_size=128 augment");
 Table.save("${OUT}/rois.csv", "Visual-CCC Training");
 print("E2E-ROIS-DONE");
 

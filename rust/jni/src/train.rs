@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use jni::objects::{JClass, JObject, JObjectArray, JString, JValue};
-use jni::sys::jlong;
+use jni::sys::{jboolean, jint, jlong};
 use jni::{jni_sig, jni_str, Env, EnvUnowned};
 use visual_ccc_core::train::{self, folder_dataset, TrainParams};
 
@@ -18,7 +18,7 @@ fn intern_train_folder<'local>(
     base: &JString<'_>,
     dir: &JString<'_>,
     out: &JString<'_>,
-    seed: jlong,
+    (seed, tile_size, augment): (jlong, jint, jboolean),
     progress: &JObject<'_>,
     ort_library_path: &JString<'_>,
     ort_search_dirs: &JObjectArray<'_, JString<'_>>,
@@ -28,11 +28,23 @@ fn intern_train_folder<'local>(
     let out = PathBuf::from(convert::string(env, out)?);
     let seed = u64::try_from(seed)
         .map_err(|_| BridgeError::InvalidArgument(format!("seed must be ≥ 0, got {seed}")))?;
+    // 0 means the base model's tile size.
+    let tile_source_size = match usize::try_from(tile_size) {
+        Ok(0) => None,
+        Ok(size) => Some(size),
+        Err(_) => {
+            return Err(BridgeError::InvalidArgument(format!(
+                "tile size must be ≥ 0 (0: the base model's), got {tile_size}"
+            )))
+        }
+    };
     let options = model_options(env, ort_library_path, ort_search_dirs, 0)?;
     let dataset = folder_dataset(&dir)?;
     train::check_writable(&out)?;
     let params = TrainParams {
         seed,
+        tile_source_size,
+        augment,
         name: out
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -73,6 +85,8 @@ pub extern "system" fn Java_org_visualccc_Trainer_nativeTrainFolder<'local>(
     dir: JString<'local>,
     out: JString<'local>,
     seed: jlong,
+    tile_size: jint,
+    augment: jboolean,
     progress: JObject<'local>,
     ort_library_path: JString<'local>,
     ort_search_dirs: JObjectArray<'local, JString<'local>>,
@@ -83,7 +97,7 @@ pub extern "system" fn Java_org_visualccc_Trainer_nativeTrainFolder<'local>(
             &base,
             &dir,
             &out,
-            seed,
+            (seed, tile_size, augment),
             &progress,
             &ort_library_path,
             &ort_search_dirs,

@@ -20,22 +20,25 @@ public final class Trainer {
      *
      * @param basePath the base model (a Gemm head and a {@code features} output)
      * @param seed     seeds the cross-validation folds
+     * @param tileSize source pixels per tile, recorded in the new model; 0: the base model's
+     * @param augment  also train on the 8 flips and quarter turns of every tile (8× slower)
      * @param progress may be null
      * @return the training report as one JSON object (classes, image_counts,
      *         cross_validation with accuracy and confusion, skipped files, seconds, model, card)
      * @throws IllegalArgumentException for fewer than two classes, an empty class or an
      *                                  unwritable output
      */
-    public static String trainFolder(String basePath, String folder, String outPath, long seed, Progress progress) {
+    public static String trainFolder(String basePath, String folder, String outPath, long seed, int tileSize,
+            boolean augment, Progress progress) {
         if (basePath == null || folder == null || outPath == null || basePath.isEmpty() || folder.isEmpty()
                 || outPath.isEmpty()) {
             throw new IllegalArgumentException("a base model, a training folder and an output file are required");
         }
         NativeLoader.load();
-        return nativeTrainFolder(basePath, folder, outPath, seed, progress, Model.onnxRuntimeProperty(),
-                Model.onnxRuntimeSearchDirs());
+        return nativeTrainFolder(basePath, folder, outPath, seed, tileSize, augment, progress,
+                Model.onnxRuntimeProperty(), Model.onnxRuntimeSearchDirs());
     }
 
     private static native String nativeTrainFolder(String basePath, String folder, String outPath, long seed,
-            Progress progress, String ortLibraryPath, String[] ortSearchDirs);
+            int tileSize, boolean augment, Progress progress, String ortLibraryPath, String[] ortSearchDirs);
 }

@@ -32,10 +32,10 @@ import java.util.regex.Pattern;
  *
  * <p>Macro (recordable):
  * <pre>
- * run("Train Classifier...", "source=folder folder=/data/labelled separator=_ model=morphology model_file=[] model_name=my-classifier models_folder=/path/to/Fiji.app/models/visual-ccc seed=0");
+ * run("Train Classifier...", "source=folder folder=/data/labelled separator=_ model=morphology model_file=[] model_name=my-classifier models_folder=/path/to/Fiji.app/models/visual-ccc seed=0 tile_size=0");
  * </pre>
  *
- * <p>Scripting: {@link #train(String, String, String, String, long)}.
+ * <p>Scripting: {@link #train(String, String, String, ResultsTable, Settings)}.
  */
 public class TrainClassifier implements PlugIn {
     static final String PREFS_PREFIX = "visualccc.train.";
@@ -55,7 +55,9 @@ public class TrainClassifier implements PlugIn {
         ModelField base = new ModelField().addTo(gd);
         gd.string("Model_name", "my-classifier", 20)
                 .directory("Models_folder", models == null ? "" : models.getPath())
-                .number("Seed", 0, 0, "");
+                .number("Seed", 0, 0, "")
+                .number("Tile_size", 0, 0, "source px (0: the base model's)")
+                .checkbox("Augment", false);
         if (!gd.show()) {
             return;
         }
@@ -66,14 +68,17 @@ public class TrainClassifier implements PlugIn {
         String name = gd.nextString();
         String modelsFolder = gd.nextString();
         long seed = gd.nextInt();
+        int tileSize = gd.nextInt();
+        boolean augment = gd.nextBoolean();
+        Settings settings = new Settings(seed, tileSize, augment);
         CommandSupport.guarded(() -> {
             File out = outputFile(modelsFolder, name);
             if (source.equals(SOURCES[0])) {
-                train(baseModel, folder, out.getPath(), null, seed);
+                train(baseModel, folder, out.getPath(), null, settings);
             } else {
                 File labelled = source.equals(SOURCES[1]) ? fromOpenImages(separator) : fromRoiManager();
                 try {
-                    train(baseModel, labelled.getPath(), out.getPath(), null, seed);
+                    train(baseModel, labelled.getPath(), out.getPath(), null, settings);
                 } finally {
                     deleteTree(labelled);
                 }
@@ -94,13 +99,30 @@ public class TrainClassifier implements PlugIn {
         return new File(modelsFolder, plain + ".onnx");
     }
 
+    /** Seed, tile size (0: the base model's) and augmentation; the core's defaults are 0, 0, false. */
+    public static final class Settings {
+        final long seed;
+        final int tileSize;
+        final boolean augment;
+
+        public Settings(long seed, int tileSize, boolean augment) {
+            if (seed < 0 || tileSize < 0) {
+                throw new IllegalArgumentException("Seed and Tile size must not be negative");
+            }
+            this.seed = seed;
+            this.tileSize = tileSize;
+            this.augment = augment;
+        }
+    }
+
     /**
      * Trains on {@code folder} (one subfolder per class) and fills {@code table} (the
      * table {@value #TABLE}, shown unless headless, when null) with one row per class.
      *
      * @return the table used
      */
-    public static ResultsTable train(String baseModel, String folder, String outPath, ResultsTable table, long seed) {
+    public static ResultsTable train(String baseModel, String folder, String outPath, ResultsTable table,
+            Settings settings) {
         if (folder == null || folder.isEmpty()) {
             throw new IllegalArgumentException("choose the folder of labelled images (one subfolder per class)");
         }
@@ -112,7 +134,8 @@ public class TrainClassifier implements PlugIn {
         }
         IJ.resetEscape();
         IJ.showStatus("Visual-CCC: training on " + folder);
-        String json = Trainer.trainFolder(base.getPath(), folder, outPath, seed, (done, total) -> {
+        String json = Trainer.trainFolder(base.getPath(), folder, outPath, settings.seed, settings.tileSize,
+                settings.augment, (done, total) -> {
             IJ.showProgress(done, total);
             IJ.showStatus("Visual-CCC: features of image " + done + "/" + total + " (Esc cancels)");
             return !IJ.escapePressed();

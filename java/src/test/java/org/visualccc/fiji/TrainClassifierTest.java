@@ -69,7 +69,8 @@ public class TrainClassifierTest {
         File data = labelledFolder(temp.newFolder("data"), 3, 0);
         File models = temp.newFolder("models");
         File out = TrainClassifier.outputFile(models.getPath(), "patterns");
-        ResultsTable table = TrainClassifier.train("morphology", data.getPath(), out.getPath(), new ResultsTable(), 0);
+        ResultsTable table = TrainClassifier.train("morphology", data.getPath(), out.getPath(), new ResultsTable(),
+                new TrainClassifier.Settings(0, 0, false));
         assertEquals(3, table.size());
         assertEquals("blobs", table.getStringValue("Class", 0));
         assertEquals(3, (int) table.getValue("Images", 0));
@@ -94,7 +95,8 @@ public class TrainClassifierTest {
         new FileSaver(new ImagePlus("p", pattern(0, 1))).saveAsPng(new File(one, "only/a.png").getPath());
         File out = TrainClassifier.outputFile(temp.newFolder("models").getPath(), "x");
         try {
-            TrainClassifier.train("morphology", one.getPath(), out.getPath(), new ResultsTable(), 0);
+            TrainClassifier.train("morphology", one.getPath(), out.getPath(), new ResultsTable(),
+                new TrainClassifier.Settings(0, 0, false));
             fail();
         } catch (IllegalArgumentException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("at least two classes"));
