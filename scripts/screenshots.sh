@@ -22,9 +22,15 @@ cp -- "${JAR}" "${WORK}/imagej/plugins/"
     --out "${WORK}/sample.tif" >/dev/null
 "${REPO_ROOT}/target/debug/visual-ccc" synth --class grains --seed 1 --count 3 --width 128 \
     --out "${WORK}/in/" >/dev/null
+for class in dendrite lamellar spheroid; do
+    "${REPO_ROOT}/target/debug/visual-ccc" synth --class "${class}" --seed 1 --count 4 --width 400 \
+        --out "${WORK}/labelled/${class}/" >/dev/null
+done
+mkdir -p "${WORK}/models"
 javac -d "${WORK}/classes" -cp "${IJ_JAR}" "${REPO_ROOT}/scripts/screenshots/Screenshots.java"
 rm -f "${OUT_DIR}"/*.png
 (cd "${WORK}/imagej" && timeout 300 xvfb-run -a -s "-screen 0 1600x1200x24" java -Xmx1g \
     -Duser.home="${WORK}/home" -Dplugins.dir="${WORK}/imagej" -Dvisualccc.cache.dir="${WORK}/cache" \
-    -cp "${IJ_JAR}:${WORK}/classes" Screenshots "${WORK}/sample.tif" "${WORK}/in" "${WORK}/out" "${OUT_DIR}")
+    -cp "${IJ_JAR}:${WORK}/classes" Screenshots "${WORK}/sample.tif" "${WORK}/in" "${WORK}/out" "${OUT_DIR}" \
+    "${WORK}/labelled" "${WORK}/models")
 echo "screenshots: $(ls "${OUT_DIR}"/*.png | wc -l) PNGs in ${OUT_DIR}"

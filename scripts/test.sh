@@ -30,6 +30,7 @@ bash tests/e2e/run_analysis_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 bash tests/e2e/run_batch_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 bash tests/e2e/run_analyze_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 bash tests/e2e/run_databar_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
+bash tests/e2e/run_train_macro_test.sh "$REPO_ROOT/build/libs/Visual_CCC.jar"
 bash tests/e2e/run_install_test.sh
 echo "==> SLURM: job array and merge on a local slurmctld/slurmd/munged"
 VISUAL_CCC=./target/debug/visual-ccc bash tests/slurm/run.sh

@@ -22,7 +22,7 @@ import javax.imageio.ImageIO;
  * Opens every Visual-CCC dialog and the windows each command makes, under Xvfb, and saves
  * a PNG of each into the folder given. Run by scripts/screenshots.sh.
  *
- *   java -cp ij.jar:. Screenshots SAMPLE.tif BATCH_INPUT BATCH_OUTPUT OUT_DIR
+ *   java -cp ij.jar:. Screenshots SAMPLE.tif BATCH_INPUT BATCH_OUTPUT OUT_DIR LABELLED_DIR MODELS_DIR
  */
 public class Screenshots {
     private static final String[][] COMMANDS = {
@@ -35,6 +35,7 @@ public class Screenshots {
         {"texture", "Texture (GLCM)..."},
         {"cluster", "Cluster (k-means)..."},
         {"batch-process-folder", "Batch Process Folder..."},
+        {"train-classifier", "Train Classifier..."},
         {"model-manager", "Model Manager..."},
         {"import-bioimage-model", "Import BioImage Model...", "cancel"},
         {"about", "About Visual-CCC"},
@@ -48,6 +49,9 @@ public class Screenshots {
         Prefs.set("visualccc.batch.output", args[2]);
         Prefs.set("visualccc.cluster.k", 3);
         Prefs.set("visualccc.cluster.add_to_roi_manager", true);
+        Prefs.set("visualccc.train.folder", args[4]);
+        Prefs.set("visualccc.train.models_folder", args[5]);
+        Prefs.set("visualccc.train.model_name", "synthetic-textures");
         out = new File(args[3]);
         out.mkdirs();
         new ImageJ();

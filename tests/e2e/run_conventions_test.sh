@@ -27,16 +27,20 @@ command -v javac >/dev/null || die "javac is required"
 "${SYNTH}" synth --class spheroid --seed 5 --width 160 --height 120 --out "${WORK}/sample.tif" >/dev/null
 mkdir -p "${WORK}/batch-in" "${WORK}/classes"
 "${SYNTH}" synth --class grains --seed 1 --count 2 --width 96 --out "${WORK}/batch-in/" >/dev/null
+for class in dendrite spheroid; do
+    "${SYNTH}" synth --class "${class}" --seed 1 --count 2 --width 160 --out "${WORK}/labelled/${class}/" >/dev/null
+done
 javac -d "${WORK}/classes" -cp "${IJ_JAR}" "${REPO_ROOT}/tests/e2e/java/RecordReplay.java" || die "javac failed"
 echo "e2e-conventions: recording every command with the Macro Recorder, then replaying"
 (cd "${IJ_HOME}" && timeout "${TIMEOUT}" xvfb-run -a java -Xmx1g -Duser.home="${WORK}/home" \
     -Dvisualccc.test.package="${REPO_ROOT}/tests/fixtures/bioimageio/tiny-classifier/rdf.yaml" \
+    -Dvisualccc.test.labelled="${WORK}/labelled" \
     -Dplugins.dir="${IJ_HOME}" -Dvisualccc.cache.dir="${WORK}/cache" \
     -cp "${IJ_JAR}:${WORK}/classes" RecordReplay "${WORK}/sample.tif" "${WORK}/batch-in" \
     "${WORK}/batch-out" "${OUT}/recorded.ijm") >"${WORK}/record.log" 2>&1 || true
 grep -v '^selectWindow\|^run(' "${WORK}/record.log" | sed 's/^/    | /'
 grep -q "RECORD-REPLAY-OK" "${WORK}/record.log" || die "recorded macros did not replay to the same outputs"
-[[ "$(grep -c '^run(' "${OUT}/recorded.ijm")" == 13 ]] || die "expected 13 recorded commands"
+[[ "$(grep -c '^run(' "${OUT}/recorded.ijm")" == 14 ]] || die "expected 14 recorded commands"
 
 # ------------------------------------------------------------------ 2. calibrated 16-bit stack with an ROI
 cat >"${WORK}/stack.ijm" <<EOM

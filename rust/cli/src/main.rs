@@ -27,6 +27,7 @@ commands:
   merge      join the shard summaries of `batch --shard` into one
   import-model  import a BioImage Model Zoo classifier (RDF 0.5, ONNX) as a model
   cam-eval   faithfulness of the CAM methods: deletion and insertion AUC over a folder
+  train      train a classifier from a folder of class subfolders (new ONNX model)
   help       show this message
 
 Run `visual-ccc <command> --help` for a command's options.
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         "merge" => commands::batch::merge(rest),
         "import-model" => commands::import_model::run(rest),
         "cam-eval" => commands::cam_eval::run(rest),
+        "train" => commands::train::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}\n{}", failure::EXIT_CODES);
             return ExitCode::SUCCESS;

@@ -12,6 +12,7 @@
 //! - [`synth`]: synthetic micrographs for training and tests;
 //! - [`pipeline`]: the published workflow on one image, with the one set of defaults;
 //! - [`batch`]: that workflow over folders: resumable, sharded, several workers.
+//! - [`train`]: training a new classifier head on a base model from labelled images.
 
 pub mod analysis;
 pub mod batch;
@@ -22,6 +23,7 @@ pub mod model;
 mod parallel;
 pub mod pipeline;
 pub mod synth;
+pub mod train;
 
 pub use error::{Error, ErrorKind, Result};
 pub use image::pixels::{GrayImage, ImageView, Pixels};

@@ -20,6 +20,7 @@ mod native_testing;
 mod pixels;
 mod texture;
 mod thresholds;
+mod train;
 
 /// Called by the JVM when the library loads: replaces Rust's default panic message
 /// (with a backtrace when `RUST_BACKTRACE` is set) by one line, because every panic in

@@ -43,6 +43,7 @@ public class RecordReplay {
         {"Analyze Micrograph...", "Visual-CCC Analysis", "image"},
         {"Batch Process Folder...", "", ""},
         {"Model Manager...", "Visual-CCC Models", ""},
+        {"Train Classifier...", "Visual-CCC Training", ""},
         {"Import BioImage Model...", "", ""},
         {"Visual-CCC Options...", "", ""},
         {"About Visual-CCC", "", ""},
@@ -58,6 +59,9 @@ public class RecordReplay {
         File imported = new File(args[2] + "-models");
         Prefs.set("visualccc.import.package", System.getProperty("visualccc.test.package"));
         Prefs.set("visualccc.import.models_folder", imported.getPath());
+        // A folder of labelled images (one subfolder per class) for Train Classifier.
+        Prefs.set("visualccc.train.folder", System.getProperty("visualccc.test.labelled"));
+        Prefs.set("visualccc.train.models_folder", imported.getPath());
         new ImageJ(ImageJ.NO_SHOW);
         Recorder recorder = new Recorder(false);
         Recorder.record = true;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 use visual_ccc_core::cam::{faithfulness, CamMethod, CamTarget};
-use visual_ccc_core::image::decode::decode_file;
+use visual_ccc_core::image::decode::{decode_file, has_image_extension};
 use visual_ccc_core::model::{argmax, softmax, Model};
 
 use super::Outcome;
@@ -34,7 +34,6 @@ method's time per image (the map only). Prints a markdown table or one JSON obje
   --threads N           ONNX Runtime threads (default: all cores)
   --onnxruntime PATH    libonnxruntime.so to use";
 
-const IMAGE_EXTENSIONS: [&str; 6] = ["tif", "tiff", "png", "jpg", "jpeg", "bmp"];
 /// Name of the random-map baseline row.
 const RANDOM: &str = "random";
 /// Curve inputs per forward pass.
@@ -181,12 +180,7 @@ fn image_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
         std::fs::read_dir(dir).map_err(|err| format!("cannot read {}: {err}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        })
+        .filter(|p| p.is_file() && has_image_extension(p))
         .collect();
     files.sort();
     if files.is_empty() {

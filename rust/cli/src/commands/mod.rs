@@ -14,6 +14,7 @@ pub mod preprocess;
 pub mod synth;
 pub mod texture;
 pub mod threshold;
+pub mod train;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

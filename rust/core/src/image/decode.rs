@@ -35,6 +35,16 @@ fn sniff(bytes: &[u8]) -> Option<Format> {
     }
 }
 
+/// File extensions of the formats [`decode_file`] reads (lower case).
+pub const IMAGE_EXTENSIONS: [&str; 6] = ["tif", "tiff", "png", "jpg", "jpeg", "bmp"];
+
+/// Whether `path` ends in one of [`IMAGE_EXTENSIONS`] (any case).
+pub fn has_image_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 /// Default [`DecodeLimits::max_pixels`]: 8192 × 8192 pixels (64 Mi).
 pub const DEFAULT_MAX_PIXELS: u64 = 1 << 26;
 /// Default [`DecodeLimits::max_bytes`]: 1 GiB.

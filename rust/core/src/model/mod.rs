@@ -15,6 +15,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionOutputs};
 use ort::value::{Tensor, ValueType};
 
+pub use self::onnx_edit::features_to_logits;
 use self::onnx_head::{find_linear_head, LinearHead};
 use self::preprocess::{InputMode, PreparedInput, Region};
 use self::runtime::RuntimeConfig;

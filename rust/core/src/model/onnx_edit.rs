@@ -6,7 +6,7 @@
 //! graph, ends with one node producing `logits` `[N,C]`, and replaces the metadata.
 
 use crate::error::{Error, Result};
-use crate::model::onnx_head::{field_text, raw_fields};
+use crate::model::onnx_head::{field_text, find_gemm, raw_fields};
 
 /// A constant tensor: float32 or int64 values with a shape.
 #[derive(Debug, Clone)]
@@ -138,13 +138,187 @@ pub fn wrap(model: &[u8], wrapping: &Wrapping) -> Result<Vec<u8>> {
             _ => out.extend_from_slice(field.encoded),
         }
     }
-    for (key, value) in wrapping.metadata {
+    write_metadata(
+        &mut out,
+        wrapping.metadata.iter().map(|(k, v)| (*k, v.as_str())),
+    );
+    Ok(out)
+}
+
+/// A new linear head for an existing model.
+pub struct NewHead<'a> {
+    /// `[classes][channels]`, row-major.
+    pub weights: &'a [f32],
+    pub biases: &'a [f32],
+    /// The whole metadata of the new model.
+    pub metadata: &'a [(String, String)],
+}
+
+/// `model` with the `Gemm` layer behind `logits` replaced by `head` (same input, same
+/// output, `transB = 1`), the old layer's weights dropped, `logits` declared `[N, C]`
+/// and the metadata replaced; every other byte is copied unchanged.
+pub fn replace_head(model: &[u8], head: &NewHead) -> Result<Vec<u8>> {
+    let classes = head.biases.len();
+    if classes == 0 || head.weights.is_empty() || !head.weights.len().is_multiple_of(classes) {
+        return Err(Error::invalid(
+            "a new head needs weights for at least one class",
+        ));
+    }
+    let layer = find_gemm(model, "logits")?;
+    let weight_name = "visualccc_head_weight".to_string();
+    let bias_name = "visualccc_head_bias".to_string();
+    let gemm = Node {
+        op: "Gemm",
+        inputs: vec![layer.input.clone(), weight_name.clone(), bias_name.clone()],
+        outputs: vec![layer.output.clone()],
+        attributes: vec![Attribute::Int("transB", 1)],
+    };
+    let mut graph_out = Vec::new();
+    let mut out = Vec::new();
+    for field in raw_fields(model)? {
+        match field.number {
+            7 => {
+                for g in raw_fields(field.payload.unwrap_or_default())? {
+                    let payload = g.payload.unwrap_or_default();
+                    match g.number {
+                        1 if string_fields(payload, 2)?.contains(&layer.output) => {
+                            bytes_field(&mut graph_out, 1, &encode_node(&gemm))
+                        }
+                        5 | 11
+                            if string_fields(payload, if g.number == 5 { 8 } else { 1 })?
+                                .iter()
+                                .any(|n| layer.parameters.contains(n)) => {}
+                        12 if string_fields(payload, 1)? == ["logits"] => {
+                            let logits = value_info("logits", &[None, Some(classes as i64)]);
+                            bytes_field(&mut graph_out, 12, &logits);
+                        }
+                        13 => {} // intermediate shapes: may name the old head's
+                        _ => graph_out.extend_from_slice(g.encoded),
+                    }
+                }
+                let channels = head.weights.len() / classes;
+                for (name, constant) in [
+                    (
+                        &weight_name,
+                        Constant::Float(vec![classes, channels], head.weights.to_vec()),
+                    ),
+                    (
+                        &bias_name,
+                        Constant::Float(vec![classes], head.biases.to_vec()),
+                    ),
+                ] {
+                    bytes_field(&mut graph_out, 5, &encode_constant(name, &constant));
+                }
+                bytes_field(&mut out, 7, &graph_out);
+            }
+            14 => {} // metadata_props: replaced below
+            _ => out.extend_from_slice(field.encoded),
+        }
+    }
+    write_metadata(
+        &mut out,
+        head.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    Ok(out)
+}
+
+/// Appends `metadata_props` entries.
+fn write_metadata<'a>(out: &mut Vec<u8>, entries: impl Iterator<Item = (&'a str, &'a str)>) {
+    for (key, value) in entries {
         let mut entry = Vec::new();
         bytes_field(&mut entry, 1, key.as_bytes());
         bytes_field(&mut entry, 2, value.as_bytes());
-        bytes_field(&mut out, 14, &entry);
+        bytes_field(out, 14, &entry);
+    }
+}
+
+/// The part of `model` between its `features` output and `logits` (pooling and head)
+/// as a model of its own with input `features` `[N, K, h, w]`: lets a check perturb the
+/// feature maps themselves, e.g. to compare the CAM with a finite-difference Grad-CAM.
+pub fn features_to_logits(model: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for field in raw_fields(model)? {
+        if field.number != 7 {
+            out.extend_from_slice(field.encoded);
+            continue;
+        }
+        let graph = raw_fields(field.payload.unwrap_or_default())?;
+        // Walk back from `logits` to `features`, keeping the nodes on the way.
+        let mut needed = vec!["logits".to_string()];
+        let mut kept = vec![false; graph.len()];
+        for (i, g) in graph
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, g)| g.number == 1)
+        {
+            let payload = g.payload.unwrap_or_default();
+            if string_fields(payload, 2)?
+                .iter()
+                .any(|o| needed.contains(o))
+            {
+                kept[i] = true;
+                needed.extend(
+                    string_fields(payload, 1)?
+                        .into_iter()
+                        .filter(|n| n != "features"),
+                );
+            }
+        }
+        let mut graph_out = Vec::new();
+        for (i, g) in graph.iter().enumerate() {
+            let payload = g.payload.unwrap_or_default();
+            let keep = match g.number {
+                1 => kept[i],
+                5 => string_fields(payload, 8)?
+                    .iter()
+                    .any(|n| needed.contains(n)),
+                11 | 13 => false,
+                12 => string_fields(payload, 1)? == ["logits"],
+                _ => true,
+            };
+            if keep {
+                graph_out.extend_from_slice(g.encoded);
+            }
+        }
+        let mut shape = Vec::new();
+        for dim in ["N", "K", "h", "w"] {
+            let mut d = Vec::new();
+            bytes_field(&mut d, 2, dim.as_bytes());
+            bytes_field(&mut shape, 1, &d);
+        }
+        bytes_field(&mut graph_out, 11, &tensor_value_info("features", &shape));
+        bytes_field(&mut out, 7, &graph_out);
     }
     Ok(out)
+}
+
+/// The string fields numbered `number` of a protobuf message (names of a node's
+/// inputs or outputs, of a tensor, of a value info).
+fn string_fields(message: &[u8], number: u64) -> Result<Vec<String>> {
+    raw_fields(message)?
+        .iter()
+        .filter(|f| f.number == number)
+        .filter_map(|f| f.payload)
+        .map(field_text)
+        .collect()
+}
+
+/// Metadata entries (`metadata_props`) of a model, in order.
+pub fn metadata(model: &[u8]) -> Result<Vec<(String, String)>> {
+    let mut entries = Vec::new();
+    for field in raw_fields(model)?.iter().filter(|f| f.number == 14) {
+        let (mut key, mut value) = (String::new(), String::new());
+        for f in raw_fields(field.payload.unwrap_or_default())? {
+            match (f.number, f.payload) {
+                (1, Some(b)) => key = field_text(b)?,
+                (2, Some(b)) => value = field_text(b)?,
+                _ => {}
+            }
+        }
+        entries.push((key, value));
+    }
+    Ok(entries)
 }
 
 fn wrap_graph(graph: &[u8], wrapping: &Wrapping) -> Result<Vec<u8>> {
@@ -321,9 +495,14 @@ fn value_info(name: &str, dims: &[Option<i64>]) -> Vec<u8> {
         }
         bytes_field(&mut shape, 1, &d);
     }
+    tensor_value_info(name, &shape)
+}
+
+/// A float tensor ValueInfoProto with an encoded TensorShapeProto.
+fn tensor_value_info(name: &str, shape: &[u8]) -> Vec<u8> {
     let mut tensor = Vec::new();
     varint_field(&mut tensor, 1, 1); // FLOAT
-    bytes_field(&mut tensor, 2, &shape);
+    bytes_field(&mut tensor, 2, shape);
     let mut type_proto = Vec::new();
     bytes_field(&mut type_proto, 1, &tensor);
     let mut out = Vec::new();

@@ -24,8 +24,55 @@ impl LinearHead {
 /// Finds the linear layer that produces `output_name`, or explains why there is none.
 pub fn find_linear_head(model_bytes: &[u8], output_name: &str) -> Result<LinearHead> {
     let graph = parse_model(model_bytes)?;
+    let node = head_node(&graph, output_name)?;
+    match node.op_type.as_str() {
+        "Gemm" => gemm_head(&graph, node),
+        "MatMul" => matmul_head(&graph, node),
+        _ => {
+            let matmul = node.inputs.iter().find_map(|input| {
+                graph
+                    .nodes
+                    .iter()
+                    .find(|n| n.op_type == "MatMul" && n.outputs.iter().any(|o| o == input))
+            });
+            match matmul {
+                Some(matmul) => matmul_head(&graph, matmul),
+                None => Err(head_error(
+                    "'Add' before the output does not follow a MatMul",
+                )),
+            }
+        }
+    }
+}
+
+/// The `Gemm` layer computing `output_name`, for replacing it: its input (the pooled
+/// features), its output, and its weight and bias initializers.
+#[derive(Debug, Clone)]
+pub(crate) struct GemmLayer {
+    pub input: String,
+    pub output: String,
+    pub parameters: Vec<String>,
+}
+
+pub(crate) fn find_gemm(model_bytes: &[u8], output_name: &str) -> Result<GemmLayer> {
+    let graph = parse_model(model_bytes)?;
+    let node = head_node(&graph, output_name)?;
+    if node.op_type != "Gemm" || node.inputs.len() < 2 {
+        return Err(head_error(&format!(
+            "the head is '{}', and only a Gemm head can be replaced",
+            node.op_type
+        )));
+    }
+    Ok(GemmLayer {
+        input: node.inputs[0].clone(),
+        output: node.outputs[0].clone(),
+        parameters: node.inputs[1..].to_vec(),
+    })
+}
+
+/// The `Gemm`, `MatMul` or `Add` node behind `output_name`, through pass-through nodes.
+fn head_node<'g>(graph: &'g Graph, output_name: &str) -> Result<&'g Node> {
     let mut name = output_name.to_string();
-    // Follow pass-through nodes back to the layer that computes the output.
     for _ in 0..8 {
         let node = graph
             .nodes
@@ -34,22 +81,7 @@ pub fn find_linear_head(model_bytes: &[u8], output_name: &str) -> Result<LinearH
             .ok_or_else(|| head_error(&format!("no node produces '{name}'")))?;
         match node.op_type.as_str() {
             "Identity" | "Flatten" | "Reshape" | "Squeeze" => name = node.inputs[0].clone(),
-            "Gemm" => return gemm_head(&graph, node),
-            "MatMul" => return matmul_head(&graph, node),
-            "Add" => {
-                let matmul = node.inputs.iter().find_map(|input| {
-                    graph
-                        .nodes
-                        .iter()
-                        .find(|n| n.op_type == "MatMul" && n.outputs.iter().any(|o| o == input))
-                });
-                return match matmul {
-                    Some(matmul) => matmul_head(&graph, matmul),
-                    None => Err(head_error(
-                        "'Add' before the output does not follow a MatMul",
-                    )),
-                };
-            }
+            "Gemm" | "MatMul" | "Add" => return Ok(node),
             other => {
                 return Err(head_error(&format!(
                     "the output is computed by '{other}', not by a linear layer"

@@ -286,71 +286,14 @@ pub fn classify_whole(
     };
     run.stitcher = with_cam.then(|| Stitcher::new(scale, map_w, map_h, run.planes()));
     let mut thumbnail = Thumbnail::new(scale, map_w, map_h, (width, height), with_cam);
-    let (columns, rows) = if width < tile_source_size || height < tile_source_size {
-        // Smaller than a tile: the model's own preprocessing (centre crop). Only the
-        // centred rows it can touch are read: the centred `width`-row window (one more
-        // row if needed to keep the same centre) has the same centre crop, so a tall thin
-        // image costs `width²` values, not its height.
-        let rows = if height > width {
-            width + (height - width) % 2
-        } else {
-            height
-        };
-        let first_row = (height - rows) / 2;
-        check_band(width, rows)?;
-        let mut pixels = vec![0.0f32; width * rows];
-        source.read_rows(first_row, &mut pixels)?;
-        if rows == height {
-            thumbnail.take_rows(0, height, &pixels);
-        } else {
-            let mut line = vec![0.0f32; width];
-            for y in thumbnail.rows_wanted() {
-                source.read_rows(y, &mut line)?;
-                thumbnail.take_rows(y, 1, &line);
-            }
-        }
-        let view = ImageView::new(width, rows, Pixels::Gray32(&pixels))?;
-        let prepared = preprocess::center_crop(&view, size, (0.0, 1.0));
-        let region = Region {
-            y: prepared.region.y + first_row,
-            ..prepared.region
-        };
-        run.push(&prepared.data, region)?;
-        (1, 1)
-    } else {
-        let (scaled_w, scaled_h) = scaled_size(width, height, size, tile_source_size);
-        let tiles = scaled_w
-            .div_ceil(size)
-            .saturating_mul(scaled_h.div_ceil(size));
-        if tiles > MAX_TILES {
-            return Err(Error::invalid(format!(
-                "whole-image mode would need at least {tiles} tiles, over the limit of \
-                 {MAX_TILES}: use a larger tile source size for this image"
-            )));
-        }
-        check_band(scaled_w, size)?;
-        let mut scaled = Resampled::new(source, scaled_w, scaled_h);
-        scaled.thumbnail = Some(&mut thumbnail);
-        let grid = TileGrid::new(scaled_w, scaled_h, size, options.overlap)?;
-        let mut band = vec![0.0f32; scaled_w * size];
-        let mut tile = vec![0.0f32; size * size];
-        for &y in &grid.ys {
-            scaled.read_rows(y, &mut band)?;
-            for &x in &grid.xs {
-                for (row, out) in tile.chunks_exact_mut(size).enumerate() {
-                    out.copy_from_slice(&band[row * scaled_w + x..][..size]);
-                }
-                let region = scaled.region_in_source(Region {
-                    x,
-                    y,
-                    width: size,
-                    height: size,
-                });
-                run.push(&tile, region)?;
-            }
-        }
-        (grid.xs.len(), grid.ys.len())
-    };
+    let (columns, rows) = cut_tiles(
+        source,
+        size,
+        tile_source_size,
+        options.overlap,
+        &mut thumbnail,
+        &mut |tile, region| run.push(tile, region),
+    )?;
     run.flush()?;
 
     let tiles = run.tiles;
@@ -392,6 +335,117 @@ pub fn classify_whole(
         rows,
         tiles,
         map,
+    })
+}
+
+/// Cuts `source` into the tiles whole-image mode runs (see the module documentation):
+/// calls `visit` with each tile's `size`² model-input values and its region in source
+/// pixels, in grid order. Returns the tiles per row and per column.
+pub fn for_each_tile(
+    source: &mut dyn RowSource,
+    size: usize,
+    tile_source_size: usize,
+    overlap: usize,
+    visit: &mut dyn FnMut(&[f32], Region) -> Result<()>,
+) -> Result<(usize, usize)> {
+    let (width, height) = (source.width(), source.height());
+    if width.min(height) < MIN_SIDE {
+        return Err(Error::invalid(format!(
+            "image {width}×{height} is too small: classification needs at least {MIN_SIDE} \
+             pixels on the shorter side"
+        )));
+    }
+    if overlap >= size || tile_source_size < MIN_TILE_SOURCE_SIZE {
+        return Err(Error::invalid(format!(
+            "tile overlap {overlap} must be below the tile size {size} and the tile source \
+             size {tile_source_size} at least {MIN_TILE_SOURCE_SIZE}"
+        )));
+    }
+    let mut thumbnail = Thumbnail::new(1, 0, 0, (width, height), false);
+    cut_tiles(
+        source,
+        size,
+        tile_source_size,
+        overlap,
+        &mut thumbnail,
+        visit,
+    )
+}
+
+/// [`for_each_tile`] that also fills `thumbnail` from the rows it reads.
+fn cut_tiles(
+    source: &mut dyn RowSource,
+    size: usize,
+    tile_source_size: usize,
+    overlap: usize,
+    thumbnail: &mut Thumbnail,
+    visit: &mut dyn FnMut(&[f32], Region) -> Result<()>,
+) -> Result<(usize, usize)> {
+    let (width, height) = (source.width(), source.height());
+    Ok(if width < tile_source_size || height < tile_source_size {
+        // Smaller than a tile: the model's own preprocessing (centre crop). Only the
+        // centred rows it can touch are read: the centred `width`-row window (one more
+        // row if needed to keep the same centre) has the same centre crop, so a tall thin
+        // image costs `width²` values, not its height.
+        let rows = if height > width {
+            width + (height - width) % 2
+        } else {
+            height
+        };
+        let first_row = (height - rows) / 2;
+        check_band(width, rows)?;
+        let mut pixels = vec![0.0f32; width * rows];
+        source.read_rows(first_row, &mut pixels)?;
+        if rows == height {
+            thumbnail.take_rows(0, height, &pixels);
+        } else {
+            let mut line = vec![0.0f32; width];
+            for y in thumbnail.rows_wanted() {
+                source.read_rows(y, &mut line)?;
+                thumbnail.take_rows(y, 1, &line);
+            }
+        }
+        let view = ImageView::new(width, rows, Pixels::Gray32(&pixels))?;
+        let prepared = preprocess::center_crop(&view, size, (0.0, 1.0));
+        let region = Region {
+            y: prepared.region.y + first_row,
+            ..prepared.region
+        };
+        visit(&prepared.data, region)?;
+        (1, 1)
+    } else {
+        let (scaled_w, scaled_h) = scaled_size(width, height, size, tile_source_size);
+        let tiles = scaled_w
+            .div_ceil(size)
+            .saturating_mul(scaled_h.div_ceil(size));
+        if tiles > MAX_TILES {
+            return Err(Error::invalid(format!(
+                "whole-image mode would need at least {tiles} tiles, over the limit of \
+                 {MAX_TILES}: use a larger tile source size for this image"
+            )));
+        }
+        check_band(scaled_w, size)?;
+        let mut scaled = Resampled::new(source, scaled_w, scaled_h);
+        scaled.thumbnail = Some(thumbnail);
+        let grid = TileGrid::new(scaled_w, scaled_h, size, overlap)?;
+        let mut band = vec![0.0f32; scaled_w * size];
+        let mut tile = vec![0.0f32; size * size];
+        for &y in &grid.ys {
+            scaled.read_rows(y, &mut band)?;
+            for &x in &grid.xs {
+                for (row, out) in tile.chunks_exact_mut(size).enumerate() {
+                    out.copy_from_slice(&band[row * scaled_w + x..][..size]);
+                }
+                let region = scaled.region_in_source(Region {
+                    x,
+                    y,
+                    width: size,
+                    height: size,
+                });
+                visit(&tile, region)?;
+            }
+        }
+        (grid.xs.len(), grid.ys.len())
     })
 }
 

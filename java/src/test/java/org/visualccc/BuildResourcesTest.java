@@ -78,6 +78,7 @@ public class BuildResourcesTest {
                 "Plugins>Visual-CCC, \"Texture (GLCM)...\", org.visualccc.fiji.TextureGlcm",
                 "Plugins>Visual-CCC, \"Cluster (k-means)...\", org.visualccc.fiji.ClusterKMeans",
                 "Plugins>Visual-CCC, \"Batch Process Folder...\", org.visualccc.fiji.BatchProcessFolder",
+                "Plugins>Visual-CCC, \"Train Classifier...\", org.visualccc.fiji.TrainClassifier",
                 "Plugins>Visual-CCC, \"Model Manager...\", org.visualccc.fiji.ModelManager",
                 "Plugins>Visual-CCC, \"Import BioImage Model...\", org.visualccc.fiji.ImportBioimageModel",
                 "Plugins>Visual-CCC, \"Visual-CCC Options...\", org.visualccc.fiji.VisualCccOptions",
