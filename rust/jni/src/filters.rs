@@ -4,7 +4,7 @@
 //! its size, the output bit depth (0 = the input's, RGB giving 8-bit grey; or 8, 16, 32)
 //! and the filter's parameters, and returns a new pixel array of the requested depth.
 
-use jni::objects::{JClass, JObject};
+use jni::objects::{JClass, JObject, JString};
 use jni::sys::{jboolean, jdouble, jint};
 use jni::{Env, EnvUnowned};
 use visual_ccc_core::analysis::filters::{
@@ -38,6 +38,18 @@ fn filter<'local>(
         depth => filters::to_bit_depth(&result, depth as u32)?,
     };
     pixels::new_pixel_array(env, &output)
+}
+
+/// `Filters.nativeDefaults()`: the filters' defaults as JSON, for the Preprocess dialog.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_visualccc_Filters_nativeDefaults<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JString<'local> {
+    env.with_env(|env| -> BridgeResult<JString<'local>> {
+        Ok(env.new_string(filters::FilterDefaults::to_json())?)
+    })
+    .resolve::<ThrowJavaException>()
 }
 
 /// Declares `Java_org_visualccc_Filters_<name>(pixels, width, height, bitDepth, args...)`:

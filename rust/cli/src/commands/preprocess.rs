@@ -165,7 +165,7 @@ impl Filter {
                 sigma: args.parsed_or("sigma", GaussianParams::default().sigma)?,
             }),
             "bilateral" => Filter::Bilateral {
-                spatial_sigma: args.parsed_or("sigma", 2.0)?,
+                spatial_sigma: args.parsed_or("sigma", BilateralParams::DEFAULT_SPATIAL_SIGMA)?,
                 range_sigma: args.parsed("sigma-range")?,
             },
             "clahe" => {
@@ -202,18 +202,10 @@ impl Filter {
         range_sigma: Option<f64>,
         view: &ImageView,
     ) -> BilateralParams {
-        let range_sigma = range_sigma.unwrap_or_else(|| {
-            let (lo, hi) = view.unit_range();
-            // A constant image is left unchanged by any range sigma.
-            if hi > lo {
-                0.1 * (hi - lo) as f64
-            } else {
-                1.0
-            }
-        });
+        let defaults = BilateralParams::default_for(view);
         BilateralParams {
             spatial_sigma,
-            range_sigma,
+            range_sigma: range_sigma.unwrap_or(defaults.range_sigma),
         }
     }
 

@@ -16,6 +16,26 @@ pub struct BilateralParams {
 }
 
 impl BilateralParams {
+    /// Spatial σ when none is given, in pixels.
+    pub const DEFAULT_SPATIAL_SIGMA: f64 = 2.0;
+    /// Range σ when none is given, as a fraction of the image's grey range.
+    pub const DEFAULT_RANGE_FRACTION: f64 = 0.1;
+
+    /// The defaults for `view`: range σ a tenth of its grey range (1 for a constant
+    /// image, which any range σ leaves unchanged).
+    pub fn default_for(view: &ImageView) -> Self {
+        let (lo, hi) = view.unit_range();
+        let range = f64::from(hi - lo);
+        Self {
+            spatial_sigma: Self::DEFAULT_SPATIAL_SIGMA,
+            range_sigma: if range > 0.0 {
+                Self::DEFAULT_RANGE_FRACTION * range
+            } else {
+                1.0
+            },
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         check_finite("bilateral spatial sigma", self.spatial_sigma)?;
         check_finite("bilateral range sigma", self.range_sigma)?;

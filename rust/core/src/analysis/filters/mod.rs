@@ -23,6 +23,51 @@ pub use contrast::*;
 pub use gaussian::*;
 pub use median::*;
 
+/// The filters' defaults as one flat record, for dialogs that show them (Fiji's
+/// Preprocess): each value is read from the filter's own default, nothing is restated.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FilterDefaults {
+    /// Median window radius.
+    pub radius: usize,
+    /// Gaussian σ.
+    pub sigma: f64,
+    /// Bilateral spatial σ.
+    pub bilateral_sigma: f64,
+    /// Bilateral range σ as a fraction of the image's grey range.
+    pub range_fraction: f64,
+    /// CLAHE tiles across (and down).
+    pub tiles: usize,
+    pub clip_limit: f64,
+    /// Background subtraction radius and light background.
+    pub rolling: f64,
+    pub light: bool,
+    /// Contrast stretch: percentage of pixels saturated.
+    pub saturated: f64,
+}
+
+impl Default for FilterDefaults {
+    fn default() -> Self {
+        let (clahe, background) = (ClaheParams::default(), BackgroundParams::default());
+        Self {
+            radius: MedianParams::default().radius,
+            sigma: GaussianParams::default().sigma,
+            bilateral_sigma: BilateralParams::DEFAULT_SPATIAL_SIGMA,
+            range_fraction: BilateralParams::DEFAULT_RANGE_FRACTION,
+            tiles: clahe.tiles_x,
+            clip_limit: clahe.clip_limit,
+            rolling: background.radius,
+            light: background.light_background,
+            saturated: ContrastParams::default().saturated_percent,
+        }
+    }
+}
+
+impl FilterDefaults {
+    pub fn to_json() -> String {
+        serde_json::to_string(&Self::default()).expect("plain struct serialises")
+    }
+}
+
 use crate::error::{Error, Result};
 use crate::image::pixels::{GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels};
 

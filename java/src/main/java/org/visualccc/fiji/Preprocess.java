@@ -3,10 +3,13 @@ package org.visualccc.fiji;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.process.ImageProcessor;
+import ij.process.ImageStatistics;
 import org.visualccc.Filters;
 import org.visualccc.Filters.Operation;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Plugins › Visual-CCC › Preprocess...: filters every slice of the active image into a
@@ -40,18 +43,43 @@ public class Preprocess extends AnalysisCommand {
     /** {@code output} choice: 32-bit float. */
     public static final String FLOAT_DEPTH = "32-bit";
 
+    /**
+     * The dialog's defaults by macro key, from the core's filter defaults
+     * ({@link Filters#defaults()}); the bilateral range σ is the core's fraction of the
+     * image's grey range (255 for 8-bit and RGB, max − min of the slice otherwise).
+     */
+    static Map<String, Object> dialogDefaults(ImagePlus imp) {
+        Map<String, Object> core = Filters.defaults();
+        double greyRange = 255;
+        if (imp != null && imp.getBitDepth() != 8 && imp.getBitDepth() != 24) {
+            ImageStatistics stats = imp.getProcessor().getStats();
+            greyRange = stats.max > stats.min ? stats.max - stats.min : 1;
+        }
+        Map<String, Object> fields = new LinkedHashMap<String, Object>();
+        fields.put("radius", ((Number) core.get("radius")).doubleValue());
+        fields.put("sigma", ((Number) core.get("sigma")).doubleValue());
+        fields.put("sigma_range", ((Number) core.get("range_fraction")).doubleValue() * greyRange);
+        fields.put("tiles", ((Number) core.get("tiles")).doubleValue());
+        fields.put("clip_limit", ((Number) core.get("clip_limit")).doubleValue());
+        fields.put("rolling", ((Number) core.get("rolling")).doubleValue());
+        fields.put("light", core.get("light"));
+        fields.put("saturated", ((Number) core.get("saturated")).doubleValue());
+        return fields;
+    }
+
     @Override
     CommandDialog createDialog(ImagePlus imp) {
+        Map<String, Object> d = dialogDefaults(imp);
         return new CommandDialog("Visual-CCC: Preprocess", "visualccc.preprocess.")
                 .choice("Operation", Operation.labels(), Operation.GAUSSIAN.label())
-                .number("Radius", 2, 0, "pixels (median)")
-                .number("Sigma", 2, 2, "pixels (Gaussian, bilateral)")
-                .number("Sigma_range", 30, 2, "grey levels (bilateral)")
-                .number("Tiles", 8, 0, "across and down (CLAHE)")
-                .number("Clip_limit", 2, 2, "(CLAHE)")
-                .number("Rolling", 50, 1, "pixels (subtract background)")
-                .checkbox("Light", false)
-                .number("Saturated", 0.35, 2, "% (contrast stretch)")
+                .number("Radius", (Double) d.get("radius"), 0, "pixels (median)")
+                .number("Sigma", (Double) d.get("sigma"), 2, "pixels (Gaussian, bilateral)")
+                .number("Sigma_range", (Double) d.get("sigma_range"), 2, "grey levels (bilateral)")
+                .number("Tiles", (Double) d.get("tiles"), 0, "across and down (CLAHE)")
+                .number("Clip_limit", (Double) d.get("clip_limit"), 2, "(CLAHE)")
+                .number("Rolling", (Double) d.get("rolling"), 1, "pixels (subtract background)")
+                .checkbox("Light", (Boolean) d.get("light"))
+                .number("Saturated", (Double) d.get("saturated"), 2, "% (contrast stretch)")
                 .choice("Output", new String[] {SAME_DEPTH, FLOAT_DEPTH}, SAME_DEPTH)
                 .message("RGB images are filtered as their luminance.");
     }

@@ -48,4 +48,20 @@ public class DialogDefaultsTest {
         assertEquals(org.visualccc.Batch.batchDefault("save_labels"), dialog.get("save_label_images"));
         assertEquals(((Number) org.visualccc.Batch.analysisDefault("k")).intValue(), dialog.get("k"));
     }
+
+    @Test
+    public void preprocessDialogShowsTheCoreDefaults() {
+        Map<String, Object> dialog = Preprocess.dialogDefaults(null);
+        Map<String, Object> core = org.visualccc.Filters.defaults();
+        String[][] keys = {{"radius", "radius"}, {"sigma", "sigma"}, {"tiles", "tiles"},
+            {"clip_limit", "clip_limit"}, {"rolling", "rolling"}, {"saturated", "saturated"}};
+        for (String[] pair : keys) {
+            assertEquals(pair[0], ((Number) core.get(pair[1])).doubleValue(),
+                    ((Number) dialog.get(pair[0])).doubleValue(), 0);
+        }
+        assertEquals(core.get("light"), dialog.get("light"));
+        assertEquals(core.get("sigma"), core.get("bilateral_sigma"));
+        assertEquals(((Number) core.get("range_fraction")).doubleValue() * 255,
+                ((Number) dialog.get("sigma_range")).doubleValue(), 1e-12);
+    }
 }
