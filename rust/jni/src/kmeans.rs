@@ -9,8 +9,8 @@ use visual_ccc_core::GrayImage;
 
 use crate::convert;
 use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
-use crate::pixels;
 use crate::model;
+use crate::pixels;
 
 /// The image features chosen on the Java side, in `Clustering.featureNames()` order.
 fn features(

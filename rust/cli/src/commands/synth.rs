@@ -15,7 +15,9 @@ Generates seeded synthetic SEM-like micrographs (8-bit grey). The same options a
 give the same pixels.
 
 options:
-  --class CLASS   dendrite, spheroid, grains or lamellar (required)
+  --class CLASS   dendrite, whisker, mossy (dendritic / filamentary deposits),
+                  spheroid, granular (rounded particles / nodular deposits),
+                  grains or lamellar (alloy microstructures) (required)
   --out PATH      output file ending in .png, or .tif/.tiff for TIFF (required);
                   with --count > 1, or when PATH has no extension, ends in '/' or
                   is an existing directory: a directory (created if missing) that
@@ -27,6 +29,8 @@ options:
   --scale F       feature-size multiplier, 0.25..=4 (default 1)
   --format FMT    png or tiff, for files written into a directory (default png)
   --clean         skip the imaging model (no blur, noise, scan lines, illumination)
+  --annotate      burn in SEM annotations: an instrument data bar (text, scale
+                  bar) of random layout and/or a scale bar and panel letter
   --mask          also write the ground-truth mask as <name>_mask.<ext>
 
 Prints one JSON object per written image on stdout:
@@ -36,7 +40,8 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let options = [
         "class", "out", "width", "height", "seed", "count", "scale", "format",
     ];
-    let Some(args) = Args::command("synth", raw, HELP, &["clean", "mask"], &options)? else {
+    let Some(args) = Args::command("synth", raw, HELP, &["clean", "mask", "annotate"], &options)?
+    else {
         return Ok(Outcome::Success);
     };
     if let Some(extra) = args.positional.first() {
@@ -46,7 +51,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     }
     let class: SynthClass = args
         .value("class")
-        .ok_or("--class is required (dendrite, spheroid, grains or lamellar)")?
+        .ok_or("--class is required (see `visual-ccc synth --help` for the classes)")?
         .parse()
         .map_err(|e: visual_ccc_core::Error| e.to_string())?;
     let out = PathBuf::from(args.value("out").ok_or("--out is required")?);
@@ -70,6 +75,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let mut params = SynthParams::new(class, width, height, seed);
     params.feature_scale = args.parsed_or("scale", 1.0f32)?;
     params.imaging = !args.switch("clean");
+    params.annotate = args.switch("annotate");
     params.validate().map_err(|e| e.to_string())?;
     let with_mask = args.switch("mask");
 

@@ -61,15 +61,26 @@ pub enum SynthClass {
     /// Lamellar (pearlite-like) colonies: Voronoi colonies filled with parallel plates of
     /// random orientation and spacing.
     Lamellar,
+    /// Lithium whiskers / filaments: long, near-constant-diameter filaments with kinks
+    /// and rare branches, entangled (later ones lie on top), on a rough substrate.
+    Whisker,
+    /// Mossy lithium: dense clumps of short, curly, branching filaments with nodules.
+    Mossy,
+    /// Granular / nodular lithium: packed rounded grains of varied size, some faceted,
+    /// with the substrate showing through the gaps.
+    Granular,
 }
 
 impl SynthClass {
     /// Every class, in a fixed order.
-    pub const ALL: [SynthClass; 4] = [
+    pub const ALL: [SynthClass; 7] = [
         SynthClass::Dendrite,
         SynthClass::Spheroid,
         SynthClass::Grains,
         SynthClass::Lamellar,
+        SynthClass::Whisker,
+        SynthClass::Mossy,
+        SynthClass::Granular,
     ];
 
     /// The lowercase name used on the command line and in file names.
@@ -79,6 +90,9 @@ impl SynthClass {
             SynthClass::Spheroid => "spheroid",
             SynthClass::Grains => "grains",
             SynthClass::Lamellar => "lamellar",
+            SynthClass::Whisker => "whisker",
+            SynthClass::Mossy => "mossy",
+            SynthClass::Granular => "granular",
         }
     }
 
@@ -89,6 +103,9 @@ impl SynthClass {
             SynthClass::Spheroid => "particles",
             SynthClass::Grains => "grain boundaries",
             SynthClass::Lamellar => "lamellae (plates)",
+            SynthClass::Whisker => "filaments",
+            SynthClass::Mossy => "deposit",
+            SynthClass::Granular => "grains",
         }
     }
 }
@@ -108,9 +125,10 @@ impl FromStr for SynthClass {
             .into_iter()
             .find(|c| c.name() == text)
             .ok_or_else(|| {
+                let names: Vec<&str> = SynthClass::ALL.iter().map(|c| c.name()).collect();
                 Error::invalid(format!(
-                    "unknown synthetic class '{text}'; expected one of dendrite, spheroid, \
-                     grains, lamellar"
+                    "unknown synthetic class '{text}'; expected one of {}",
+                    names.join(", ")
                 ))
             })
     }
@@ -135,6 +153,11 @@ pub struct SynthParams {
     /// contrast/gamma); `true` by default. When `false` the clean shaded scene is
     /// returned, stretched to [0, 1].
     pub imaging: bool,
+    /// Burn in what real SEM images carry (after imaging): an instrument data bar of
+    /// random layout (text fields, scale bar) along the bottom or top, and/or a scale
+    /// bar with its label and a panel letter on the image; the mask is cleared beneath
+    /// them. `false` by default.
+    pub annotate: bool,
 }
 
 impl SynthParams {
@@ -147,6 +170,7 @@ impl SynthParams {
             seed,
             feature_scale: 1.0,
             imaging: true,
+            annotate: false,
         }
     }
 
@@ -202,6 +226,9 @@ pub fn generate_labeled(params: &SynthParams) -> Result<Synthesis> {
         SynthClass::Spheroid => spheroid::scene(&ctx, &mut rng),
         SynthClass::Grains => grains::scene(&ctx, &mut rng),
         SynthClass::Lamellar => lamellar::scene(&ctx, &mut rng),
+        SynthClass::Whisker => whisker::scene(&ctx, &mut rng, false),
+        SynthClass::Mossy => whisker::scene(&ctx, &mut rng, true),
+        SynthClass::Granular => granular::scene(&ctx, &mut rng),
     };
     let mut data = shade(&scene, w, h);
     if params.imaging {
@@ -209,13 +236,17 @@ pub fn generate_labeled(params: &SynthParams) -> Result<Synthesis> {
     } else {
         imaging::stretch_unit(&mut data);
     }
+    let mut mask = scene.mask;
+    if params.annotate {
+        annotate::draw(&mut data, &mut mask, w, h, &mut rng);
+    }
     Ok(Synthesis {
         image: GrayImage {
             width: w,
             height: h,
             data,
         },
-        mask: scene.mask,
+        mask,
     })
 }
 
@@ -268,14 +299,17 @@ fn save_bytes(bytes: &[u8], width: usize, height: usize, path: &Path) -> Result<
     })
 }
 
+mod annotate;
 mod dendrite;
 mod grains;
+mod granular;
 mod imaging;
 mod lamellar;
 mod noise;
 mod rng;
 mod scene;
 mod spheroid;
+mod whisker;
 
 use rng::Rng;
 use scene::{shade, Ctx};
