@@ -30,7 +30,7 @@ use crate::cam::{self, CamMap, CamMethod, CamTarget};
 use crate::error::{Error, Result};
 use crate::image::pixels::{ImageView, Pixels};
 use crate::model::preprocess::{self, Region, MIN_SIDE};
-use crate::model::{argmax, softmax, ForwardOutput, Model, MIN_TILE_SOURCE_SIZE};
+use crate::model::{argmax, ForwardOutput, Model, MIN_TILE_SOURCE_SIZE};
 
 /// Longest side of the stitched maps; larger images get one map cell per several pixels.
 pub const MAX_MAP_SIDE: usize = 2048;
@@ -160,6 +160,8 @@ pub struct TileResult {
     pub region: Region,
     pub class_index: usize,
     pub probabilities: Vec<f32>,
+    /// Energy score of the tile ([`crate::model::calibration::Calibration::energy`]).
+    pub unfamiliarity: f32,
 }
 
 /// A map over the whole image at `scale` image pixels per cell.
@@ -178,6 +180,11 @@ pub struct WholeImageClassification {
     pub class_index: usize,
     /// Mean of the tile probabilities.
     pub probabilities: Vec<f32>,
+    /// Mean of the tile energy scores; higher is less like the training data.
+    pub unfamiliarity: f32,
+    /// Whether the image is unlike the training data; `None` when the model has no
+    /// threshold.
+    pub unfamiliar: Option<bool>,
     pub width: usize,
     pub height: usize,
     /// Source pixels one tile covered (the model's or the caller's tile source size).
@@ -391,6 +398,8 @@ pub fn classify_whole(
         }
     }
     let class_index = argmax(&probabilities);
+    let unfamiliarity = tiles.iter().map(|t| t.unfamiliarity).sum::<f32>() / tiles.len() as f32;
+    let unfamiliar = model.info().calibration.is_unfamiliar(unfamiliarity);
     let map = run.stitcher.map(|stitcher| {
         let class = match options.cam {
             CamTarget::Class(c) => c,
@@ -410,6 +419,8 @@ pub fn classify_whole(
     Ok(WholeImageClassification {
         class_index,
         probabilities,
+        unfamiliarity,
+        unfamiliar,
         width,
         height,
         tile_source_size,
@@ -630,7 +641,9 @@ impl TileRun<'_> {
         let classes = self.model.info().classes.len();
         for (i, region) in self.regions.drain(..).enumerate() {
             let logits = &output.logits[i * classes..][..classes];
-            let probabilities = softmax(logits);
+            let calibration = &self.model.info().calibration;
+            let probabilities = calibration.probabilities(logits);
+            let unfamiliarity = calibration.energy(logits);
             if let (Some(stitcher), Some(class)) = (self.stitcher.as_mut(), self.explained) {
                 let features = output.features.as_ref().map(|(shape, values)| {
                     let plane = shape[1] * shape[2] * shape[3];
@@ -669,6 +682,7 @@ impl TileRun<'_> {
                 region,
                 class_index: argmax(&probabilities),
                 probabilities,
+                unfamiliarity,
             });
         }
         self.inputs = Vec::with_capacity(self.batch * per_tile);
