@@ -138,6 +138,9 @@ fn other_classes_have_plausible_mask_fractions() {
         (SynthClass::Spheroid, 0.1, 0.97),
         (SynthClass::Grains, 0.01, 0.4),
         (SynthClass::Lamellar, 0.05, 0.6),
+        (SynthClass::Whisker, 0.03, 0.7),
+        (SynthClass::Mossy, 0.1, 0.95),
+        (SynthClass::Granular, 0.3, 1.0),
     ];
     for (class, lo, hi) in cases {
         for seed in 0..8 {
@@ -294,4 +297,58 @@ fn timings() {
             );
         }
     }
+}
+
+#[test]
+fn annotations_only_touch_their_own_pixels() {
+    // Annotation is drawn last: with it on, the image is the same micrograph, changed
+    // only where a bar, label or letter was burnt in, and the mask is cleared there.
+    for class in SynthClass::ALL {
+        for seed in 0..3 {
+            let plain = generate_labeled(&params(class, 160, 128, seed)).unwrap();
+            let mut p = params(class, 160, 128, seed);
+            p.annotate = true;
+            let annotated = generate_labeled(&p).unwrap();
+            let changed: Vec<usize> = (0..160 * 128)
+                .filter(|&i| plain.image.data[i] != annotated.image.data[i])
+                .collect();
+            assert!(
+                !changed.is_empty(),
+                "{class} seed {seed}: nothing annotated"
+            );
+            assert!(
+                changed.len() < 160 * 128 / 3,
+                "{class} seed {seed}: {} pixels changed",
+                changed.len()
+            );
+            assert!(
+                changed.iter().all(|&i| !annotated.mask[i]),
+                "{class} seed {seed}"
+            );
+            assert!(annotated.image.data.iter().all(|v| (0.0..=1.0).contains(v)));
+        }
+    }
+}
+
+#[test]
+fn data_bars_are_uniform_strips_along_an_edge() {
+    // Some seeds draw an instrument data bar: a full-width strip at the bottom or top
+    // whose background is one grey level.
+    let mut bars = 0;
+    for seed in 0..12 {
+        let mut p = params(SynthClass::Whisker, 200, 150, seed);
+        p.annotate = true;
+        let image = generate(&p).unwrap();
+        for row in [0, 149] {
+            let line = &image.data[row * 200..(row + 1) * 200];
+            let most = line
+                .iter()
+                .filter(|&&v| (v - line[100]).abs() < 1e-6 || (v - line[0]).abs() < 1e-6)
+                .count();
+            if most > 150 && std_dev(line) < 0.45 {
+                bars += 1;
+            }
+        }
+    }
+    assert!(bars >= 3, "only {bars} data bars in 12 annotated images");
 }
