@@ -223,7 +223,9 @@ def synth_samples(binary, outdir, spec, seed0, classes):
                        "--height", "384", "--count", str(n), "--scale", str(scale), "--out", d + "/"]
                 jobs.append((cmd + (["--annotate"] if annotate else []), d, label))
     running = []
-    for cmd, _, _ in jobs:
+    for cmd, d, _ in jobs:
+        if os.path.isdir(d) and len(os.listdir(d)) == int(cmd[cmd.index("--count") + 1]):
+            continue  # already in --synth-cache (same generator binary, same seeds)
         running.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL))
         if len(running) >= 2:
             if running.pop(0).wait() != 0:
@@ -669,6 +671,8 @@ def parse_args(argv):
     ap.add_argument("--smoke", action="store_true", help="tiny run on a few synthetic images (CI)")
     ap.add_argument("--data", help="real data folder (default ../shared/data or $VISUALCCC_DATA)")
     ap.add_argument("--synth-bin", help="visual-ccc binary used for synthetic images")
+    ap.add_argument("--synth-cache", help="keep the synthetic images in this folder and reuse them "
+                                          "(runs that share the generator binary)")
     ap.add_argument("--out", help="ONNX file (default models/TASK.onnx)")
     ap.add_argument("--report", help="JSON metrics file (default docs/models/TASK.json)")
     ap.add_argument("--size", type=int, default=128)
@@ -765,8 +769,10 @@ def main(argv=None):
                 test_paths = {s.path for s in uhcs_test}
                 emps = emps_round_samples(data, 2)
                 emps_train, emps_test = stratified_split(emps, args.test_frac, args.seed)
-                synth_train = synth_samples(binary, os.path.join(tmp, "train"), SYNTH_TRAIN, 1, classes)
-                synth_test = synth_samples(binary, os.path.join(tmp, "test"), SYNTH_TEST, SYNTH_TEST_SEED, classes)
+                synth_dir = args.synth_cache or tmp
+                synth_train = synth_samples(binary, os.path.join(synth_dir, "train"), SYNTH_TRAIN, 1, classes)
+                synth_test = synth_samples(binary, os.path.join(synth_dir, "test"), SYNTH_TEST, SYNTH_TEST_SEED,
+                                           classes)
                 train_s = [s for s in uhcs if s.path not in test_paths] + emps_train + synth_train
                 test_s = [s for s in uhcs if s.path in test_paths] + emps_test + synth_test
                 if args.leave_out:  # source-blind evaluation: the whole source is test data
