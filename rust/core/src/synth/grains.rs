@@ -9,7 +9,6 @@ use super::scene::*;
 // ---------------------------------------------------------------------------------------
 
 /// Seeds bucketed in a regular grid whose cells are `cell` pixels wide; grid cell
-
 /// `(cx, cy)` covers pixels `[(cx − 1)·cell, cx·cell)` so that one ring of cells lies
 /// outside the image on each side.
 pub(super) struct SeedGrid {
