@@ -11,6 +11,8 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked
+echo "==> C API: the example and the error paths compiled with cc against the header"
+bash tests/capi/run_c_api_test.sh
 echo "==> training pipeline smoke test (skips without PyTorch)"
 bash training/smoke_test.sh ./target/debug/visual-ccc
 echo "==> gradle jar test (plugin jar; JUnit against ij.jar and the native library)"

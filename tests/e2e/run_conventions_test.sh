@@ -36,7 +36,7 @@ echo "e2e-conventions: recording every command with the Macro Recorder, then rep
     "${WORK}/batch-out" "${OUT}/recorded.ijm") >"${WORK}/record.log" 2>&1 || true
 grep -v '^selectWindow\|^run(' "${WORK}/record.log" | sed 's/^/    | /'
 grep -q "RECORD-REPLAY-OK" "${WORK}/record.log" || die "recorded macros did not replay to the same outputs"
-[[ "$(grep -c '^run(' "${OUT}/recorded.ijm")" == 12 ]] || die "expected 12 recorded commands"
+[[ "$(grep -c '^run(' "${OUT}/recorded.ijm")" == 13 ]] || die "expected 13 recorded commands"
 
 # ------------------------------------------------------------------ 2. calibrated 16-bit stack with an ROI
 cat >"${WORK}/stack.ijm" <<EOM

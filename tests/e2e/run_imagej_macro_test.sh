@@ -237,7 +237,34 @@ if info.get("selection_maps") != "300x200;300x200;" or info.get("selection_overl
 print(f"e2e: Morphology Map OK: {len(rows)} tiles, {sorted(maps)}, selection mapped in place")
 PY
 
-# ------------------------------------------------------------------ 5. errors are reported, not fatal
+# ------------------------------------------------------------------ 5. the core's log in ImageJ's Log window
+# At level info (Visual-CCC Options...) the core's records appear in the Log after a
+# command; back at warn they do not. The level is remembered in this run's own prefs.
+cat >"${WORK}/log.ijm" <<EOF
+setBatchMode(true);
+open("${SAMPLE}");
+run("Visual-CCC Options...", "log_level=info");
+print("\\\\Clear");
+run("Classify Morphology...", "model=[${FIXTURE_LABEL}] heatmap_opacity=40");
+info = getInfo("log");
+run("Visual-CCC Options...", "log_level=warn");
+print("\\\\Clear");
+run("Classify Morphology...", "model=[${FIXTURE_LABEL}] heatmap_opacity=40");
+warn = getInfo("log");
+File.saveString("INFO-LEVEL\n" + info + "\nWARN-LEVEL\n" + warn, "${OUT}/log.txt");
+print("E2E-MACRO-DONE");
+EOF
+echo "e2e: core log in ImageJ's Log window at the chosen level"
+run_imagej "${WORK}/log.ijm" "${WORK}/log.log" || die "ImageJ exited with an error in the log check"
+grep -q "E2E-MACRO-DONE" "${WORK}/log.log" || die "the log macro did not finish"
+sed -n '/INFO-LEVEL/,/WARN-LEVEL/p' "${OUT}/log.txt" | grep -q "Visual-CCC info: opened model" \
+    || die "at level info the Log lacks the core's 'opened model' line: $(cat "${OUT}/log.txt")"
+if sed -n '/WARN-LEVEL/,$p' "${OUT}/log.txt" | grep -q "Visual-CCC info:"; then
+    die "at level warn the Log still shows info lines: $(cat "${OUT}/log.txt")"
+fi
+echo "e2e: core log OK (info shown at info, hidden at warn)"
+
+# ------------------------------------------------------------------ 6. errors are reported, not fatal
 # A missing model file and a too-small image: each must log a Visual-CCC error, abort
 # the macro (the line after run() is not reached) and let ImageJ exit normally.
 check_error missing_model "open(\"${SAMPLE}\");" "Classify Morphology..." \

@@ -23,7 +23,7 @@ impl Args {
         options: &[&str],
     ) -> Result<Option<Self>, String> {
         if raw.iter().take_while(|a| *a != "--").any(|a| a == "--help") {
-            println!("{help}");
+            println!("{help}\n\n{}", crate::failure::EXIT_CODES);
             return Ok(None);
         }
         Self::parse_known(raw, switches, options)

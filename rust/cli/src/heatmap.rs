@@ -9,6 +9,7 @@ use visual_ccc_core::model::tiling::WholeImageClassification;
 use visual_ccc_core::model::Model;
 use visual_ccc_core::ImageView;
 
+use crate::failure::Failure;
 use crate::output;
 
 /// Stops of a black–red–yellow–white heat scale.
@@ -41,7 +42,7 @@ pub fn write(
     view: &ImageView,
     region: Region,
     cam: &CamMap,
-) -> Result<(String, String), String> {
+) -> Result<(String, String), Failure> {
     let stem = output::stem(source);
     let tiff_path = output::named(dir, &stem, "cam.tif");
     output::write_float_tiff(&tiff_path, cam.width, cam.height, &cam.data)?;
@@ -85,7 +86,7 @@ pub fn write_whole(
     source: &Path,
     model: &Model,
     result: &WholeImageClassification,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, Failure> {
     let stem = output::stem(source);
     let mut written = Vec::new();
     if let Some(map) = &result.map {

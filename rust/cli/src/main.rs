@@ -2,14 +2,18 @@
 
 mod args;
 mod commands;
+mod failure;
 mod heatmap;
 mod locate;
+mod logging;
 mod output;
 
 use std::process::ExitCode;
 
+use failure::Failure;
+
 const USAGE: &str = "\
-usage: visual-ccc <command> [options]
+usage: visual-ccc [-v|-vv|-q] <command> [options]
 
 commands:
   classify   classify micrographs with a model; JSON Lines on stdout
@@ -23,13 +27,18 @@ commands:
   cam-eval   faithfulness of the CAM methods: deletion and insertion AUC over a folder
   help       show this message
 
-Run `visual-ccc <command> --help` for a command's options.";
+Run `visual-ccc <command> --help` for a command's options.
+
+  -v, -vv    show the core's log lines (info; debug) on stderr
+  -q         show errors only (no warnings)
+";
 
 fn main() -> ExitCode {
-    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let (verbosity, raw) = logging::split_flags(std::env::args().skip(1));
+    logging::init(verbosity);
     let Some((command, rest)) = raw.split_first() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
+        eprintln!("{USAGE}\n{}", failure::EXIT_CODES);
+        return ExitCode::from(Failure::Usage(String::new()).exit_code());
     };
     let outcome = match command.as_str() {
         "classify" => commands::classify::run(rest),
@@ -42,21 +51,25 @@ fn main() -> ExitCode {
         "import-model" => commands::import_model::run(rest),
         "cam-eval" => commands::cam_eval::run(rest),
         "help" | "--help" | "-h" => {
-            println!("{USAGE}");
+            println!("{USAGE}\n{}", failure::EXIT_CODES);
             return ExitCode::SUCCESS;
         }
         "--version" | "version" => {
             println!("visual-ccc {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
-        other => Err(format!("unknown command '{other}'\n\n{USAGE}")),
+        other => Err(Failure::Usage(format!(
+            "unknown command '{other}'\n\n{USAGE}"
+        ))),
     };
     match outcome {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,
-        Ok(commands::Outcome::SomeInputsFailed) => ExitCode::from(1),
-        Err(message) => {
-            eprintln!("visual-ccc {command}: {message}");
-            ExitCode::from(2)
+        Ok(commands::Outcome::SomeInputsFailed) => {
+            ExitCode::from(Failure::Input(String::new()).exit_code())
+        }
+        Err(failure) => {
+            eprintln!("visual-ccc {command}: {}", failure.message());
+            ExitCode::from(failure.exit_code())
         }
     }
 }

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use visual_ccc_core::image::pixels::{OwnedImage, OwnedPixels};
 
+use crate::failure::Failure;
+
 /// File formats an output path may ask for, chosen by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -47,8 +49,9 @@ pub fn stem(source: &Path) -> String {
 }
 
 /// Creates `dir` (and its parents) if it does not exist.
-pub fn ensure_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|err| format!("cannot create {}: {err}", dir.display()))
+pub fn ensure_dir(dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|err| Failure::Input(format!("cannot create {}: {err}", dir.display())))
 }
 
 /// `dir/<stem>-<suffix>`.
@@ -57,7 +60,7 @@ pub fn named(dir: &Path, stem: &str, suffix: &str) -> PathBuf {
 }
 
 /// Writes a grey image at its bit depth: 8/16-bit as PNG or TIFF, 32-bit as TIFF.
-pub fn write_image(path: &Path, image: &OwnedImage) -> Result<(), String> {
+pub fn write_image(path: &Path, image: &OwnedImage) -> Result<(), Failure> {
     let float = matches!(image.pixels, OwnedPixels::Gray32(_));
     let format = format_for(path, float)?;
     let (w, h) = (image.width as u32, image.height as u32);
@@ -91,11 +94,11 @@ pub fn write_image(path: &Path, image: &OwnedImage) -> Result<(), String> {
         }
         (OwnedPixels::PackedRgb(_), _) => Err("RGB images are not written by this tool".into()),
     };
-    result.map_err(|err| format!("cannot write {}: {err}", path.display()))
+    result.map_err(|err| Failure::Input(format!("cannot write {}: {err}", path.display())))
 }
 
 /// Writes 8-bit grey values (labels, masks) as PNG or TIFF.
-pub fn write_gray8(path: &Path, width: usize, height: usize, data: Vec<u8>) -> Result<(), String> {
+pub fn write_gray8(path: &Path, width: usize, height: usize, data: Vec<u8>) -> Result<(), Failure> {
     write_image(
         path,
         &OwnedImage {
@@ -112,10 +115,10 @@ pub fn write_float_tiff(
     width: usize,
     height: usize,
     data: &[f32],
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     format_for(path, true)?;
     write_tiff::<tiff::encoder::colortype::Gray32Float>(path, width as u32, height as u32, data)
-        .map_err(|err| format!("cannot write {}: {err}", path.display()))
+        .map_err(|err| Failure::Input(format!("cannot write {}: {err}", path.display())))
 }
 
 fn write_tiff<C>(path: &Path, width: u32, height: u32, data: &[C::Inner]) -> Result<(), String>

@@ -41,10 +41,17 @@ fn ok(line: &str) -> Value {
     run.json.expect("one JSON object on stdout")
 }
 
-/// Runs a command that must fail with exit code 2 and a message containing `expected`.
+/// Runs a command that must fail cleanly, with one of the documented exit codes (1 input,
+/// 2 setup, 3 usage; `exit_codes_tell_input_from_usage_failures` checks which) and a
+/// message containing `expected`.
 fn fails(line: &str, expected: &str) {
     let run = visual_ccc(line);
-    assert_eq!(run.code, 2, "{line} should fail: {}", run.stderr);
+    assert!(
+        (1..=3).contains(&run.code),
+        "{line} should fail with exit code 1, 2 or 3, got {}: {}",
+        run.code,
+        run.stderr
+    );
     assert!(run.json.is_none(), "{line} printed a result");
     assert!(
         run.stderr.to_lowercase().contains(&expected.to_lowercase()),
@@ -494,7 +501,7 @@ fn analyze_writes_every_result_and_a_summary() {
 
 /// The parameter and input errors every command must reject with exit code 2.
 #[test]
-fn bad_parameters_and_inputs_exit_2() {
+fn bad_parameters_and_inputs_fail_cleanly() {
     let dir = Scratch::new("errors");
     let image = dir.path("ok.png");
     write_three_phase(&image, 24, 16);
@@ -631,4 +638,32 @@ fn bad_parameters_and_inputs_exit_2() {
     ] {
         fails(&line, expected);
     }
+}
+
+/// The documented exit codes: 1 for a bad input file, 3 for a bad command line.
+#[test]
+fn exit_codes_tell_input_from_usage_failures() {
+    let dir = Scratch::new("exit-codes");
+    let empty = dir.path("empty.png");
+    std::fs::write(&empty, b"").unwrap();
+    let input = visual_ccc(&format!("threshold {empty}"));
+    assert_eq!(input.code, 1, "{}", input.stderr);
+    let usage = visual_ccc(&format!("threshold {empty} --bogus"));
+    assert_eq!(usage.code, 3, "{}", usage.stderr);
+    let unknown = visual_ccc("no-such-command");
+    assert_eq!(unknown.code, 3, "{}", unknown.stderr);
+    let help = visual_ccc("threshold --help");
+    assert_eq!(help.code, 0);
+    assert!(
+        String::from_utf8(
+            Command::new(env!("CARGO_BIN_EXE_visual-ccc"))
+                .args(["threshold", "--help"])
+                .output()
+                .unwrap()
+                .stdout
+        )
+        .unwrap()
+        .contains("3  usage"),
+        "--help documents the exit codes"
+    );
 }

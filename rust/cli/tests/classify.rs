@@ -137,7 +137,7 @@ fn setup_errors_are_reported_without_output() {
     assert!(stderr.contains("model error"), "{stderr}");
 
     let (code, _, stderr) = classify(&["--bogus", "1", "x.png"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 3);
     assert!(stderr.contains("--bogus"), "{stderr}");
 }
 
@@ -243,7 +243,7 @@ fn cam_methods_are_chosen_by_name() {
         assert_eq!(lines[0]["cam_class"], "dendrite");
     }
     let (code, _, stderr) = classify(&["--model", fixture, "--cam-method", "lime", &image]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 3);
     assert!(stderr.contains("score-cam"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -292,7 +292,7 @@ fn whole_mode_is_the_default_and_writes_tile_maps() {
         all.extend(args);
         all.push(image_arg);
         let (code, _, stderr) = classify(&all);
-        assert_eq!(code, 2, "{stderr}");
+        assert_eq!(code, 3, "{stderr}");
         assert!(stderr.contains(expected), "{stderr}");
     }
     std::fs::remove_dir_all(dir).unwrap();
@@ -418,10 +418,29 @@ fn tile_size_resamples_tiles_and_keeps_regions_in_image_pixels() {
         all.extend(args);
         all.push(full_arg);
         let (code, _, stderr) = classify(&all);
-        assert_eq!(code, 2, "{stderr}");
+        assert_eq!(code, 3, "{stderr}");
         assert!(stderr.contains(expected), "{stderr}");
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `-v` shows the core's log lines on stderr; without it only warnings and errors appear.
+#[test]
+fn verbose_flag_shows_the_core_log() {
+    let model = fixture();
+    let model = model.to_str().unwrap();
+    let run = |verbosity: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_visual-ccc"))
+            .args(verbosity)
+            .args(["classify", "--model", model, "/nonexistent.png"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let verbose = run(&["-v"]);
+    assert!(verbose.contains("info: opened model"), "{verbose}");
+    let quiet = run(&[]);
+    assert!(!quiet.contains("opened model"), "{quiet}");
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub mod cam;
 pub mod error;
 pub mod image;
 pub mod model;
+mod parallel;
 pub mod synth;
 
 pub use error::{Error, ErrorKind, Result};

@@ -170,7 +170,8 @@ fn faithfulness_curves_through_the_model() {
     let map = model
         .raw_map(&prepared.data, &output, class, &CamMethod::Cam)
         .unwrap();
-    let saliency = visual_ccc_core::cam::upsample(&map.data, map.width, map.height, 64, 64);
+    let saliency =
+        visual_ccc_core::image::resample::upsample(&map.data, map.width, map.height, 64, 64);
     let curves = faithfulness::curves(
         &prepared.data,
         64,

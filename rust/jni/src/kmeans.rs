@@ -2,42 +2,15 @@
 //! [`visual_ccc_core::analysis::cluster`]), returned as an `org.visualccc.Clustering`.
 
 use jni::objects::{JClass, JFloatArray, JObject, JObjectArray, JString, JValue};
-use jni::sys::{jboolean, jdouble, jint, jlong};
+use jni::sys::jint;
 use jni::{jni_sig, jni_str, Env, EnvUnowned};
-use visual_ccc_core::analysis::cluster::{self, Calibration, ClusterParams, Clustering, Feature};
+use visual_ccc_core::analysis::cluster::{self, ClusterParams, ClusterSettings, Clustering};
 use visual_ccc_core::GrayImage;
 
 use crate::convert;
 use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
 use crate::model;
 use crate::pixels;
-
-/// The image features chosen on the Java side, in `Clustering.featureNames()` order.
-fn features(
-    grey: jboolean,
-    smoothed: jboolean,
-    sigma: jdouble,
-    local_variance: jboolean,
-    variance_radius: jint,
-    foreground: jboolean,
-) -> BridgeResult<Vec<Feature>> {
-    let mut features = Vec::new();
-    if grey {
-        features.push(Feature::Grey);
-    }
-    if smoothed {
-        features.push(Feature::Smoothed { sigma });
-    }
-    if local_variance {
-        features.push(Feature::LocalVariance {
-            radius: pixels::non_negative(variance_radius, "local-variance radius")?,
-        });
-    }
-    if foreground {
-        features.push(Feature::Foreground);
-    }
-    Ok(features)
-}
 
 /// Builds an `org.visualccc.Clustering(byte[] labels, int width, int height, String[]
 /// featureNames, long[] pixelCounts, double[] areaFractions, double[] areas, double[]
@@ -133,6 +106,13 @@ fn intern_cluster<'local>(
     clustering(env, &result)
 }
 
+fn intern_defaults<'local>(env: &mut Env<'local>) -> BridgeResult<JString<'local>> {
+    Ok(env.new_string(ClusterSettings::default().to_json())?)
+}
+
+/// `KMeans.nativeCluster(pixels, width, height, settingsJson, maps, names, ortPath,
+/// ortDirs)`: the settings are the JSON of [`ClusterSettings`], holding only what the
+/// user set; the core fills in the rest.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_org_visualccc_KMeans_nativeCluster<'local>(
@@ -141,58 +121,17 @@ pub extern "system" fn Java_org_visualccc_KMeans_nativeCluster<'local>(
     pixels: JObject<'local>,
     width: jint,
     height: jint,
-    k: jint,
-    grey: jboolean,
-    smoothed: jboolean,
-    sigma: jdouble,
-    local_variance: jboolean,
-    variance_radius: jint,
-    foreground: jboolean,
-    position_weight: jdouble,
+    settings: JString<'local>,
     extra_maps: JObjectArray<'local, JFloatArray<'local>>,
     extra_names: JObjectArray<'local, JString<'local>>,
-    seed: jlong,
-    n_init: jint,
-    max_iterations: jlong,
-    tolerance: jdouble,
-    max_samples: jint,
-    pixel_width: jdouble,
-    pixel_height: jdouble,
-    unit: JString<'local>,
     ort_library_path: JString<'local>,
     ort_search_dirs: JObjectArray<'local, JString<'local>>,
 ) -> JObject<'local> {
     env.with_env(|env| {
-        let params = ClusterParams {
-            k: pixels::non_negative(k, "number of clusters k")?,
-            features: features(
-                grey,
-                smoothed,
-                sigma,
-                local_variance,
-                variance_radius,
-                foreground,
-            )?,
-            position_weight,
-            n_init: pixels::non_negative(n_init, "number of k-means restarts")?,
-            max_iterations: u64::try_from(max_iterations).map_err(|_| {
-                BridgeError::InvalidArgument(format!(
-                    "k-means iteration limit must not be negative, got {max_iterations}"
-                ))
-            })?,
-            tolerance,
-            // Any 64-bit pattern is a valid seed; Java's signed long is reinterpreted.
-            seed: seed as u64,
-            max_samples: pixels::non_negative(max_samples, "sample size")?,
-            calibration: Calibration {
-                pixel_width,
-                pixel_height,
-                unit: convert::optional_string(env, &unit)?.unwrap_or_else(|| "pixel".into()),
-            },
-            // Every core; the labels do not depend on the thread count.
-            threads: 0,
-            runtime: model::model_options(env, &ort_library_path, &ort_search_dirs, 0)?.runtime,
-        };
+        let settings = ClusterSettings::from_json(&convert::string(env, &settings)?)?;
+        let runtime = model::model_options(env, &ort_library_path, &ort_search_dirs, 0)?.runtime;
+        // Every core; the labels do not depend on the thread count.
+        let params = settings.to_params(0, runtime)?;
         intern_cluster(
             env,
             &pixels,
@@ -204,4 +143,15 @@ pub extern "system" fn Java_org_visualccc_KMeans_nativeCluster<'local>(
         )
     })
     .resolve::<ThrowJavaException>()
+}
+
+/// `KMeans.nativeDefaults()`: the JSON of the default [`ClusterSettings`], which the
+/// Fiji dialog shows.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_visualccc_KMeans_nativeDefaults<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JString<'local> {
+    env.with_env(intern_defaults)
+        .resolve::<ThrowJavaException>()
 }

@@ -11,6 +11,7 @@ mod convert;
 mod error;
 mod filters;
 mod kmeans;
+mod log_bridge;
 mod model;
 mod native_library;
 mod native_testing;
@@ -29,5 +30,6 @@ pub extern "system" fn JNI_OnLoad(
     std::panic::set_hook(Box::new(|info| {
         eprintln!("visual-ccc: native panic (reported to Java as VisualCccException): {info}");
     }));
+    log_bridge::install();
     jni::sys::JNI_VERSION_1_8
 }

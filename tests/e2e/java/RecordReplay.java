@@ -44,6 +44,7 @@ public class RecordReplay {
         {"Batch Process Folder...", "", ""},
         {"Model Manager...", "Visual-CCC Models", ""},
         {"Import BioImage Model...", "", ""},
+        {"Visual-CCC Options...", "", ""},
         {"About Visual-CCC", "", ""},
     };
 

@@ -13,6 +13,7 @@ use visual_ccc_core::ImageView;
 
 use super::common::{self, Timings};
 use super::{classify, cluster as cluster_cmd, texture, threshold, Outcome};
+use crate::failure::Failure;
 use crate::{heatmap, locate, output};
 
 const HELP: &str = "\
@@ -51,7 +52,7 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
 
 Prints the summary (the same as summary.json) as one line of JSON.";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
         "out-dir",
         "model",
@@ -77,14 +78,14 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         calibration: cluster_cmd::calibration(&args)?,
         ..ClusterParams::default()
     };
-    params.validate().map_err(|e| e.to_string())?;
+    params.validate()?;
     let target: usize = args.parsed_or("target-cluster", params.k - 1)?;
     if target >= params.k {
-        return Err(format!(
+        return Err(Failure::Usage(format!(
             "--target-cluster {target} does not exist: with --k {} the clusters are 0..{}",
             params.k,
             params.k - 1
-        ));
+        )));
     }
     let threads: usize = args.parsed_or("threads", 0)?;
     let params = ClusterParams {
@@ -97,7 +98,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         Err("skipped: --no-model".to_string())
     } else {
         match args.value("model") {
-            Some(name) => Ok(classify::open_model(&locate::model(Some(name))?, &args)?),
+            Some(name) => Ok(classify::open_model(
+                &locate::model(Some(name)).map_err(Failure::Setup)?,
+                &args,
+            )?),
             None => match locate::default_model() {
                 Ok(path) => Ok(classify::open_model(&path, &args)?),
                 Err(reason) => Err(format!("skipped: {reason}")),
@@ -127,13 +131,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let target_path = output::named(&out_dir, &stem, &format!("cluster-{target}.png"));
     let mut cluster_timings = timings.fork();
     let (other_stages, clustered) = std::thread::scope(|scope| {
-        let clustering = scope.spawn(|| -> Result<_, String> {
-            let clustering = cluster_timings
-                .time("cluster", || cluster(&view, &params, &[]))
-                .map_err(|e| e.to_string())?;
-            cluster_timings.time("write_clusters", || -> Result<(), String> {
+        let clustering = scope.spawn(|| -> Result<_, Failure> {
+            let clustering = cluster_timings.time("cluster", || cluster(&view, &params, &[]))?;
+            cluster_timings.time("write_clusters", || -> Result<(), Failure> {
                 cluster_cmd::write_labels(&labels_path, &clustering, view.width(), view.height())?;
-                let target_mask = clustering.mask(target as u8).map_err(|e| e.to_string())?;
+                let target_mask = clustering.mask(target as u8)?;
                 output::write_gray8(&target_path, view.width(), view.height(), target_mask)
             })?;
             Ok(clustering)
@@ -169,9 +171,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
 
     timings.report(&mut summary);
     let summary_path = out_dir.join("summary.json");
-    let pretty = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
+    let pretty =
+        serde_json::to_string_pretty(&summary).map_err(|err| Failure::Input(err.to_string()))?;
     std::fs::write(&summary_path, pretty + "\n")
-        .map_err(|err| format!("cannot write {}: {err}", summary_path.display()))?;
+        .map_err(|err| Failure::Input(format!("cannot write {}: {err}", summary_path.display())))?;
     common::print(summary);
     Ok(Outcome::Success)
 }
@@ -185,7 +188,7 @@ fn otsu_and_texture(
     stem: &str,
     threads: usize,
     timings: &mut Timings,
-) -> Result<(Value, Value), String> {
+) -> Result<(Value, Value), Failure> {
     let (thresholds, mask) = timings.time("otsu", || threshold::compute(view, 2))?;
     let mut otsu = threshold::describe(&thresholds, &mask);
     let mask_path = output::named(out_dir, stem, "otsu.png");
@@ -205,9 +208,7 @@ fn otsu_and_texture(
         texture::write_maps(Some(out_dir), file, &result.maps, true)
     })?;
     let whole = image_glcm_params();
-    let grey_features = timings
-        .time("glcm_image_features", || glcm_features(view, &whole))
-        .map_err(|e| e.to_string())?;
+    let grey_features = timings.time("glcm_image_features", || glcm_features(view, &whole))?;
     let texture = json!({
         "reference_maps": maps,
         "reference_image_features": texture::features_json(&result.features),
@@ -241,16 +242,14 @@ fn classify_step(
     view: &ImageView,
     out_dir: &Path,
     timings: &mut Timings,
-) -> Result<Value, String> {
+) -> Result<Value, Failure> {
     let info = model.info();
     let target = if info.has_cam() {
         CamTarget::Predicted
     } else {
         CamTarget::None
     };
-    let result = timings
-        .time("classify", || model.classify(view, target))
-        .map_err(|e| e.to_string())?;
+    let result = timings.time("classify", || model.classify(view, target))?;
     let mut fields = classify::summary(model, file, &result);
     fields.remove("file");
     fields.insert("skipped".into(), json!(false));

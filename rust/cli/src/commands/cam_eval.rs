@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use visual_ccc_core::cam::{self, faithfulness, CamMethod, CamTarget};
+use visual_ccc_core::cam::{faithfulness, CamMethod, CamTarget};
 use visual_ccc_core::image::decode::decode_file;
 use visual_ccc_core::model::{argmax, softmax, Model};
 
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::locate;
 
 const HELP: &str = "\
@@ -47,7 +48,7 @@ struct Scores {
     map_ms: Vec<f64>,
 }
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
         "model",
         "methods",
@@ -61,16 +62,22 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         return Ok(Outcome::Success);
     };
     let [dir] = args.positional.as_slice() else {
-        return Err(format!("give exactly one folder of images\n\n{HELP}"));
+        return Err(Failure::Usage(format!(
+            "give exactly one folder of images\n\n{HELP}"
+        )));
     };
     let steps: usize = args.parsed_or("steps", 32)?;
     let seed: u64 = args.parsed_or("seed", 0)?;
     let markdown = match args.value("format").unwrap_or("markdown") {
         "markdown" => true,
         "json" => false,
-        other => return Err(format!("--format must be markdown or json, not '{other}'")),
+        other => {
+            return Err(Failure::Usage(format!(
+                "--format must be markdown or json, not '{other}'"
+            )))
+        }
     };
-    let model_path = locate::model(args.value("model"))?;
+    let model_path = locate::model(args.value("model")).map_err(Failure::Setup)?;
     let model = super::classify::open_model(&model_path, &args)?;
     let methods = chosen_methods(&model, args.value("methods"))?;
     let files = image_files(Path::new(dir))?;
@@ -91,7 +98,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     }
     let evaluated = files.len() - failures;
     if evaluated == 0 {
-        return Err(format!("no image in {dir} could be evaluated"));
+        return Err(Failure::Input(format!(
+            "no image in {dir} could be evaluated"
+        )));
     }
     let info = model.info();
     if markdown {
@@ -148,7 +157,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
 }
 
 /// The methods named in `list`, or all that the model supports.
-fn chosen_methods(model: &Model, list: Option<&str>) -> Result<Vec<CamMethod>, String> {
+fn chosen_methods(model: &Model, list: Option<&str>) -> Result<Vec<CamMethod>, Failure> {
     let methods = match list {
         Some(list) => list
             .split(',')
@@ -161,9 +170,7 @@ fn chosen_methods(model: &Model, list: Option<&str>) -> Result<Vec<CamMethod>, S
             .collect(),
     };
     for method in &methods {
-        model
-            .check_cam(CamTarget::Predicted, method)
-            .map_err(|err| err.to_string())?;
+        model.check_cam(CamTarget::Predicted, method)?;
     }
     Ok(methods)
 }
@@ -210,7 +217,9 @@ fn evaluate(
         let map = model
             .raw_map(&input, &output, class, method)
             .map_err(text)?;
-        let map = cam::upsample(&map.data, map.width, map.height, size, size);
+        let map = visual_ccc_core::image::resample::upsample(
+            &map.data, map.width, map.height, size, size,
+        );
         maps.push((map, start.elapsed().as_secs_f64() * 1e3));
     }
     maps.push((faithfulness::random_map(size, seed), 0.0));

@@ -13,6 +13,7 @@ use visual_ccc_core::model::{
 
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::{heatmap, locate};
 
 const HELP: &str = "\
@@ -54,7 +55,7 @@ its class as a guess.
   --threads N           ONNX Runtime threads (default: all cores)
   --onnxruntime PATH    libonnxruntime.so to use";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
         "model",
         "mode",
@@ -71,9 +72,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         return Ok(Outcome::Success);
     };
     if args.positional.is_empty() {
-        return Err(format!("no images given\n\n{HELP}"));
+        return Err(Failure::Usage(format!("no images given\n\n{HELP}")));
     }
-    let model_path = locate::model(args.value("model"))?;
+    let model_path = locate::model(args.value("model")).map_err(Failure::Setup)?;
     let model = open_model(&model_path, &args)?;
     let heatmap_dir = args.value("heatmap-dir").map(PathBuf::from);
     let target = match (args.value("cam-class"), &heatmap_dir) {
@@ -84,10 +85,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let method = CamMethod::parse(args.value("cam-method").unwrap_or("cam"))
         .map_err(|err| format!("--cam-method: {err}"))?;
     if let Err(err) = model.check_cam(target, &method) {
-        return Err(format!(
+        return Err(Failure::Setup(format!(
             "{}: {err}; or run without --heatmap-dir and --cam-class to classify only",
             model_path.display()
-        ));
+        )));
     }
     if let Some(dir) = &heatmap_dir {
         std::fs::create_dir_all(dir)
@@ -112,9 +113,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         };
         let line = match outcome {
             Ok(fields) => fields,
-            Err(message) => {
+            Err(failure) => {
                 failures += 1;
-                json!({ "file": file, "error": message })
+                json!({ "file": file, "error": failure.message() })
             }
         };
         println!("{line}");
@@ -137,7 +138,8 @@ impl Mode {
         let size = model.info().input_size;
         match args.value("mode").unwrap_or("whole") {
             "whole" => {
-                let overlap = args.parsed_or("overlap", size / 4)?;
+                let overlap =
+                    args.parsed_or("overlap", TilingOptions::for_input_size(size).overlap)?;
                 if overlap >= size {
                     return Err(format!(
                         "--overlap {overlap} must be smaller than the model's input size {size}"
@@ -177,8 +179,8 @@ impl Mode {
 
 /// Opens the model at `path` with `--threads` and `--onnxruntime` from `args`; warns on
 /// stderr when it is an untrained fixture.
-pub fn open_model(path: &Path, args: &Args) -> Result<Model, String> {
-    let model = Model::open(path, &model_options(args)?).map_err(|err| err.to_string())?;
+pub fn open_model(path: &Path, args: &Args) -> Result<Model, Failure> {
+    let model = Model::open(path, &model_options(args)?)?;
     if model.info().kind == ModelKind::Fixture {
         eprintln!(
             "warning: {} is an untrained test fixture; its predictions mean nothing",
@@ -211,11 +213,9 @@ fn classify_one(
     file: &Path,
     (target, method): (CamTarget, &CamMethod),
     heatmap_dir: Option<&Path>,
-) -> Result<Value, String> {
-    let image = decode_file(file).map_err(|err| err.to_string())?;
-    let result = model
-        .classify_with(&image.view(), target, method)
-        .map_err(|err| err.to_string())?;
+) -> Result<Value, Failure> {
+    let image = decode_file(file)?;
+    let result = model.classify_with(&image.view(), target, method)?;
     let mut fields = summary(model, file, &result);
     fields.insert("mode".into(), json!("center-crop"));
     if result.cam.is_some() {
@@ -235,16 +235,15 @@ fn classify_whole_image(
     file: &Path,
     options: &TilingOptions,
     heatmap_dir: Option<&Path>,
-) -> Result<Value, String> {
-    let result = match TiffRows::open(file).map_err(|err| err.to_string())? {
+) -> Result<Value, Failure> {
+    let result = match TiffRows::open(file)? {
         Some(mut rows) => classify_whole(model, &mut rows, options),
         None => {
-            let image = decode_file(file).map_err(|err| err.to_string())?;
+            let image = decode_file(file)?;
             ViewRows::new(image.view())
                 .and_then(|mut rows| classify_whole(model, &mut rows, options))
         }
-    }
-    .map_err(|err| err.to_string())?;
+    }?;
     let info = model.info();
     let mut fields = base_fields(model, file, result.class_index, &result.probabilities);
     insert_unfamiliar(&mut fields, result.unfamiliarity, result.unfamiliar);

@@ -12,6 +12,7 @@ use visual_ccc_core::analysis::cluster::{
 use super::common;
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::output;
 
 const HELP: &str = "\
@@ -34,7 +35,7 @@ the same labels.
   --features LIST     comma-separated (default smoothed:2,foreground):
                         grey           the grey value (RGB: luminance)
                         smoothed[:S]   Gaussian-smoothed grey, sigma S px (default 2)
-                        variance[:R]   grey variance in a (2R+1)² window (default R 2)
+                        variance[:R]   grey variance in a (2R+1)² window (default R 3)
                         foreground     learned foreground probability (0..1) from the
                                        network bundled with the program: high on compact
                                        objects such as particles, low on the background
@@ -74,7 +75,7 @@ const CUSTOM_OPTIONS: [&str; 8] = [
     "suggest-k",
 ];
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let mut options = CUSTOM_OPTIONS.to_vec();
     options.retain(|o| *o != "suggest-k");
     options.extend(["k", "seed", "pixel-size", "unit", "labels-out", "threads"]);
@@ -104,7 +105,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     } else {
         params(&args, k)?
     };
-    params.validate().map_err(|e| e.to_string())?;
+    params.validate()?;
 
     let (mut timings, image, mut summary) = common::start(&args, &file)?;
     let view = image.view();
@@ -120,18 +121,15 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         summary.insert("mode".into(), json!("custom"));
         summary.extend(describe_settings(&params));
         timings.time("cluster", || cluster(&view, &params, &[]))
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     if reference {
         summary.insert("reference_width".into(), json!(REFERENCE_WIDTH));
     }
     summary.extend(describe(&clustering));
     if args.switch("suggest-k") {
-        let suggestion = timings
-            .time("suggest_k", || {
-                suggest_k(&view, &params, &[], &SuggestParams::default())
-            })
-            .map_err(|e| e.to_string())?;
+        let suggestion = timings.time("suggest_k", || {
+            suggest_k(&view, &params, &[], &SuggestParams::default())
+        })?;
         let scores: Vec<Value> = suggestion
             .scores
             .iter()
@@ -207,10 +205,10 @@ fn parse_features(list: &str) -> Result<(Vec<Feature>, bool), String> {
             "grey" | "gray" if value.is_none() => Feature::Grey,
             "foreground" if value.is_none() => Feature::Foreground,
             "smoothed" => Feature::Smoothed {
-                sigma: number(2.0)?,
+                sigma: number(Feature::DEFAULT_SIGMA)?,
             },
             "variance" => {
-                let radius = number(2.0)?;
+                let radius = number(Feature::DEFAULT_VARIANCE_RADIUS as f64)?;
                 if radius.fract() != 0.0 || radius < 0.0 {
                     return Err(format!(
                         "--features: the variance radius must be a whole number, got '{item}'"
@@ -313,7 +311,7 @@ pub fn write_labels(
     clustering: &Clustering,
     width: usize,
     height: usize,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let labels = if (clustering.width, clustering.height) == (width, height) {
         clustering.labels.clone()
     } else {

@@ -10,6 +10,7 @@ use visual_ccc_core::image::decode::decode_file;
 use visual_ccc_core::image::pixels::OwnedImage;
 
 use crate::args::Args;
+use crate::failure::Failure;
 
 /// [`Args::command`] for an analysis command, which also knows the `--timings` switch.
 pub fn parse(
@@ -41,8 +42,8 @@ pub fn input_path(command: &str, args: &Args) -> Result<PathBuf, String> {
 
 /// Decodes `path` and refuses NaN or infinite pixels up front, before any output is
 /// written.
-pub fn load(path: &Path) -> Result<OwnedImage, String> {
-    let image = decode_file(path).map_err(|err| err.to_string())?;
+pub fn load(path: &Path) -> Result<OwnedImage, Failure> {
+    let image = decode_file(path)?;
     image
         .view()
         .ensure_finite()
@@ -55,7 +56,7 @@ pub fn load(path: &Path) -> Result<OwnedImage, String> {
 pub fn start(
     args: &Args,
     file: &Path,
-) -> Result<(Timings, OwnedImage, Map<String, Value>), String> {
+) -> Result<(Timings, OwnedImage, Map<String, Value>), Failure> {
     let mut timings = Timings::new(args);
     let image = timings.time("decode", || load(file))?;
     let mut summary = Map::new();

@@ -7,6 +7,7 @@ use visual_ccc_core::model::bioimageio;
 
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 
 const HELP: &str = "\
 usage: visual-ccc import-model PACKAGE --out DIR [--threads N] [--onnxruntime PATH]
@@ -21,18 +22,19 @@ Prints a JSON summary. DIR can be a models folder, e.g.
 Fiji.app/models/visual-ccc. The imported model has no 'features' output: it classifies but
 gives no class activation maps.";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = ["out", "threads", "onnxruntime"];
     let Some(args) = Args::command("import-model", raw, HELP, &[], &options)? else {
         return Ok(Outcome::Success);
     };
     let [package] = args.positional.as_slice() else {
-        return Err(format!("give exactly one package\n\n{HELP}"));
+        return Err(Failure::Usage(format!(
+            "give exactly one package\n\n{HELP}"
+        )));
     };
     let out = super::common::required(&args, "out", "the folder for the imported model")?;
     let options = super::classify::model_options(&args)?;
-    let imported = bioimageio::import(Path::new(package), Path::new(out), &options)
-        .map_err(|err| err.to_string())?;
+    let imported = bioimageio::import(Path::new(package), Path::new(out), &options)?;
     println!(
         "{}",
         json!({

@@ -1,6 +1,6 @@
-//! One module per subcommand. Each exposes `run(&[String]) -> Result<Outcome, String>`:
-//! `Err` is a usage or setup error (exit code 2), `SomeInputsFailed` means the command
-//! went on past inputs that failed and reported them (exit code 1).
+//! One module per subcommand. Each exposes `run(&[String]) -> Result<Outcome, Failure>`:
+//! `Err` stops the command (its exit code comes from [`crate::failure`]),
+//! `SomeInputsFailed` means the command went on past inputs that failed and reported them.
 
 pub mod analyze;
 pub mod cam_eval;

@@ -13,6 +13,7 @@ use visual_ccc_core::{GrayImage, ImageView};
 use super::common;
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::output;
 
 const HELP: &str = "\
@@ -53,7 +54,7 @@ const OP_OPTIONS: [(&str, &[&str]); 6] = [
     ("stretch", &["saturated"]),
 ];
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let switches = ["light", "create-background"];
     let options = [
         "op",
@@ -77,10 +78,10 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     )?;
     let Some((_, accepted)) = OP_OPTIONS.iter().find(|(name, _)| *name == op) else {
         let names: Vec<&str> = OP_OPTIONS.iter().map(|(name, _)| *name).collect();
-        return Err(format!(
+        return Err(Failure::Usage(format!(
             "--op must be one of {}, not '{op}'",
             names.join(", ")
-        ));
+        )));
     };
     let op_specific: Vec<&str> = OP_OPTIONS
         .iter()
@@ -88,7 +89,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         .filter(|o| !accepted.contains(o))
         .collect();
     if let Some(name) = args.first_present(&op_specific) {
-        return Err(format!("--{name} does not apply to --op {op}"));
+        return Err(Failure::Usage(format!(
+            "--{name} does not apply to --op {op}"
+        )));
     }
     let out = PathBuf::from(common::required(&args, "out", "the file to write")?);
     let depth = match args.value("bit-depth").unwrap_or("same") {
@@ -97,9 +100,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         "16" => Some(16),
         "32" => Some(32),
         other => {
-            return Err(format!(
+            return Err(Failure::Usage(format!(
                 "--bit-depth must be same, 8, 16 or 32, not '{other}'"
-            ))
+            )))
         }
     };
     if let Some(depth) = depth {
@@ -115,7 +118,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
     let result = timings.time(op, || filter.apply(&view))?;
     let params = filter.describe(&view)?;
     let converted = match depth {
-        Some(depth) => filters::to_bit_depth(&result, depth).map_err(|e| e.to_string())?,
+        Some(depth) => filters::to_bit_depth(&result, depth)?,
         None => filters::to_input_depth(&result, &view),
     };
     timings.time("write", || output::write_image(&out, &converted))?;
@@ -258,7 +261,7 @@ impl Filter {
 
     /// The parameters used on `view`, for the JSON (outside the timed filter: the
     /// stretch limits are computed again here).
-    fn describe(&self, view: &ImageView) -> Result<Value, String> {
+    fn describe(&self, view: &ImageView) -> Result<Value, Failure> {
         Ok(match self {
             Filter::Median(p) => json!({ "radius": p.radius }),
             Filter::Gaussian(p) => json!({ "sigma": p.sigma }),
@@ -279,7 +282,7 @@ impl Filter {
                 "create_background": create,
             }),
             Filter::Stretch(p) => {
-                let (lo, hi) = filters::contrast_limits(view, p).map_err(|e| e.to_string())?;
+                let (lo, hi) = filters::contrast_limits(view, p)?;
                 json!({ "saturated_percent": p.saturated_percent, "limits": [lo, hi] })
             }
         })

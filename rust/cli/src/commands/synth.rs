@@ -7,6 +7,7 @@ use visual_ccc_core::synth::{self, SynthClass, SynthParams};
 
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 
 const HELP: &str = "\
 usage: visual-ccc synth --class CLASS --out PATH_OR_DIR [options]
@@ -36,7 +37,7 @@ options:
 Prints one JSON object per written image on stdout:
   {\"file\":\"out/grains_7.png\",\"class\":\"grains\",\"seed\":7}";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
         "class", "out", "width", "height", "seed", "count", "scale", "format",
     ];
@@ -45,15 +46,14 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         return Ok(Outcome::Success);
     };
     if let Some(extra) = args.positional.first() {
-        return Err(format!(
+        return Err(Failure::Usage(format!(
             "unexpected argument '{extra}' (see `visual-ccc synth --help`)"
-        ));
+        )));
     }
     let class: SynthClass = args
         .value("class")
         .ok_or("--class is required (see `visual-ccc synth --help` for the classes)")?
-        .parse()
-        .map_err(|e: visual_ccc_core::Error| e.to_string())?;
+        .parse()?;
     let out = PathBuf::from(args.value("out").ok_or("--out is required")?);
     let width: usize = args.parsed_or("width", 512)?;
     let height: usize = args.parsed_or("height", width)?;
@@ -63,20 +63,24 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         return Err("--count must be at least 1".into());
     }
     if seed.checked_add(count - 1).is_none() {
-        return Err(format!(
+        return Err(Failure::Usage(format!(
             "--seed {seed} with --count {count} overflows the seed range"
-        ));
+        )));
     }
     let extension = match args.value("format").unwrap_or("png") {
         "png" => "png",
         "tif" | "tiff" => "tif",
-        other => return Err(format!("--format must be png or tiff, not '{other}'")),
+        other => {
+            return Err(Failure::Usage(format!(
+                "--format must be png or tiff, not '{other}'"
+            )))
+        }
     };
     let mut params = SynthParams::new(class, width, height, seed);
     params.feature_scale = args.parsed_or("scale", 1.0f32)?;
     params.imaging = !args.switch("clean");
     params.annotate = args.switch("annotate");
-    params.validate().map_err(|e| e.to_string())?;
+    params.validate()?;
     let with_mask = args.switch("mask");
 
     let raw_out = args.value("out").unwrap_or_default();
@@ -91,9 +95,9 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
         if !matches!(ext.as_str(), "png" | "tif" | "tiff") {
-            return Err(format!(
+            return Err(Failure::Usage(format!(
                 "--out {raw_out}: the file name must end in .png, .tif or .tiff"
-            ));
+            )));
         }
     }
     if into_directory {
@@ -107,8 +111,8 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         } else {
             out.clone()
         };
-        let result = synth::generate_labeled(&params).map_err(|e| e.to_string())?;
-        synth::save_gray8(&result.image, &file).map_err(|e| e.to_string())?;
+        let result = synth::generate_labeled(&params)?;
+        synth::save_gray8(&result.image, &file)?;
         // Keys in a fixed, documented order: file, class, seed[, mask].
         let mut line = format!(
             "{{\"file\":{},\"class\":{},\"seed\":{}",
@@ -118,7 +122,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         );
         if with_mask {
             let mask_file = mask_path(&file);
-            synth::save_mask(&result.mask, width, height, &mask_file).map_err(|e| e.to_string())?;
+            synth::save_mask(&result.mask, width, height, &mask_file)?;
             let mask_name = serde_json::Value::from(mask_file.to_string_lossy().into_owned());
             line.push_str(&format!(",\"mask\":{mask_name}"));
         }

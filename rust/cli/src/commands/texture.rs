@@ -14,6 +14,7 @@ use visual_ccc_core::ImageView;
 use super::common::{self, Timings};
 use super::Outcome;
 use crate::args::Args;
+use crate::failure::Failure;
 use crate::output;
 
 const HELP: &str = "\
@@ -66,7 +67,7 @@ const DEFAULT_FEATURES: [Feature; 4] = [
     Feature::Correlation,
 ];
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let mut options = CUSTOM_OPTIONS.to_vec();
     options.retain(|o| *o != "average-angles");
     options.extend(["threads", "out-dir"]);
@@ -86,7 +87,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
         threads: args.parsed_or("threads", 0usize)?,
         ..params
     };
-    params.validate().map_err(|e| e.to_string())?;
+    params.validate()?;
     let out_dir = args.value("out-dir").map(PathBuf::from);
 
     let (mut timings, image, mut summary) = common::start(&args, &file)?;
@@ -166,13 +167,9 @@ pub fn compute(
     params: &TextureParams,
     whole: &GlcmParams,
     timings: &mut Timings,
-) -> Result<Texture, String> {
-    let maps = timings
-        .time("texture_maps", || texture_maps(view, params))
-        .map_err(|e| e.to_string())?;
-    let features = timings
-        .time("texture_features", || glcm_features(view, whole))
-        .map_err(|e| e.to_string())?;
+) -> Result<Texture, Failure> {
+    let maps = timings.time("texture_maps", || texture_maps(view, params))?;
+    let features = timings.time("texture_features", || glcm_features(view, whole))?;
     Ok(Texture { maps, features })
 }
 
@@ -182,7 +179,7 @@ pub fn compute_on_mask(
     mask: &Labels,
     params: &TextureParams,
     timings: &mut Timings,
-) -> Result<Texture, String> {
+) -> Result<Texture, Failure> {
     compute(&mask.view(), params, &params.glcm, timings)
 }
 
@@ -243,7 +240,7 @@ pub fn write_maps(
     source: &Path,
     maps: &[TextureMap],
     reference: bool,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<Value>, Failure> {
     if let Some(dir) = dir {
         output::ensure_dir(dir)?;
     }

@@ -11,6 +11,7 @@ use visual_ccc_core::ImageView;
 
 use super::common;
 use super::Outcome;
+use crate::failure::Failure;
 use crate::output;
 
 const HELP: &str = "\
@@ -33,16 +34,16 @@ Prints one JSON object: {\"file\", \"classes\", \"thresholds\", \"definition\",
 pub const DEFINITION: &str = "scikit-image threshold_otsu/threshold_multiotsu, nbins=256; \
                               foreground = value > t (class = number of thresholds exceeded)";
 
-pub fn run(raw: &[String]) -> Result<Outcome, String> {
+pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let Some(args) = common::parse("threshold", raw, HELP, &[], &["classes", "out"])? else {
         return Ok(Outcome::Success);
     };
     let file = common::input_path("threshold", &args)?;
     let classes: usize = args.parsed_or("classes", 2)?;
     if !(MIN_CLASSES..=MAX_CLASSES).contains(&classes) {
-        return Err(format!(
+        return Err(Failure::Usage(format!(
             "--classes must be between {MIN_CLASSES} and {MAX_CLASSES}, got {classes}"
-        ));
+        )));
     }
     let out = args.value("out").map(PathBuf::from);
     if let Some(out) = &out {
@@ -64,12 +65,12 @@ pub fn run(raw: &[String]) -> Result<Outcome, String> {
 }
 
 /// Thresholds (one for two classes, `classes − 1` otherwise) and the label image.
-pub fn compute(view: &ImageView, classes: usize) -> Result<(Vec<f64>, Labels), String> {
+pub fn compute(view: &ImageView, classes: usize) -> Result<(Vec<f64>, Labels), Failure> {
     let thresholds = match classes {
-        2 => vec![otsu(view).map_err(|e| e.to_string())?],
+        2 => vec![otsu(view)?],
         n => multi_otsu(view, n).map_err(|e| format!("--classes {n}: {e}"))?,
     };
-    let labels = apply_thresholds(view, &thresholds).map_err(|e| e.to_string())?;
+    let labels = apply_thresholds(view, &thresholds)?;
     Ok((thresholds, labels))
 }
 

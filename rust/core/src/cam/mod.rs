@@ -190,66 +190,6 @@ pub fn normalise(map: &mut [f32]) {
     }
 }
 
-/// Bilinear upsampling treating each source cell as covering an equal share of the
-/// output (pixel-centre alignment), replicating edges.
-pub fn upsample(
-    map: &[f32],
-    width: usize,
-    height: usize,
-    out_width: usize,
-    out_height: usize,
-) -> Vec<f32> {
-    let upsampler = Upsampler::new(width, height, out_width, out_height);
-    let mut out = vec![0.0; out_width * out_height];
-    for (y, row) in out.chunks_exact_mut(out_width).enumerate() {
-        upsampler.row(map, y, row);
-    }
-    out
-}
-
-/// [`upsample`] one output row at a time, for callers that stream rows.
-#[derive(Debug, Clone)]
-pub struct Upsampler {
-    width: usize,
-    x_taps: Vec<(usize, usize, f32)>,
-    y_taps: Vec<(usize, usize, f32)>,
-}
-
-impl Upsampler {
-    pub fn new(width: usize, height: usize, out_width: usize, out_height: usize) -> Self {
-        Self {
-            width,
-            x_taps: linear_taps(width, out_width),
-            y_taps: linear_taps(height, out_height),
-        }
-    }
-
-    /// Output row `y` of the `width`×`height` `map` into `out` (`out_width` values).
-    pub fn row(&self, map: &[f32], y: usize, out: &mut [f32]) {
-        let (y0, y1, fy) = self.y_taps[y];
-        let w = self.width;
-        let (row0, row1) = (&map[y0 * w..][..w], &map[y1 * w..][..w]);
-        for (o, &(x0, x1, fx)) in out.iter_mut().zip(&self.x_taps) {
-            let top = row0[x0] + (row0[x1] - row0[x0]) * fx;
-            let bottom = row1[x0] + (row1[x1] - row1[x0]) * fx;
-            *o = top + (bottom - top) * fy;
-        }
-    }
-}
-
-/// For each output index: the two source indices and the weight of the second.
-fn linear_taps(source: usize, target: usize) -> Vec<(usize, usize, f32)> {
-    let ratio = source as f64 / target as f64;
-    (0..target)
-        .map(|o| {
-            let pos = ((o as f64 + 0.5) * ratio - 0.5).clamp(0.0, (source - 1) as f64);
-            let i0 = pos.floor() as usize;
-            let i1 = (i0 + 1).min(source - 1);
-            (i0, i1, (pos - i0 as f64) as f32)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,16 +220,5 @@ mod tests {
         let mut infinite = [f32::INFINITY, 1.0];
         normalise(&mut infinite);
         assert_eq!(infinite, [0.0, 0.0]);
-    }
-
-    #[test]
-    fn upsampling_a_constant_map_is_constant_and_bounded() {
-        let up = upsample(&[0.25; 4], 2, 2, 7, 5);
-        assert_eq!(up.len(), 35);
-        assert!(up.iter().all(|&v| (v - 0.25).abs() < 1e-7));
-        let up = upsample(&[0.0, 1.0, 1.0, 0.0], 2, 2, 9, 9);
-        assert!(up.iter().all(|&v| (0.0..=1.0).contains(&v)));
-        assert_eq!(up[0], 0.0);
-        assert_eq!(up[8], 1.0);
     }
 }

@@ -6,8 +6,9 @@
 //! the `top_channels` channels with the largest mean activation are scored by default;
 //! the others, which barely light up the image, get weight 0.
 
-use super::{score_in_batches, upsample, BatchScorer, RawMap};
+use super::{score_in_batches, BatchScorer, RawMap};
 use crate::error::{Error, Result};
+use crate::image::resample::upsample;
 
 /// Largest batch of masked inputs sent to the model at once.
 pub const MAX_BATCH: usize = 1024;

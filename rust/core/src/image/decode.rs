@@ -33,10 +33,7 @@ fn sniff(bytes: &[u8]) -> Option<Format> {
 /// Reads and decodes an image file (first page of a multi-page TIFF).
 pub fn decode_file(path: &Path) -> Result<OwnedImage> {
     let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
-    decode_bytes(&bytes).map_err(|err| match err {
-        Error::Decode(message) => Error::Decode(format!("{}: {message}", path.display())),
-        other => other,
-    })
+    decode_bytes(&bytes).map_err(|err| err.in_file(path))
 }
 
 /// Decodes an in-memory PNG, JPEG, BMP or TIFF file.
@@ -82,9 +79,10 @@ fn decode_with_image(bytes: &[u8], format: image::ImageFormat) -> Result<OwnedIm
     limits.max_image_height = Some(MAX_SIDE as u32);
     limits.max_alloc = Some(8 << 30);
     reader.limits(limits);
-    let decoded = reader
-        .decode()
-        .map_err(|err| Error::Decode(format!("{format:?} data is corrupt or truncated: {err}")))?;
+    let decoded = reader.decode().map_err(|source| Error::DecodeImage {
+        context: format!("{format:?} data is corrupt or truncated"),
+        source,
+    })?;
     let (width, height) = check_dimensions(decoded.width(), decoded.height())?;
     let pixels = match decoded {
         D::ImageLuma8(img) => OwnedPixels::Gray8(img.into_raw()),
@@ -109,8 +107,10 @@ fn decode_with_image(bytes: &[u8], format: image::ImageFormat) -> Result<OwnedIm
 fn decode_tiff(bytes: &[u8]) -> Result<OwnedImage> {
     use tiff::decoder::{Decoder, DecodingResult as R, Limits};
     use tiff::ColorType as C;
-    let corrupt =
-        |err: tiff::TiffError| Error::Decode(format!("TIFF data is corrupt or unsupported: {err}"));
+    let corrupt = |source: tiff::TiffError| Error::DecodeTiff {
+        context: "TIFF data is corrupt or unsupported".into(),
+        source,
+    };
     let mut decoder = Decoder::new(Cursor::new(bytes))
         .map_err(corrupt)?
         .with_limits(Limits::unlimited());
@@ -195,8 +195,9 @@ impl TiffRows {
         if !streamable {
             return Ok(None);
         }
-        let corrupt = |err: tiff::TiffError| {
-            Error::Decode(format!("{}: TIFF data is corrupt: {err}", path.display()))
+        let corrupt = |source: tiff::TiffError| Error::DecodeTiff {
+            context: format!("{}: TIFF data is corrupt", path.display()),
+            source,
         };
         let (width, height) = decoder.dimensions().map_err(corrupt)?;
         let (width, height) = check_dimensions(width, height)?;

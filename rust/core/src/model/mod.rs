@@ -162,12 +162,12 @@ pub(crate) fn run_locked<T>(
     data: Vec<f32>,
     read: impl FnOnce(&SessionOutputs) -> Result<T>,
 ) -> Result<T> {
-    let tensor =
-        Tensor::from_array((shape, data)).map_err(|err| Error::Runtime(err.to_string()))?;
+    let tensor = Tensor::from_array((shape, data))
+        .map_err(|err| Error::ort("cannot make the input tensor", err))?;
     let mut session = session.lock().unwrap_or_else(|poison| poison.into_inner());
     let outputs = session
         .run(ort::inputs![input_name => tensor])
-        .map_err(|err| Error::Runtime(format!("inference failed: {err}")))?;
+        .map_err(|err| Error::ort("inference failed", err))?;
     read(&outputs)
 }
 
@@ -178,11 +178,11 @@ pub(crate) fn new_session(bytes: &[u8], options: &ModelOptions, path: &Path) -> 
     let mut builder = Session::builder()
         .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
         .and_then(|b| b.with_inter_threads(1))
-        .map_err(|err| Error::Runtime(err.to_string()))?;
+        .map_err(|err| Error::ort("cannot configure a session", err))?;
     if options.threads > 0 {
         builder = builder
             .with_intra_threads(options.threads)
-            .map_err(|err| Error::Runtime(err.to_string()))?;
+            .map_err(|err| Error::ort("cannot set the thread count", err))?;
     }
     builder
         .commit_from_memory(bytes)
@@ -198,6 +198,17 @@ impl Model {
         }
         let session = new_session(&bytes, options, path)?;
         Self::from_session(path, &bytes, session)
+    }
+
+    /// Loads a model held in memory (a bundled model, say); `name` stands for the file in
+    /// messages and names the model as a file stem would.
+    pub fn from_bytes(name: &str, bytes: &[u8], options: &ModelOptions) -> Result<Self> {
+        let path = Path::new(name);
+        if bytes.is_empty() {
+            return Err(model_error(path, "the model is empty"));
+        }
+        let session = new_session(bytes, options, path)?;
+        Self::from_session(path, bytes, session)
     }
 
     fn from_session(path: &Path, bytes: &[u8], session: Session) -> Result<Self> {
@@ -346,6 +357,17 @@ impl Model {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        log::info!(
+            "opened model '{name}' ({}): {} classes {classes:?}, input {input_size} px, tiles of \
+             {tile_source_size} source px, CAM {}",
+            path.display(),
+            classes.len(),
+            if cam_unavailable.is_none() {
+                "exact"
+            } else {
+                "by occlusion only"
+            }
+        );
         Ok(Self {
             info: ModelInfo {
                 path: path.to_path_buf(),
@@ -642,7 +664,7 @@ impl Model {
                 };
                 let input = kept_input.as_deref().unwrap_or_default();
                 let map = self.raw_map(input, &output, class, method)?;
-                let data = cam::upsample(
+                let data = crate::image::resample::upsample(
                     &map.data,
                     map.width,
                     map.height,

@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::image::pixels::ImageView;
+use crate::image::resample::triangle_taps;
 
 /// Shortest image side accepted; smaller images carry too little structure to classify.
 pub const MIN_SIDE: usize = 16;
@@ -104,44 +105,6 @@ pub fn center_crop(view: &ImageView, size: usize, range: (f32, f32)) -> Prepared
     PreparedInput { size, data, region }
 }
 
-/// Filter taps of one output sample along one axis.
-struct Taps {
-    first: usize,
-    weights: Vec<f32>,
-}
-
-/// Triangle-filter taps for `count` output samples starting at input coordinate `origin`
-/// with `scale` output pixels per input pixel, clamped to `[0, extent)`.
-fn axis_taps(origin: f64, scale: f64, count: usize, extent: usize) -> Vec<Taps> {
-    // Widen the filter when shrinking so every input pixel contributes (antialiasing).
-    let support = if scale < 1.0 { 1.0 / scale } else { 1.0 };
-    (0..count)
-        .map(|o| {
-            let centre = origin + (o as f64 + 0.5) / scale;
-            let first = ((centre - support).floor().max(0.0)) as usize;
-            let last = ((centre + support).ceil() as usize).min(extent);
-            let first = first.min(last.saturating_sub(1));
-            let mut weights: Vec<f32> = (first..last.max(first + 1))
-                .map(|i| (1.0 - ((i as f64 + 0.5 - centre) / support).abs()).max(0.0) as f32)
-                .collect();
-            let total: f32 = weights.iter().sum();
-            if total > 0.0 {
-                weights.iter_mut().for_each(|w| *w /= total);
-            } else {
-                // The centre lies beyond the border: replicate the nearest pixel.
-                weights.iter_mut().for_each(|w| *w = 0.0);
-                let nearest = if centre < first as f64 {
-                    0
-                } else {
-                    weights.len() - 1
-                };
-                weights[nearest] = 1.0;
-            }
-            Taps { first, weights }
-        })
-        .collect()
-}
-
 /// The whole image resampled to `width`×`height` grey values (antialiased when shrinking).
 pub fn resize(view: &ImageView, width: usize, height: usize) -> Vec<f32> {
     let scale = (
@@ -162,12 +125,12 @@ fn resample(
     map: impl Fn(f32) -> f32,
 ) -> Vec<f32> {
     let width = view.width();
-    let columns = axis_taps(origin.0, scale.0, out_w, width);
-    let rows = axis_taps(origin.1, scale.1, out_h, view.height());
-    let x_start = columns.first().map_or(0, |t| t.first);
+    let columns = triangle_taps(origin.0, scale.0, out_w, width);
+    let rows = triangle_taps(origin.1, scale.1, out_h, view.height());
+    let x_start = columns.first().map_or(0, |t| t.start);
     let x_end = columns
         .iter()
-        .map(|t| t.first + t.weights.len())
+        .map(|t| t.start + t.weights.len())
         .max()
         .unwrap_or(0);
     let mut row_sum = vec![0.0f32; x_end - x_start];
@@ -175,7 +138,7 @@ fn resample(
     for row in &rows {
         row_sum.iter_mut().for_each(|v| *v = 0.0);
         for (dy, &wy) in row.weights.iter().enumerate() {
-            let base = (row.first + dy) * width;
+            let base = (row.start + dy) * width;
             for (x, acc) in (x_start..x_end).zip(row_sum.iter_mut()) {
                 *acc += wy * map(view.gray_at(base + x));
             }
@@ -184,7 +147,7 @@ fn resample(
             col.weights
                 .iter()
                 .enumerate()
-                .map(|(dx, &wx)| wx * row_sum[col.first + dx - x_start])
+                .map(|(dx, &wx)| wx * row_sum[col.start + dx - x_start])
                 .sum::<f32>()
         }));
     }

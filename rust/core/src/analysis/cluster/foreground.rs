@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex};
 
 use ort::session::Session;
 
-use crate::cam;
 use crate::error::{Error, Result};
 use crate::image::pixels::{GrayImage, ImageView};
 use crate::model::preprocess;
@@ -111,7 +110,7 @@ impl ForegroundModel {
     /// Foreground probability (0–1) of every pixel of `view`, row-major at its size.
     pub fn probability(&self, view: &ImageView) -> Result<GrayImage> {
         let small = self.working_probability(view)?;
-        let data = cam::upsample(
+        let data = crate::image::resample::upsample(
             &small.data,
             small.width,
             small.height,

@@ -3,6 +3,7 @@ package org.visualccc;
 import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -31,132 +32,165 @@ public final class KMeans {
     private KMeans() {
     }
 
+    /** The core's default settings (JSON keys as in {@link Params}), read once. */
+    private static Map<String, Object> defaults;
+
     /**
-     * k-means settings; a mutable builder whose defaults are the core's: k = 2, smoothed grey
-     * (σ = 2) and the learned foreground probability, no position, seed 42, 4 restarts, 300
-     * iterations, tolerance 1e-4, 100 000 sample pixels, uncalibrated pixels.
+     * The core's default clustering settings, keyed as the core names them ({@code k},
+     * {@code grey}, {@code smoothed}, {@code sigma}, {@code local_variance},
+     * {@code variance_radius}, {@code foreground}, {@code position_weight}, {@code seed},
+     * {@code n_init}, {@code max_iterations}, {@code tolerance}, {@code max_samples},
+     * {@code pixel_width}, {@code pixel_height}, {@code unit}). Loads the native library.
+     */
+    public static synchronized Map<String, Object> defaults() {
+        if (defaults == null) {
+            NativeLoader.load();
+            defaults = Collections.unmodifiableMap(Json.parseFlatObject(nativeDefaults()));
+        }
+        return defaults;
+    }
+
+    /**
+     * k-means settings: a mutable builder that holds only what the caller set; everything
+     * else is the core's default ({@link KMeans#defaults()}: k = 2, smoothed grey and the
+     * learned foreground probability, seed 42, ...). The core validates the settings.
      */
     public static final class Params {
-        private int k = 2;
-        private boolean grey;
-        private boolean smoothed = true;
-        private double sigma = 2;
-        private boolean localVariance;
-        private int varianceRadius = 3;
-        private boolean foreground = true;
-        private double positionWeight;
-        private long seed = 42;
-        private int nInit = 4;
-        private long maxIterations = 300;
-        private double tolerance = 1e-4;
-        private int maxSamples = 100_000;
-        private double pixelWidth = 1;
-        private double pixelHeight = 1;
-        private String unit = "pixel";
+        private final Map<String, Object> set = new LinkedHashMap<String, Object>();
+
+        private Params put(String key, Object value) {
+            set.put(key, value);
+            return this;
+        }
+
+        private Object get(String key) {
+            return set.containsKey(key) ? set.get(key) : defaults().get(key);
+        }
+
+        private double number(String key) {
+            return ((Number) get(key)).doubleValue();
+        }
+
+        private boolean flag(String key) {
+            return (Boolean) get(key);
+        }
 
         /** Number of clusters, 2 to 255. */
         public Params k(int k) {
-            this.k = k;
-            return this;
+            return put("k", k);
         }
 
         public int k() {
-            return k;
+            return (int) number("k");
         }
 
-        /** Use the grey value (RGB: luminance) as a feature. */
+        /** Use the grey value as a feature. */
         public Params grey(boolean grey) {
-            this.grey = grey;
-            return this;
+            return put("grey", grey);
         }
 
-        /** Use the grey value smoothed by a Gaussian of {@code sigma} pixels; off when false. */
+        public boolean grey() {
+            return flag("grey");
+        }
+
+        /** Use grey smoothed with a Gaussian of {@code sigma} pixels as a feature. */
         public Params smoothed(boolean smoothed, double sigma) {
-            this.smoothed = smoothed;
-            this.sigma = sigma;
-            return this;
+            return put("smoothed", smoothed).put("sigma", sigma);
         }
 
-        /** Use the grey-value variance in a (2r+1)² window; off when false. */
+        public boolean smoothed() {
+            return flag("smoothed");
+        }
+
+        public double sigma() {
+            return number("sigma");
+        }
+
+        /** Use the grey variance in a (2r+1)² window as a feature. */
         public Params localVariance(boolean localVariance, int radius) {
-            this.localVariance = localVariance;
-            this.varianceRadius = radius;
-            return this;
+            return put("local_variance", localVariance).put("variance_radius", radius);
         }
 
-        /**
-         * Use the learned foreground probability (0-1) of the network bundled with the native
-         * library: high on compact objects such as particles, low on the background around
-         * them, whatever their grey. Needs ONNX Runtime (found as for {@link Model#open}).
-         */
+        public boolean localVariance() {
+            return flag("local_variance");
+        }
+
+        public int varianceRadius() {
+            return (int) number("variance_radius");
+        }
+
+        /** Use the learned foreground probability as a feature (needs ONNX Runtime). */
         public Params foreground(boolean foreground) {
-            this.foreground = foreground;
-            return this;
+            return put("foreground", foreground);
         }
 
-        /** Weight of the standardised x and y coordinates; 0 (default) leaves position out. */
+        public boolean foreground() {
+            return flag("foreground");
+        }
+
+        /** Weight of the x/y position features; 0 leaves position out. */
         public Params positionWeight(double positionWeight) {
-            this.positionWeight = positionWeight;
-            return this;
+            return put("position_weight", positionWeight);
         }
 
-        /** Seed of the sampling and k-means++ random generator (fixed by default). */
+        public double positionWeight() {
+            return number("position_weight");
+        }
+
+        /** Seed of the sample and of k-means++. */
         public Params seed(long seed) {
-            this.seed = seed;
-            return this;
+            return put("seed", seed);
         }
 
-        /** Number of k-means++ restarts; the run with the lowest inertia is kept. */
+        public long seed() {
+            return (long) number("seed");
+        }
+
+        /** k-means++ restarts; the best is kept. */
         public Params nInit(int nInit) {
-            this.nInit = nInit;
-            return this;
+            return put("n_init", nInit);
+        }
+
+        public int nInit() {
+            return (int) number("n_init");
         }
 
         public Params maxIterations(long maxIterations) {
-            this.maxIterations = maxIterations;
-            return this;
+            return put("max_iterations", maxIterations);
         }
 
-        /** Convergence tolerance on the centroid shift, in standardised units. */
+        public long maxIterations() {
+            return (long) number("max_iterations");
+        }
+
         public Params tolerance(double tolerance) {
-            this.tolerance = tolerance;
-            return this;
+            return put("tolerance", tolerance);
         }
 
-        /** At most this many pixels (at least 100) are used for fitting; all are assigned. */
+        public double tolerance() {
+            return number("tolerance");
+        }
+
+        /** At most this many pixels are used to fit the centroids. */
         public Params maxSamples(int maxSamples) {
-            this.maxSamples = maxSamples;
-            return this;
+            return put("max_samples", maxSamples);
         }
 
-        /** Pixel size and length unit for the calibrated areas ({@code unit²}). */
+        /** Pixel size for calibrated areas (blank unit: pixels). */
         public Params calibration(double pixelWidth, double pixelHeight, String unit) {
-            this.pixelWidth = pixelWidth;
-            this.pixelHeight = pixelHeight;
-            this.unit = unit == null || unit.trim().isEmpty() ? "pixel" : unit;
-            return this;
+            return put("pixel_width", pixelWidth).put("pixel_height", pixelHeight)
+                    .put("unit", unit == null || unit.trim().isEmpty() ? "pixel" : unit);
         }
 
-        /** A copy that can be changed independently. */
         public Params copy() {
             Params p = new Params();
-            p.k = k;
-            p.grey = grey;
-            p.smoothed = smoothed;
-            p.sigma = sigma;
-            p.localVariance = localVariance;
-            p.varianceRadius = varianceRadius;
-            p.foreground = foreground;
-            p.positionWeight = positionWeight;
-            p.seed = seed;
-            p.nInit = nInit;
-            p.maxIterations = maxIterations;
-            p.tolerance = tolerance;
-            p.maxSamples = maxSamples;
-            p.pixelWidth = pixelWidth;
-            p.pixelHeight = pixelHeight;
-            p.unit = unit;
+            p.set.putAll(set);
             return p;
+        }
+
+        /** The settings the caller made, as the JSON the core reads. */
+        public String toJson() {
+            return Json.object(set);
         }
     }
 
@@ -189,11 +223,8 @@ public final class KMeans {
             maps[i] = floatPixels(map);
             i++;
         }
-        Params p = params;
-        return SlicePixels.checked(nativeCluster(pixels, ip.getWidth(), ip.getHeight(), p.k, p.grey, p.smoothed,
-                p.sigma, p.localVariance, p.varianceRadius, p.foreground, p.positionWeight, maps, names, p.seed,
-                p.nInit, p.maxIterations, p.tolerance, p.maxSamples, p.pixelWidth, p.pixelHeight, p.unit,
-                Model.onnxRuntimeProperty(), Model.onnxRuntimeSearchDirs()));
+        return SlicePixels.checked(nativeCluster(pixels, ip.getWidth(), ip.getHeight(), params.toJson(), maps,
+                names, Model.onnxRuntimeProperty(), Model.onnxRuntimeSearchDirs()));
     }
 
     /** The pixels of {@code ip} as floats, without copying a 32-bit image. */
@@ -204,11 +235,9 @@ public final class KMeans {
         return (float[]) ip.convertToFloatProcessor().getPixels();
     }
 
-    private static native Clustering nativeCluster(Object pixels, int width, int height, int k, boolean grey,
-                                                   boolean smoothed, double sigma, boolean localVariance,
-                                                   int varianceRadius, boolean foreground, double positionWeight,
-                                                   float[][] maps, String[] names, long seed, int nInit,
-                                                   long maxIterations, double tolerance, int maxSamples,
-                                                   double pixelWidth, double pixelHeight, String unit,
-                                                   String ortLibraryPath, String[] ortSearchDirs);
+    private static native Clustering nativeCluster(Object pixels, int width, int height, String settingsJson,
+                                                   float[][] maps, String[] names, String ortLibraryPath,
+                                                   String[] ortSearchDirs);
+
+    private static native String nativeDefaults();
 }

@@ -216,6 +216,7 @@ public final class NativeLoader {
         loadedFile = file;
         loadedFrom = how;
         loaded = true;
+        NativeLog.apply();
     }
 
     private static File findOnLibraryPath() {

@@ -80,6 +80,7 @@ public class BuildResourcesTest {
                 "Plugins>Visual-CCC, \"Batch Process Folder...\", org.visualccc.fiji.BatchProcessFolder",
                 "Plugins>Visual-CCC, \"Model Manager...\", org.visualccc.fiji.ModelManager",
                 "Plugins>Visual-CCC, \"Import BioImage Model...\", org.visualccc.fiji.ImportBioimageModel",
+                "Plugins>Visual-CCC, \"Visual-CCC Options...\", org.visualccc.fiji.VisualCccOptions",
                 "Plugins>Visual-CCC, \"About Visual-CCC\", org.visualccc.fiji.AboutVisualCcc");
         assertEquals(expected, lines);
         for (String line : lines) {

@@ -86,7 +86,7 @@ public class KMeansTest {
         ByteProcessor ip = TestSupport.gray8(32, 32, 1);
         assertRejected("between 2 and 255, got 1", () -> KMeans.cluster(ip, new KMeans.Params().k(1), null));
         assertRejected("between 2 and 255, got 256", () -> KMeans.cluster(ip, new KMeans.Params().k(256), null));
-        assertRejected("k must not be negative", () -> KMeans.cluster(ip, new KMeans.Params().k(-2), null));
+        assertRejected("'k'", () -> KMeans.cluster(ip, new KMeans.Params().k(-2), null));
         assertRejected("no features chosen",
                 () -> KMeans.cluster(ip, new KMeans.Params().smoothed(false, 2).foreground(false), null));
         assertRejected("sigma must be", () -> KMeans.cluster(ip, new KMeans.Params().smoothed(true, 0), null));

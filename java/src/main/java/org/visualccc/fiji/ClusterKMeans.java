@@ -15,6 +15,7 @@ import org.visualccc.KMeans;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -61,6 +62,28 @@ public class ClusterKMeans extends AnalysisCommand {
     /** The images offered as feature images, in the order of the dialog's choice (after None). */
     private List<ImagePlus> candidates;
 
+    /**
+     * The dialog's defaults by macro key: the core's clustering defaults
+     * ({@link KMeans#defaults()}), so the dialog and the core cannot disagree.
+     */
+    static Map<String, Object> dialogDefaults() {
+        KMeans.Params d = new KMeans.Params();
+        Map<String, Object> fields = new LinkedHashMap<String, Object>();
+        fields.put("k", d.k());
+        fields.put("grey", d.grey());
+        fields.put("smoothed_grey", d.smoothed());
+        fields.put("sigma", d.sigma());
+        fields.put("local_variance", d.localVariance());
+        fields.put("variance_radius", d.varianceRadius());
+        fields.put("learned_foreground", d.foreground());
+        fields.put("position_weight", d.positionWeight());
+        fields.put("seed", d.seed());
+        fields.put("n_init", d.nInit());
+        fields.put("max_iterations", d.maxIterations());
+        fields.put("tolerance", d.tolerance());
+        return fields;
+    }
+
     @Override
     CommandDialog createDialog(ImagePlus imp) {
         candidates = sameSizeImages(imp);
@@ -69,21 +92,22 @@ public class ClusterKMeans extends AnalysisCommand {
         for (int i = 0; i < candidates.size(); i++) {
             titles[i + 1] = candidates.get(i).getTitle();
         }
+        Map<String, Object> d = dialogDefaults();
         return new CommandDialog("Visual-CCC: Cluster (k-means)", "visualccc.cluster.")
-                .number("k", new KMeans.Params().k(), 0, "clusters")
+                .number("k", (Integer) d.get("k"), 0, "clusters")
                 .message("Features:")
-                .checkbox("Grey", false)
-                .checkbox("Smoothed_grey", true)
-                .number("Sigma", 2, 2, "pixels")
-                .checkbox("Local_variance", false)
-                .number("Variance_radius", 3, 0, "pixels (window 2r+1)")
-                .checkbox("Learned_foreground", true)
-                .number("Position_weight", 0, 2, "(0 = off)")
+                .checkbox("Grey", (Boolean) d.get("grey"))
+                .checkbox("Smoothed_grey", (Boolean) d.get("smoothed_grey"))
+                .number("Sigma", (Double) d.get("sigma"), 2, "pixels")
+                .checkbox("Local_variance", (Boolean) d.get("local_variance"))
+                .number("Variance_radius", (Integer) d.get("variance_radius"), 0, "pixels (window 2r+1)")
+                .checkbox("Learned_foreground", (Boolean) d.get("learned_foreground"))
+                .number("Position_weight", (Double) d.get("position_weight"), 2, "(0 = off)")
                 .choice("Feature_image", titles, NO_IMAGE)
-                .number("Seed", 42, 0, "")
-                .number("N_init", 4, 0, "restarts")
-                .number("Max_iterations", 300, 0, "")
-                .number("Tolerance", 1e-4, -2, "")
+                .number("Seed", (Long) d.get("seed"), 0, "")
+                .number("N_init", (Integer) d.get("n_init"), 0, "restarts")
+                .number("Max_iterations", (Long) d.get("max_iterations"), 0, "")
+                .number("Tolerance", (Double) d.get("tolerance"), -2, "")
                 .checkbox("Create_mask", false)
                 .number("Target_cluster", 1, 0, "(0 = darkest)")
                 .checkbox("Add_to_ROI_Manager", false);

@@ -11,6 +11,7 @@ import ij.measure.ResultsTable;
 import ij.plugin.frame.RoiManager;
 import ij.process.ImageProcessor;
 import ij.process.LUT;
+import org.visualccc.NativeLog;
 import org.visualccc.VisualCccException;
 
 import java.awt.GraphicsEnvironment;
@@ -75,7 +76,8 @@ final class CommandSupport {
     /**
      * Runs a command's work and reports what it throws with {@link #fail}: the message of
      * bad-argument, state, native and library-loading errors, and "Unexpected error: ..."
-     * for anything else.
+     * for anything else. Either way the native core's log records then go to the Log
+     * window ({@link NativeLog}).
      */
     static void guarded(Runnable work) {
         try {
@@ -90,6 +92,8 @@ final class CommandSupport {
             fail(e.getMessage());
         } catch (RuntimeException e) {
             fail("Unexpected error: " + e);
+        } finally {
+            NativeLog.toImageJLog();
         }
     }
 

@@ -29,6 +29,7 @@
 use crate::cam::{self, CamMap, CamMethod, CamTarget};
 use crate::error::{Error, Result};
 use crate::image::pixels::{ImageView, Pixels};
+use crate::image::resample::{area_taps, Taps};
 use crate::model::preprocess::{self, Region, MIN_SIDE};
 use crate::model::{argmax, ForwardOutput, Model, MIN_TILE_SOURCE_SIZE};
 
@@ -41,87 +42,15 @@ pub const DEFAULT_BATCH: usize = 8;
 /// Smallest blending weight, so pixels covered only by a tile's border still count.
 const MIN_BLEND_WEIGHT: f32 = 1e-3;
 
-/// Rows of an image as grey values in [0, 1], read top to bottom (bands may overlap).
-pub trait RowSource {
-    fn width(&self) -> usize;
-    fn height(&self) -> usize;
-    /// Fills `out` with rows `y..y + out.len() / width`.
-    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> Result<()>;
-}
+mod grid;
+mod rows;
+mod run;
+mod stitch;
 
-/// Rows of an in-memory image, mapped to [0, 1] as the model contract prescribes
-/// (8-bit and RGB ÷ 255, 16- and 32-bit stretched between their minimum and maximum).
-pub struct ViewRows<'a> {
-    view: ImageView<'a>,
-    low: f32,
-    gain: f32,
-}
-
-impl<'a> ViewRows<'a> {
-    pub fn new(view: ImageView<'a>) -> Result<Self> {
-        view.ensure_finite()?;
-        let (low, high) = view.unit_range();
-        let gain = if high > low { 1.0 / (high - low) } else { 0.0 };
-        Ok(Self { view, low, gain })
-    }
-}
-
-impl RowSource for ViewRows<'_> {
-    fn width(&self) -> usize {
-        self.view.width()
-    }
-
-    fn height(&self) -> usize {
-        self.view.height()
-    }
-
-    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> Result<()> {
-        let start = y * self.view.width();
-        if start + out.len() > self.view.width() * self.view.height() {
-            return Err(Error::invalid("rows requested beyond the image"));
-        }
-        for (i, v) in out.iter_mut().enumerate() {
-            *v = ((self.view.gray_at(start + i) - self.low) * self.gain).clamp(0.0, 1.0);
-        }
-        Ok(())
-    }
-}
-
-/// Where the tiles lie: top-left corners along each axis.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TileGrid {
-    pub tile: usize,
-    pub xs: Vec<usize>,
-    pub ys: Vec<usize>,
-}
-
-impl TileGrid {
-    /// Tiles of side `tile` overlapping by `overlap` pixels over a `width`×`height` image
-    /// at least `tile` pixels on each side.
-    pub fn new(width: usize, height: usize, tile: usize, overlap: usize) -> Result<Self> {
-        if tile == 0 || overlap >= tile {
-            return Err(Error::invalid(format!(
-                "tile overlap {overlap} must be smaller than the tile size {tile}"
-            )));
-        }
-        if width < tile || height < tile {
-            return Err(Error::invalid(format!(
-                "image {width}×{height} is smaller than one {tile}×{tile} tile"
-            )));
-        }
-        let step = tile - overlap;
-        Ok(Self {
-            tile,
-            xs: axis_starts(width, tile, step),
-            ys: axis_starts(height, tile, step),
-        })
-    }
-}
-
-fn axis_starts(extent: usize, tile: usize, step: usize) -> Vec<usize> {
-    let count = (extent - tile).div_ceil(step) + 1;
-    (0..count).map(|i| (i * step).min(extent - tile)).collect()
-}
+pub use self::grid::*;
+pub use self::rows::*;
+use self::run::*;
+pub use self::stitch::*;
 
 /// How to classify a whole image.
 #[derive(Debug, Clone, Copy)]
@@ -139,6 +68,17 @@ pub struct TilingOptions {
     /// pass; the other methods explain one class, so for the predicted class they need a
     /// second pass over the image once the class is known.
     pub method: CamMethod,
+}
+
+impl TilingOptions {
+    /// The defaults for a model of `input_size`: neighbouring tiles share a quarter of a
+    /// tile, so every pixel is seen away from a tile border at least once.
+    pub fn for_input_size(input_size: usize) -> Self {
+        Self {
+            overlap: input_size / 4,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for TilingOptions {
@@ -416,6 +356,11 @@ pub fn classify_whole(
             thumbnail: thumbnail.values,
         }
     });
+    log::debug!(
+        "whole-image classification of {width}×{height}: {} tiles ({columns}×{rows}) of \
+         {tile_source_size} source px, class {class_index}",
+        tiles.len()
+    );
     Ok(WholeImageClassification {
         class_index,
         probabilities,
@@ -429,403 +374,6 @@ pub fn classify_whole(
         tiles,
         map,
     })
-}
-
-/// The source pixels (or rows) one resampled pixel (or row) is made of, with weights.
-#[derive(Debug, Clone)]
-struct Taps {
-    start: usize,
-    weights: Vec<f32>,
-}
-
-impl Taps {
-    fn weight(&self, index: usize) -> Option<f32> {
-        index
-            .checked_sub(self.start)
-            .and_then(|i| self.weights.get(i).copied())
-    }
-
-    fn apply(&self, line: &[f32]) -> f32 {
-        let values = &line[self.start..][..self.weights.len()];
-        values.iter().zip(&self.weights).map(|(v, w)| v * w).sum()
-    }
-}
-
-/// Resampling weights along one axis of `source` pixels resized to `target`: the area
-/// each target pixel covers when shrinking, bilinear when enlarging (pixel centres
-/// aligned, edges clamped), identity when equal.
-fn axis_taps(source: usize, target: usize) -> Vec<Taps> {
-    let ratio = source as f64 / target as f64;
-    (0..target)
-        .map(|i| {
-            if target < source {
-                let (from, to) = (i as f64 * ratio, (i + 1) as f64 * ratio);
-                let start = from.floor() as usize;
-                let end = (to.ceil() as usize).min(source);
-                let weights = (start..end)
-                    .map(|s| ((to.min(s as f64 + 1.0) - from.max(s as f64)) / ratio) as f32)
-                    .collect();
-                Taps { start, weights }
-            } else if target > source {
-                let pos = ((i as f64 + 0.5) * ratio - 0.5).clamp(0.0, (source - 1) as f64);
-                let start = pos.floor() as usize;
-                let frac = (pos - start as f64) as f32;
-                let weights = if start + 1 < source && frac > 0.0 {
-                    vec![1.0 - frac, frac]
-                } else {
-                    vec![1.0]
-                };
-                Taps { start, weights }
-            } else {
-                Taps {
-                    start: i,
-                    weights: vec![1.0],
-                }
-            }
-        })
-        .collect()
-}
-
-/// A [`RowSource`] resampled on the fly to `width`×`height`: area averaging when
-/// shrinking, bilinear when enlarging. A band of output rows reads only the source rows
-/// it is made of, one at a time, so memory is one source row, one resampled row and the
-/// weights, never the image.
-pub struct Resampled<'a> {
-    source: &'a mut dyn RowSource,
-    width: usize,
-    height: usize,
-    columns: Vec<Taps>,
-    rows: Vec<Taps>,
-    line: Vec<f32>,
-    resampled: Vec<f32>,
-    /// Fed every source row read, so overlays sample the original image.
-    thumbnail: Option<&'a mut Thumbnail>,
-}
-
-impl<'a> Resampled<'a> {
-    pub fn new(source: &'a mut dyn RowSource, width: usize, height: usize) -> Self {
-        let identity = width == source.width() && height == source.height();
-        let (columns, rows, line) = if identity {
-            (Vec::new(), Vec::new(), Vec::new())
-        } else {
-            (
-                axis_taps(source.width(), width),
-                axis_taps(source.height(), height),
-                vec![0.0; source.width()],
-            )
-        };
-        Self {
-            source,
-            width,
-            height,
-            columns,
-            rows,
-            line,
-            resampled: if identity {
-                Vec::new()
-            } else {
-                vec![0.0; width]
-            },
-            thumbnail: None,
-        }
-    }
-
-    /// The source pixels a region of the resampled image covers (rounded, clamped).
-    pub fn region_in_source(&self, region: Region) -> Region {
-        let map = |start: usize, extent: usize, source: usize, target: usize| {
-            let ratio = source as f64 / target as f64;
-            let from = ((start as f64 * ratio).round() as usize).min(source);
-            let to = (((start + extent) as f64 * ratio).round() as usize).clamp(from, source);
-            (from, to - from)
-        };
-        let (x, width) = map(region.x, region.width, self.source.width(), self.width);
-        let (y, height) = map(region.y, region.height, self.source.height(), self.height);
-        Region {
-            x,
-            y,
-            width,
-            height,
-        }
-    }
-}
-
-impl RowSource for Resampled<'_> {
-    fn width(&self) -> usize {
-        self.width
-    }
-
-    fn height(&self) -> usize {
-        self.height
-    }
-
-    fn read_rows(&mut self, y: usize, out: &mut [f32]) -> Result<()> {
-        let count = out.len() / self.width.max(1);
-        if y + count > self.height || out.len() != count * self.width {
-            return Err(Error::invalid("rows requested beyond the resampled image"));
-        }
-        if self.rows.is_empty() {
-            self.source.read_rows(y, out)?;
-            if let Some(thumbnail) = self.thumbnail.as_mut() {
-                thumbnail.take_rows(y, count, out);
-            }
-            return Ok(());
-        }
-        let band = &self.rows[y..y + count];
-        let (Some(first), Some(last)) = (band.first(), band.last()) else {
-            return Ok(());
-        };
-        out.fill(0.0);
-        for source_row in first.start..last.start + last.weights.len() {
-            self.source.read_rows(source_row, &mut self.line)?;
-            if let Some(thumbnail) = self.thumbnail.as_mut() {
-                thumbnail.take_rows(source_row, 1, &self.line);
-            }
-            for (value, taps) in self.resampled.iter_mut().zip(&self.columns) {
-                *value = taps.apply(&self.line);
-            }
-            for (taps, row) in band.iter().zip(out.chunks_exact_mut(self.width)) {
-                if let Some(weight) = taps.weight(source_row) {
-                    for (o, v) in row.iter_mut().zip(&self.resampled) {
-                        *o += weight * v;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Tiles waiting for one batched ONNX Runtime run, and the results so far.
-struct TileRun<'m> {
-    model: &'m Model,
-    batch: usize,
-    inputs: Vec<f32>,
-    regions: Vec<Region>,
-    tiles: Vec<TileResult>,
-    method: CamMethod,
-    /// The one class whose map a method other than the exact CAM makes.
-    explained: Option<usize>,
-    stitcher: Option<Stitcher>,
-}
-
-impl TileRun<'_> {
-    /// Maps per tile: every class's for the exact CAM, else the explained class's.
-    fn planes(&self) -> usize {
-        match self.explained {
-            Some(_) => 1,
-            None => self.model.info().classes.len(),
-        }
-    }
-
-    fn push(&mut self, tile: &[f32], region: Region) -> Result<()> {
-        self.inputs.extend_from_slice(tile);
-        self.regions.push(region);
-        if self.regions.len() == self.batch {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        let count = self.regions.len();
-        if count == 0 {
-            return Ok(());
-        }
-        let per_tile = self.inputs.len() / count;
-        // `forward` pads a short batch for a model that fixes its batch size.
-        let inputs = std::mem::take(&mut self.inputs);
-        let kept_inputs =
-            (self.explained.is_some() && self.method.perturbs_input()).then(|| inputs.clone());
-        let want_features = self.stitcher.is_some() && self.method.needs_features();
-        let output = self.model.forward(inputs, count, want_features)?;
-        let classes = self.model.info().classes.len();
-        for (i, region) in self.regions.drain(..).enumerate() {
-            let logits = &output.logits[i * classes..][..classes];
-            let calibration = &self.model.info().calibration;
-            let probabilities = calibration.probabilities(logits);
-            let unfamiliarity = calibration.energy(logits);
-            if let (Some(stitcher), Some(class)) = (self.stitcher.as_mut(), self.explained) {
-                let features = output.features.as_ref().map(|(shape, values)| {
-                    let plane = shape[1] * shape[2] * shape[3];
-                    (
-                        vec![1, shape[1], shape[2], shape[3]],
-                        values[i * plane..][..plane].to_vec(),
-                    )
-                });
-                let tile_output = ForwardOutput {
-                    logits: logits.to_vec(),
-                    features,
-                };
-                let tile_input = kept_inputs
-                    .as_ref()
-                    .map_or(&[][..], |inputs| &inputs[i * per_tile..][..per_tile]);
-                let map =
-                    self.model
-                        .unnormalised_map(tile_input, &tile_output, class, &self.method)?;
-                stitcher.add(region, &map.data, map.width, map.height);
-            } else if let (Some(stitcher), Some((shape, features))) =
-                (self.stitcher.as_mut(), output.features.as_ref())
-            {
-                let (channels, map_h, map_w) = (shape[1], shape[2], shape[3]);
-                let plane = channels * map_h * map_w;
-                let tile_features = &features[i * plane..][..plane];
-                let mut maps = Vec::with_capacity(classes * map_h * map_w);
-                for class in 0..classes {
-                    let row = self.model.linear_head_row(class).ok_or_else(|| {
-                        Error::Model("the model's linear head has no row for a class".into())
-                    })?;
-                    maps.extend(cam::class_activation(tile_features, channels, row)?);
-                }
-                stitcher.add(region, &maps, map_w, map_h);
-            }
-            self.tiles.push(TileResult {
-                region,
-                class_index: argmax(&probabilities),
-                probabilities,
-                unfamiliarity,
-            });
-        }
-        self.inputs = Vec::with_capacity(self.batch * per_tile);
-        Ok(())
-    }
-}
-
-/// Grey values at map-cell centres, sampled as bands of rows stream past.
-struct Thumbnail {
-    scale: usize,
-    width: usize,
-    image_width: usize,
-    image_height: usize,
-    next_row: usize,
-    values: Vec<f32>,
-}
-
-impl Thumbnail {
-    fn new(scale: usize, width: usize, height: usize, image: (usize, usize), wanted: bool) -> Self {
-        Self {
-            scale,
-            width,
-            image_width: image.0,
-            image_height: image.1,
-            next_row: if wanted { 0 } else { height },
-            values: if wanted {
-                vec![0.0; width * height]
-            } else {
-                Vec::new()
-            },
-        }
-    }
-
-    /// The image rows the remaining cells sample, in order.
-    fn rows_wanted(&self) -> Vec<usize> {
-        let height = self.values.len() / self.width.max(1);
-        (self.next_row..height)
-            .map(|row| (row * self.scale + self.scale / 2).min(self.image_height - 1))
-            .collect()
-    }
-
-    /// Takes the cells whose centre row lies in rows `y..y + count` held in `band`.
-    fn take_rows(&mut self, y: usize, count: usize, band: &[f32]) {
-        let height = self.values.len() / self.width.max(1);
-        while self.next_row < height {
-            let source_row = self.next_row * self.scale + self.scale / 2;
-            let source_row = source_row.min(self.image_height - 1);
-            if source_row < y || source_row >= y + count {
-                break;
-            }
-            let line = &band[(source_row - y) * self.image_width..][..self.image_width];
-            let out = &mut self.values[self.next_row * self.width..][..self.width];
-            for (mx, v) in out.iter_mut().enumerate() {
-                *v = line[(mx * self.scale + self.scale / 2).min(self.image_width - 1)];
-            }
-            self.next_row += 1;
-        }
-    }
-}
-
-/// Overlap-weighted blending of per-tile maps into one map per class. Each tile's map is
-/// sampled bilinearly at the map cells whose centres it covers and weighted by a tent
-/// that falls from the tile centre to its border, so overlapping tiles fade into each
-/// other; dividing by the summed weights makes a constant input give a constant map.
-pub struct Stitcher {
-    scale: usize,
-    width: usize,
-    height: usize,
-    classes: usize,
-    sums: Vec<f32>,
-    weights: Vec<f32>,
-}
-
-/// For one map cell inside a tile: the two source indices, the weight of the second
-/// and the blending weight.
-type Tap = (usize, usize, f32, f32);
-
-impl Stitcher {
-    pub fn new(scale: usize, width: usize, height: usize, classes: usize) -> Self {
-        Self {
-            scale,
-            width,
-            height,
-            classes,
-            sums: vec![0.0; classes * width * height],
-            weights: vec![0.0; width * height],
-        }
-    }
-
-    /// Adds a tile over `region` whose maps (`classes` planes of `map_w`×`map_h`) cover it.
-    pub fn add(&mut self, region: Region, maps: &[f32], map_w: usize, map_h: usize) {
-        let (first_x, x_taps) = self.taps(region.x, region.width, map_w, self.width);
-        let (first_y, y_taps) = self.taps(region.y, region.height, map_h, self.height);
-        let plane = map_w * map_h;
-        for (dy, &(y0, y1, fy, wy)) in y_taps.iter().enumerate() {
-            let row = (first_y + dy) * self.width + first_x;
-            for (dx, &(x0, x1, fx, wx)) in x_taps.iter().enumerate() {
-                let weight = wy * wx;
-                let cell = row + dx;
-                self.weights[cell] += weight;
-                for class in 0..self.classes {
-                    let m = &maps[class * plane..][..plane];
-                    let top = m[y0 * map_w + x0] + (m[y0 * map_w + x1] - m[y0 * map_w + x0]) * fx;
-                    let bottom =
-                        m[y1 * map_w + x0] + (m[y1 * map_w + x1] - m[y1 * map_w + x0]) * fx;
-                    let value = top + (bottom - top) * fy;
-                    self.sums[class * self.width * self.height + cell] += weight * value;
-                }
-            }
-        }
-    }
-
-    /// Map cells whose centres fall in `start..start + extent` pixels, with their taps.
-    fn taps(&self, start: usize, extent: usize, source: usize, cells: usize) -> (usize, Vec<Tap>) {
-        let scale = self.scale as f64;
-        let first = ((start as f64 / scale - 0.5).ceil().max(0.0) as usize).min(cells);
-        let end = ((((start + extent) as f64) / scale - 0.5).ceil().max(0.0) as usize).min(cells);
-        let half = extent as f64 / 2.0;
-        let taps = (first..end)
-            .map(|cell| {
-                let inside = (cell as f64 + 0.5) * scale - start as f64;
-                let pos =
-                    (inside / extent as f64 * source as f64 - 0.5).clamp(0.0, (source - 1) as f64);
-                let i0 = pos.floor() as usize;
-                let i1 = (i0 + 1).min(source - 1);
-                let tent = (inside.min(extent as f64 - inside) / half) as f32;
-                (i0, i1, (pos - i0 as f64) as f32, tent.max(MIN_BLEND_WEIGHT))
-            })
-            .collect();
-        (first, taps)
-    }
-
-    /// The blended map of `class`, normalised to [0, 1] by its maximum.
-    pub fn finish(&self, class: usize) -> Vec<f32> {
-        let cells = self.width * self.height;
-        let mut map: Vec<f32> = self.sums[class * cells..][..cells]
-            .iter()
-            .zip(&self.weights)
-            .map(|(&s, &w)| if w > 0.0 { s / w } else { 0.0 })
-            .collect();
-        cam::normalise(&mut map);
-        map
-    }
 }
 
 #[cfg(test)]
