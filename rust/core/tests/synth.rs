@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use visual_ccc_core::synth::{
-    generate, generate_labeled, save_gray8, save_mask, to_gray8, SynthClass, SynthParams,
+    generate, generate_labeled, save_gray16, save_gray8, save_mask, to_gray16, to_gray8,
+    SynthClass, SynthParams,
 };
 use visual_ccc_core::{ErrorKind, GrayImage};
 
@@ -351,4 +352,21 @@ fn data_bars_are_uniform_strips_along_an_edge() {
         }
     }
     assert!(bars >= 3, "only {bars} data bars in 12 annotated images");
+}
+
+#[test]
+fn sixteen_bit_counts_have_a_seeded_offset_and_gain() {
+    let image = generate(&params(SynthClass::Granular, 64, 48, 5)).unwrap();
+    let counts = to_gray16(&image, 5);
+    assert_eq!(counts, to_gray16(&image, 5));
+    assert_ne!(counts, to_gray16(&image, 6));
+    // Monotone in the grey value: the same order of pixels.
+    let mut order: Vec<usize> = (0..image.data.len()).collect();
+    order.sort_by(|&a, &b| image.data[a].total_cmp(&image.data[b]));
+    assert!(order.windows(2).all(|p| counts[p[0]] <= counts[p[1]]));
+    let path = std::env::temp_dir().join(format!("vccc-synth16-{}.png", std::process::id()));
+    save_gray16(&image, 5, &path).unwrap();
+    let back = image::open(&path).unwrap().into_luma16();
+    assert_eq!(back.as_raw(), &counts);
+    std::fs::remove_file(path).unwrap();
 }

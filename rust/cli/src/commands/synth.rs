@@ -30,6 +30,8 @@ options:
   --scale F       feature-size multiplier, 0.25..=4 (default 1)
   --format FMT    png or tiff, for files written into a directory (default png)
   --clean         skip the imaging model (no blur, noise, scan lines, illumination)
+  --bits B        8 (default) or 16: 16-bit files hold detector counts with a
+                  random dark level and gain (from the seed), as 16-bit SEM frames do
   --annotate      burn in SEM annotations: an instrument data bar (text, scale
                   bar) of random layout and/or a scale bar and panel letter
   --mask          also write the ground-truth mask as <name>_mask.<ext>
@@ -39,7 +41,7 @@ Prints one JSON object per written image on stdout:
 
 pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
-        "class", "out", "width", "height", "seed", "count", "scale", "format",
+        "class", "out", "width", "height", "seed", "count", "scale", "format", "bits",
     ];
     let Some(args) = Args::command("synth", raw, HELP, &["clean", "mask", "annotate"], &options)?
     else {
@@ -82,6 +84,15 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     params.annotate = args.switch("annotate");
     params.validate()?;
     let with_mask = args.switch("mask");
+    let sixteen_bit = match args.value("bits").unwrap_or("8") {
+        "8" => false,
+        "16" => true,
+        other => {
+            return Err(Failure::Usage(format!(
+                "--bits must be 8 or 16, not '{other}'"
+            )))
+        }
+    };
 
     let raw_out = args.value("out").unwrap_or_default();
     let into_directory = count > 1
@@ -112,7 +123,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
             out.clone()
         };
         let result = synth::generate_labeled(&params)?;
-        synth::save_gray8(&result.image, &file)?;
+        if sixteen_bit {
+            synth::save_gray16(&result.image, params.seed, &file)?;
+        } else {
+            synth::save_gray8(&result.image, &file)?;
+        }
         // Keys in a fixed, documented order: file, class, seed[, mask].
         let mut line = format!(
             "{{\"file\":{},\"class\":{},\"seed\":{}",

@@ -265,6 +265,30 @@ pub fn save_gray8(image: &GrayImage, path: &Path) -> Result<()> {
     save_bytes(&to_gray8(image), image.width, image.height, path)
 }
 
+/// Detector counts of a 16-bit acquisition of `image`: a dark-level offset and a gain drawn
+/// from `seed`, so that the grey values fill a random part of 0..=65535 as real 16-bit SEM
+/// frames do (rarely the full range). Deterministic in `seed`.
+pub fn to_gray16(image: &GrayImage, seed: u64) -> Vec<u16> {
+    let mut rng = Rng::new(seed ^ 0x16B1_7DE7_EC70_5EED);
+    let offset = rng.range(0.0, 0.25) * 65535.0;
+    let span = rng.range(0.1, 1.0) * (65535.0 - offset);
+    image
+        .data
+        .iter()
+        .map(|&v| (offset + v.clamp(0.0, 1.0) * span).round() as u16)
+        .collect()
+}
+
+/// Writes [`to_gray16`]`(image, seed)` as a 16-bit grey file, with the format rule of
+/// [`save_gray8`].
+pub fn save_gray16(image: &GrayImage, seed: u64, path: &Path) -> Result<()> {
+    let (w, h) = dimensions(image.width, image.height)?;
+    let buffer =
+        image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_raw(w, h, to_gray16(image, seed))
+            .ok_or_else(|| Error::invalid("pixel count does not match the image size"))?;
+    save_image(image::DynamicImage::ImageLuma16(buffer), path)
+}
+
 /// Writes a mask as an 8-bit file (0 / 255), with the same format rule as [`save_gray8`].
 pub fn save_mask(mask: &[bool], width: usize, height: usize, path: &Path) -> Result<()> {
     if mask.len() != width * height {
@@ -279,6 +303,21 @@ pub fn save_mask(mask: &[bool], width: usize, height: usize, path: &Path) -> Res
 }
 
 fn save_bytes(bytes: &[u8], width: usize, height: usize, path: &Path) -> Result<()> {
+    let (w, h) = dimensions(width, height)?;
+    let buffer = image::GrayImage::from_raw(w, h, bytes.to_vec())
+        .ok_or_else(|| Error::invalid("pixel count does not match the image size"))?;
+    save_image(image::DynamicImage::ImageLuma8(buffer), path)
+}
+
+fn dimensions(width: usize, height: usize) -> Result<(u32, u32)> {
+    Ok((
+        u32::try_from(width).map_err(|_| Error::invalid("image too wide to save"))?,
+        u32::try_from(height).map_err(|_| Error::invalid("image too tall to save"))?,
+    ))
+}
+
+/// TIFF when `path` ends in `.tif`/`.tiff` (any case), PNG otherwise.
+fn save_image(image: image::DynamicImage, path: &Path) -> Result<()> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -287,15 +326,9 @@ fn save_bytes(bytes: &[u8], width: usize, height: usize, path: &Path) -> Result<
         Some("tif" | "tiff") => image::ImageFormat::Tiff,
         _ => image::ImageFormat::Png,
     };
-    let (w, h) = (
-        u32::try_from(width).map_err(|_| Error::invalid("image too wide to save"))?,
-        u32::try_from(height).map_err(|_| Error::invalid("image too tall to save"))?,
-    );
-    image::save_buffer_with_format(path, bytes, w, h, image::ColorType::L8, format).map_err(|e| {
-        match e {
-            image::ImageError::IoError(source) => Error::io(path, source),
-            other => Error::io(path, std::io::Error::other(other.to_string())),
-        }
+    image.save_with_format(path, format).map_err(|e| match e {
+        image::ImageError::IoError(source) => Error::io(path, source),
+        other => Error::io(path, std::io::Error::other(other.to_string())),
     })
 }
 
