@@ -54,9 +54,9 @@ def main(path):
         out.append("")
     cal = r.get("calibration")
     if cal:
-        out += [f"Calibration: temperature T = {cal['temperature']:.3f} fitted on {r['validation_images']} "
+        out += [f"Calibration: temperature T = {cal['temperature']:.3f} fitted on {r.get('validation_images', cal.get('validation_images'))} "
                 f"validation images; on the held-out set ECE {cal['ece_before']:.3f} before, "
-                f"{cal['ece_after']:.3f} after (NLL {cal['nll_before']:.3f} → {cal['nll_after']:.3f}).", ""]
+                f"{cal['ece_after']:.3f} after " + (f"(NLL {cal['nll_before']:.3f} → {cal['nll_after']:.3f})." if 'nll_before' in cal else ""), ""]
     unf = r.get("unfamiliar")
     if unf:
         out += [f"Unfamiliar images: energy threshold {unf['threshold']:.3f} (the {unf['quantile']:.0%} quantile "
