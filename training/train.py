@@ -315,7 +315,8 @@ def manifest(samples_by_split, data):
 # --------------------------------------------------------------------------- augmentation
 
 
-STYLE_POOL = []  # sorted grey-level quantiles of real training micrographs (any class)
+STYLE_POOL = []  # sorted grey-level quantiles of training micrographs (any class)
+STYLE_PROB = [0.35, 0.15]  # histogram matching, percentile stretch (--style-prob)
 
 
 def style_quantiles(img):
@@ -358,9 +359,9 @@ def augment(img, size, rng, invert_p, scale_range):
     # (of any class), or a 16-bit-style percentile stretch, so that neither synthetic nor a
     # source's grey statistics says which class an image is.
     r = rng.random()
-    if r < 0.35 and STYLE_POOL:
+    if r < STYLE_PROB[0] and STYLE_POOL:
         x = match_histogram(x, STYLE_POOL[int(rng.integers(len(STYLE_POOL)))])
-    elif r < 0.5:
+    elif r < STYLE_PROB[0] + STYLE_PROB[1]:
         lo, hi = np.quantile(x, [rng.uniform(0.0, 0.05), rng.uniform(0.95, 1.0)])
         x = np.clip((x - lo) / max(hi - lo, 1e-3), 0.0, 1.0).astype(np.float32)
     if rng.random() < 0.3:
@@ -693,6 +694,9 @@ def parse_args(argv):
     ap.add_argument("--test-frac", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--style-prob", type=float, nargs=2, default=[0.35, 0.15], metavar=("MATCH", "STRETCH"),
+                    help="probabilities of histogram matching to a random training image and of a "
+                         "percentile stretch per crop (0 0 turns style randomisation off)")
     ap.add_argument("--leave-out", action="append", choices=["uhcs", "emps"], default=[],
                     help="morphology: train without this real source and test on all of its "
                          "images (repeatable; both = synthetic-only -> real)")
@@ -787,6 +791,7 @@ def main(argv=None):
               "decoding...", flush=True)
         decode_all(train_s + val_s + test_s, args.size, args.crop_scale[0], args.tile_source_size)
         STYLE_POOL[:] = [style_quantiles(s.image) for s in train_s]
+        STYLE_PROB[:] = args.style_prob
         manifest_text, manifest_hash = manifest({"train": train_s, "validation": val_s, "test": test_s}, data)
         gflop = flops(args.widths, args.size) / 1e9
         print(f"model {args.widths}, input {args.size}, {gflop:.3f} GFLOP per tile", flush=True)
