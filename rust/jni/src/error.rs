@@ -64,6 +64,15 @@ fn throw_visual_ccc_exception(
     env.throw(exception)
 }
 
+/// jni reports a successful throw as `Err(JavaException)` (an exception is now pending):
+/// that is the outcome wanted here, not a secondary failure.
+fn thrown(result: jni::errors::Result<()>) -> jni::errors::Result<()> {
+    match result {
+        Err(jni::errors::Error::JavaException) => Ok(()),
+        other => other,
+    }
+}
+
 impl<T: Default> ErrorPolicy<T, BridgeError> for ThrowJavaException {
     type Captures<'unowned_env_local: 'native_method, 'native_method> = ();
 
@@ -74,7 +83,7 @@ impl<T: Default> ErrorPolicy<T, BridgeError> for ThrowJavaException {
     ) -> jni::errors::Result<T> {
         if !env.exception_check() {
             log::debug!("native call failed: {error}");
-            Self::throw(env, &error)?;
+            thrown(Self::throw(env, &error))?;
         }
         Ok(T::default())
     }
@@ -91,7 +100,7 @@ impl<T: Default> ErrorPolicy<T, BridgeError> for ThrowJavaException {
             "internal error in Visual-CCC native code: {}",
             visual_ccc_core::model::runtime::panic_message(payload.as_ref())
         );
-        throw_visual_ccc_exception(env, "INTERNAL", &message)?;
+        thrown(throw_visual_ccc_exception(env, "INTERNAL", &message))?;
         Ok(T::default())
     }
 }

@@ -227,7 +227,7 @@ impl TiffRows {
     }
 }
 
-impl crate::model::tiling::RowSource for TiffRows {
+impl crate::image::rows::RowSource for TiffRows {
     fn width(&self) -> usize {
         self.width
     }
@@ -284,7 +284,7 @@ mod tests {
 
     #[test]
     fn uncompressed_8_bit_tiff_streams_the_same_rows_as_decoding() {
-        use crate::model::tiling::{RowSource, ViewRows};
+        use crate::image::rows::{RowSource, ViewRows};
         let (width, height) = (37u32, 53u32);
         let pixels: Vec<u8> = (0..width * height).map(|i| (i * 13 % 256) as u8).collect();
         let path = std::env::temp_dir().join(format!("visual-ccc-rows-{}.tif", std::process::id()));

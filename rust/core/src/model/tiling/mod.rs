@@ -51,6 +51,7 @@ pub use self::grid::*;
 pub use self::rows::*;
 use self::run::*;
 pub use self::stitch::*;
+pub use crate::image::rows::{RowSource, ViewRows};
 
 /// How to classify a whole image.
 #[derive(Debug, Clone, Copy)]

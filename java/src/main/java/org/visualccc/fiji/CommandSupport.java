@@ -80,20 +80,24 @@ final class CommandSupport {
      * window ({@link NativeLog}).
      */
     static void guarded(Runnable work) {
+        String failure = null;
         try {
             work.run();
         } catch (VisualCccException e) {
-            fail(e.getMessage());
+            failure = e.getMessage();
         } catch (IllegalArgumentException e) {
-            fail(e.getMessage());
+            failure = e.getMessage();
         } catch (IllegalStateException e) {
-            fail(e.getMessage());
+            failure = e.getMessage();
         } catch (UnsatisfiedLinkError e) {
-            fail(e.getMessage());
+            failure = e.getMessage();
         } catch (RuntimeException e) {
-            fail("Unexpected error: " + e);
-        } finally {
-            NativeLog.toImageJLog();
+            failure = "Unexpected error: " + e;
+        }
+        // Before fail(), which may abort the macro: the records explain what went wrong.
+        NativeLog.toImageJLog();
+        if (failure != null) {
+            fail(failure);
         }
     }
 

@@ -16,19 +16,14 @@ public class DialogDefaultsTest {
     @Test
     public void clusterDialogShowsTheCoreDefaults() {
         // Macro key of the dialog -> key of the core's ClusterSettings.
+        String[][] keys = {{"k", "k"}, {"grey", "grey"}, {"smoothed_grey", "smoothed"}, {"sigma", "sigma"},
+            {"local_variance", "local_variance"}, {"variance_radius", "variance_radius"},
+            {"learned_foreground", "foreground"}, {"position_weight", "position_weight"}, {"seed", "seed"},
+            {"n_init", "n_init"}, {"max_iterations", "max_iterations"}, {"tolerance", "tolerance"}};
         Map<String, String> coreKey = new LinkedHashMap<String, String>();
-        coreKey.put("k", "k");
-        coreKey.put("grey", "grey");
-        coreKey.put("smoothed_grey", "smoothed");
-        coreKey.put("sigma", "sigma");
-        coreKey.put("local_variance", "local_variance");
-        coreKey.put("variance_radius", "variance_radius");
-        coreKey.put("learned_foreground", "foreground");
-        coreKey.put("position_weight", "position_weight");
-        coreKey.put("seed", "seed");
-        coreKey.put("n_init", "n_init");
-        coreKey.put("max_iterations", "max_iterations");
-        coreKey.put("tolerance", "tolerance");
+        for (String[] pair : keys) {
+            coreKey.put(pair[0], pair[1]);
+        }
         Map<String, Object> dialog = ClusterKMeans.dialogDefaults();
         Map<String, Object> core = KMeans.defaults();
         assertEquals(coreKey.keySet(), dialog.keySet());
