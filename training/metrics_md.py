@@ -2,6 +2,7 @@
 """Prints the metrics section of a model card from the JSON report train.py writes.
 
     python3 training/metrics_md.py docs/models/uhcs.json
+    python3 training/metrics_md.py --source-blind RUN.json...   # train.py --leave-out reports
 """
 import json
 import sys
@@ -51,6 +52,16 @@ def main(path):
             out.append(f"| {key.replace('_', ' ')} | {m['mean']:.3f} ± {m['sd']:.3f} | "
                        + ", ".join(f"{v:.3f}" for v in m["folds"]) + " |")
         out.append("")
+    cal = r.get("calibration")
+    if cal:
+        out += [f"Calibration: temperature T = {cal['temperature']:.3f} fitted on {r.get('validation_images', cal.get('validation_images'))} "
+                f"validation images; on the held-out set ECE {cal['ece_before']:.3f} before, "
+                f"{cal['ece_after']:.3f} after " + (f"(NLL {cal['nll_before']:.3f} → {cal['nll_after']:.3f})." if 'nll_before' in cal else ""), ""]
+    unf = r.get("unfamiliar")
+    if unf:
+        out += [f"Unfamiliar images: energy threshold {unf['threshold']:.3f} (the {unf['quantile']:.0%} quantile "
+                "of the validation images); share of held-out images flagged, by source: "
+                + ", ".join(f"{k} {v:.0%}" for k, v in unf["flagged_by_source"].items()) + ".", ""]
     out += [f"Training: {r['train_images']} images ({', '.join(f'{k} {v}' for k, v in r['train_sources'].items())}), "
             f"{r['epochs']} epochs of {r['epoch_samples']} class-balanced augmented crops, "
             f"{r['training_seconds'] / 60:.1f} min for the final model on "
@@ -60,5 +71,25 @@ def main(path):
     print("\n".join(out))
 
 
+def source_blind(paths):
+    """One row per left-out real source of each --leave-out run: accuracy on all its images,
+    the mean predicted class counts, and how many were flagged unfamiliar."""
+    rows = ["| trained without | tested on | images | accuracy | predicted (alloy / dendrite / spheroid) "
+            "| flagged unfamiliar |", "|---|---|---|---|---|---|"]
+    for path in paths:
+        r = json.load(open(path))
+        left = r.get("leave_out") or []
+        flagged = (r.get("unfamiliar") or {}).get("flagged_by_source", {})
+        for src in left:
+            m = r["held_out"]["by_source"][src]
+            predicted = [sum(col) for col in zip(*m["confusion_matrix"])]
+            rows.append(f"| {' + '.join(left)} | {src} | {m['n']} | {m['accuracy']:.3f} | "
+                        f"{' / '.join(map(str, predicted))} | {flagged.get(src, float('nan')):.0%} |")
+    print("\n".join(rows))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--source-blind":
+        source_blind(sys.argv[2:])
+    else:
+        main(sys.argv[1])

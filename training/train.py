@@ -9,8 +9,23 @@ Tasks
   uhcs        carbide_network / pearlite / spheroidite, real UHCS SEM images only.
   morphology  alloy / dendrite / spheroid. alloy = UHCS (all three classes) + synthetic
               grains and lamellar; spheroid = EMPS particle panels whose masks are round +
-              synthetic spheroids; dendrite = synthetic dendrites only (no licensed real set).
-              Synthetic images appear in every class so that "synthetic" is not a class cue.
+              synthetic spheroids and granular lithium; dendrite = synthetic dendrites,
+              lithium whiskers and mossy deposits (no licensed real set). Synthetic images
+              appear in every class, half of them with burnt-in SEM annotations (data bar,
+              scale bar, panel letter), and every training crop's style is randomised
+              (histogram matched to a random real micrograph of any class, percentile
+              stretch, gamma, noise, blur, JPEG), so that neither "synthetic", annotations
+              nor a source's grey statistics predicts a class.
+
+Source-blind evaluation: --leave-out SOURCE (uhcs, emps; repeatable) trains without that
+real source and tests on all of its images; --leave-out uhcs --leave-out emps is
+synthetic-only -> real.
+
+Calibration: a validation split (--val-frac of the training images) fits the temperature T
+(visualccc.temperature) by minimising the whole-image negative log-likelihood; ECE before
+and after is reported on the held-out test set. Unfamiliar images: the energy score
+-logsumexp(logits / T), averaged over an image's tiles; the threshold
+(visualccc.unfamiliar) is the --unfamiliar-quantile of the validation images' scores.
 
 Real data is read from ../shared/data next to the repository (or $VISUALCCC_DATA /
 --data); it is never copied. Synthetic images come from `visual-ccc synth` (the
@@ -79,10 +94,12 @@ TASKS = {
 
 # Synthetic images per class for the morphology task: generator class -> (model class, count per scale).
 SYNTH_SCALES = [0.6, 0.8, 1.0, 1.3, 1.7]
-SYNTH_TRAIN = {"dendrite": ("dendrite", 60), "spheroid": ("spheroid", 30),
-               "grains": ("alloy", 15), "lamellar": ("alloy", 15)}
-SYNTH_TEST = {"dendrite": ("dendrite", 12), "spheroid": ("spheroid", 6),
-              "grains": ("alloy", 3), "lamellar": ("alloy", 3)}
+SYNTH_TRAIN = {"dendrite": ("dendrite", 24), "whisker": ("dendrite", 18), "mossy": ("dendrite", 18),
+               "spheroid": ("spheroid", 20), "granular": ("spheroid", 20),
+               "grains": ("alloy", 16), "lamellar": ("alloy", 16)}
+SYNTH_TEST = {"dendrite": ("dendrite", 4), "whisker": ("dendrite", 4), "mossy": ("dendrite", 4),
+              "spheroid": ("spheroid", 4), "granular": ("spheroid", 4),
+              "grains": ("alloy", 4), "lamellar": ("alloy", 4)}
 SYNTH_TEST_SEED = 100000  # test images use seeds far from the training ones
 
 
@@ -192,17 +209,33 @@ def emps_round_samples(root, label):
 
 
 def synth_samples(binary, outdir, spec, seed0, classes):
-    out = []
+    """Synthetic images of every generator class at every scale, half of them (seeds +500)
+    with burnt-in SEM annotations; generated two processes at a time."""
+    out, jobs = [], []
     for gi, (gen_class, (label, count)) in enumerate(sorted(spec.items())):
         for si, scale in enumerate(SYNTH_SCALES):
             seed = seed0 + 1000 * (gi * len(SYNTH_SCALES) + si)
-            d = os.path.join(outdir, f"{gen_class}_s{scale}")
-            subprocess.run([binary, "synth", "--class", gen_class, "--seed", str(seed),
-                            "--width", "448", "--height", "384", "--count", str(count),
-                            "--scale", str(scale), "--out", d + "/"],
-                           check=True, stdout=subprocess.DEVNULL)
-            for name in sorted(os.listdir(d)):
-                out.append(Sample(os.path.join(d, name), classes.index(label), "synthetic"))
+            for annotate, n, s0 in ((False, count - count // 2, seed), (True, count // 2, seed + 500)):
+                if n == 0:
+                    continue
+                d = os.path.join(outdir, f"{gen_class}_s{scale}" + ("_a" if annotate else ""))
+                cmd = [binary, "synth", "--class", gen_class, "--seed", str(s0), "--width", "448",
+                       "--height", "384", "--count", str(n), "--scale", str(scale), "--out", d + "/"]
+                jobs.append((cmd + (["--annotate"] if annotate else []), d, label))
+    running = []
+    for cmd, d, _ in jobs:
+        if os.path.isdir(d) and len(os.listdir(d)) == int(cmd[cmd.index("--count") + 1]):
+            continue  # already in --synth-cache (same generator binary, same seeds)
+        running.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL))
+        if len(running) >= 2:
+            if running.pop(0).wait() != 0:
+                raise SystemExit("visual-ccc synth failed")
+    for r in running:
+        if r.wait() != 0:
+            raise SystemExit("visual-ccc synth failed")
+    for _, d, label in jobs:
+        for name in sorted(os.listdir(d)):
+            out.append(Sample(os.path.join(d, name), classes.index(label), "synthetic"))
     return out
 
 
@@ -282,6 +315,22 @@ def manifest(samples_by_split, data):
 # --------------------------------------------------------------------------- augmentation
 
 
+STYLE_POOL = []  # sorted grey-level quantiles of training micrographs (any class)
+STYLE_PROB = [0.35, 0.15]  # histogram matching, percentile stretch (--style-prob)
+
+
+def style_quantiles(img):
+    return np.quantile(img, np.linspace(0.0, 1.0, 65)).astype(np.float32) / 255.0
+
+
+def match_histogram(x, ref_q):
+    """Maps x's grey-level distribution onto the reference quantiles (monotone, so
+    structure is kept and only the grey statistics change)."""
+    q = np.quantile(x, np.linspace(0.0, 1.0, 65))
+    q = q + np.arange(65) * 1e-6  # strictly increasing for np.interp
+    return np.interp(x, q, ref_q).astype(np.float32)
+
+
 def augment(img, size, rng, invert_p, scale_range):
     h, w = img.shape
     short = min(h, w)
@@ -306,6 +355,15 @@ def augment(img, size, rng, invert_p, scale_range):
     x = np.ascontiguousarray(x)
     if rng.random() < invert_p:
         x = 1.0 - x
+    # Style randomisation across classes: the grey statistics of a random real micrograph
+    # (of any class), or a 16-bit-style percentile stretch, so that neither synthetic nor a
+    # source's grey statistics says which class an image is.
+    r = rng.random()
+    if r < STYLE_PROB[0] and STYLE_POOL:
+        x = match_histogram(x, STYLE_POOL[int(rng.integers(len(STYLE_POOL)))])
+    elif r < STYLE_PROB[0] + STYLE_PROB[1]:
+        lo, hi = np.quantile(x, [rng.uniform(0.0, 0.05), rng.uniform(0.95, 1.0)])
+        x = np.clip((x - lo) / max(hi - lo, 1e-3), 0.0, 1.0).astype(np.float32)
     if rng.random() < 0.3:
         sigma = rng.uniform(0.4, 1.5)
         x = cv2.GaussianBlur(x, (0, 0), sigma)
@@ -531,6 +589,57 @@ def predict(torch, net, samples, mode):
     return np.concatenate(out) if out else np.zeros((0, 0))
 
 
+def tile_logits(torch, net, samples):
+    """Logits of every whole-image-mode tile of every sample (float64 arrays)."""
+    net.eval()
+    with torch.no_grad():
+        return [net(torch.from_numpy(s.tiles.astype(np.float32)[:, None])).numpy().astype(np.float64)
+                for s in samples]
+
+
+def _softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def whole_probs(logits, temperature):
+    """The product's whole-image probabilities: mean over tiles of softmax(logits / T)."""
+    return np.stack([_softmax(l / temperature).mean(0) for l in logits])
+
+
+def fit_temperature(logits, labels):
+    """T minimising the negative log-likelihood of the whole-image probabilities (grid
+    search over 0.25..8, log-spaced; the mean over tiles has no closed-form gradient)."""
+    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 241))
+    idx = np.arange(len(labels))
+    nll = [-np.mean(np.log(whole_probs(logits, t)[idx, labels] + 1e-12)) for t in grid]
+    return float(grid[int(np.argmin(nll))])
+
+
+def expected_calibration_error(probs, labels, bins=15):
+    conf, pred = probs.max(1), probs.argmax(1)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            total += m.mean() * abs((pred[m] == labels[m]).mean() - conf[m].mean())
+    return float(total)
+
+
+def energy_scores(logits, temperature):
+    """Unfamiliarity per image: the energy -T logsumexp(logits / T) averaged over its tiles
+    (higher = less like the training data); rust/core/src/model computes the same."""
+    out = []
+    for l in logits:
+        z = l / temperature
+        m = z.max(axis=1, keepdims=True)
+        lse = (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
+        out.append(float((-temperature * lse).mean()))
+    return np.array(out)
+
+
 def metrics(samples, probs, classes):
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score
 
@@ -563,6 +672,8 @@ def parse_args(argv):
     ap.add_argument("--smoke", action="store_true", help="tiny run on a few synthetic images (CI)")
     ap.add_argument("--data", help="real data folder (default ../shared/data or $VISUALCCC_DATA)")
     ap.add_argument("--synth-bin", help="visual-ccc binary used for synthetic images")
+    ap.add_argument("--synth-cache", help="keep the synthetic images in this folder and reuse them "
+                                          "(runs that share the generator binary)")
     ap.add_argument("--out", help="ONNX file (default models/TASK.onnx)")
     ap.add_argument("--report", help="JSON metrics file (default docs/models/TASK.json)")
     ap.add_argument("--size", type=int, default=128)
@@ -583,6 +694,18 @@ def parse_args(argv):
     ap.add_argument("--test-frac", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--style-prob", type=float, nargs=2, default=[0.35, 0.15], metavar=("MATCH", "STRETCH"),
+                    help="probabilities of histogram matching to a random training image and of a "
+                         "percentile stretch per crop (0 0 turns style randomisation off)")
+    ap.add_argument("--leave-out", action="append", choices=["uhcs", "emps"], default=[],
+                    help="morphology: train without this real source and test on all of its "
+                         "images (repeatable; both = synthetic-only -> real)")
+    ap.add_argument("--val-frac", type=float, default=0.1,
+                    help="training images set aside to fit the temperature and the "
+                         "unfamiliar threshold")
+    ap.add_argument("--unfamiliar-quantile", type=float, default=0.95,
+                    help="validation quantile of the energy score above which an image is "
+                         "flagged unfamiliar")
     args = ap.parse_args(argv)
     if args.epochs is None:
         args.epochs = TASKS[args.task]["epochs"]
@@ -650,20 +773,55 @@ def main(argv=None):
                 test_paths = {s.path for s in uhcs_test}
                 emps = emps_round_samples(data, 2)
                 emps_train, emps_test = stratified_split(emps, args.test_frac, args.seed)
-                synth_train = synth_samples(binary, os.path.join(tmp, "train"), SYNTH_TRAIN, 1, classes)
-                synth_test = synth_samples(binary, os.path.join(tmp, "test"), SYNTH_TEST, SYNTH_TEST_SEED, classes)
+                synth_dir = args.synth_cache or tmp
+                synth_train = synth_samples(binary, os.path.join(synth_dir, "train"), SYNTH_TRAIN, 1, classes)
+                synth_test = synth_samples(binary, os.path.join(synth_dir, "test"), SYNTH_TEST, SYNTH_TEST_SEED,
+                                           classes)
                 train_s = [s for s in uhcs if s.path not in test_paths] + emps_train + synth_train
                 test_s = [s for s in uhcs if s.path in test_paths] + emps_test + synth_test
-        print(f"train {len(train_s)} images, held-out test {len(test_s)}; decoding...", flush=True)
-        decode_all(train_s + test_s, args.size, args.crop_scale[0], args.tile_source_size)
-        manifest_text, manifest_hash = manifest({"train": train_s, "test": test_s}, data)
+                if args.leave_out:  # source-blind evaluation: the whole source is test data
+                    left = set(args.leave_out)
+                    test_s = [s for s in test_s if s.source not in left] + \
+                        [s for s in train_s + test_s if s.source in left]
+                    train_s = [s for s in train_s if s.source not in left]
+        val_s = []
+        if args.val_frac > 0 and not args.smoke:
+            train_s, val_s = stratified_split(train_s, args.val_frac, args.seed + 7)
+        print(f"train {len(train_s)} images, validation {len(val_s)}, held-out test {len(test_s)}; "
+              "decoding...", flush=True)
+        decode_all(train_s + val_s + test_s, args.size, args.crop_scale[0], args.tile_source_size)
+        STYLE_POOL[:] = [style_quantiles(s.image) for s in train_s]
+        STYLE_PROB[:] = args.style_prob
+        manifest_text, manifest_hash = manifest({"train": train_s, "validation": val_s, "test": test_s}, data)
         gflop = flops(args.widths, args.size) / 1e9
         print(f"model {args.widths}, input {args.size}, {gflop:.3f} GFLOP per tile", flush=True)
 
         t_train = time.time()
         net = train_model(torch, train_s, classes, args, args.epochs, args.seed)
         train_seconds = time.time() - t_train
-        test_m = metrics(test_s, predict(torch, net, test_s, "whole"), classes)
+        test_labels = np.array([s.label for s in test_s])
+        test_logits = tile_logits(torch, net, test_s)
+        temperature, threshold = 1.0, None
+        if val_s:
+            val_logits = tile_logits(torch, net, val_s)
+            temperature = fit_temperature(val_logits, np.array([s.label for s in val_s]))
+            threshold = float(np.quantile(energy_scores(val_logits, temperature), args.unfamiliar_quantile))
+        test_energy = energy_scores(test_logits, temperature)
+        calibration = {
+            "temperature": temperature,
+            "ece_before": expected_calibration_error(whole_probs(test_logits, 1.0), test_labels),
+            "ece_after": expected_calibration_error(whole_probs(test_logits, temperature), test_labels),
+            "nll_before": float(-np.mean(np.log(whole_probs(test_logits, 1.0)[np.arange(len(test_s)), test_labels] + 1e-12))),
+            "nll_after": float(-np.mean(np.log(whole_probs(test_logits, temperature)[np.arange(len(test_s)), test_labels] + 1e-12))),
+        }
+        unfamiliar = None
+        if threshold is not None:
+            unfamiliar = {"score": "energy", "threshold": threshold, "quantile": args.unfamiliar_quantile,
+                          "flagged_by_source": {src: float(np.mean([e > threshold for e, s in zip(test_energy, test_s)
+                                                                    if s.source == src]))
+                                                for src in sorted({s.source for s in test_s})}}
+        print(f"calibration: {calibration}\nunfamiliar: {unfamiliar}", flush=True)
+        test_m = metrics(test_s, whole_probs(test_logits, temperature), classes)
         test_crop_m = metrics(test_s, predict(torch, net, test_s, "center-crop"), classes)
         for name, m in (("whole", test_m), ("centre-crop", test_crop_m)):
             print(f"held-out ({name}): acc {m['accuracy']:.3f} balanced {m['balanced_accuracy']:.3f} "
@@ -678,6 +836,8 @@ def main(argv=None):
                 "epochs": args.epochs, "epoch_samples": args.epoch_samples, "seed": args.seed,
                 "training_seconds": round(train_seconds), "total_seconds": None,
                 "held_out": test_m, "held_out_center_crop": test_crop_m, "cross_validation": cv,
+                "leave_out": args.leave_out, "validation_images": len(val_s),
+                "calibration": calibration, "unfamiliar": unfamiliar,
                 "training_manifest_sha256": manifest_hash,
                 "environment": {"python": platform.python_version(), "torch": torch.__version__,
                                 "threads": args.threads},
@@ -704,6 +864,11 @@ def main(argv=None):
                 "visualccc.training_command": cmd,
                 "visualccc.metrics": json.dumps(metrics_meta, sort_keys=True),
             }
+            if val_s:
+                meta["visualccc.temperature"] = f"{temperature:.4f}"
+                meta["visualccc.unfamiliar"] = json.dumps(
+                    {"score": "energy", "threshold": round(threshold, 4),
+                     "quantile": args.unfamiliar_quantile}, sort_keys=True)
             export_onnx(net, args.widths, args.size, classes, meta, out)
             probe = np.stack([s.eval for s in test_s[:4]])[:, None].astype(np.float32)
             diff = check_onnx(out, torch, net, probe)

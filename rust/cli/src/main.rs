@@ -17,7 +17,7 @@ usage: visual-ccc [-v|-vv|-q] <command> [options]
 
 commands:
   classify   classify micrographs with a model; JSON Lines on stdout
-  synth      generate synthetic micrographs (dendrite, spheroid, grains, lamellar)
+  synth      generate synthetic micrographs (see `visual-ccc synth --help`)
   preprocess filter one image (median, gaussian, bilateral, clahe, background, stretch)
   threshold  Otsu / multi-level Otsu thresholds, area fractions, label image
   texture    GLCM texture maps (32-bit TIFFs) and whole-image GLCM features

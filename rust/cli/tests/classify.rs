@@ -442,3 +442,37 @@ fn verbose_flag_shows_the_core_log() {
     let quiet = run(&[]);
     assert!(!quiet.contains("opened model"), "{quiet}");
 }
+
+#[test]
+fn unfamiliar_signal_is_reported_in_both_modes() {
+    // The fixture has no visualccc.unfamiliar threshold: the score is given, the flag is
+    // null. The shipped morphology model has one: the flag is true or false.
+    let dir = scratch("unfamiliar");
+    let image = dir.join("a.png");
+    write_png(&image, 96, 80);
+    let fixture = fixture();
+    let shipped = repo().join("models/morphology.onnx");
+    for mode in ["whole", "center-crop"] {
+        let (code, lines, _) = classify(&[
+            "--model",
+            fixture.to_str().unwrap(),
+            "--mode",
+            mode,
+            image.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0);
+        assert!(lines[0]["unfamiliar"].is_null(), "{}", lines[0]);
+        assert!(lines[0]["unfamiliarity"].is_f64(), "{}", lines[0]);
+        let (code, lines, _) = classify(&[
+            "--model",
+            shipped.to_str().unwrap(),
+            "--mode",
+            mode,
+            image.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0);
+        assert!(lines[0]["unfamiliar"].is_boolean(), "{}", lines[0]);
+        assert!(lines[0]["unfamiliarity"].is_f64(), "{}", lines[0]);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use visual_ccc_core::synth::{
-    generate, generate_labeled, save_gray8, save_mask, to_gray8, SynthClass, SynthParams,
+    generate, generate_labeled, save_gray16, save_gray8, save_mask, to_gray16, to_gray8,
+    SynthClass, SynthParams,
 };
 use visual_ccc_core::{ErrorKind, GrayImage};
 
@@ -138,6 +139,9 @@ fn other_classes_have_plausible_mask_fractions() {
         (SynthClass::Spheroid, 0.1, 0.97),
         (SynthClass::Grains, 0.01, 0.4),
         (SynthClass::Lamellar, 0.05, 0.6),
+        (SynthClass::Whisker, 0.03, 0.7),
+        (SynthClass::Mossy, 0.1, 0.95),
+        (SynthClass::Granular, 0.3, 1.0),
     ];
     for (class, lo, hi) in cases {
         for seed in 0..8 {
@@ -294,4 +298,75 @@ fn timings() {
             );
         }
     }
+}
+
+#[test]
+fn annotations_only_touch_their_own_pixels() {
+    // Annotation is drawn last: with it on, the image is the same micrograph, changed
+    // only where a bar, label or letter was burnt in, and the mask is cleared there.
+    for class in SynthClass::ALL {
+        for seed in 0..3 {
+            let plain = generate_labeled(&params(class, 160, 128, seed)).unwrap();
+            let mut p = params(class, 160, 128, seed);
+            p.annotate = true;
+            let annotated = generate_labeled(&p).unwrap();
+            let changed: Vec<usize> = (0..160 * 128)
+                .filter(|&i| plain.image.data[i] != annotated.image.data[i])
+                .collect();
+            assert!(
+                !changed.is_empty(),
+                "{class} seed {seed}: nothing annotated"
+            );
+            assert!(
+                changed.len() < 160 * 128 / 3,
+                "{class} seed {seed}: {} pixels changed",
+                changed.len()
+            );
+            assert!(
+                changed.iter().all(|&i| !annotated.mask[i]),
+                "{class} seed {seed}"
+            );
+            assert!(annotated.image.data.iter().all(|v| (0.0..=1.0).contains(v)));
+        }
+    }
+}
+
+#[test]
+fn data_bars_are_uniform_strips_along_an_edge() {
+    // Some seeds draw an instrument data bar: a full-width strip at the bottom or top
+    // whose background is one grey level.
+    let mut bars = 0;
+    for seed in 0..12 {
+        let mut p = params(SynthClass::Whisker, 200, 150, seed);
+        p.annotate = true;
+        let image = generate(&p).unwrap();
+        for row in [0, 149] {
+            let line = &image.data[row * 200..(row + 1) * 200];
+            let most = line
+                .iter()
+                .filter(|&&v| (v - line[100]).abs() < 1e-6 || (v - line[0]).abs() < 1e-6)
+                .count();
+            if most > 150 && std_dev(line) < 0.45 {
+                bars += 1;
+            }
+        }
+    }
+    assert!(bars >= 3, "only {bars} data bars in 12 annotated images");
+}
+
+#[test]
+fn sixteen_bit_counts_have_a_seeded_offset_and_gain() {
+    let image = generate(&params(SynthClass::Granular, 64, 48, 5)).unwrap();
+    let counts = to_gray16(&image, 5);
+    assert_eq!(counts, to_gray16(&image, 5));
+    assert_ne!(counts, to_gray16(&image, 6));
+    // Monotone in the grey value: the same order of pixels.
+    let mut order: Vec<usize> = (0..image.data.len()).collect();
+    order.sort_by(|&a, &b| image.data[a].total_cmp(&image.data[b]));
+    assert!(order.windows(2).all(|p| counts[p[0]] <= counts[p[1]]));
+    let path = std::env::temp_dir().join(format!("vccc-synth16-{}.png", std::process::id()));
+    save_gray16(&image, 5, &path).unwrap();
+    let back = image::open(&path).unwrap().into_luma16();
+    assert_eq!(back.as_raw(), &counts);
+    std::fs::remove_file(path).unwrap();
 }

@@ -110,7 +110,7 @@ pub fn classification<'local>(
     let region = result.region;
     Ok(env.new_object(
         jni_str!("org/visualccc/Classification"),
-        jni_sig!("([Ljava/lang/String;I[DI[FIIIIII)V"),
+        jni_sig!("([Ljava/lang/String;I[DI[FIIIIIIDI)V"),
         &[
             JValue::Object(&names),
             JValue::Int(result.class_index as i32),
@@ -123,6 +123,8 @@ pub fn classification<'local>(
             JValue::Int(region.y as i32),
             JValue::Int(region.width as i32),
             JValue::Int(region.height as i32),
+            JValue::Double(f64::from(result.unfamiliarity)),
+            JValue::Int(unfamiliar_flag(result.unfamiliar)),
         ],
     )?)
 }
@@ -172,7 +174,7 @@ pub fn whole_image_classification<'local>(
     };
     Ok(env.new_object(
         jni_str!("org/visualccc/WholeImageClassification"),
-        jni_sig!("([Ljava/lang/String;I[DII[I[I[FI[FIII)V"),
+        jni_sig!("([Ljava/lang/String;I[DII[I[I[FI[FIIIDI)V"),
         &[
             JValue::Object(&names),
             JValue::Int(result.class_index as i32),
@@ -187,6 +189,17 @@ pub fn whole_image_classification<'local>(
             JValue::Int(map_width),
             JValue::Int(map_height),
             JValue::Int(map_scale),
+            JValue::Double(f64::from(result.unfamiliarity)),
+            JValue::Int(unfamiliar_flag(result.unfamiliar)),
         ],
     )?)
+}
+
+/// The Java side's unfamiliar flag: 1, 0, or -1 when the model has no threshold.
+fn unfamiliar_flag(unfamiliar: Option<bool>) -> i32 {
+    match unfamiliar {
+        Some(true) => 1,
+        Some(false) => 0,
+        None => -1,
+    }
 }

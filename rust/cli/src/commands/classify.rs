@@ -25,7 +25,10 @@ usage: visual-ccc classify [--model PATH_OR_NAME] [--mode whole|center-crop] [--
 Classifies each image (TIFF, PNG, JPEG, BMP; 8/16/32-bit grey or RGB) and prints one JSON
 object per image: {\"file\", \"class\", \"probabilities\": {class: p}, ...} or
 {\"file\", \"error\"}. Images that fail do not stop the others; the exit code is 1 if any
-failed.
+failed. Probabilities are calibrated when the model carries a temperature; \"unfamiliar\"
+is true when the image is unlike the model's training data (its energy score,
+\"unfamiliarity\", is above the model's threshold; null when the model has none): treat
+its class as a guess.
 
   --model PATH_OR_NAME  ONNX model file, or the name of an installed model (default:
                         morphology)
@@ -293,6 +296,7 @@ fn classify_whole_image(
     }
     let info = model.info();
     let mut fields = base_fields(model, file, result.class_index, &result.probabilities);
+    insert_unfamiliar(&mut fields, result.unfamiliarity, result.unfamiliar);
     fields.insert("mode".into(), json!("whole"));
     fields.insert("data_bar".into(), super::databar::describe(args, &bar));
     fields.insert(
@@ -324,11 +328,19 @@ fn classify_whole_image(
 pub fn summary(model: &Model, file: &Path, result: &Classification) -> Map<String, Value> {
     let info = model.info();
     let mut fields = base_fields(model, file, result.class_index, &result.probabilities);
+    insert_unfamiliar(&mut fields, result.unfamiliarity, result.unfamiliar);
     fields.insert("region".into(), json!(result.region));
     if let Some(cam) = &result.cam {
         fields.insert("cam_class".into(), json!(info.classes[cam.class_index]));
     }
     fields
+}
+
+/// `unfamiliar` (true / false, or null when the model has no threshold) and the score
+/// it compares, `unfamiliarity` (docs/model-format.md, *Calibration*).
+fn insert_unfamiliar(fields: &mut Map<String, Value>, score: f32, unfamiliar: Option<bool>) {
+    fields.insert("unfamiliar".into(), json!(unfamiliar));
+    fields.insert("unfamiliarity".into(), json!(score));
 }
 
 /// File, class, probabilities, model and model kind.

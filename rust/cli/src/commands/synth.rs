@@ -17,7 +17,9 @@ Generates seeded synthetic SEM-like micrographs (8-bit grey). The same options a
 give the same pixels.
 
 options:
-  --class CLASS   dendrite, spheroid, grains or lamellar (required)
+  --class CLASS   dendrite, whisker, mossy (dendritic / filamentary deposits),
+                  spheroid, granular (rounded particles / nodular deposits),
+                  grains or lamellar (alloy microstructures) (required)
   --out PATH      output file ending in .png, or .tif/.tiff for TIFF (required);
                   with --count > 1, or when PATH has no extension, ends in '/' or
                   is an existing directory: a directory (created if missing) that
@@ -29,6 +31,10 @@ options:
   --scale F       feature-size multiplier, 0.25..=4 (default 1)
   --format FMT    png or tiff, for files written into a directory (default png)
   --clean         skip the imaging model (no blur, noise, scan lines, illumination)
+  --bits B        8 (default) or 16: 16-bit files hold detector counts with a
+                  random dark level and gain (from the seed), as 16-bit SEM frames do
+  --annotate      burn in SEM annotations: an instrument data bar (text, scale
+                  bar) of random layout and/or a scale bar and panel letter
   --mask          also write the ground-truth mask as <name>_mask.<ext>
 
 Prints one JSON object per written image on stdout:
@@ -36,9 +42,10 @@ Prints one JSON object per written image on stdout:
 
 pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
-        "class", "out", "width", "height", "seed", "count", "scale", "format",
+        "class", "out", "width", "height", "seed", "count", "scale", "format", "bits",
     ];
-    let Some(args) = Args::command("synth", raw, HELP, &["clean", "mask"], &options)? else {
+    let Some(args) = Args::command("synth", raw, HELP, &["clean", "mask", "annotate"], &options)?
+    else {
         return Ok(Outcome::Success);
     };
     if let Some(extra) = args.positional.first() {
@@ -48,7 +55,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     }
     let class: SynthClass = args
         .value("class")
-        .ok_or("--class is required (dendrite, spheroid, grains or lamellar)")?
+        .ok_or("--class is required (see `visual-ccc synth --help` for the classes)")?
         .parse()?;
     let out = PathBuf::from(args.value("out").ok_or("--out is required")?);
     let width: usize = args.parsed_or("width", 512)?;
@@ -75,8 +82,18 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let mut params = SynthParams::new(class, width, height, seed);
     params.feature_scale = args.parsed_or("scale", 1.0f32)?;
     params.imaging = !args.switch("clean");
+    params.annotate = args.switch("annotate");
     params.validate()?;
     let with_mask = args.switch("mask");
+    let sixteen_bit = match args.value("bits").unwrap_or("8") {
+        "8" => false,
+        "16" => true,
+        other => {
+            return Err(Failure::Usage(format!(
+                "--bits must be 8 or 16, not '{other}'"
+            )))
+        }
+    };
 
     let raw_out = args.value("out").unwrap_or_default();
     let into_directory = count > 1
@@ -107,7 +124,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
             out.clone()
         };
         let result = synth::generate_labeled(&params)?;
-        synth::save_gray8(&result.image, &output::staged(&file))?;
+        if sixteen_bit {
+            synth::save_gray16(&result.image, params.seed, &output::staged(&file))?;
+        } else {
+            synth::save_gray8(&result.image, &output::staged(&file))?;
+        }
         // Keys in a fixed, documented order: file, class, seed[, mask].
         let mut line = format!(
             "{{\"file\":{},\"class\":{},\"seed\":{}",

@@ -2,6 +2,7 @@
 //! running it: class probabilities and class activation maps.
 
 pub mod bioimageio;
+pub mod calibration;
 pub(crate) mod onnx_edit;
 pub(crate) mod onnx_head;
 pub mod preprocess;
@@ -15,6 +16,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionOutputs};
 use ort::value::{Tensor, ValueType};
 
+use self::calibration::Calibration;
 pub use self::onnx_edit::features_to_logits;
 use self::onnx_head::{find_linear_head, LinearHead};
 use self::preprocess::{InputMode, PreparedInput, Region};
@@ -63,6 +65,9 @@ pub struct ModelInfo {
     pub description: String,
     /// Why class activation maps are unavailable, if they are.
     pub cam_unavailable: Option<String>,
+    /// Softmax temperature and unfamiliar-image threshold (`visualccc.temperature`,
+    /// `visualccc.unfamiliar`).
+    pub calibration: Calibration,
 }
 
 fn serialize_mode<S: serde::Serializer>(
@@ -121,6 +126,11 @@ pub struct Classification {
     pub class_index: usize,
     pub probabilities: Vec<f32>,
     pub logits: Vec<f32>,
+    /// Energy score of the input (see [`Calibration::energy`]); higher is less familiar.
+    pub unfamiliarity: f32,
+    /// Whether the input is unlike the training data; `None` when the model has no
+    /// threshold.
+    pub unfamiliar: Option<bool>,
     /// Part of the image the model looked at, in input pixels.
     pub region: Region,
     /// Class activation map over `region`, when one was requested.
@@ -241,7 +251,7 @@ impl Model {
         })?;
         let features_dims = output_dims(FEATURES);
 
-        let [meta_input_size, meta_preprocessing, meta_kind, meta_description, meta_class_list, meta_tile_source] = {
+        let [meta_input_size, meta_preprocessing, meta_kind, meta_description, meta_class_list, meta_tile_source, meta_temperature, meta_unfamiliar] = {
             let metadata = session
                 .metadata()
                 .map_err(|err| model_error(path, format!("cannot read metadata: {err}")))?;
@@ -252,6 +262,8 @@ impl Model {
                 "visualccc.description",
                 "visualccc.classes",
                 "visualccc.tile_source_size",
+                "visualccc.temperature",
+                "visualccc.unfamiliar",
             ]
             .map(|key| metadata.custom(key).ok().flatten())
         };
@@ -305,6 +317,9 @@ impl Model {
             _ => ModelKind::Unspecified,
         };
         let description = meta_description.unwrap_or_default();
+        let calibration =
+            Calibration::from_metadata(meta_temperature.as_deref(), meta_unfamiliar.as_deref())
+                .map_err(|err| model_error(path, err))?;
 
         let (head, cam_unavailable) = match features_dims {
             None => (
@@ -391,6 +406,7 @@ impl Model {
                 kind,
                 description,
                 cam_unavailable,
+                calibration,
             },
             input_name: input.name.clone(),
             fixed_batch: (input_dims[0] > 0).then_some(input_dims[0] as usize),
@@ -667,7 +683,9 @@ impl Model {
         let kept_input =
             (target != CamTarget::None && method.perturbs_input()).then(|| prepared.data.clone());
         let output = self.forward(prepared.data, 1, want_features)?;
-        let probabilities = softmax(&output.logits);
+        let calibration = &self.info.calibration;
+        let probabilities = calibration.probabilities(&output.logits);
+        let unfamiliarity = calibration.energy(&output.logits);
         let class_index = argmax(&probabilities);
         let region = prepared.region;
         let cam = match target {
@@ -698,6 +716,8 @@ impl Model {
             class_index,
             probabilities,
             logits: output.logits,
+            unfamiliarity,
+            unfamiliar: calibration.is_unfamiliar(unfamiliarity),
             region,
             cam,
         })

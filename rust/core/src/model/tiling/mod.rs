@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::image::pixels::{ImageView, Pixels};
 use crate::image::resample::{area_taps, Taps};
 use crate::model::preprocess::{self, Region, MIN_SIDE};
-use crate::model::{argmax, softmax, ForwardOutput, Model, MIN_TILE_SOURCE_SIZE};
+use crate::model::{argmax, ForwardOutput, Model, MIN_TILE_SOURCE_SIZE};
 
 /// Longest side of the stitched maps; larger images get one map cell per several pixels.
 pub const MAX_MAP_SIDE: usize = 2048;
@@ -119,6 +119,8 @@ pub struct TileResult {
     pub region: Region,
     pub class_index: usize,
     pub probabilities: Vec<f32>,
+    /// Energy score of the tile ([`crate::model::calibration::Calibration::energy`]).
+    pub unfamiliarity: f32,
 }
 
 /// A map over the whole image at `scale` image pixels per cell.
@@ -137,6 +139,11 @@ pub struct WholeImageClassification {
     pub class_index: usize,
     /// Mean of the tile probabilities.
     pub probabilities: Vec<f32>,
+    /// Mean of the tile energy scores; higher is less like the training data.
+    pub unfamiliarity: f32,
+    /// Whether the image is unlike the training data; `None` when the model has no
+    /// threshold.
+    pub unfamiliar: Option<bool>,
     pub width: usize,
     pub height: usize,
     /// Source pixels one tile covered (the model's or the caller's tile source size).
@@ -304,6 +311,8 @@ pub fn classify_whole(
         }
     }
     let class_index = argmax(&probabilities);
+    let unfamiliarity = tiles.iter().map(|t| t.unfamiliarity).sum::<f32>() / tiles.len() as f32;
+    let unfamiliar = model.info().calibration.is_unfamiliar(unfamiliarity);
     let map = run.stitcher.map(|stitcher| {
         let class = match options.cam {
             CamTarget::Class(c) => c,
@@ -328,6 +337,8 @@ pub fn classify_whole(
     Ok(WholeImageClassification {
         class_index,
         probabilities,
+        unfamiliarity,
+        unfamiliar,
         width,
         height,
         tile_source_size,

@@ -48,7 +48,9 @@ impl TileRun<'_> {
         let classes = self.model.info().classes.len();
         for (i, region) in self.regions.drain(..).enumerate() {
             let logits = &output.logits[i * classes..][..classes];
-            let probabilities = softmax(logits);
+            let calibration = &self.model.info().calibration;
+            let probabilities = calibration.probabilities(logits);
+            let unfamiliarity = calibration.energy(logits);
             if let (Some(stitcher), Some(class)) = (self.stitcher.as_mut(), self.explained) {
                 let features = output.features.as_ref().map(|(shape, values)| {
                     let plane = shape[1] * shape[2] * shape[3];
@@ -87,6 +89,7 @@ impl TileRun<'_> {
                 region,
                 class_index: argmax(&probabilities),
                 probabilities,
+                unfamiliarity,
             });
         }
         self.inputs = Vec::with_capacity(self.batch * per_tile);

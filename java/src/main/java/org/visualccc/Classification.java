@@ -22,8 +22,7 @@ public final class Classification extends ClassProbabilities {
     private final int regionHeight;
 
     /**
-     * Called from native code with the JNI signature
-     * {@code ([Ljava/lang/String;I[DI[FIIIIII)V}; keep it. The arrays are copied.
+     * Without an unfamiliar-image signal. The arrays are copied.
      *
      * @param cam null when no CAM was requested; then {@code camClass} is -1 and
      *            {@code camWidth}, {@code camHeight} are 0
@@ -32,7 +31,24 @@ public final class Classification extends ClassProbabilities {
     public Classification(String[] classNames, int predictedIndex, double[] probabilities, int camClass,
                           float[] cam, int camWidth, int camHeight, int regionX, int regionY,
                           int regionWidth, int regionHeight) {
-        super(classNames, predictedIndex, probabilities);
+        this(classNames, predictedIndex, probabilities, camClass, cam, camWidth, camHeight, regionX, regionY,
+                regionWidth, regionHeight, Double.NaN, -1);
+    }
+
+    /**
+     * Called from native code with the JNI signature
+     * {@code ([Ljava/lang/String;I[DI[FIIIIIIDI)V}; keep it. The arrays are copied.
+     *
+     * @param cam           null when no CAM was requested; then {@code camClass} is -1 and
+     *                      {@code camWidth}, {@code camHeight} are 0
+     * @param unfamiliarity see {@link ClassProbabilities#unfamiliarity()}
+     * @param unfamiliar    1, 0, or -1 when the model has no threshold
+     * @throws IllegalArgumentException if the arguments are inconsistent
+     */
+    public Classification(String[] classNames, int predictedIndex, double[] probabilities, int camClass,
+                          float[] cam, int camWidth, int camHeight, int regionX, int regionY,
+                          int regionWidth, int regionHeight, double unfamiliarity, int unfamiliar) {
+        super(classNames, predictedIndex, probabilities, unfamiliarity, unfamiliar);
         if (cam != null) {
             if (camWidth <= 0 || camHeight <= 0 || (long) camWidth * camHeight != cam.length) {
                 throw new IllegalArgumentException("CAM of " + cam.length + " values is not " + camWidth + "×"

@@ -23,8 +23,7 @@ public final class WholeImageClassification extends ClassProbabilities {
     private final int mapScale;
 
     /**
-     * Called from native code with the JNI signature
-     * {@code ([Ljava/lang/String;I[DII[I[I[FI[FIII)V}; keep it. The arrays are copied.
+     * Without an unfamiliar-image signal. The arrays are copied.
      *
      * @param tileRegions       x, y, width, height of each tile
      * @param tileProbabilities the class probabilities of each tile, tile-major
@@ -34,7 +33,23 @@ public final class WholeImageClassification extends ClassProbabilities {
     public WholeImageClassification(String[] classNames, int predictedIndex, double[] probabilities, int columns,
                                     int rows, int[] tileRegions, int[] tileClasses, float[] tileProbabilities,
                                     int camClass, float[] cam, int mapWidth, int mapHeight, int mapScale) {
-        super(classNames, predictedIndex, probabilities);
+        this(classNames, predictedIndex, probabilities, columns, rows, tileRegions, tileClasses, tileProbabilities,
+                camClass, cam, mapWidth, mapHeight, mapScale, Double.NaN, -1);
+    }
+
+    /**
+     * Called from native code with the JNI signature
+     * {@code ([Ljava/lang/String;I[DII[I[I[FI[FIIIDI)V}; keep it. The arrays are copied.
+     *
+     * @param unfamiliarity mean energy score of the tiles, see {@link ClassProbabilities#unfamiliarity()}
+     * @param unfamiliar    1, 0, or -1 when the model has no threshold
+     * @throws IllegalArgumentException if the arguments are inconsistent
+     */
+    public WholeImageClassification(String[] classNames, int predictedIndex, double[] probabilities, int columns,
+                                    int rows, int[] tileRegions, int[] tileClasses, float[] tileProbabilities,
+                                    int camClass, float[] cam, int mapWidth, int mapHeight, int mapScale,
+                                    double unfamiliarity, int unfamiliar) {
+        super(classNames, predictedIndex, probabilities, unfamiliarity, unfamiliar);
         int tiles = tileClasses == null ? -1 : tileClasses.length;
         if (tiles != columns * rows || tileRegions == null || tileRegions.length != 4 * tiles
                 || tileProbabilities == null || tileProbabilities.length != tiles * classCount()) {

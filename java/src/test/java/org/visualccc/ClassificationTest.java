@@ -99,10 +99,33 @@ public class ClassificationTest {
 
     @Test
     public void constructorHasTheSignatureNativeCodeUses() throws Exception {
-        // ([Ljava/lang/String;I[DI[FIIIIII)V
+        // ([Ljava/lang/String;I[DI[FIIIIIIDI)V
         Classification.class.getConstructor(String[].class, int.class, double[].class, int.class, float[].class,
-                int.class, int.class, int.class, int.class, int.class, int.class);
+                int.class, int.class, int.class, int.class, int.class, int.class, double.class, int.class);
+        // ([Ljava/lang/String;I[DII[I[I[FI[FIIIDI)V
+        WholeImageClassification.class.getConstructor(String[].class, int.class, double[].class, int.class,
+                int.class, int[].class, int[].class, float[].class, int.class, float[].class, int.class, int.class,
+                int.class, double.class, int.class);
         // (Ljava/lang/String;Ljava/lang/String;)V
         VisualCccException.class.getConstructor(String.class, String.class);
+    }
+
+    @Test
+    public void unfamiliarSignalIsCarried() {
+        Classification none = withCam();
+        assertFalse(none.hasUnfamiliarThreshold());
+        assertFalse(none.isUnfamiliar());
+        assertTrue(Double.isNaN(none.unfamiliarity()));
+        Classification flagged = new Classification(NAMES, 0, new double[]{0.61, 0.2, 0.19}, -1, null, 0, 0, 0, 0,
+                3, 2, -1.25, 1);
+        assertTrue(flagged.hasUnfamiliarThreshold());
+        assertTrue(flagged.isUnfamiliar());
+        assertEquals(-1.25, flagged.unfamiliarity(), 0);
+        try {
+            new Classification(NAMES, 0, new double[]{1, 0, 0}, -1, null, 0, 0, 0, 0, 3, 2, 0, 2);
+            fail("flag 2 accepted");
+        } catch (IllegalArgumentException expected) {
+            assertTrue(expected.getMessage().contains("unfamiliar"));
+        }
     }
 }

@@ -8,6 +8,7 @@ import ij.Prefs;
 import ij.gui.GenericDialog;
 import ij.gui.ImageRoi;
 import ij.gui.Overlay;
+import ij.gui.TextRoi;
 import ij.measure.ResultsTable;
 import ij.plugin.LutLoader;
 import ij.plugin.PlugIn;
@@ -16,10 +17,13 @@ import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
 import ij.process.LUT;
 import org.visualccc.BundledModels;
+import org.visualccc.ClassProbabilities;
 import org.visualccc.Classification;
 import org.visualccc.DataBar;
 import org.visualccc.Model;
 
+import java.awt.Color;
+import java.awt.Font;
 import java.awt.Rectangle;
 import java.awt.image.IndexColorModel;
 import java.io.File;
@@ -287,7 +291,41 @@ public class ClassifyMorphology implements PlugIn {
                 CommandSupport.addValue(table, "P(" + names[k] + ")", p[k], 6);
             }
             table.addValue("Excluded rows", excludedRows);
+            addUnfamiliar(table, c);
         }
+    }
+
+    /**
+     * {@code Unfamiliar} (1 when the image is unlike the model's training data, so its
+     * class is a guess; else 0) and {@code Unfamiliarity} (the score compared with the
+     * model's threshold), for models that have one.
+     */
+    static void addUnfamiliar(ResultsTable table, ClassProbabilities c) {
+        if (!c.hasUnfamiliarThreshold()) {
+            return;
+        }
+        table.addValue("Unfamiliar", c.isUnfamiliar() ? 1 : 0);
+        CommandSupport.addValue(table, "Unfamiliarity", c.unfamiliarity(), 4);
+    }
+
+    /**
+     * For an unfamiliar image, a caption in the overlay's top-left corner (at x, y) saying
+     * that its class is a guess; nothing for other images.
+     */
+    static void addUnfamiliarCaption(Overlay overlay, ImagePlus imp, ClassProbabilities c, int x, int y,
+                                     String name, int index, int channel) {
+        if (!c.isUnfamiliar()) {
+            return;
+        }
+        String text = String.format(java.util.Locale.ROOT, "Unfamiliar image: '%s' (P = %.2f) is a guess",
+                c.predictedClass(), c.probability(c.predictedIndex()));
+        int size = Math.max(12, imp.getWidth() / 45);
+        TextRoi caption = new TextRoi(x + size / 2, y + size / 2, text, new Font("SansSerif", Font.BOLD, size));
+        caption.setStrokeColor(Color.YELLOW);
+        caption.setFillColor(new Color(0, 0, 0, 160));
+        caption.setName(name + " caption");
+        CommandSupport.placeOnPlane(caption, imp, index, channel);
+        overlay.add(caption);
     }
 
     /**
@@ -369,6 +407,7 @@ public class ClassifyMorphology implements PlugIn {
             roi.setName(stack ? OVERLAY_NAME + " " + (i + 1) : OVERLAY_NAME);
             CommandSupport.placeOnPlane(roi, imp, i, channel);
             overlay.add(roi);
+            addUnfamiliarCaption(overlay, imp, c, c.regionX() + dx, c.regionY() + dy, roi.getName(), i, channel);
         }
         imp.setOverlay(overlay);
     }

@@ -321,6 +321,7 @@ public class MorphologyMap implements PlugIn {
                 table.addValue("Class", r.predictedClass());
                 table.addValue("Tiles", r.tileCount());
                 addProbabilities(table, names, r.probabilities());
+                ClassifyMorphology.addUnfamiliar(table, r);
                 continue;
             }
             for (int t = 0; t < r.tileCount(); t++) {
@@ -386,6 +387,7 @@ public class MorphologyMap implements PlugIn {
             roi.setName(stack ? OVERLAY_NAME + " " + (i + 1) : OVERLAY_NAME);
             CommandSupport.placeOnPlane(roi, imp, i, channel);
             overlay.add(roi);
+            ClassifyMorphology.addUnfamiliarCaption(overlay, imp, r, dx, dy, roi.getName(), i, channel);
         }
         imp.setOverlay(overlay);
     }

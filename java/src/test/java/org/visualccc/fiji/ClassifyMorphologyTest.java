@@ -279,4 +279,31 @@ public class ClassifyMorphologyTest {
         assertEquals(1, table.size());
         assertNull("no overlay without a CAM", imp.getOverlay() == null || imp.getOverlay().size() == 0 ? null : "");
     }
+
+    @Test
+    public void unfamiliarImagesGetColumnsAndACaption() {
+        // The shipped model has an unfamiliar threshold: the table says 0 or 1.
+        ImagePlus imp = sample();
+        ResultsTable table = ClassifyMorphology.classify(imp, "morphology", 40, false, false);
+        assertTrue(table.columnExists("Unfamiliar"));
+        double flag = table.getValue("Unfamiliar", 0);
+        assertTrue(flag == 0 || flag == 1);
+        assertTrue(table.columnExists("Unfamiliarity"));
+
+        // An unfamiliar result puts a caption next to its CAM; a familiar one does not.
+        float[] cam = new float[6];
+        String[] names = {"alloy", "dendrite", "spheroid"};
+        Classification unfamiliar = new Classification(names, 0, new double[] {0.61, 0.2, 0.19}, 0, cam, 3, 2, 0,
+                0, 3, 2, -0.1, 1);
+        Classification familiar = new Classification(names, 0, new double[] {0.9, 0.05, 0.05}, 0, cam, 3, 2, 0,
+                0, 3, 2, -3.0, 0);
+        ImagePlus a = sample();
+        ClassifyMorphology.addOverlay(a, Arrays.asList(unfamiliar), 40);
+        assertEquals(2, a.getOverlay().size());
+        assertTrue(a.getOverlay().get(1) instanceof TextRoi);
+        assertTrue(((TextRoi) a.getOverlay().get(1)).getText().contains("is a guess"));
+        ImagePlus b = sample();
+        ClassifyMorphology.addOverlay(b, Arrays.asList(familiar), 40);
+        assertEquals(1, b.getOverlay().size());
+    }
 }

@@ -1,0 +1,120 @@
+//! Lamellar (pearlite-like) colonies.
+
+use super::grains::*;
+use super::noise::*;
+use super::rng::Rng;
+use super::scene::*;
+
+// ---------------------------------------------------------------------------------------
+// Lamellar colonies
+// ---------------------------------------------------------------------------------------
+
+pub(super) struct Colony {
+    pub(super) normal: [f32; 2],
+    pub(super) inv_spacing: f32,
+    pub(super) phase: f32,
+    pub(super) ferrite: bool,
+    pub(super) level: f32,
+}
+
+pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
+    let (w, h) = (ctx.w, ctx.h);
+    let colony = (ctx.scale * rng.log_range(0.12, 0.35)).max(12.0);
+    let spacing = (ctx.scale * rng.log_range(0.009, 0.03)).max(6.0);
+    let grid = SeedGrid::jittered(
+        w,
+        h,
+        colony,
+        rng.range(0.7, 1.0),
+        0.0,
+        rng.range(0.0, 0.3),
+        rng,
+    );
+    let mut tess = tessellate(w, h, &grid);
+    let wobble = colony * rng.range(0.03, 0.12);
+    warp_tessellation(&mut tess, w, h, wobble, colony * 0.5, rng);
+    let p_ferrite = if rng.chance(0.5) {
+        rng.range(0.05, 0.3)
+    } else {
+        0.0
+    };
+    let ferrite_level = rng.range(0.25, 0.45);
+    let colonies: Vec<Colony> = grid
+        .seeds
+        .iter()
+        .map(|_| {
+            let a = rng.angle();
+            let lam = spacing * rng.range(0.75, 1.4);
+            Colony {
+                normal: [a.cos(), a.sin()],
+                inv_spacing: 1.0 / lam,
+                phase: rng.unit(),
+                ferrite: rng.chance(p_ferrite),
+                level: ferrite_level + rng.range(-0.05, 0.05),
+            }
+        })
+        .collect();
+    let duty = rng.range(0.15, 0.45);
+    let warp_amp = rng.range(0.2, 2.5);
+    let warp = fbm(w, h, spacing * rng.range(6.0, 20.0), 2, rng);
+    // Degenerate (broken) lamellae: each plate is interrupted independently, by 1-D
+    // noise along the plate hashed from (salt, colony, plate index, segment).
+    let fragment = rng.chance(0.35);
+    let frag_salt = rng.u64();
+    let frag_inv_len = 1.0 / (spacing * rng.range(1.5, 6.0));
+    let frag_gap = rng.range(0.15, 0.45);
+    let plate_level = ferrite_level + rng.range(0.15, 0.45);
+    let relief = rng.range(0.3, 1.5) * spacing * duty;
+    let boundary = rng.range(0.0, 0.15);
+
+    let mut material = vec![0.0f32; w * h];
+    let mut height = vec![0.0f32; w * h];
+    let mut mask = vec![false; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            let c = &colonies[tess.labels[i] as usize];
+            let mut v = c.level;
+            let mut plate = 0.0;
+            if !c.ferrite {
+                let u = (x as f32 * c.normal[0] + y as f32 * c.normal[1]) * c.inv_spacing
+                    + c.phase
+                    + warp_amp * warp[i];
+                let tri = (u - fast_floor(u) - 0.5).abs(); // 0 at plate centre, 0.5 midway
+                let aa = 0.6 * c.inv_spacing;
+                plate = smoothstep(0.5 * duty + aa, 0.5 * duty - aa, tri);
+                if fragment && plate > 0.0 {
+                    let key = frag_salt
+                        ^ (u64::from(tess.labels[i]) << 40)
+                        ^ (fast_floor(u) as i64 as u64);
+                    let along = (y as f32 * c.normal[0] - x as f32 * c.normal[1]) * frag_inv_len;
+                    let j = fast_floor(along);
+                    let t = along - j;
+                    let j = j as i64 as u64;
+                    let a = hash_unit(key, j);
+                    let b = hash_unit(key, j.wrapping_add(1));
+                    let n = a + (b - a) * t * t * (3.0 - 2.0 * t);
+                    plate *= smoothstep(frag_gap - 0.08, frag_gap + 0.08, n);
+                }
+                v += (plate_level - c.level) * plate;
+            }
+            v -= boundary * gauss_profile(tess.border[i]);
+            material[i] = v;
+            height[i] = relief * plate;
+            mask[i] = plate > 0.5;
+        }
+    }
+    Scene {
+        height,
+        material,
+        mask,
+        shading: Shading {
+            cavity_sigma: (spacing * 0.7).max(1.5),
+            ..Shading::random(rng, (0.1, 0.4), (0.05, 0.3), 0.1)
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Image formation
+// ---------------------------------------------------------------------------------------
