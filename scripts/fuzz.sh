@@ -20,10 +20,16 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   echo "fuzz: skipped (needs the nightly toolchain and cargo-fuzz: cargo install cargo-fuzz)"
   exit 0
 fi
+if ! python3 -c 'import numpy, PIL' 2>/dev/null; then
+  echo "fuzz: skipped (the seed corpus needs numpy and Pillow: pip install numpy pillow)"
+  exit 0
+fi
 export ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$PWD/build/onnxruntime/linux-x86_64/libonnxruntime.so.1.22.1}"
 python3 fuzz/make_seeds.py >/dev/null
 # Safe Rust needs no AddressSanitizer; without it the targets run several times faster.
-fuzz_flags=(--sanitizer none --release --target-dir "${FUZZ_TARGET_DIR:-fuzz/target}")
+# The instrumented build is kept outside the checkout, so fresh clones (CI) reuse it.
+fuzz_flags=(--sanitizer none --release
+  --target-dir "${FUZZ_TARGET_DIR:-${VISUAL_CCC_CACHE:-$HOME/.cache/visual-ccc}/fuzz-target}")
 cargo +nightly fuzz build "${fuzz_flags[@]}" 2>&1 | grep -v '^\s*Compiling' || true
 for target in "${targets[@]}"; do
   log="$(mktemp)"

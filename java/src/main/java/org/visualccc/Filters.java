@@ -2,7 +2,6 @@ package org.visualccc;
 
 import ij.process.ImageProcessor;
 
-import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
 
@@ -186,19 +185,13 @@ public final class Filters {
     private static native Object nativeStretchContrast(Object pixels, int width, int height, int bitDepth,
                                                        double saturatedPercent);
 
-    private static Map<String, Object> defaults;
-
     /**
      * The core's filter defaults ({@code radius}, {@code sigma}, {@code bilateral_sigma},
      * {@code range_fraction}, {@code tiles}, {@code clip_limit}, {@code rolling},
      * {@code light}, {@code saturated}), read once from the native library.
      */
-    public static synchronized Map<String, Object> defaults() {
-        if (defaults == null) {
-            NativeLoader.load();
-            defaults = Collections.unmodifiableMap(Json.parseFlatObject(nativeDefaults()));
-        }
-        return defaults;
+    public static Map<String, Object> defaults() {
+        return CoreDefaults.of("filters", Filters::nativeDefaults);
     }
 
     private static native String nativeDefaults();

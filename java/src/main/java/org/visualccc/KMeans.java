@@ -3,7 +3,6 @@ package org.visualccc;
 import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
 
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -33,8 +32,6 @@ public final class KMeans {
     }
 
     /** The core's default settings (JSON keys as in {@link Params}), read once. */
-    private static Map<String, Object> defaults;
-
     /**
      * The core's default clustering settings, keyed as the core names them ({@code k},
      * {@code grey}, {@code smoothed}, {@code sigma}, {@code local_variance},
@@ -42,12 +39,8 @@ public final class KMeans {
      * {@code n_init}, {@code max_iterations}, {@code tolerance}, {@code max_samples},
      * {@code pixel_width}, {@code pixel_height}, {@code unit}). Loads the native library.
      */
-    public static synchronized Map<String, Object> defaults() {
-        if (defaults == null) {
-            NativeLoader.load();
-            defaults = Collections.unmodifiableMap(Json.parseFlatObject(nativeDefaults()));
-        }
-        return defaults;
+    public static Map<String, Object> defaults() {
+        return CoreDefaults.of("cluster", KMeans::nativeDefaults);
     }
 
     /**
