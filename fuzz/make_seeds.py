@@ -51,7 +51,7 @@ def decode_seeds():
     images["grey8"].save(buffer, "TIFF", compression="tiff_deflate")
     with open(os.path.join(out, "grey8-deflate.tif"), "wb") as f:
         f.write(buffer.getvalue())
-    for name in ["huge-declared.png", "huge-declared.tif"]:
+    for name in ["huge-declared.png", "huge-declared.tif", "empty-sample-format.tif"]:
         shutil.copy(os.path.join(FIXTURES, "hostile", name), out)
 
 

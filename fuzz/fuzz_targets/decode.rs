@@ -4,7 +4,11 @@
 use libfuzzer_sys::fuzz_target;
 use visual_ccc_core::image::decode::{decode_bytes_with, DecodeLimits};
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    // Panics the core contains (a decoder's, on a corrupt file) are errors, not crashes;
+    // every other panic still aborts through libFuzzer's hook.
+    init: visual_ccc_core::panics::install_panic_hook(),
+    |data: &[u8]| {
     // Tighter than the defaults so that one input stays well inside libFuzzer's
     // 2 GiB RSS limit; the checks are the same code.
     let limits = DecodeLimits {

@@ -18,7 +18,11 @@ fn scratch() -> &'static PathBuf {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    // Panics the core contains (a decoder's, on a corrupt file) are errors, not crashes;
+    // every other panic still aborts through libFuzzer's hook.
+    init: visual_ccc_core::panics::install_panic_hook(),
+    |data: &[u8]| {
     let options = runtime::options();
     std::fs::write(scratch(), data).unwrap();
     if let Ok(model) = Model::open(scratch(), &options) {

@@ -37,6 +37,7 @@ Run `visual-ccc <command> --help` for a command's options.
 ";
 
 fn main() -> ExitCode {
+    visual_ccc_core::panics::install_panic_hook();
     let (verbosity, raw) = logging::split_flags(std::env::args().skip(1));
     logging::init(verbosity);
     let Some((command, rest)) = raw.split_first() else {

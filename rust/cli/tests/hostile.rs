@@ -266,3 +266,13 @@ fn streamed_tiffs_are_not_bound_by_max_pixels() {
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("max_pixels = 1000"), "{stdout}");
 }
+
+/// The fuzzer's TIFF that made the tiff crate panic: every command fails cleanly with no
+/// panic text.
+#[test]
+fn a_tiff_that_crashes_the_decoder_fails_cleanly_in_every_command() {
+    let out = Scratch::new("hostile-sample-format");
+    for args in every_command(&hostile("empty-sample-format.tif"), &out, &model()) {
+        assert_clean_failure(&args, &out, "corrupt");
+    }
+}

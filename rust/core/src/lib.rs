@@ -20,6 +20,7 @@ pub mod cam;
 pub mod error;
 pub mod image;
 pub mod model;
+pub mod panics;
 mod parallel;
 pub mod pipeline;
 pub mod synth;

@@ -233,3 +233,15 @@ fn a_library_that_is_not_onnx_runtime_is_refused_without_a_panic() {
     assert!(child.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A 234-byte TIFF with an empty SampleFormat tag made the tiff crate panic (found by
+/// `fuzz/decode`); the panic is contained and the file is a corrupt-image error.
+#[test]
+fn a_tiff_that_crashes_the_decoder_is_a_decode_error() {
+    let err = decode_file(&hostile("empty-sample-format.tif")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.to_string().contains("corrupt"), "{err}");
+    let streamed =
+        visual_ccc_core::image::decode::TiffRows::open(&hostile("empty-sample-format.tif"));
+    assert!(streamed.is_err() || streamed.unwrap().is_none());
+}

@@ -31,7 +31,10 @@ pub extern "system" fn JNI_OnLoad(
     _reserved: *mut std::ffi::c_void,
 ) -> jni::sys::jint {
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("visual-ccc: native panic (reported to Java as VisualCccException): {info}");
+        // A decoder's panic on a corrupt file becomes an ordinary error: nothing to print.
+        if !visual_ccc_core::panics::panic_is_contained() {
+            eprintln!("visual-ccc: native panic (reported to Java as VisualCccException): {info}");
+        }
     }));
     log_bridge::install();
     jni::sys::JNI_VERSION_1_8

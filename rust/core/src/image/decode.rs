@@ -128,20 +128,28 @@ pub fn decode_bytes_with(bytes: &[u8], limits: &DecodeLimits) -> Result<OwnedIma
     let format = sniff(bytes).ok_or_else(|| {
         Error::Decode("not a recognised image format (supported: TIFF, PNG, JPEG, BMP)".into())
     })?;
-    let image = match format {
-        Format::Tiff => decode_tiff(bytes, limits)?,
-        Format::Png => decode_with_image(bytes, image::ImageFormat::Png, limits)?,
-        Format::Jpeg => {
-            // The JPEG decoder fills a cut-off scan with grey instead of failing.
-            if !jpeg_has_end(bytes) {
-                return Err(Error::Decode(
-                    "JPEG data is truncated: the file ends before its end-of-image marker".into(),
-                ));
+    let image = crate::panics::contain(
+        || match format {
+            Format::Tiff => decode_tiff(bytes, limits),
+            Format::Png => decode_with_image(bytes, image::ImageFormat::Png, limits),
+            Format::Jpeg => {
+                // The JPEG decoder fills a cut-off scan with grey instead of failing.
+                if !jpeg_has_end(bytes) {
+                    return Err(Error::Decode(
+                        "JPEG data is truncated: the file ends before its end-of-image marker"
+                            .into(),
+                    ));
+                }
+                decode_with_image(bytes, image::ImageFormat::Jpeg, limits)
             }
-            decode_with_image(bytes, image::ImageFormat::Jpeg, limits)?
-        }
-        Format::Bmp => decode_with_image(bytes, image::ImageFormat::Bmp, limits)?,
-    };
+            Format::Bmp => decode_with_image(bytes, image::ImageFormat::Bmp, limits),
+        },
+        |message| {
+            Error::Decode(format!(
+                "{format:?} data is corrupt: the decoder failed on it ({message})"
+            ))
+        },
+    )?;
     if image.width == 0 || image.height == 0 {
         return Err(Error::Decode("the image has no pixels".into()));
     }
@@ -321,6 +329,18 @@ impl TiffRows {
     /// Opens `path` for streaming, or `Ok(None)` when it is not an uncompressed 8-bit
     /// grey strip TIFF (then decode it whole with [`decode_file`]).
     pub fn open(path: &Path) -> Result<Option<Self>> {
+        crate::panics::contain(
+            || Self::open_unguarded(path),
+            |message| {
+                Error::Decode(format!(
+                    "{}: TIFF data is corrupt: the decoder failed on it ({message})",
+                    path.display()
+                ))
+            },
+        )
+    }
+
+    fn open_unguarded(path: &Path) -> Result<Option<Self>> {
         use tiff::decoder::{ChunkType, Decoder};
         use tiff::tags::Tag;
         let file = std::fs::File::open(path).map_err(|err| Error::io(path, err))?;
