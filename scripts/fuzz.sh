@@ -7,6 +7,9 @@
 #
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, all three)
 #
+# FUZZ_SEED=N fixes libFuzzer's random seed (the test command uses 1, so that its short
+# run explores the same inputs every time); unset, each run explores anew.
+#
 # Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz); skips with a
 # message when either is missing. Prints each target's execution count; a crash stops
 # with its input under fuzz/artifacts/<target>/ (turn it into a regression test).
@@ -38,6 +41,7 @@ for target in "${targets[@]}"; do
   status=0
   TMPDIR="$scratch" cargo +nightly fuzz run "${fuzz_flags[@]}" "$target" "fuzz/corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+    ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
     >"$log" 2>&1 || status=$?
   rm -rf "$scratch"
   runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')"

@@ -14,7 +14,7 @@ cargo test --workspace --locked
 echo "==> C API: the example and the error paths compiled with cc against the header"
 bash tests/capi/run_c_api_test.sh
 echo "==> fuzz smoke run: decode, model_load, package_import, 20 s each (skips without nightly + cargo-fuzz)"
-bash scripts/fuzz.sh 20
+FUZZ_SEED=1 bash scripts/fuzz.sh 20
 echo "==> training pipeline smoke test (skips without PyTorch)"
 bash training/smoke_test.sh ./target/debug/visual-ccc
 echo "==> gradle jar test (plugin jar; JUnit against ij.jar and the native library)"
