@@ -24,16 +24,9 @@ public final class Batch {
         boolean progress(int done, int total, String file, String skippedReason, double etaSeconds);
     }
 
-    private static Map<String, Object> defaults;
-
     /** The core's defaults: {@code {"analysis": {...}, "batch": {...}, "default_jobs": n}}. */
-    @SuppressWarnings("unchecked")
-    public static synchronized Map<String, Object> defaults() {
-        if (defaults == null) {
-            NativeLoader.load();
-            defaults = (Map<String, Object>) Json.parse(nativeDefaults());
-        }
-        return defaults;
+    public static Map<String, Object> defaults() {
+        return CoreDefaults.of("batch", Batch::nativeDefaults);
     }
 
     /** A default of the analysis recipe ({@code k}, {@code seed}, ...). */

@@ -16,14 +16,15 @@ final class CoreDefaults {
     }
 
     /**
-     * The flat JSON object {@code json} returns (called once per {@code operation}, after
+     * The JSON object {@code json} returns (called once per {@code operation}, after
      * loading the native library), as an unmodifiable map.
      */
+    @SuppressWarnings("unchecked")
     static synchronized Map<String, Object> of(String operation, Supplier<String> json) {
         Map<String, Object> defaults = CACHE.get(operation);
         if (defaults == null) {
             NativeLoader.load();
-            defaults = Collections.unmodifiableMap(Json.parseFlatObject(json.get()));
+            defaults = Collections.unmodifiableMap((Map<String, Object>) Json.parse(json.get()));
             CACHE.put(operation, defaults);
         }
         return defaults;

@@ -8,10 +8,9 @@ import java.util.Map;
 
 /**
  * The little JSON the bridge needs, with no library (the plugin depends on ImageJ alone):
- * writing a flat object of settings for the core, reading the core's flat objects of
- * defaults (string, number and boolean values), and reading its reports (nested objects
- * and arrays, as {@code Map}, {@code List}, {@code Double}, {@code String},
- * {@code Boolean} and null).
+ * writing a flat object of settings for the core, and reading its defaults and reports
+ * (nested objects and arrays, as {@code Map}, {@code List}, {@code Double},
+ * {@code String}, {@code Boolean} and null).
  */
 public final class Json {
     private Json() {
@@ -24,7 +23,7 @@ public final class Json {
             if (out.length() > 1) {
                 out.append(',');
             }
-            out.append(string(field.getKey())).append(':').append(value(field.getValue()));
+            out.append(quote(field.getKey())).append(':').append(value(field.getValue()));
         }
         return out.append('}').toString();
     }
@@ -40,17 +39,13 @@ public final class Json {
             double d = ((Number) value).doubleValue();
             // Non-finite numbers have no JSON form: send them as strings so that the
             // core's error names the field instead of a parse error.
-            return Double.isNaN(d) || Double.isInfinite(d) ? string(value.toString()) : Double.toString(d);
+            return Double.isNaN(d) || Double.isInfinite(d) ? quote(value.toString()) : Double.toString(d);
         }
-        return string(value.toString());
+        return quote(value.toString());
     }
 
     /** {@code "text"} with JSON escapes. */
     public static String quote(String text) {
-        return string(text);
-    }
-
-    private static String string(String text) {
         StringBuilder out = new StringBuilder("\"");
         for (char c : text.toCharArray()) {
             if (c == '"' || c == '\\') {
@@ -62,27 +57,6 @@ public final class Json {
             }
         }
         return out.append('"').toString();
-    }
-
-    /**
-     * Reads a flat JSON object whose values are strings, numbers (as {@link Double}) or
-     * booleans, as the core writes its defaults.
-     *
-     * @throws IllegalArgumentException if {@code text} is not such an object
-     */
-    public static Map<String, Object> parseFlatObject(String text) {
-        Reader reader = new Reader(text);
-        Map<String, Object> fields = new LinkedHashMap<String, Object>();
-        reader.expect('{');
-        if (!reader.peekIs('}')) {
-            do {
-                String key = reader.string();
-                reader.expect(':');
-                fields.put(key, reader.scalar());
-            } while (reader.accept(','));
-        }
-        reader.expect('}');
-        return fields;
     }
 
     /**
