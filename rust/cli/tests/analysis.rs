@@ -253,7 +253,7 @@ fn texture_maps_and_whole_image_features() {
     let maps = dir.path("maps");
     let json = ok(&format!(
         "texture {image} --features contrast,ASM,entropy --window 7 --levels 16 \
-         --distances 1,2 --angles 0,90 --out-dir {maps}"
+         --distances 1,2 --angles 0,90 --per-angle --out-dir {maps}"
     ));
     assert_eq!(json["mode"], "custom");
     let listed = json["maps"].as_array().unwrap();

@@ -10,6 +10,7 @@
 mod batch;
 mod convert;
 mod databar;
+mod defaults;
 mod error;
 mod filters;
 mod kmeans;

@@ -18,9 +18,23 @@ use crate::args::Args;
 use crate::failure::Failure;
 use crate::output;
 
-const HELP: &str = "\
+/// The help text, with every default read from the core's [`TextureParams::default`].
+fn help() -> String {
+    let defaults = TextureParams::default();
+    let g = &defaults.glcm;
+    let join = |items: Vec<String>| items.join(",");
+    let features = join(g.features.iter().map(|f| f.name().to_string()).collect());
+    let distances = join(g.distances.iter().map(usize::to_string).collect());
+    let angles = join(g.angles_deg.iter().map(f64::to_string).collect());
+    let (average, per_angle) = if g.average_angles {
+        (" (default)", "")
+    } else {
+        ("", " (default)")
+    };
+    format!(
+        "\
 usage: visual-ccc texture IMAGE [--features LIST|all] [--window W] [--levels L]
-                        [--distances D,...] [--angles A,...] [--average-angles]
+                        [--distances D,...] [--angles A,...] [--average-angles|--per-angle]
                         [--quantization auto|minmax|direct] [--threads N]
                         [--out-dir DIR] [--keep-data-bar] [--timings]
        visual-ccc texture IMAGE --reference [--out-dir DIR] [--keep-data-bar] [--timings]
@@ -31,15 +45,15 @@ holding the feature of the W×W window centred on it (zero-padded borders), and 
 features for the whole image.
 
   --features LIST     comma-separated: contrast, dissimilarity, homogeneity, ASM, energy,
-                      correlation, entropy, mean, variance, or all
-                      (default contrast,homogeneity,energy,correlation)
-  --window W          odd window side, 3..255 (default 5)
-  --levels L          grey levels, 2..256 (default 8)
-  --distances D,...   pixel-pair distances, each ≥ 1 and < W (default 1)
-  --angles A,...      pixel-pair angles in degrees: 0, 45, 90, 135 (default all four)
-  --average-angles    one map per feature and distance: the mean over the angles
+                      correlation, entropy, mean, variance, or all (default {features})
+  --window W          odd window side, 3..255 (default {window})
+  --levels L          grey levels, 2..256 (default {levels})
+  --distances D,...   pixel-pair distances, each ≥ 1 and < W (default {distances})
+  --angles A,...      pixel-pair angles in degrees: 0, 45, 90, 135 (default {angles})
+  --average-angles    one map per feature and distance: the mean over the angles{average}
+  --per-angle         one map per feature, distance and angle{per_angle}
   --quantization Q    auto (8-bit/RGB: fixed 0–255 bins; 16/32-bit: image min–max),
-                      minmax, or direct (values already are levels 0..L-1); default auto
+                      minmax, or direct (values already are levels 0..L-1); default {quantization}
   --threads N         worker threads (default: all cores; results do not depend on it)
   --reference         the published tool's texture step: Otsu mask (value > t) of the
                       image, then 5×5 windows, 2 levels, distance 1, angle 0, contrast
@@ -50,32 +64,35 @@ features for the whole image.
   --max-pixels N      refuse larger images before decoding (default 8192²)
 
 Prints one JSON object: the settings, \"image_features\" (whole image) and \"maps\"
-(per map: feature, distance, angle, mean over the image, file).";
+(per map: feature, distance, angle, mean over the image, file).",
+        window = defaults.window,
+        levels = g.levels,
+        quantization = g.quantization.name(),
+    )
+}
 
-const CUSTOM_OPTIONS: [&str; 7] = [
+const CUSTOM_OPTIONS: [&str; 8] = [
     "features",
     "window",
     "levels",
     "distances",
     "angles",
     "average-angles",
+    "per-angle",
     "quantization",
-];
-
-/// Default features when `--features` is not given.
-const DEFAULT_FEATURES: [Feature; 4] = [
-    Feature::Contrast,
-    Feature::Homogeneity,
-    Feature::Energy,
-    Feature::Correlation,
 ];
 
 pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let mut options = CUSTOM_OPTIONS.to_vec();
-    options.retain(|o| *o != "average-angles");
+    options.retain(|o| !matches!(*o, "average-angles" | "per-angle"));
     options.extend(["threads", "out-dir"]);
-    let switches = ["average-angles", "reference", databar::KEEP_SWITCH];
-    let help = databar::help(HELP);
+    let switches = [
+        "average-angles",
+        "per-angle",
+        "reference",
+        databar::KEEP_SWITCH,
+    ];
+    let help = databar::help(&help());
     let Some(args) = common::parse("texture", raw, &help, &switches, &options)? else {
         return Ok(Outcome::Success);
     };
@@ -125,39 +142,49 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     Ok(Outcome::Success)
 }
 
+/// The settings the user gave, every other one the core's default.
 fn custom_params(args: &Args) -> Result<TextureParams, String> {
+    let defaults = TextureParams::default();
+    let glcm = defaults.glcm;
     let features = match args.value("features") {
-        None => DEFAULT_FEATURES.to_vec(),
+        None => glcm.features,
         Some(list) if list.trim().eq_ignore_ascii_case("all") => Feature::ALL.to_vec(),
         Some(list) => list
             .split(',')
             .map(|name| Feature::from_name(name).map_err(|e| format!("--features: {e}")))
             .collect::<Result<_, _>>()?,
     };
-    let quantization = match args.value("quantization").unwrap_or("auto") {
-        "auto" => Quantization::Auto,
-        "minmax" => Quantization::MinMax,
-        "direct" => Quantization::Direct,
-        other => {
+    let quantization = match args.value("quantization") {
+        None => glcm.quantization,
+        Some("auto") => Quantization::Auto,
+        Some("minmax") => Quantization::MinMax,
+        Some("direct") => Quantization::Direct,
+        Some(other) => {
             return Err(format!(
                 "--quantization must be auto, minmax or direct, not '{other}'"
             ))
         }
     };
+    if args.switch("average-angles") && args.switch("per-angle") {
+        return Err("--average-angles and --per-angle exclude each other".into());
+    }
+    let average_angles = if args.switch("per-angle") {
+        false
+    } else {
+        args.switch("average-angles") || glcm.average_angles
+    };
     Ok(TextureParams {
-        window: args.parsed_or("window", 5)?,
+        window: args.parsed_or("window", defaults.window)?,
         glcm: GlcmParams {
-            levels: args.parsed_or("levels", 8)?,
-            distances: args.parsed_list("distances")?.unwrap_or(vec![1]),
-            angles_deg: args
-                .parsed_list("angles")?
-                .unwrap_or(visual_ccc_core::analysis::glcm::ALLOWED_ANGLES.to_vec()),
-            average_angles: args.switch("average-angles"),
+            levels: args.parsed_or("levels", glcm.levels)?,
+            distances: args.parsed_list("distances")?.unwrap_or(glcm.distances),
+            angles_deg: args.parsed_list("angles")?.unwrap_or(glcm.angles_deg),
+            average_angles,
             quantization,
             features,
-            ..GlcmParams::default()
+            ..glcm
         },
-        threads: 0,
+        threads: defaults.threads,
     })
 }
 
@@ -207,7 +234,7 @@ fn describe_settings(params: &TextureParams) -> Map<String, Value> {
         "angles": g.angles_deg,
         "average_angles": g.average_angles,
         "symmetric": g.symmetric,
-        "quantization": format!("{:?}", g.quantization).to_lowercase(),
+        "quantization": g.quantization.name(),
         "definition": "scikit-image graycomatrix/graycoprops (symmetric, normed); maps: window \
                        centred on each pixel, zero-padded borders; whole image: no padding",
     }))

@@ -51,10 +51,8 @@ impl Default for AnalysisParams {
             k: 3,
             seed: 42,
             target_cluster: None,
-            texture_levels: 32,
-            texture_features: ["contrast", "homogeneity", "energy", "correlation"]
-                .map(String::from)
-                .to_vec(),
+            texture_levels: GlcmParams::default().levels,
+            texture_features: Feature::DEFAULT.map(|f| f.name().to_string()).to_vec(),
             cam: true,
             threads: 0,
             exclude_data_bar: true,

@@ -58,8 +58,28 @@ impl Feature {
             })
     }
 
+    /// Features computed when the caller names none: the published workflow's texture
+    /// summary (contrast, homogeneity, energy, correlation).
+    pub const DEFAULT: [Feature; 4] = [
+        Feature::Contrast,
+        Feature::Homogeneity,
+        Feature::Energy,
+        Feature::Correlation,
+    ];
+
     pub(super) fn needs_histogram(self) -> bool {
         matches!(self, Feature::Asm | Feature::Energy | Feature::Entropy)
+    }
+}
+
+impl Quantization {
+    /// The name used in settings and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantization::Auto => "auto",
+            Quantization::MinMax => "minmax",
+            Quantization::Direct => "direct",
+        }
     }
 }
 
@@ -113,7 +133,7 @@ impl Default for GlcmParams {
             symmetric: true,
             normed: true,
             quantization: Quantization::Auto,
-            features: Feature::ALL.to_vec(),
+            features: Feature::DEFAULT.to_vec(),
         }
     }
 }
@@ -253,6 +273,25 @@ impl TextureParams {
             },
             threads: 0,
         }
+    }
+
+    /// The defaults as JSON, for dialogs and scripting front ends: `window`, `levels`,
+    /// `distances`, `angles`, `average_angles`, `symmetric`, `quantization`, `features`.
+    pub fn defaults_json() -> String {
+        let p = Self::default();
+        let g = &p.glcm;
+        let features: Vec<_> = g.features.iter().map(|f| f.name()).collect();
+        serde_json::json!({
+            "window": p.window,
+            "levels": g.levels,
+            "distances": g.distances,
+            "angles": g.angles_deg,
+            "average_angles": g.average_angles,
+            "symmetric": g.symmetric,
+            "quantization": g.quantization.name(),
+            "features": features,
+        })
+        .to_string()
     }
 
     pub fn validate(&self) -> Result<()> {

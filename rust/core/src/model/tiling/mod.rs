@@ -90,13 +90,28 @@ pub struct TilingOptions {
 }
 
 impl TilingOptions {
-    /// The defaults for a model of `input_size`: neighbouring tiles share a quarter of a
-    /// tile, so every pixel is seen away from a tile border at least once.
+    /// Default overlap of neighbouring tiles as a fraction of the tile: a quarter, so
+    /// every pixel is seen away from a tile border at least once.
+    pub const DEFAULT_OVERLAP_FRACTION: f64 = 0.25;
+
+    /// The defaults for a model of `input_size`, with
+    /// [`DEFAULT_OVERLAP_FRACTION`](Self::DEFAULT_OVERLAP_FRACTION) of overlap.
     pub fn for_input_size(input_size: usize) -> Self {
         Self {
-            overlap: input_size / 4,
+            overlap: (input_size as f64 * Self::DEFAULT_OVERLAP_FRACTION) as usize,
             ..Self::default()
         }
+    }
+
+    /// The defaults a front end uses (overlap as a fraction of the tile, tiles per ONNX
+    /// run, the stitched maps' longest side), as JSON.
+    pub fn defaults_json() -> String {
+        serde_json::json!({
+            "overlap_fraction": Self::DEFAULT_OVERLAP_FRACTION,
+            "batch": Self::default().batch,
+            "max_map_side": MAX_MAP_SIDE,
+        })
+        .to_string()
     }
 }
 

@@ -5,6 +5,7 @@ import ij.process.ImageProcessor;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -339,6 +340,22 @@ public final class Model implements AutoCloseable {
         }
         return result;
     }
+
+    /**
+     * The core's whole-image tiling defaults: {@code overlap_fraction} (of the tile),
+     * {@code batch} (tiles per ONNX Runtime run), {@code max_map_side} (longest side of a
+     * stitched map; larger images get coarser maps).
+     */
+    public static Map<String, Object> tilingDefaults() {
+        return CoreDefaults.of("tiling", Model::nativeTilingDefaults);
+    }
+
+    /** A whole-image tiling default as an int ({@code batch}, {@code max_map_side}). */
+    public static int tilingDefaultInt(String key) {
+        return ((Number) tilingDefaults().get(key)).intValue();
+    }
+
+    private static native String nativeTilingDefaults();
 
     private static native long nativeOpen(String modelPath, String ortLibraryPath, String[] ortSearchDirs,
                                           int threads);

@@ -3,6 +3,9 @@ package org.visualccc;
 import ij.process.ImageProcessor;
 
 import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * Grey-level co-occurrence (GLCM, Haralick) texture of one slice, with scikit-image's
@@ -35,25 +38,102 @@ public final class Texture {
         /** Equal bins between the image's minimum and maximum. */
         MIN_MAX,
         /** The values already are levels {@code 0..levels-1} (e.g. a 0/1 mask). */
-        DIRECT
+        DIRECT;
+
+        /** The quantisation the core names {@code name} ({@code auto}, {@code minmax}, {@code direct}). */
+        public static Quantization fromCoreName(String name) {
+            String key = name.toLowerCase(Locale.ROOT);
+            for (Quantization q : values()) {
+                if (q.name().replace("_", "").toLowerCase(Locale.ROOT).equals(key)) {
+                    return q;
+                }
+            }
+            throw new IllegalArgumentException("unknown quantisation '" + name + "'");
+        }
     }
 
     /**
-     * GLCM settings; a mutable builder whose defaults are the core's: window 7, 32 levels,
-     * distance 1, angles 0/45/90/135 averaged, symmetric, {@link Quantization#AUTO}, all
-     * nine features.
+     * The core's texture defaults: {@code window}, {@code levels}, {@code distances},
+     * {@code angles}, {@code average_angles}, {@code symmetric}, {@code quantization},
+     * {@code features}.
+     */
+    public static Map<String, Object> defaults() {
+        return CoreDefaults.of("texture", Texture::nativeDefaults);
+    }
+
+    /**
+     * GLCM settings; a mutable builder whose defaults are the core's ({@link #defaults()}:
+     * window, levels, distances, angles averaged or not, symmetry, quantisation, features).
      */
     public static final class Params {
-        private int window = 7;
-        private int levels = 32;
-        private int[] distances = {1};
-        private double[] angles = {0, 45, 90, 135};
-        private boolean averageAngles = true;
-        private boolean symmetric = true;
-        private Quantization quantization = Quantization.AUTO;
-        private String[] features = FEATURES.clone();
+        private int window;
+        private int levels;
+        private int[] distances;
+        private double[] angles;
+        private boolean averageAngles;
+        private boolean symmetric;
+        private Quantization quantization;
+        private String[] features;
         private int threads;
         private boolean reference;
+
+        /** The core's defaults. */
+        public Params() {
+            Map<String, Object> d = defaults();
+            window = ((Number) d.get("window")).intValue();
+            levels = ((Number) d.get("levels")).intValue();
+            List<?> distanceList = (List<?>) d.get("distances");
+            distances = new int[distanceList.size()];
+            for (int i = 0; i < distances.length; i++) {
+                distances[i] = ((Number) distanceList.get(i)).intValue();
+            }
+            List<?> angleList = (List<?>) d.get("angles");
+            angles = new double[angleList.size()];
+            for (int i = 0; i < angles.length; i++) {
+                angles[i] = ((Number) angleList.get(i)).doubleValue();
+            }
+            averageAngles = (Boolean) d.get("average_angles");
+            symmetric = (Boolean) d.get("symmetric");
+            quantization = Quantization.fromCoreName((String) d.get("quantization"));
+            features = ((List<?>) d.get("features")).toArray(new String[0]);
+        }
+
+        /** Window side in pixels. */
+        public int window() {
+            return window;
+        }
+
+        /** Number of grey levels. */
+        public int levels() {
+            return levels;
+        }
+
+        /** Pixel-pair distances (a copy). */
+        public int[] distances() {
+            return distances.clone();
+        }
+
+        /** Pixel-pair angles in degrees (a copy). */
+        public double[] angles() {
+            return angles.clone();
+        }
+
+        public boolean averageAngles() {
+            return averageAngles;
+        }
+
+        public boolean symmetric() {
+            return symmetric;
+        }
+
+        public Quantization quantization() {
+            return quantization;
+        }
+
+        /** Feature names, in output order (a copy). */
+        public String[] featureNames() {
+            return features.clone();
+        }
 
         /**
          * The published tool's texture step: the mask {@code image > Otsu threshold}, then
@@ -164,6 +244,8 @@ public final class Texture {
     public static TextureResult values(ImageProcessor ip, Params params) {
         return analyse(ip, params, false, true);
     }
+
+    private static native String nativeDefaults();
 
     private static native TextureResult nativeAnalyse(Object pixels, int width, int height, int window,
                                                       int levels, int[] distances, double[] angles,

@@ -19,7 +19,7 @@ public class TextureTest {
     public void mapsHaveTheImageSizeAndFeatureNames() {
         for (int type = 0; type < 4; type++) {
             ImageProcessor ip = TestSupport.anyType(type, 37, 23, type);
-            TextureResult r = Texture.analyse(ip, new Texture.Params(), true, true);
+            TextureResult r = Texture.analyse(ip, new Texture.Params().features(Texture.FEATURES), true, true);
             assertArrayEquals(Texture.FEATURES, r.names());
             assertEquals(9, r.size());
             assertEquals(37, r.map(0).getWidth());

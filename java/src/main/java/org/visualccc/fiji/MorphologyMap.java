@@ -64,12 +64,11 @@ public class MorphologyMap implements PlugIn {
     /** Table choices. */
     public static final String PER_IMAGE = "per image";
     public static final String PER_TILE = "per tile";
-    /** Default overlap of neighbouring tiles, percent of the tile size. */
-    public static final double DEFAULT_OVERLAP_PERCENT = 25;
-    /** Tiles per ONNX Runtime run. */
-    public static final int BATCH = 8;
-    /** Longest side of the maps, as in the core (tiling::MAX_MAP_SIDE). */
-    static final int MAX_MAP_SIDE = 2048;
+
+    /** The core's default overlap of neighbouring tiles, percent of the tile size. */
+    public static double defaultOverlapPercent() {
+        return 100 * ((Number) Model.tilingDefaults().get("overlap_fraction")).doubleValue();
+    }
 
     /** What one run produced. */
     public static final class Output {
@@ -100,7 +99,7 @@ public class MorphologyMap implements PlugIn {
         }
         gd.addStringField("Model_file", "", 30);
         gd.addMessage("A model file, if given, is used instead of the choice above.");
-        gd.addSlider("Tile_overlap (%)", 0, 90, DEFAULT_OVERLAP_PERCENT);
+        gd.addSlider("Tile_overlap (%)", 0, 90, defaultOverlapPercent());
         gd.addSlider("Heatmap_opacity", 0, 100, ClassifyMorphology.DEFAULT_OPACITY);
         gd.addChoice("Table", new String[] {PER_IMAGE, PER_TILE}, PER_IMAGE);
         gd.addCheckbox("Add_overlay", !macro);
@@ -197,13 +196,14 @@ public class MorphologyMap implements PlugIn {
         int camClass = cam ? Model.CAM_PREDICTED : Model.CAM_NONE;
         ImageStack stack = imp.getStack();
         List<WholeImageClassification> results = CommandSupport.mapSlices(stack, "mapping",
-                i -> model.classifyWhole(stack.getProcessor(i), overlap, BATCH, camClass));
+                i -> model.classifyWhole(stack.getProcessor(i), overlap, Model.tilingDefaultInt("batch"), camClass));
         return new Output(results, classMap(imp, results, label), cam ? camImage(imp, results, label) : null);
     }
 
     /** Image pixels per map cell for an image of this size. */
     static int mapScale(int width, int height) {
-        return Math.max(1, (Math.max(width, height) + MAX_MAP_SIDE - 1) / MAX_MAP_SIDE);
+        int side = Model.tilingDefaultInt("max_map_side");
+        return Math.max(1, (Math.max(width, height) + side - 1) / side);
     }
 
     /**
@@ -347,9 +347,9 @@ public class MorphologyMap implements PlugIn {
 
     /**
      * Adds each slice's stitched CAM to {@code imp}'s overlay with the given opacity
-     * (percent), replacing earlier items of this command. Images over
-     * {@value #MAX_MAP_SIDE} pixels on a side get no overlay (it would be as large as the
-     * image); their CAM image is the output.
+     * (percent), replacing earlier items of this command. Images over the core's
+     * {@code max_map_side} ({@link Model#tilingDefaults()}) pixels on a side get no overlay
+     * (it would be as large as the image); their CAM image is the output.
      */
     public static void addOverlay(ImagePlus imp, List<WholeImageClassification> results, double opacity) {
         addOverlay(imp, results, opacity, 0, 0, 0);
@@ -364,8 +364,8 @@ public class MorphologyMap implements PlugIn {
                            int dx, int dy) {
         ClassifyMorphology.checkOpacity(opacity);
         if (mapScale(imp.getWidth(), imp.getHeight()) > 1) {
-            IJ.log("Visual-CCC: the image is over " + MAX_MAP_SIDE + " pixels on a side; see the "
-                    + CAM_SUFFIX + " image instead of an overlay.");
+            IJ.log("Visual-CCC: the image is over " + Model.tilingDefaultInt("max_map_side")
+                    + " pixels on a side; see the " + CAM_SUFFIX + " image instead of an overlay.");
             return;
         }
         Overlay overlay = imp.getOverlay() == null ? new Overlay() : imp.getOverlay();

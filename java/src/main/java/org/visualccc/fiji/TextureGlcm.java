@@ -10,7 +10,10 @@ import org.visualccc.Texture;
 import org.visualccc.TextureResult;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -49,20 +52,61 @@ public class TextureGlcm extends AnalysisCommand {
     /** {@code quantization} choices, in {@link Texture.Quantization} order. */
     static final String[] QUANTIZATIONS = {"Auto", "Min-max", "Direct"};
 
-    private static final boolean[] DEFAULT_FEATURES = {true, false, true, false, true, true, false, false, false};
+    /**
+     * The dialog's defaults by macro key (features by name): the core's texture defaults
+     * ({@link Texture#defaults()}), so the dialog and the core cannot disagree.
+     */
+    static Map<String, Object> dialogDefaults() {
+        Texture.Params d = new Texture.Params();
+        Map<String, Object> fields = new LinkedHashMap<String, Object>();
+        List<String> chosen = Arrays.asList(d.featureNames());
+        for (String feature : Texture.FEATURES) {
+            fields.put(feature, chosen.contains(feature));
+        }
+        fields.put("window", d.window());
+        fields.put("levels", d.levels());
+        fields.put("distances", join(d.distances()));
+        fields.put("angles", join(d.angles()));
+        fields.put("average_angles", d.averageAngles());
+        fields.put("symmetric", d.symmetric());
+        fields.put("quantization", QUANTIZATIONS[d.quantization().ordinal()]);
+        return fields;
+    }
+
+    /** Numbers as the dialog shows them: separated by spaces, whole numbers without ".0". */
+    private static String join(int[] numbers) {
+        double[] values = new double[numbers.length];
+        for (int i = 0; i < numbers.length; i++) {
+            values[i] = numbers[i];
+        }
+        return join(values);
+    }
+
+    private static String join(double[] numbers) {
+        StringBuilder text = new StringBuilder();
+        for (double v : numbers) {
+            text.append(text.length() == 0 ? "" : " ").append(v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v));
+        }
+        return text.toString();
+    }
 
     @Override
     CommandDialog createDialog(ImagePlus imp) {
+        Map<String, Object> d = dialogDefaults();
+        boolean[] features = new boolean[Texture.FEATURES.length];
+        for (int i = 0; i < features.length; i++) {
+            features[i] = (Boolean) d.get(Texture.FEATURES[i]);
+        }
         return new CommandDialog("Visual-CCC: Texture (GLCM)", "visualccc.texture.")
                 .message("Features:")
-                .checkboxGroup(3, 3, featureLabels(), DEFAULT_FEATURES)
-                .number("Window", 7, 0, "pixels (odd)")
-                .number("Levels", 32, 0, "grey levels (2-256)")
-                .string("Distances", "1", 12)
-                .string("Angles", "0 45 90 135", 12)
-                .checkbox("Average_angles", true)
-                .checkbox("Symmetric", true)
-                .choice("Quantization", QUANTIZATIONS, QUANTIZATIONS[0])
+                .checkboxGroup(3, 3, featureLabels(), features)
+                .number("Window", (Integer) d.get("window"), 0, "pixels (odd)")
+                .number("Levels", (Integer) d.get("levels"), 0, "grey levels (2-256)")
+                .string("Distances", (String) d.get("distances"), 12)
+                .string("Angles", (String) d.get("angles"), 12)
+                .checkbox("Average_angles", (Boolean) d.get("average_angles"))
+                .checkbox("Symmetric", (Boolean) d.get("symmetric"))
+                .choice("Quantization", QUANTIZATIONS, (String) d.get("quantization"))
                 .checkbox("Reference_mode", false)
                 .checkbox("Exclude_data_bar", true)
                 .message("Reference mode: the published tool's map (Otsu mask, 5x5 window, 2 levels,\n"

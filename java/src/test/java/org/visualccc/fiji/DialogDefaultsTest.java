@@ -6,6 +6,7 @@ import org.visualccc.KMeans;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 
 /**
@@ -63,5 +64,39 @@ public class DialogDefaultsTest {
         assertEquals(core.get("sigma"), core.get("bilateral_sigma"));
         assertEquals(((Number) core.get("range_fraction")).doubleValue() * 255,
                 ((Number) dialog.get("sigma_range")).doubleValue(), 1e-12);
+    }
+
+    @Test
+    public void textureDialogShowsTheCoreDefaults() {
+        Map<String, Object> dialog = TextureGlcm.dialogDefaults();
+        Map<String, Object> core = org.visualccc.Texture.defaults();
+        assertEquals(((Number) core.get("window")).intValue(), dialog.get("window"));
+        assertEquals(((Number) core.get("levels")).intValue(), dialog.get("levels"));
+        assertEquals(core.get("average_angles"), dialog.get("average_angles"));
+        assertEquals(core.get("symmetric"), dialog.get("symmetric"));
+        java.util.List<?> features = (java.util.List<?>) core.get("features");
+        for (String feature : org.visualccc.Texture.FEATURES) {
+            assertEquals(feature, features.contains(feature), dialog.get(feature));
+        }
+        assertArrayEquals(numbers((java.util.List<?>) core.get("distances")),
+                TextureGlcm.parseDoubles("Distances", (String) dialog.get("distances")), 0);
+        assertArrayEquals(numbers((java.util.List<?>) core.get("angles")),
+                TextureGlcm.parseDoubles("Angles", (String) dialog.get("angles")), 0);
+        assertEquals(core.get("quantization"),
+                ((String) dialog.get("quantization")).replace("-", "").toLowerCase(java.util.Locale.ROOT));
+    }
+
+    @Test
+    public void morphologyMapOverlapIsTheCoreDefault() {
+        double fraction = ((Number) org.visualccc.Model.tilingDefaults().get("overlap_fraction")).doubleValue();
+        assertEquals(100 * fraction, MorphologyMap.defaultOverlapPercent(), 0);
+    }
+
+    private static double[] numbers(java.util.List<?> list) {
+        double[] values = new double[list.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = ((Number) list.get(i)).doubleValue();
+        }
+        return values;
     }
 }
