@@ -56,15 +56,25 @@ print(f"e2e-analyze: class {r['Class']}, target fraction {fraction}, area {area}
 cli = json.load(open(sys.argv[2]))
 batch = list(csv.DictReader(open(sys.argv[3], newline="", encoding="utf-8")))[0]
 numbers = {
-    "Fiji Analyze Micrograph": (r["Class"], fraction),
-    "visual-ccc analyze": (cli["classification"]["class"], cli["clustering"]["target_cluster"]["area_fraction"]),
-    "visual-ccc batch": (batch["Class"], float(batch["Fraction cluster 2"])),
+    "Fiji Analyze Micrograph": (r["Class"], fraction, float(r["Texture contrast"])),
+    "visual-ccc analyze": (
+        cli["classification"]["class"],
+        cli["clustering"]["target_cluster"]["area_fraction"],
+        next(f["value"] for f in cli["texture"]["image_features"] if f["feature"] == "contrast"),
+    ),
+    "visual-ccc batch": (batch["Class"], float(batch["Fraction cluster 2"]), float(batch["contrast"])),
 }
-classes = {c for c, _ in numbers.values()}
-fractions = [f for _, f in numbers.values()]
-if len(classes) != 1 or max(fractions) - min(fractions) > 1e-5:
-    sys.exit(f"e2e-analyze: FAIL: the three front ends disagree: {numbers}")
-print(f"e2e-analyze: Fiji, CLI analyze and CLI batch agree: class {r['Class']}, target fraction {fractions}")
+classes = {c for c, _, _ in numbers.values()}
+for index, name in ((1, "target fraction"), (2, "texture contrast")):
+    values = [v[index] for v in numbers.values()]
+    if max(values) - min(values) > 1e-5 * max(1.0, abs(max(values))):
+        sys.exit(f"e2e-analyze: FAIL: the three front ends disagree on the {name}: {numbers}")
+if len(classes) != 1:
+    sys.exit(f"e2e-analyze: FAIL: the three front ends disagree on the class: {numbers}")
+otsu = float(r["Otsu threshold"]), cli["otsu"]["thresholds"][0]
+if abs(otsu[0] - otsu[1]) > 1e-6:
+    sys.exit(f"e2e-analyze: FAIL: Otsu thresholds differ: Fiji {otsu[0]}, CLI {otsu[1]}")
+print(f"e2e-analyze: Fiji, CLI analyze and CLI batch agree (one pipeline): {numbers}, Otsu {otsu}")
 PY
 ok=1
 echo "e2e-analyze: PASS"

@@ -16,7 +16,10 @@ use crate::pixels;
 /// featureNames, long[] pixelCounts, double[] areaFractions, double[] areas, double[]
 /// meanGrey, double[] featureMeans (cluster-major), double inertia, int sampleSize,
 /// String unit)`.
-fn clustering<'local>(env: &mut Env<'local>, result: &Clustering) -> BridgeResult<JObject<'local>> {
+pub(crate) fn clustering<'local>(
+    env: &mut Env<'local>,
+    result: &Clustering,
+) -> BridgeResult<JObject<'local>> {
     let labels = pixels::new_byte_array(env, &result.labels)?;
     let names = convert::new_string_array(env, &result.feature_names)?;
     let counts: Vec<i64> = result

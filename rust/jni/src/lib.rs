@@ -7,6 +7,7 @@
 //!
 //! [`EnvUnowned::with_env`]: jni::EnvUnowned::with_env
 
+mod analysis;
 mod batch;
 mod convert;
 mod databar;

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use visual_ccc_core::analysis::glcm::TextureParams;
 use visual_ccc_core::image::databar::EXCLUDED_LABEL;
 use visual_ccc_core::pipeline::{self, Analysis, AnalysisParams};
 use visual_ccc_core::ImageView;
@@ -148,15 +147,8 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         let target_mask = clustering.mask(target as u8)?;
         output::write_gray8(&target_path, view.width(), view.height(), target_mask)
     })?;
-    let (otsu, texture) = otsu_and_texture(
-        &analysis,
-        &params,
-        &file,
-        &out_dir,
-        &stem,
-        threads,
-        &mut timings,
-    )?;
+    let (otsu, texture) =
+        otsu_and_texture(&analysis, &params, &file, &out_dir, &stem, &mut timings)?;
     summary.insert("otsu".into(), otsu);
     summary.insert("texture".into(), texture);
 
@@ -196,7 +188,6 @@ fn otsu_and_texture(
     file: &Path,
     out_dir: &Path,
     stem: &str,
-    threads: usize,
     timings: &mut Timings,
 ) -> Result<(Value, Value), Failure> {
     let mask = &analysis.otsu_mask;
@@ -220,20 +211,22 @@ fn otsu_and_texture(
         json!("0 background, 255 foreground, 128 data bar (excluded)"),
     );
 
-    let reference = TextureParams {
-        threads,
-        ..TextureParams::reference()
-    };
-    let bar = &analysis.data_bar;
-    let mut result = texture::compute_on_mask(&bar.kept(&mask.view())?, &reference, timings)?;
-    texture::expand_maps(bar, &mut result.maps);
+    let reference = analysis
+        .reference_texture
+        .as_ref()
+        .ok_or_else(|| Failure::Input("the pipeline made no texture map".into()))?;
     let maps = timings.time("write_texture", || {
-        texture::write_maps(Some(out_dir), file, &result.maps, true)
+        texture::write_maps(
+            Some(out_dir),
+            file,
+            std::slice::from_ref(&reference.map),
+            true,
+        )
     })?;
     let whole = params.glcm_params()?;
     let texture = json!({
         "reference_maps": maps,
-        "reference_image_features": texture::features_json(&result.features),
+        "reference_image_features": texture::features_json(&reference.features),
         "image_features": texture::features_json(&analysis.texture),
         "image_features_settings": {
             "levels": whole.levels, "distances": whole.distances,

@@ -454,6 +454,8 @@ impl Worker<'_> {
             Some(self.model),
             &AnalysisParams {
                 cam: self.settings.save_heatmaps && self.analysis.cam,
+                // The batch writes no texture maps.
+                texture_map: false,
                 ..self.analysis.clone()
             },
             Calibration::default(),

@@ -11,7 +11,9 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::cluster::{cluster, Calibration, ClusterParams, Clustering, MAX_K};
-use crate::analysis::glcm::{glcm_features, Feature, FeatureValue, GlcmParams};
+use crate::analysis::glcm::{
+    glcm_features, texture_maps, Feature, FeatureValue, GlcmParams, TextureMap, TextureParams,
+};
 use crate::analysis::threshold::{apply_thresholds, otsu, Labels};
 use crate::cam::CamTarget;
 use crate::error::{Error, Result};
@@ -43,6 +45,9 @@ pub struct AnalysisParams {
     /// step: classification, Otsu, texture and clustering see the micrograph rows only,
     /// and label images mark the bar rows 255.
     pub exclude_data_bar: bool,
+    /// Compute the published tool's texture map ([`ReferenceTexture`]); runs that show or
+    /// save no maps (batch) turn it off.
+    pub texture_map: bool,
 }
 
 impl Default for AnalysisParams {
@@ -56,6 +61,7 @@ impl Default for AnalysisParams {
             cam: true,
             threads: 0,
             exclude_data_bar: true,
+            texture_map: true,
         }
     }
 }
@@ -141,6 +147,16 @@ impl AnalysisParams {
     }
 }
 
+/// The published tool's texture step on the Otsu mask ([`TextureParams::reference`]:
+/// GLCM contrast of 5×5 windows, 2 levels, distance 1, angle 0).
+#[derive(Debug, Clone)]
+pub struct ReferenceTexture {
+    /// The contrast map, full size, NaN in data-bar rows.
+    pub map: TextureMap,
+    /// The same GLCM over the whole kept mask.
+    pub features: Vec<FeatureValue>,
+}
+
 /// Everything the workflow measured on one image.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -151,11 +167,13 @@ pub struct Analysis {
     pub otsu_mask: Labels,
     /// Whole-image GLCM features, in the order of [`AnalysisParams::texture_features`].
     pub texture: Vec<FeatureValue>,
+    /// With [`AnalysisParams::texture_map`].
+    pub reference_texture: Option<ReferenceTexture>,
     pub clustering: Clustering,
     /// The cluster whose area fraction is reported.
     pub target_cluster: usize,
-    /// Wall-clock seconds of each stage (`classify`, `otsu`, `texture`, `cluster`); the
-    /// clustering overlaps the others.
+    /// Wall-clock seconds of each stage (`classify`, `otsu`, `texture`, `texture_maps`,
+    /// `cluster`); the clustering overlaps the others.
     pub stage_seconds: Vec<(&'static str, f64)>,
     /// The rows left out as an instrument data bar (none when there is none or
     /// [`AnalysisParams::exclude_data_bar`] is off). The masks and labels are full size,
@@ -230,7 +248,21 @@ pub fn analyze(
             time("otsu");
             let texture = glcm_features(view, &glcm)?;
             time("texture");
-            Ok((classification, threshold, mask, texture, seconds))
+            let reference_texture = if params.texture_map {
+                let reference = reference_texture(&mask, params.threads)?;
+                time("texture_maps");
+                Some(reference)
+            } else {
+                None
+            };
+            Ok((
+                classification,
+                threshold,
+                mask,
+                texture,
+                reference_texture,
+                seconds,
+            ))
         })();
         let clustering = match clustering.join() {
             Ok(result) => result,
@@ -238,7 +270,14 @@ pub fn analyze(
         };
         (others, clustering)
     });
-    let (mut classification, otsu_threshold, mut otsu_mask, texture, mut stage_seconds) = others?;
+    let (
+        mut classification,
+        otsu_threshold,
+        mut otsu_mask,
+        texture,
+        mut reference_texture,
+        mut stage_seconds,
+    ) = others?;
     let (mut clustering, cluster_seconds) = clustering?;
     stage_seconds.push(("cluster", cluster_seconds));
     // Back to the whole image's coordinates: bar rows are excluded in the label images.
@@ -249,14 +288,35 @@ pub fn analyze(
     otsu_mask.height = data_bar.height;
     clustering.labels = data_bar.expand(&clustering.labels, EXCLUDED_LABEL);
     clustering.height = data_bar.height;
+    if let Some(reference) = reference_texture.as_mut() {
+        let image = &mut reference.map.image;
+        image.data = data_bar.expand(&image.data, f32::NAN);
+        image.height = data_bar.height;
+    }
     Ok(Analysis {
         classification,
         otsu_threshold,
         otsu_mask,
         texture,
+        reference_texture,
         clustering,
         target_cluster: params.target(),
         stage_seconds,
         data_bar,
     })
+}
+
+/// The published tool's texture step on a 0/1 Otsu mask.
+fn reference_texture(mask: &Labels, threads: usize) -> Result<ReferenceTexture> {
+    let params = TextureParams {
+        threads,
+        ..TextureParams::reference()
+    };
+    let view = mask.view();
+    let map = texture_maps(&view, &params)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid("the reference texture step made no map"))?;
+    let features = glcm_features(&view, &params.glcm)?;
+    Ok(ReferenceTexture { map, features })
 }

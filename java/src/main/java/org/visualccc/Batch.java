@@ -29,10 +29,9 @@ public final class Batch {
         return CoreDefaults.of("batch", Batch::nativeDefaults);
     }
 
-    /** A default of the analysis recipe ({@code k}, {@code seed}, ...). */
-    @SuppressWarnings("unchecked")
+    /** A default of the analysis recipe ({@code k}, {@code seed}, ...; see {@link Analysis#defaults()}). */
     public static Object analysisDefault(String key) {
-        return ((Map<String, Object>) defaults().get("analysis")).get(key);
+        return Analysis.defaults().get(key);
     }
 
     /** A default of the batch settings ({@code pattern}, {@code save_heatmaps}, ...). */

@@ -29,6 +29,11 @@ public final class DataBar {
         return new DataBar(rows[0], rows[1]);
     }
 
+    /** The bar the core reported: {@code topRows} and {@code bottomRows} left out. */
+    static DataBar of(int topRows, int bottomRows) {
+        return topRows == 0 && bottomRows == 0 ? NONE : new DataBar(topRows, bottomRows);
+    }
+
     /** Rows left out at the top. */
     public int topRows() {
         return topRows;

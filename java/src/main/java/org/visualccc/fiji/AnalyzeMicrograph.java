@@ -5,10 +5,14 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
+import ij.process.ByteProcessor;
 import ij.process.ColorProcessor;
+import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
+import org.visualccc.Analysis;
 import org.visualccc.Classification;
-import org.visualccc.KMeans;
+import org.visualccc.Clustering;
+import org.visualccc.Json;
 import org.visualccc.Model;
 import org.visualccc.Texture;
 
@@ -16,23 +20,25 @@ import java.awt.Color;
 import java.awt.Font;
 import java.io.File;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Plugins › Visual-CCC › Analyze Micrograph...: the published Visual-CCC workflow in one
- * go on the active image: classification with the class activation map (CAM) of the
- * predicted class, Otsu segmentation, the published texture map (GLCM contrast,
- * {@link Texture.Params#reference()}), k-means clustering on the default features (smoothed grey
- * and the learned foreground probability),
- * and the area fraction of a target cluster. It reuses the other commands' scripting entry
- * points, so their tables ({@value ClassifyMorphology#TABLE_TITLE}, {@value
- * ThresholdOtsu#TABLE_TITLE}, {@value TextureGlcm#TABLE_TITLE}, {@value
- * ClusterKMeans#TABLE_TITLE}) get their usual rows; in addition it adds one row per slice
- * to {@value #TABLE_TITLE} ({@code Image}, {@code Slice}, {@code Class},
- * {@code P(class)}, {@code Otsu threshold}, {@code Foreground fraction}, {@code Texture
- * contrast}, {@code k}, {@code Target cluster}, {@code Target fraction}, {@code Target
- * area}, {@code Area unit}) and shows the CAM, Otsu, texture, cluster and target-mask
- * images plus one RGB summary montage {@code <title>-summary} of the current slice.
+ * go on the active image, run slice by slice by the core's pipeline ({@link Analysis}, the
+ * same code as {@code visual-ccc analyze} and Batch Process Folder): classification with
+ * the class activation map (CAM) of the predicted class, Otsu segmentation, whole-image
+ * GLCM texture and the published texture map ({@link Texture.Params#reference()}), k-means
+ * clustering on the default features (smoothed grey and the learned foreground
+ * probability), and the area fraction of a target cluster; an instrument data bar is left
+ * out of every step. It adds one row per slice to {@value #TABLE_TITLE} ({@code Image},
+ * {@code Slice}, {@code Model}, {@code Class}, {@code P(class)}, {@code Unfamiliar} and
+ * {@code Unfamiliarity} for calibrated models, {@code Otsu threshold}, {@code Foreground
+ * fraction}, {@code Texture contrast} (whole-image GLCM), {@code k}, {@code Target cluster},
+ * {@code Target fraction}, {@code Target area}, {@code Area unit}, {@code Excluded rows})
+ * and shows the CAM, Otsu, texture, cluster and target-mask images plus one RGB summary
+ * montage {@code <title>-summary} of the current slice.
  *
  * <p>Macro (recordable), e.g.
  * <pre>
@@ -107,9 +113,10 @@ public class AnalyzeMicrograph extends AnalysisCommand {
     // ------------------------------------------------------------------ scripting API
 
     /**
-     * Runs the whole workflow on every slice of {@code imp} (the montage shows the current
-     * slice), adds the CAM overlay to {@code imp} and returns the images (not shown) and the
-     * summary table (shown unless headless).
+     * Runs the whole workflow on every slice of {@code imp} with the core's pipeline (the
+     * montage shows the current slice), adds the CAM overlay to {@code imp} and returns the
+     * images (not shown) and the summary table (shown unless headless). With a
+     * non-rectangular selection, fractions and areas count the pixels inside it only.
      *
      * @param k       clusters (2-255)
      * @param target  the cluster whose area fraction is reported (0 = darkest .. k-1)
@@ -124,67 +131,106 @@ public class AnalyzeMicrograph extends AnalysisCommand {
             throw new IllegalArgumentException("target cluster " + target + " does not exist: labels run from 0 to "
                     + (k - 1));
         }
-        Result result = new Result();
+        ClassifyMorphology.checkOpacity(opacity);
         String label = ClassifyMorphology.modelLabel(model);
         if (model.isFixture()) {
             IJ.log("Visual-CCC: " + label + " is an untrained test fixture; its classes mean nothing.");
         }
-        int camClass = model.hasFeatures() ? Model.CAM_PREDICTED : Model.CAM_NONE;
-        List<Classification> classes = ClassifyMorphology.classifySlices(imp, model, camClass);
-        // After Esc, the later steps analyse only the slices classified so far.
-        ImagePlus done = CommandSupport.firstSlices(imp, classes.size());
-        CommandSupport.addRows(null, ClassifyMorphology.TABLE_TITLE,
-                t -> ClassifyMorphology.addRows(t, imp, label, classes));
-        if (camClass != Model.CAM_NONE) {
+        Map<String, Object> settings = new LinkedHashMap<String, Object>();
+        settings.put("k", k);
+        settings.put("target_cluster", target);
+        String settingsJson = Json.object(settings);
+        Calibration calibration = imp.getCalibration();
+        ImageStack stack = imp.getStack();
+        SelectionMask selection = SelectionMask.of(imp);
+        List<Analysis> analyses = CommandSupport.mapSlices(stack, "analysing",
+                i -> Analysis.run(model, stack.getProcessor(i), calibration, settingsJson));
+        // After Esc, the outputs hold the slices analysed so far.
+        ImagePlus done = CommandSupport.firstSlices(imp, analyses.size());
+        Slices slices = new Slices(analyses, stack, selection, calibration);
+
+        Result result = new Result();
+        List<Classification> classes = slices.classifications;
+        if (classes.get(0).hasCam()) {
             result.heatmap = ClassifyMorphology.createHeatmap(imp, classes, label);
             ClassifyMorphology.addOverlay(imp, classes, opacity);
         }
-
-        ResultsTable otsuTable = CommandSupport.openTable(ThresholdOtsu.TABLE_TITLE);
-        int otsuFirst = otsuTable.size();
-        result.otsu = ThresholdOtsu.threshold(done, 2, otsuTable);
-        CommandSupport.showTable(otsuTable, ThresholdOtsu.TABLE_TITLE);
-
-        ResultsTable textureTable = CommandSupport.openTable(TextureGlcm.TABLE_TITLE);
-        int textureFirst = textureTable.size();
-        result.texture = TextureGlcm.texture(done, Texture.Params.reference(), textureTable);
-        CommandSupport.showTable(textureTable, TextureGlcm.TABLE_TITLE);
-
-        ResultsTable clusterTable = CommandSupport.openTable(ClusterKMeans.TABLE_TITLE);
-        int clusterFirst = clusterTable.size();
-        // Clustered on the default features only, as `visual-ccc analyze` does: the CAM covers
-        // the analysed centre region alone, and as a feature it would split the clusters there.
-        result.clusters = ClusterKMeans.cluster(done, new KMeans.Params().k(k), null, clusterTable);
-        CommandSupport.showTable(clusterTable, ClusterKMeans.TABLE_TITLE);
+        result.otsu = CommandSupport.labelImage(done, CommandSupport.derivedTitle(imp.getTitle(),
+                ThresholdOtsu.SUFFIX), slices.otsuLabels, "Visual-CCC Otsu threshold of " + imp.getTitle() + "\n");
+        result.texture = CommandSupport.derivedImage(done, CommandSupport.derivedTitle(imp.getTitle(),
+                TextureGlcm.SUFFIX), slices.textureMaps, 1, false);
+        result.texture.resetDisplayRange();
+        result.texture.setProperty("Info", "Visual-CCC texture map of " + imp.getTitle() + ": "
+                + Texture.Params.reference() + "\n");
+        result.clusters = CommandSupport.labelImage(done, CommandSupport.derivedTitle(imp.getTitle(),
+                ClusterKMeans.SUFFIX), slices.clusterLabels, "Visual-CCC k-means clusters (k = " + k
+                + ", labels ordered by mean grey) of " + imp.getTitle() + "\n");
         result.targetMask = ClusterKMeans.mask(result.clusters, target);
 
-        Calibration calibration = imp.getCalibration();
         ResultsTable table = CommandSupport.openTable(TABLE_TITLE);
-        int slices = Math.min(Math.min(result.otsu.getStackSize(), result.clusters.getStackSize()),
-                textureTable.size() - textureFirst);
-        for (int i = 0; i < slices; i++) {
+        for (int i = 0; i < analyses.size(); i++) {
+            Analysis a = analyses.get(i);
             Classification c = classes.get(i);
+            Clustering clustering = slices.clusterings.get(i);
             CommandSupport.startRow(table, imp, i + 1);
             table.addValue("Model", label);
             table.addValue("Class", c.predictedClass());
             CommandSupport.addValue(table, "P(class)", c.probability(c.predictedIndex()), 6);
-            CommandSupport.addValue(table, "Otsu threshold", otsuTable.getValue("Threshold 1", otsuFirst + i), 6);
-            CommandSupport.addValue(table, "Foreground fraction", otsuTable.getValue("Fraction 1", otsuFirst + i), 6);
-            CommandSupport.addValue(table, "Texture contrast", textureTable.getValue("contrast", textureFirst + i), 6);
+            ClassifyMorphology.addUnfamiliar(table, c);
+            CommandSupport.addValue(table, "Otsu threshold", a.otsuThreshold(), 6);
+            CommandSupport.addValue(table, "Foreground fraction", slices.foregroundFractions[i], 6);
+            CommandSupport.addValue(table, "Texture contrast", a.texture("contrast"), 6);
             table.addValue("k", k);
             table.addValue("Target cluster", target);
-            int row = clusterFirst + i * k + target;
-            CommandSupport.addValue(table, "Target fraction", clusterTable.getValue("Fraction", row), 6);
-            CommandSupport.addValue(table, "Target area", clusterTable.getValue("Area", row), 6);
+            CommandSupport.addValue(table, "Target fraction", clustering.areaFraction(target), 6);
+            CommandSupport.addValue(table, "Target area", clustering.area(target), 6);
             table.addValue("Area unit", CommandSupport.areaUnit(calibration));
+            table.addValue("Excluded rows", a.dataBar().excludedRows());
         }
         CommandSupport.showTable(table, TABLE_TITLE);
         result.table = table;
-        int current = Math.min(imp.getCurrentSlice(), slices) - 1;
-        double targetFraction = clusterTable.getValue("Fraction", clusterFirst + current * k + target);
+        int current = Math.min(imp.getCurrentSlice(), analyses.size()) - 1;
+        double targetFraction = slices.clusterings.get(current).areaFraction(target);
         result.montage = montage(imp, result, classes.get(current),
                 String.format("Cluster %d: %.1f%% of the area", target, 100 * targetFraction));
         return result;
+    }
+
+    /**
+     * Each slice's results as the images and counts show them: pixels outside a
+     * non-rectangular selection labelled {@value SelectionMask#OUTSIDE_LABEL} (NaN in the
+     * texture map) and left out of fractions and areas, like the data bar's rows.
+     */
+    private static final class Slices {
+        final List<Classification> classifications = new ArrayList<Classification>();
+        final List<Clustering> clusterings = new ArrayList<Clustering>();
+        final List<ImageProcessor> otsuLabels = new ArrayList<ImageProcessor>();
+        final List<ImageProcessor> clusterLabels = new ArrayList<ImageProcessor>();
+        final ImageStack textureMaps;
+        final double[] foregroundFractions;
+
+        Slices(List<Analysis> analyses, ImageStack stack, SelectionMask selection, Calibration calibration) {
+            textureMaps = new ImageStack(stack.getWidth(), stack.getHeight());
+            foregroundFractions = new double[analyses.size()];
+            for (int i = 0; i < analyses.size(); i++) {
+                Analysis a = analyses.get(i);
+                ImageProcessor ip = stack.getProcessor(i + 1);
+                SelectionMask mask = selection == null ? null
+                        : SelectionMask.withoutDataBar(selection, ip, a.dataBar());
+                classifications.add(a.classification());
+                Clustering clustering = mask == null ? a.clustering() : mask.restrict(a.clustering(), calibration);
+                clusterings.add(clustering);
+                clusterLabels.add(clustering.labelProcessor());
+                ByteProcessor otsu = a.otsuLabels();
+                foregroundFractions[i] = mask == null ? a.otsuFraction() : mask.restrictBinary(otsu);
+                otsuLabels.add(otsu);
+                FloatProcessor texture = a.textureMap();
+                if (mask != null) {
+                    mask.clearOutside(texture);
+                }
+                textureMaps.addSlice(stack.getSliceLabel(i + 1), texture);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ montage

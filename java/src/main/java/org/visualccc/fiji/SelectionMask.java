@@ -161,6 +161,24 @@ final class SelectionMask {
                 featureMeans, clustering.inertia(), clustering.sampleSize(), clustering.unit());
     }
 
+    /**
+     * Labels the pixels of the 0/1 image {@code labels} outside the selection
+     * {@value #OUTSIDE_LABEL} and returns the fraction of inside pixels labelled 1.
+     */
+    double restrictBinary(ImageProcessor labels) {
+        checkSize(labels);
+        byte[] values = (byte[]) labels.getPixels();
+        long above = 0;
+        for (int i = 0; i < values.length; i++) {
+            if (!inside[i]) {
+                values[i] = (byte) OUTSIDE_LABEL;
+            } else if (values[i] == 1) {
+                above++;
+            }
+        }
+        return above / (double) insideCount;
+    }
+
     /** Sets the pixels of {@code map} outside the selection to NaN. */
     void clearOutside(FloatProcessor map) {
         checkSize(map);
