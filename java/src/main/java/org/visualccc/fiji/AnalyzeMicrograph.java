@@ -42,7 +42,7 @@ import java.util.Map;
  *
  * <p>Macro (recordable), e.g.
  * <pre>
- * run("Analyze Micrograph...", "model=[fixture-tiny (untrained test fixture)] k=3 target_cluster=2 heatmap_opacity=40 show_montage colour_bar");
+ * run("Analyze Micrograph...", "model=[fixture-tiny (untrained test fixture)] k=3 target_cluster=2 heatmap_opacity=40 show_montage colour_bar exclude_data_bar");
  * </pre>
  *
  * <p>Scripting: {@link #analyze(ImagePlus, Model, int, int, double)}.
@@ -86,7 +86,8 @@ public class AnalyzeMicrograph extends AnalysisCommand {
                 .number("Target_cluster", k - 1, 0, "(0 = darkest)")
                 .number("Heatmap_opacity", ClassifyMorphology.DEFAULT_OPACITY, 0, "%")
                 .checkbox("Show_montage", true)
-                .checkbox("Colour_bar", true);
+                .checkbox("Colour_bar", true)
+                .checkbox("Exclude_data_bar", (Boolean) Analysis.defaults().get("exclude_data_bar"));
     }
 
     @Override
@@ -97,9 +98,10 @@ public class AnalyzeMicrograph extends AnalysisCommand {
         double opacity = dialog.nextNumber();
         boolean montage = dialog.nextBoolean();
         boolean colourBar = dialog.nextBoolean();
+        boolean excludeDataBar = dialog.nextBoolean();
         File file = ClassifyMorphology.resolveModel(modelPath);
         try (Model model = Model.open(file.getPath())) {
-            Result result = analyze(imp, model, k, target, opacity);
+            Result result = analyze(imp, model, k, target, opacity, excludeDataBar);
             if (!montage) {
                 result.montage = null;
             }
@@ -124,6 +126,16 @@ public class AnalyzeMicrograph extends AnalysisCommand {
      * @throws IllegalArgumentException for bad arguments
      */
     public static Result analyze(ImagePlus imp, Model model, int k, int target, double opacity) {
+        return analyze(imp, model, k, target, opacity,
+                (Boolean) Analysis.defaults().get("exclude_data_bar"));
+    }
+
+    /**
+     * As {@link #analyze(ImagePlus, Model, int, int, double)}; {@code excludeDataBar} false
+     * analyses every row, an instrument data bar included.
+     */
+    public static Result analyze(ImagePlus imp, Model model, int k, int target, double opacity,
+                                 boolean excludeDataBar) {
         if (imp == null || model == null) {
             throw new IllegalArgumentException("no image or no model given");
         }
@@ -139,6 +151,7 @@ public class AnalyzeMicrograph extends AnalysisCommand {
         Map<String, Object> settings = new LinkedHashMap<String, Object>();
         settings.put("k", k);
         settings.put("target_cluster", target);
+        settings.put("exclude_data_bar", excludeDataBar);
         String settingsJson = Json.object(settings);
         Calibration calibration = imp.getCalibration();
         ImageStack stack = imp.getStack();
