@@ -411,15 +411,13 @@ fn real_images_reference_pipeline() {
 #[ignore = "timing; run in release"]
 fn timing_2048_by_1536() {
     let (w, h) = (2048usize, 1536usize);
-    let mut seed = 99u64;
+    let mut rng = common::Lcg(99);
     let grey: Vec<u8> = (0..w * h)
         .map(|i| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            let noise = rng.next_u64() >> 58;
             let (x, y) = (i % w, i / w);
             let pattern = ((x / 9 + y / 13) % 2) as u64 * 90 + ((x * y) % 97) as u64;
-            ((pattern + (seed >> 58)) % 256) as u8
+            ((pattern + noise) % 256) as u8
         })
         .collect();
     let view = ImageView::new(w, h, Pixels::Gray8(&grey)).unwrap();

@@ -241,13 +241,10 @@ fn otsu_mask_is_image_above_threshold() {
 #[test]
 fn five_class_search_is_fast() {
     let (w, h) = (2048usize, 1536usize);
-    let mut seed = 12345u64;
+    let mut rng = common::Lcg(12345);
     let data: Vec<u8> = (0..w * h)
         .map(|i| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let noise = (seed >> 58) as usize; // 0..63
+            let noise = (rng.next_u64() >> 58) as usize; // 0..63
             (((i % w) * 192 / w + noise) % 256) as u8
         })
         .collect();

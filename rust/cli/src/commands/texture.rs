@@ -134,16 +134,15 @@ fn custom_params(args: &Args) -> Result<TextureParams, String> {
             .map(|name| Feature::from_name(name).map_err(|e| format!("--features: {e}")))
             .collect::<Result<_, _>>()?,
     };
-    let quantization = match args.value("quantization").unwrap_or("auto") {
-        "auto" => Quantization::Auto,
-        "minmax" => Quantization::MinMax,
-        "direct" => Quantization::Direct,
-        other => {
-            return Err(format!(
-                "--quantization must be auto, minmax or direct, not '{other}'"
-            ))
-        }
-    };
+    let quantization = args.choice(
+        "quantization",
+        "auto",
+        &[
+            ("auto", Quantization::Auto),
+            ("minmax", Quantization::MinMax),
+            ("direct", Quantization::Direct),
+        ],
+    )?;
     Ok(TextureParams {
         window: args.parsed_or("window", 5)?,
         glcm: GlcmParams {
