@@ -11,7 +11,7 @@
 # Provides: REPO_ROOT, JAR, IJ_JAR, TIMEOUT; WORK (a temporary directory, removed on exit
 # once the caller has set ok=1), IJ_HOME (a throw-away ImageJ folder holding
 # plugins/<jar>, with its own user.home and native cache), OUT (for outputs); and the
-# functions die, run_imagej and check_error below.
+# functions die, require_cli, run_imagej, run_macro and check_error below.
 
 REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 JAR="${1:-${REPO_ROOT}/build/libs/Visual_CCC.jar}"
@@ -47,6 +47,13 @@ OUT="${WORK}/out"
 mkdir -p "${IJ_HOME}/plugins" "${WORK}/home" "${WORK}/cache" "${OUT}"
 cp -- "${JAR}" "${IJ_HOME}/plugins/"
 
+# require_cli: sets SYNTH to the command-line tool target/debug/visual-ccc, which must
+# be built (cargo build -p visual-ccc-cli).
+require_cli() {
+    SYNTH="${REPO_ROOT}/target/debug/visual-ccc"
+    [[ -x "${SYNTH}" ]] || die "${SYNTH} not built (cargo build -p visual-ccc-cli)"
+}
+
 # run_imagej MACRO LOG: runs an ImageJ macro file in batch mode under Xvfb; its output
 # goes to LOG and, indented, to stdout.
 run_imagej() {
@@ -58,6 +65,15 @@ run_imagej() {
         -cp "${IJ_JAR}" ij.ImageJ -batch "${macro}") >"${log}" 2>&1 || rc=$?
     sed 's/^/    | /' "${log}"
     return "${rc}"
+}
+
+# run_macro NAME MARKER: runs ${WORK}/NAME.ijm with run_imagej (output in
+# ${WORK}/NAME.log); ImageJ must exit normally and the macro must print MARKER at its end.
+run_macro() {
+    local name="$1" marker="$2"
+    run_imagej "${WORK}/${name}.ijm" "${WORK}/${name}.log" || die "ImageJ exited with an error in ${name}.ijm"
+    grep -q "${marker}" "${WORK}/${name}.log" \
+        || die "the macro ${name}.ijm did not finish (see the ImageJ output above)"
 }
 
 # check_error NAME SETUP COMMAND OPTIONS EXPECT: runs SETUP (macro code opening an

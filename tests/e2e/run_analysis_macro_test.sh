@@ -159,8 +159,7 @@ function fact(key, value) {
 }
 EOF
 echo "e2e-analysis: running the analysis commands in ImageJ"
-run_imagej "${WORK}/analyse.ijm" "${WORK}/analyse.log" || die "ImageJ exited with an error"
-grep -q "E2E-ANALYSIS-DONE" "${WORK}/analyse.log" || die "the macro did not finish (see the ImageJ output above)"
+run_macro analyse E2E-ANALYSIS-DONE
 grep -q "Visual-CCC Threshold: Otsu thresholds as scikit-image" "${WORK}/analyse.log" \
     || die "the threshold definition was not logged"
 

@@ -76,8 +76,7 @@ File.saveString("sample=" + sampleTitle + "\ncam=" + camTitle + "\nbits=" + camB
 print("E2E-MACRO-DONE");
 EOF
 echo "e2e: running Classify Morphology in ImageJ"
-run_imagej "${WORK}/classify.ijm" "${WORK}/classify.log" || die "ImageJ exited with an error while classifying"
-grep -q "E2E-MACRO-DONE" "${WORK}/classify.log" || die "the macro did not finish (see the ImageJ output above)"
+run_macro classify E2E-MACRO-DONE
 
 # ------------------------------------------------------------------ 3. check
 python3 - "${CSV}" "${CAM}" "${INFO}" "${FIXTURE_LABEL}" <<'PY'
@@ -209,8 +208,7 @@ File.saveString(facts, "${MAP_INFO}");
 print("E2E-MACRO-DONE");
 EOF
 echo "e2e: running Morphology Map in ImageJ"
-run_imagej "${WORK}/morphology.ijm" "${WORK}/morphology.log" || die "ImageJ exited with an error in Morphology Map"
-grep -q "E2E-MACRO-DONE" "${WORK}/morphology.log" || die "the Morphology Map macro did not finish"
+run_macro morphology E2E-MACRO-DONE
 python3 - "${MAP_CSV}" "${MAP_INFO}" <<'PY'
 import csv
 import sys
@@ -252,8 +250,7 @@ run("Classify Morphology...", "model=[${FIXTURE_LABEL}] heatmap_opacity=40");
 print("E2E-MACRO-DONE");
 EOF
 echo "e2e: core log in ImageJ's Log at the chosen level"
-run_imagej "${WORK}/log.ijm" "${WORK}/log.log" || die "ImageJ exited with an error in the log check"
-grep -q "E2E-MACRO-DONE" "${WORK}/log.log" || die "the log macro did not finish"
+run_macro log E2E-MACRO-DONE
 sed -n '/E2E-LEVEL-INFO/,/E2E-LEVEL-WARN/p' "${WORK}/log.log" | grep -q "Visual-CCC info: opened model" \
     || die "at level info the Log lacks the core's 'opened model' line"
 if sed -n '/E2E-LEVEL-WARN/,$p' "${WORK}/log.log" | grep -q "Visual-CCC info:"; then

@@ -79,6 +79,28 @@ pub fn golden_image(v: &Value) -> OwnedImage {
     }
 }
 
+/// The entries of a fixture's `images` list (each with a `path` under `shared`) whose
+/// file is there, with its relative and full path; the others are skipped with a message.
+pub fn present_images<'a>(
+    shared: &'a std::path::Path,
+    meta: &'a Value,
+) -> impl Iterator<Item = (&'a Value, &'a str, PathBuf)> + 'a {
+    meta["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(move |entry| {
+            let rel = entry["path"].as_str().unwrap();
+            let path = shared.join(rel);
+            if path.is_file() {
+                Some((entry, rel, path))
+            } else {
+                println!("skipping {rel}: not found");
+                None
+            }
+        })
+}
+
 /// The real micrographs in `../shared/data` next to the repository; `None` (with a
 /// message) when they are absent, as in a fresh clone.
 pub fn shared_data() -> Option<PathBuf> {

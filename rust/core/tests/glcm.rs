@@ -365,13 +365,7 @@ fn parameter_errors_are_clear() {
 fn real_images_reference_pipeline() {
     let Some(shared) = shared_data() else { return };
     let meta = load_json("real_images.json");
-    for entry in meta["images"].as_array().unwrap() {
-        let rel = entry["path"].as_str().unwrap();
-        let path = shared.join(rel);
-        if !path.is_file() {
-            println!("skipping {rel}: not found");
-            continue;
-        }
+    for (entry, rel, path) in common::present_images(&shared, &meta) {
         let img = image::open(&path).unwrap().to_rgb8();
         let (w, h) = (img.width() as usize, img.height() as usize);
         let grey: Vec<u8> = img.pixels().map(|p| p[0]).collect();

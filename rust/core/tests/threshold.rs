@@ -116,13 +116,7 @@ fn synthetic_images_match_scikit_image() {
 fn real_images_match_scikit_image() {
     let Some(shared) = shared_data() else { return };
     let meta = load_json(&fixtures().join("real_images.json"));
-    for entry in meta["images"].as_array().unwrap() {
-        let rel = entry["path"].as_str().unwrap();
-        let path = shared.join(rel);
-        if !path.is_file() {
-            println!("skipping {rel}: not found");
-            continue;
-        }
+    for (entry, rel, path) in common::present_images(&shared, &meta) {
         let img = image::open(&path).unwrap();
         let (w, h) = (img.width() as usize, img.height() as usize);
         let pixels = match entry["kind"].as_str().unwrap() {
