@@ -35,16 +35,10 @@ fn every_method_and_the_random_baseline_get_areas_and_times() {
     let dir = Scratch::new("cam-eval");
     synth(&dir);
     let model = repo().join("tests/fixtures/models/fixture-tiny.onnx");
+    let model = model.to_str().unwrap();
     let folder = dir.0.to_str().unwrap();
-    let (code, stdout, stderr) = cam_eval(&[
-        "--model",
-        model.to_str().unwrap(),
-        "--steps",
-        "8",
-        "--format",
-        "json",
-        folder,
-    ]);
+    let (code, stdout, stderr) =
+        cam_eval(&["--model", model, "--steps", "8", "--format", "json", folder]);
     assert_eq!(code, 0, "{stderr}");
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["images"], 2);
@@ -60,11 +54,12 @@ fn every_method_and_the_random_baseline_get_areas_and_times() {
             assert!((0.0..=1.0).contains(&auc), "{row}");
         }
     }
+    let methods = "cam,occlusion";
     let (code, stdout, _) = cam_eval(&[
         "--model",
-        model.to_str().unwrap(),
+        model,
         "--methods",
-        "cam,occlusion",
+        methods,
         "--steps",
         "4",
         folder,
