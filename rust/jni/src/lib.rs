@@ -1,7 +1,7 @@
 //! JNI bridge between the Java classes in `org.visualccc` and the Rust core.
 //!
 //! One module per Java class. Every exported function is declared with
-//! [`export::native!`], which runs its body (returning [`error::BridgeResult`]) in
+//! `export::native!`, which runs its body (returning [`error::BridgeResult`]) in
 //! [`EnvUnowned::with_env`], which catches panics, and resolves it with
 //! [`error::ThrowJavaException`], the one place where errors become Java exceptions.
 //! Nothing here may unwind into the JVM.

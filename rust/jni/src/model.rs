@@ -172,9 +172,15 @@ fn intern_classify_whole<'local>(
     handle: jlong,
     pixels: &JObject<'_>,
     (width, height): (jint, jint),
-    options: &TilingOptions,
+    (overlap, batch, cam_class): (jint, jint, jint),
 ) -> BridgeResult<JObject<'local>> {
     let model = model_ref(handle)?;
+    let options = &TilingOptions {
+        overlap: pixels::non_negative(overlap, "tile overlap")?,
+        batch: convert::dimension(batch, "batch size")?,
+        cam: convert::cam_target(cam_class)?,
+        ..TilingOptions::default()
+    };
     let (w, h) = (
         pixels::non_negative(width, "width")?,
         pixels::non_negative(height, "height")?,
@@ -331,13 +337,8 @@ native! {
     #[allow(clippy::too_many_arguments)]
     fn Java_org_visualccc_Model_nativeClassifyWhole(env, handle: jlong, pixels: JObject<'local>,
         width: jint, height: jint, overlap: jint, batch: jint, cam_class: jint) -> JObject<'local> {
-        let options = TilingOptions {
-            overlap: pixels::non_negative(overlap, "tile overlap")?,
-            batch: convert::dimension(batch, "batch size")?,
-            cam: convert::cam_target(cam_class)?,
-            ..TilingOptions::default()
-        };
-        intern_classify_whole(env, handle, &pixels, (width, height), &options)
+        let tiling = (overlap, batch, cam_class);
+        intern_classify_whole(env, handle, &pixels, (width, height), tiling)
     }
 }
 
