@@ -32,20 +32,8 @@ if [[ -n "${SAMPLE_IMAGE:-}" ]]; then
     echo "e2e: using sample ${SAMPLE}"
 else
     SAMPLE="${OUT}/sample.tif"
-    cat >"${WORK}/make_sample.ijm" <<EOF
-newImage("sample", "8-bit black", 512, 384, 1);
-setColor(70); fillRect(0, 0, 512, 384);
-setColor(210); fillOval(90, 70, 160, 130);
-setColor(150); fillOval(300, 190, 110, 110);
-setColor(30); fillRect(330, 40, 120, 70);
-setColor(240); setLineWidth(4); drawLine(20, 360, 490, 20);
-run("Add Specified Noise...", "standard=12");
-saveAs("Tiff", "${SAMPLE}");
-print("sample written: " + getWidth() + "x" + getHeight() + " " + bitDepth() + "-bit");
-EOF
-    echo "e2e: generating the sample image"
-    run_imagej "${WORK}/make_sample.ijm" "${WORK}/make_sample.log" || die "ImageJ failed to generate the sample"
-    [[ -f "${SAMPLE}" ]] || die "the sample macro did not write ${SAMPLE}"
+    echo "e2e: drawing the sample image"
+    draw_sample "${SAMPLE}" 512 384
 fi
 
 # ------------------------------------------------------------------ 2. classify
