@@ -11,7 +11,7 @@
 # Provides: REPO_ROOT, JAR, IJ_JAR, TIMEOUT; WORK (a temporary directory, removed on exit
 # once the caller has set ok=1), IJ_HOME (a throw-away ImageJ folder holding
 # plugins/<jar>, with its own user.home and native cache), OUT (for outputs); and the
-# functions die, run_imagej and check_error below.
+# functions die, require_cli, run_imagej, run_macro, draw_sample and check_error below.
 
 REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 JAR="${1:-${REPO_ROOT}/build/libs/Visual_CCC.jar}"
@@ -47,6 +47,13 @@ OUT="${WORK}/out"
 mkdir -p "${IJ_HOME}/plugins" "${WORK}/home" "${WORK}/cache" "${OUT}"
 cp -- "${JAR}" "${IJ_HOME}/plugins/"
 
+# require_cli: sets SYNTH to the command-line tool target/debug/visual-ccc, which must
+# be built (cargo build -p visual-ccc-cli).
+require_cli() {
+    SYNTH="${REPO_ROOT}/target/debug/visual-ccc"
+    [[ -x "${SYNTH}" ]] || die "${SYNTH} not built (cargo build -p visual-ccc-cli)"
+}
+
 # run_imagej MACRO LOG: runs an ImageJ macro file in batch mode under Xvfb; its output
 # goes to LOG and, indented, to stdout.
 run_imagej() {
@@ -58,6 +65,33 @@ run_imagej() {
         -cp "${IJ_JAR}" ij.ImageJ -batch "${macro}") >"${log}" 2>&1 || rc=$?
     sed 's/^/    | /' "${log}"
     return "${rc}"
+}
+
+# run_macro NAME MARKER: runs ${WORK}/NAME.ijm with run_imagej (output in
+# ${WORK}/NAME.log); ImageJ must exit normally and the macro must print MARKER at its end.
+run_macro() {
+    local name="$1" marker="$2"
+    run_imagej "${WORK}/${name}.ijm" "${WORK}/${name}.log" || die "ImageJ exited with an error in ${name}.ijm"
+    grep -q "${marker}" "${WORK}/${name}.log" \
+        || die "the macro ${name}.ijm did not finish (see the ImageJ output above)"
+}
+
+# draw_sample PATH WIDTH HEIGHT: draws an 8-bit sample micrograph with ImageJ (three
+# particles of different grey on a grey background, with noise) and saves it as TIFF,
+# for runs that are given no sample image and cannot generate one.
+draw_sample() {
+    local path="$1" w="$2" h="$3"
+    cat >"${WORK}/draw_sample.ijm" <<EOF
+newImage("sample", "8-bit black", ${w}, ${h}, 1);
+setColor(60); fillRect(0, 0, ${w}, ${h});
+setColor(200); fillOval(${w} / 8, ${h} / 6, ${w} * 9 / 32, ${h} / 3);
+setColor(140); fillOval(${w} * 19 / 32, ${h} / 2, ${w} / 4, ${h} / 3);
+setColor(230); fillOval(${w} * 11 / 16, ${h} / 12, ${w} * 5 / 32, ${h} * 5 / 24);
+run("Add Specified Noise...", "standard=10");
+saveAs("Tiff", "${path}");
+EOF
+    run_imagej "${WORK}/draw_sample.ijm" "${WORK}/draw_sample.log" || die "ImageJ could not draw the sample"
+    [[ -f "${path}" ]] || die "the sample macro did not write ${path}"
 }
 
 # check_error NAME SETUP COMMAND OPTIONS EXPECT: runs SETUP (macro code opening an

@@ -35,16 +35,7 @@ elif [[ -x "${SYNTH}" ]]; then
         || die "visual-ccc synth failed"
 else
     echo "e2e-analysis: ${SYNTH} not built; drawing the sample in ImageJ"
-    cat >"${WORK}/draw.ijm" <<EOF
-newImage("sample", "8-bit black", 320, 240, 1);
-setColor(60); fillRect(0, 0, 320, 240);
-setColor(200); fillOval(40, 40, 90, 80);
-setColor(140); fillOval(190, 120, 80, 80);
-setColor(230); fillOval(220, 20, 50, 50);
-run("Add Specified Noise...", "standard=10");
-saveAs("Tiff", "${SAMPLE}");
-EOF
-    run_imagej "${WORK}/draw.ijm" "${WORK}/draw.log" || die "ImageJ could not draw the sample"
+    draw_sample "${SAMPLE}" 320 240
 fi
 [[ -f "${SAMPLE}" ]] || die "no sample image at ${SAMPLE}"
 
@@ -159,8 +150,7 @@ function fact(key, value) {
 }
 EOF
 echo "e2e-analysis: running the analysis commands in ImageJ"
-run_imagej "${WORK}/analyse.ijm" "${WORK}/analyse.log" || die "ImageJ exited with an error"
-grep -q "E2E-ANALYSIS-DONE" "${WORK}/analyse.log" || die "the macro did not finish (see the ImageJ output above)"
+run_macro analyse E2E-ANALYSIS-DONE
 grep -q "Visual-CCC Threshold: Otsu thresholds as scikit-image" "${WORK}/analyse.log" \
     || die "the threshold definition was not logged"
 

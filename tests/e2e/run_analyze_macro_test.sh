@@ -10,8 +10,7 @@ set -euo pipefail
 
 E2E_NAME=e2e-analyze
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh" "$@"
-SYNTH="${REPO_ROOT}/target/debug/visual-ccc"
-[[ -x "${SYNTH}" ]] || die "${SYNTH} not built (cargo build -p visual-ccc-cli)"
+require_cli
 "${SYNTH}" synth --class spheroid --seed 5 --width 320 --height 240 --out "${WORK}/sample.tif" >/dev/null
 
 cat >"${WORK}/analyze.ijm" <<EOM
@@ -26,8 +25,7 @@ print("images=" + titles);
 Table.save("${OUT}/analysis.csv", "Visual-CCC Analysis");
 print("E2E-ANALYZE-DONE");
 EOM
-run_imagej "${WORK}/analyze.ijm" "${WORK}/analyze.log" || die "ImageJ exited with an error"
-grep -q "E2E-ANALYZE-DONE" "${WORK}/analyze.log" || die "the macro did not finish"
+run_macro analyze E2E-ANALYZE-DONE
 grep -q "^montage=sample-summary 960x" "${WORK}/analyze.log" || die "no montage in front"
 grep -q "^images=sample.tif;sample-CAM;sample-otsu;sample-texture;sample-clusters;sample-cluster2-mask;sample-summary;" \
     "${WORK}/analyze.log" || die "wrong result images"

@@ -12,8 +12,7 @@ set -euo pipefail
 
 E2E_NAME=e2e-batch
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh" "$@"
-SYNTH="${REPO_ROOT}/target/debug/visual-ccc"
-[[ -x "${SYNTH}" ]] || die "${SYNTH} not built (cargo build -p visual-ccc-cli)"
+require_cli
 
 IN="${WORK}/in"
 mkdir -p "${IN}/nested"
@@ -29,8 +28,7 @@ print("E2E-FIRST-RUN-DONE");
 run("Batch Process Folder...", options);
 print("E2E-BATCH-DONE");
 EOM
-run_imagej "${WORK}/batch.ijm" "${WORK}/batch.log" || die "ImageJ exited with an error"
-grep -q "E2E-BATCH-DONE" "${WORK}/batch.log" || die "the macro did not finish"
+run_macro batch E2E-BATCH-DONE
 grep -q "Visual-CCC batch: skipped broken.png: " "${WORK}/batch.log" || die "the corrupt file was not reported"
 grep -q "Visual-CCC batch: 6 found, 5 processed, 0 already done, 1 skipped" "${WORK}/batch.log" \
     || die "first run: wrong totals"

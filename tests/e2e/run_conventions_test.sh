@@ -19,8 +19,7 @@ set -euo pipefail
 
 E2E_NAME=e2e-conventions
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh" "$@"
-SYNTH="${REPO_ROOT}/target/debug/visual-ccc"
-[[ -x "${SYNTH}" ]] || die "${SYNTH} not built (cargo build -p visual-ccc-cli)"
+require_cli
 command -v javac >/dev/null || die "javac is required"
 
 # ------------------------------------------------------------------ 1. record and replay
@@ -83,8 +82,7 @@ print("hyperall=" + nSlices);
 Table.save("${OUT}/otsu-hyper.csv", "Visual-CCC Threshold");
 print("E2E-STACK-DONE");
 EOM
-run_imagej "${WORK}/stack.ijm" "${WORK}/stack.log" || die "ImageJ exited with an error"
-grep -q "E2E-STACK-DONE" "${WORK}/stack.log" || die "the stack macro did not finish"
+run_macro stack E2E-STACK-DONE
 grep -q "^otsu=stack16-otsu 100x80x3 8" "${WORK}/stack.log" || die "Threshold output is not the selection's size"
 grep -q "^clusters=stack16-clusters 100x80x3" "${WORK}/stack.log" || die "Cluster output is not the selection's size"
 python3 - "${OUT}" "${WORK}/stack.log" <<'PY'

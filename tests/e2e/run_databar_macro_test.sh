@@ -54,8 +54,7 @@ print("E2E-DATABAR-DONE");
 EOF
 
 echo "e2e-databar: running the macro"
-run_imagej "${WORK}/databar.ijm" "${WORK}/databar.log" || die "ImageJ failed"
-grep -q "E2E-DATABAR-DONE" "${WORK}/databar.log" || die "the macro did not finish"
+run_macro databar E2E-DATABAR-DONE
 
 python3 - "${OUT}" "${WIDTH}" "${HEIGHT}" "${BAR}" <<'PY'
 import csv, sys

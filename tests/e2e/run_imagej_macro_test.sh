@@ -32,20 +32,8 @@ if [[ -n "${SAMPLE_IMAGE:-}" ]]; then
     echo "e2e: using sample ${SAMPLE}"
 else
     SAMPLE="${OUT}/sample.tif"
-    cat >"${WORK}/make_sample.ijm" <<EOF
-newImage("sample", "8-bit black", 512, 384, 1);
-setColor(70); fillRect(0, 0, 512, 384);
-setColor(210); fillOval(90, 70, 160, 130);
-setColor(150); fillOval(300, 190, 110, 110);
-setColor(30); fillRect(330, 40, 120, 70);
-setColor(240); setLineWidth(4); drawLine(20, 360, 490, 20);
-run("Add Specified Noise...", "standard=12");
-saveAs("Tiff", "${SAMPLE}");
-print("sample written: " + getWidth() + "x" + getHeight() + " " + bitDepth() + "-bit");
-EOF
-    echo "e2e: generating the sample image"
-    run_imagej "${WORK}/make_sample.ijm" "${WORK}/make_sample.log" || die "ImageJ failed to generate the sample"
-    [[ -f "${SAMPLE}" ]] || die "the sample macro did not write ${SAMPLE}"
+    echo "e2e: drawing the sample image"
+    draw_sample "${SAMPLE}" 512 384
 fi
 
 # ------------------------------------------------------------------ 2. classify
@@ -76,8 +64,7 @@ File.saveString("sample=" + sampleTitle + "\ncam=" + camTitle + "\nbits=" + camB
 print("E2E-MACRO-DONE");
 EOF
 echo "e2e: running Classify Morphology in ImageJ"
-run_imagej "${WORK}/classify.ijm" "${WORK}/classify.log" || die "ImageJ exited with an error while classifying"
-grep -q "E2E-MACRO-DONE" "${WORK}/classify.log" || die "the macro did not finish (see the ImageJ output above)"
+run_macro classify E2E-MACRO-DONE
 
 # ------------------------------------------------------------------ 3. check
 python3 - "${CSV}" "${CAM}" "${INFO}" "${FIXTURE_LABEL}" <<'PY'
@@ -209,8 +196,7 @@ File.saveString(facts, "${MAP_INFO}");
 print("E2E-MACRO-DONE");
 EOF
 echo "e2e: running Morphology Map in ImageJ"
-run_imagej "${WORK}/morphology.ijm" "${WORK}/morphology.log" || die "ImageJ exited with an error in Morphology Map"
-grep -q "E2E-MACRO-DONE" "${WORK}/morphology.log" || die "the Morphology Map macro did not finish"
+run_macro morphology E2E-MACRO-DONE
 python3 - "${MAP_CSV}" "${MAP_INFO}" <<'PY'
 import csv
 import sys
@@ -252,8 +238,7 @@ run("Classify Morphology...", "model=[${FIXTURE_LABEL}] heatmap_opacity=40");
 print("E2E-MACRO-DONE");
 EOF
 echo "e2e: core log in ImageJ's Log at the chosen level"
-run_imagej "${WORK}/log.ijm" "${WORK}/log.log" || die "ImageJ exited with an error in the log check"
-grep -q "E2E-MACRO-DONE" "${WORK}/log.log" || die "the log macro did not finish"
+run_macro log E2E-MACRO-DONE
 sed -n '/E2E-LEVEL-INFO/,/E2E-LEVEL-WARN/p' "${WORK}/log.log" | grep -q "Visual-CCC info: opened model" \
     || die "at level info the Log lacks the core's 'opened model' line"
 if sed -n '/E2E-LEVEL-WARN/,$p' "${WORK}/log.log" | grep -q "Visual-CCC info:"; then

@@ -11,8 +11,7 @@ set -euo pipefail
 
 E2E_NAME=e2e-train
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh" "$@"
-SYNTH="${REPO_ROOT}/target/debug/visual-ccc"
-[[ -x "${SYNTH}" ]] || die "${SYNTH} not built (cargo build -p visual-ccc-cli)"
+require_cli
 
 IN="${WORK}/labelled"
 MODELS="${IJ_HOME}/models/visual-ccc"
@@ -64,8 +63,7 @@ for (i = 0; i < 3; i++) {
 Table.save("${OUT}/classified.csv", "Visual-CCC Classification");
 print("E2E-TRAIN-DONE");
 EOM
-run_imagej "${WORK}/train.ijm" "${WORK}/train.log" || die "ImageJ exited with an error"
-grep -q "E2E-TRAIN-DONE" "${WORK}/train.log" || die "the macro did not finish"
+run_macro train E2E-TRAIN-DONE
 grep -q "Visual-CCC: trained .*synthetic.onnx on 9 images of 3 classes; cross-validated accuracy" \
     "${WORK}/train.log" || die "folder training not logged"
 grep -q "Visual-CCC: trained .*from-rois.onnx on 6 images of 3 classes" "${WORK}/train.log" \

@@ -91,6 +91,26 @@ impl Args {
         self.switches.iter().any(|s| s == name)
     }
 
+    /// The value of `--name` (`default` when absent) as one of `choices`, each a spelling
+    /// and what it means; any other value is an error that lists the spellings.
+    pub fn choice<T: Copy>(
+        &self,
+        name: &str,
+        default: &str,
+        choices: &[(&str, T)],
+    ) -> Result<T, String> {
+        let value = self.value(name).unwrap_or(default);
+        if let Some(&(_, meaning)) = choices.iter().find(|(spelling, _)| *spelling == value) {
+            return Ok(meaning);
+        }
+        let spellings: Vec<&str> = choices.iter().map(|&(spelling, _)| spelling).collect();
+        let list = match spellings.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => spellings.concat(),
+        };
+        Err(format!("--{name} must be {list}, not '{value}'"))
+    }
+
     /// The last value given for `--name`, if any.
     pub fn value(&self, name: &str) -> Option<&str> {
         self.options

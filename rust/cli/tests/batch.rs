@@ -37,6 +37,15 @@ fn ok(args: &[&str]) -> Output {
     output
 }
 
+/// A scratch directory named `name` whose folder `in` (the returned path) holds
+/// `count` synthetic micrographs of two classes.
+fn scratch_with_images(name: &str, count: usize) -> (Scratch, String) {
+    let scratch = Scratch::new(name);
+    let input = scratch.path("in");
+    images(&input, count);
+    (scratch, input)
+}
+
 /// `count` synthetic micrographs of two classes in `dir`.
 fn images(dir: &str, count: usize) {
     let half = (count / 2).to_string();
@@ -92,9 +101,7 @@ fn part_files(dir: &Path) -> Vec<String> {
 
 #[test]
 fn shards_merge_into_the_unsharded_summary() {
-    let scratch = Scratch::new("batch-shards");
-    let input = scratch.path("in");
-    images(&input, 7);
+    let (scratch, input) = scratch_with_images("batch-shards", 7);
     let model = fixture_model();
     let whole = scratch.path("whole");
     let mut args = batch_args(&input, &whole, &model);
@@ -140,9 +147,7 @@ fn shards_merge_into_the_unsharded_summary() {
 
 #[test]
 fn a_killed_run_resumes_with_every_image_once() {
-    let scratch = Scratch::new("batch-kill");
-    let input = scratch.path("in");
-    images(&input, 10);
+    let (scratch, input) = scratch_with_images("batch-kill", 10);
     let model = fixture_model();
     let out = scratch.path("out");
     let summary = Path::new(&out).join("parts/summary-0-of-1.csv");
@@ -222,9 +227,7 @@ fn bad_settings_are_refused_by_name() {
 
 #[test]
 fn analyze_and_batch_report_the_same_numbers() {
-    let scratch = Scratch::new("batch-analyze");
-    let input = scratch.path("in");
-    images(&input, 1);
+    let (scratch, input) = scratch_with_images("batch-analyze", 1);
     let image = std::fs::read_dir(&input)
         .unwrap()
         .next()

@@ -30,21 +30,21 @@ fn synth(dir: &Scratch) {
     }
 }
 
+/// A scratch folder `name` holding the synthetic images, and the path of the fixture
+/// model `model`.
+fn images_and_model(name: &str, model: &str) -> (Scratch, String) {
+    let dir = Scratch::new(name);
+    synth(&dir);
+    let model = repo().join("tests/fixtures/models").join(model);
+    (dir, model.display().to_string())
+}
+
 #[test]
 fn every_method_and_the_random_baseline_get_areas_and_times() {
-    let dir = Scratch::new("cam-eval");
-    synth(&dir);
-    let model = repo().join("tests/fixtures/models/fixture-tiny.onnx");
-    let folder = dir.0.to_str().unwrap();
-    let (code, stdout, stderr) = cam_eval(&[
-        "--model",
-        model.to_str().unwrap(),
-        "--steps",
-        "8",
-        "--format",
-        "json",
-        folder,
-    ]);
+    let (dir, model) = images_and_model("cam-eval", "fixture-tiny.onnx");
+    let (model, folder) = (model.as_str(), dir.0.to_str().unwrap());
+    let (code, stdout, stderr) =
+        cam_eval(&["--model", model, "--steps", "8", "--format", "json", folder]);
     assert_eq!(code, 0, "{stderr}");
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["images"], 2);
@@ -60,11 +60,12 @@ fn every_method_and_the_random_baseline_get_areas_and_times() {
             assert!((0.0..=1.0).contains(&auc), "{row}");
         }
     }
+    let methods = "cam,occlusion";
     let (code, stdout, _) = cam_eval(&[
         "--model",
-        model.to_str().unwrap(),
+        model,
         "--methods",
-        "cam,occlusion",
+        methods,
         "--steps",
         "4",
         folder,
@@ -79,11 +80,8 @@ fn every_method_and_the_random_baseline_get_areas_and_times() {
 
 #[test]
 fn features_methods_are_refused_for_a_model_without_features() {
-    let dir = Scratch::new("cam-eval-nofeatures");
-    synth(&dir);
-    let model = repo().join("tests/fixtures/models/fixture-no-features.onnx");
-    let model = model.to_str().unwrap();
-    let folder = dir.0.to_str().unwrap();
+    let (dir, model) = images_and_model("cam-eval-nofeatures", "fixture-no-features.onnx");
+    let (model, folder) = (model.as_str(), dir.0.to_str().unwrap());
     let (code, _, stderr) = cam_eval(&["--model", model, "--methods", "score-cam", folder]);
     assert_eq!(code, 2);
     assert!(stderr.contains("occlusion"), "{stderr}");

@@ -103,20 +103,17 @@ fn main() {
          batch {batch}, best of {rounds} rounds",
         model_path.display()
     );
-    println!(
-        "bare session.run, batch 1        {:8.1} tiles/s",
-        rate(best[0], tiles)
-    );
-    println!(
-        "bare session.run, batch {batch:<2}       {:8.1} tiles/s",
-        rate(best[1], batched_tiles)
-    );
-    println!(
-        "classify_whole                   {:8.1} tiles/s",
-        rate(best[2], tiles)
-    );
-    println!(
-        "classify_whole + stitched CAM    {:8.1} tiles/s",
-        rate(best[3], tiles)
-    );
+    let rows = [
+        ("bare session.run, batch 1".to_string(), best[0], tiles),
+        (
+            format!("bare session.run, batch {batch:<2}"),
+            best[1],
+            batched_tiles,
+        ),
+        ("classify_whole".to_string(), best[2], tiles),
+        ("classify_whole + stitched CAM".to_string(), best[3], tiles),
+    ];
+    for (label, time, count) in rows {
+        println!("{label:<32} {:8.1} tiles/s", rate(time, count));
+    }
 }

@@ -5,11 +5,12 @@ mod common;
 
 use visual_ccc_core::cam::faithfulness;
 use visual_ccc_core::cam::{CamMethod, CamTarget, OcclusionParams, ScoreCamParams};
-use visual_ccc_core::{Error, ErrorKind, ImageView, Pixels};
+use visual_ccc_core::image::pixels::{OwnedImage, OwnedPixels};
+use visual_ccc_core::{Error, ErrorKind};
 
 /// A bright disc on a dark ground with faint stripes: structure the fixture responds to.
-fn blob_image(width: usize, height: usize) -> Vec<u8> {
-    (0..width * height)
+fn blob_image(width: usize, height: usize) -> OwnedImage {
+    let data = (0..width * height)
         .map(|i| {
             let (x, y) = ((i % width) as f32, (i / width) as f32);
             let (dx, dy) = (x - width as f32 * 0.35, y - height as f32 * 0.6);
@@ -20,7 +21,12 @@ fn blob_image(width: usize, height: usize) -> Vec<u8> {
             };
             (30.0 + disc + 20.0 * ((x / 3.0).sin() > 0.0) as u8 as f32) as u8
         })
-        .collect()
+        .collect();
+    OwnedImage {
+        width,
+        height,
+        pixels: OwnedPixels::Gray8(data),
+    }
 }
 
 fn methods() -> Vec<CamMethod> {
@@ -35,8 +41,8 @@ fn methods() -> Vec<CamMethod> {
 #[test]
 fn every_method_gives_a_finite_unit_map_over_the_region() {
     let model = common::open("fixture-tiny.onnx");
-    let pixels = blob_image(90, 70);
-    let view = ImageView::new(90, 70, Pixels::Gray8(&pixels)).unwrap();
+    let image = blob_image(90, 70);
+    let view = image.view();
     let plain = model.classify(&view, CamTarget::Predicted).unwrap();
     for method in methods() {
         for target in [CamTarget::Predicted, CamTarget::Class(2)] {
@@ -68,8 +74,8 @@ fn every_method_gives_a_finite_unit_map_over_the_region() {
 #[test]
 fn score_cam_does_not_depend_on_the_batch_size_and_eigen_cam_is_deterministic() {
     let model = common::open("fixture-tiny.onnx");
-    let pixels = blob_image(64, 64);
-    let view = ImageView::new(64, 64, Pixels::Gray8(&pixels)).unwrap();
+    let image = blob_image(64, 64);
+    let view = image.view();
     let map = |method: CamMethod| {
         model
             .classify_with(&view, CamTarget::Class(1), &method)
@@ -108,8 +114,8 @@ fn score_cam_does_not_depend_on_the_batch_size_and_eigen_cam_is_deterministic() 
 #[test]
 fn model_without_features_offers_occlusion_only_and_says_so() {
     let model = common::open("fixture-no-features.onnx");
-    let pixels = blob_image(64, 64);
-    let view = ImageView::new(64, 64, Pixels::Gray8(&pixels)).unwrap();
+    let image = blob_image(64, 64);
+    let view = image.view();
     for method in methods() {
         let result = model.classify_with(&view, CamTarget::Predicted, &method);
         if method.needs_features() {
@@ -136,8 +142,8 @@ fn model_without_features_offers_occlusion_only_and_says_so() {
 #[test]
 fn bad_method_parameters_are_invalid_arguments() {
     let model = common::open("fixture-tiny.onnx");
-    let pixels = blob_image(64, 64);
-    let view = ImageView::new(64, 64, Pixels::Gray8(&pixels)).unwrap();
+    let image = blob_image(64, 64);
+    let view = image.view();
     for method in [
         CamMethod::Occlusion(OcclusionParams {
             patch: 65,
@@ -162,8 +168,8 @@ fn bad_method_parameters_are_invalid_arguments() {
 #[test]
 fn faithfulness_curves_through_the_model() {
     let model = common::open("fixture-tiny.onnx");
-    let pixels = blob_image(64, 64);
-    let view = ImageView::new(64, 64, Pixels::Gray8(&pixels)).unwrap();
+    let image = blob_image(64, 64);
+    let view = image.view();
     let prepared = model.prepare(&view).unwrap();
     let output = model.forward(prepared.data.clone(), 1, true).unwrap();
     let class = 2;
@@ -195,8 +201,8 @@ fn faithfulness_curves_through_the_model() {
 fn a_model_with_a_fixed_batch_of_one_gives_the_same_maps() {
     let dynamic = common::open("fixture-tiny.onnx");
     let fixed = common::open("fixture-fixed-batch.onnx");
-    let pixels = blob_image(64, 64);
-    let view = ImageView::new(64, 64, Pixels::Gray8(&pixels)).unwrap();
+    let image = blob_image(64, 64);
+    let view = image.view();
     for method in methods() {
         let map = |model: &visual_ccc_core::model::Model| {
             model

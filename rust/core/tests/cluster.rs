@@ -113,13 +113,8 @@ fn inertia_is_at_most_scikit_learns() {
 /// Three grey phases with noise, larger than the default sample so sampling and
 /// streaming are exercised.
 fn three_phase(w: usize, h: usize, seed: u64) -> Vec<u8> {
-    let mut s = seed;
-    let mut rnd = move || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((s >> 33) as f64) / (1u64 << 31) as f64
-    };
+    let mut rng = common::Lcg(seed);
+    let mut rnd = move || ((rng.next_u64() >> 33) as f64) / (1u64 << 31) as f64;
     (0..w * h)
         .map(|i| {
             let (x, y) = ((i % w) as f64, (i / w) as f64);
@@ -334,9 +329,7 @@ fn reference_mode_resizes_to_512() {
 }
 
 fn message(result: visual_ccc_core::Result<Clustering>) -> String {
-    let err = result.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-    err.to_string()
+    common::invalid_argument_message(result)
 }
 
 #[test]

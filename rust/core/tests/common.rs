@@ -79,6 +79,28 @@ pub fn golden_image(v: &Value) -> OwnedImage {
     }
 }
 
+/// The entries of a fixture's `images` list (each with a `path` under `shared`) whose
+/// file is there, with its relative and full path; the others are skipped with a message.
+pub fn present_images<'a>(
+    shared: &'a std::path::Path,
+    meta: &'a Value,
+) -> impl Iterator<Item = (&'a Value, &'a str, PathBuf)> + 'a {
+    meta["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(move |entry| {
+            let rel = entry["path"].as_str().unwrap();
+            let path = shared.join(rel);
+            if path.is_file() {
+                Some((entry, rel, path))
+            } else {
+                println!("skipping {rel}: not found");
+                None
+            }
+        })
+}
+
 /// The real micrographs in `../shared/data` next to the repository; `None` (with a
 /// message) when they are absent, as in a fresh clone.
 pub fn shared_data() -> Option<PathBuf> {
@@ -89,4 +111,30 @@ pub fn shared_data() -> Option<PathBuf> {
         println!("skipping: {} is absent", dir.display());
         None
     }
+}
+
+/// The test images' pseudo-random numbers: Knuth's MMIX linear congruential generator.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// Steps the generator and returns the new state (its high bits are the random ones).
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0
+    }
+
+    /// A value in [0, 1) from the state's top 24 bits.
+    pub fn unit_f32(&mut self) -> f32 {
+        ((self.next_u64() >> 40) as f32) / (1u64 << 24) as f32
+    }
+}
+
+/// The message of an error that must be an invalid argument.
+pub fn invalid_argument_message<T: std::fmt::Debug>(result: visual_ccc_core::Result<T>) -> String {
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), visual_ccc_core::ErrorKind::InvalidArgument);
+    err.to_string()
 }

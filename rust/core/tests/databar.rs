@@ -11,29 +11,16 @@ use visual_ccc_core::image::decode::decode_file;
 use visual_ccc_core::image::rows::{RowSource, ViewRows};
 use visual_ccc_core::{ImageView, Pixels};
 
-/// A small seeded generator, so the images are the same on every run.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 40) as f32) / (1u64 << 24) as f32
-    }
-}
-
 /// An SEM-like field: smooth blobs plus detector noise, values in [0, 1]; `dark_bottom`
 /// dims the lower part to noise around black (partly clipped), as some real micrographs do.
 fn micrograph(width: usize, height: usize, seed: u64, dark_bottom: bool) -> Vec<f32> {
-    let mut rng = Lcg(seed);
+    let mut rng = common::Lcg(seed);
     let blobs: Vec<(f32, f32, f32)> = (0..40)
         .map(|_| {
             (
-                rng.next() * width as f32,
-                rng.next() * height as f32,
-                4.0 + rng.next() * 20.0,
+                rng.unit_f32() * width as f32,
+                rng.unit_f32() * height as f32,
+                4.0 + rng.unit_f32() * 20.0,
             )
         })
         .collect();
@@ -49,7 +36,7 @@ fn micrograph(width: usize, height: usize, seed: u64, dark_bottom: bool) -> Vec<
                 let fade = (y as f32 - 0.6 * height as f32) / (0.3 * height as f32);
                 v *= 1.0 - 0.9 * fade.clamp(0.0, 1.0);
             }
-            v += (rng.next() - 0.5) * 0.12;
+            v += (rng.unit_f32() - 0.5) * 0.12;
             data.push(v.clamp(0.0, 1.0));
         }
     }
@@ -70,7 +57,7 @@ struct Layout {
 /// Burns a bar into `data`: flat background, a separator line, lines of glyph-like
 /// strokes and a solid scale bar.
 fn burn_bar(data: &mut [f32], width: usize, height: usize, layout: Layout, seed: u64) {
-    let mut rng = Lcg(seed);
+    let mut rng = common::Lcg(seed);
     let first = if layout.top { 0 } else { height - layout.rows };
     let rows = first..first + layout.rows;
     for y in rows.clone() {
@@ -87,13 +74,13 @@ fn burn_bar(data: &mut [f32], width: usize, height: usize, layout: Layout, seed:
         let mut x = 4;
         while x + 6 < width * 3 / 5 {
             // A glyph: two or three one-pixel strokes.
-            for stroke in 0..(2 + (rng.next() * 2.0) as usize) {
+            for stroke in 0..(2 + (rng.unit_f32() * 2.0) as usize) {
                 let sx = x + stroke * 2;
                 for y in y0..(y0 + glyph_h).min(rows.end) {
                     data[y * width + sx] = layout.ink;
                 }
             }
-            x += 7 + (rng.next() * 3.0) as usize;
+            x += 7 + (rng.unit_f32() * 3.0) as usize;
         }
     }
     // Scale bar on the right.

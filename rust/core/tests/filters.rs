@@ -176,15 +176,8 @@ fn constant_images_stay_constant() {
 
 /// Pseudo-random test pattern without a rand dependency.
 fn noise(n: usize, seed: u64) -> Vec<u64> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            s >> 33
-        })
-        .collect()
+    let mut rng = common::Lcg(seed);
+    (0..n).map(|_| rng.next_u64() >> 33).collect()
 }
 
 #[test]
@@ -270,9 +263,7 @@ fn bit_depth_conversion_rounds_and_clamps() {
 }
 
 fn message(result: visual_ccc_core::Result<GrayImage>) -> String {
-    let err = result.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-    err.to_string()
+    common::invalid_argument_message(result)
 }
 
 #[test]

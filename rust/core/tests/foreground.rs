@@ -23,13 +23,8 @@ fn particles(dark: bool, seed: u64) -> (Vec<u8>, Vec<bool>) {
         (200.0, 180.0, 15.0),
         (280.0, 200.0, 9.0),
     ];
-    let mut state = seed;
-    let mut noise = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 40) as f64 / (1u64 << 24) as f64 - 0.5) * 40.0
-    };
+    let mut rng = common::Lcg(seed);
+    let mut noise = move || ((rng.next_u64() >> 40) as f64 / (1u64 << 24) as f64 - 0.5) * 40.0;
     let mut pixels = Vec::with_capacity(W * H);
     let mut truth = Vec::with_capacity(W * H);
     for y in 0..H {

@@ -365,13 +365,7 @@ fn parameter_errors_are_clear() {
 fn real_images_reference_pipeline() {
     let Some(shared) = shared_data() else { return };
     let meta = load_json("real_images.json");
-    for entry in meta["images"].as_array().unwrap() {
-        let rel = entry["path"].as_str().unwrap();
-        let path = shared.join(rel);
-        if !path.is_file() {
-            println!("skipping {rel}: not found");
-            continue;
-        }
+    for (entry, rel, path) in common::present_images(&shared, &meta) {
         let img = image::open(&path).unwrap().to_rgb8();
         let (w, h) = (img.width() as usize, img.height() as usize);
         let grey: Vec<u8> = img.pixels().map(|p| p[0]).collect();
@@ -411,15 +405,13 @@ fn real_images_reference_pipeline() {
 #[ignore = "timing; run in release"]
 fn timing_2048_by_1536() {
     let (w, h) = (2048usize, 1536usize);
-    let mut seed = 99u64;
+    let mut rng = common::Lcg(99);
     let grey: Vec<u8> = (0..w * h)
         .map(|i| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            let noise = rng.next_u64() >> 58;
             let (x, y) = (i % w, i / w);
             let pattern = ((x / 9 + y / 13) % 2) as u64 * 90 + ((x * y) % 97) as u64;
-            ((pattern + (seed >> 58)) % 256) as u8
+            ((pattern + noise) % 256) as u8
         })
         .collect();
     let view = ImageView::new(w, h, Pixels::Gray8(&grey)).unwrap();

@@ -116,13 +116,7 @@ fn synthetic_images_match_scikit_image() {
 fn real_images_match_scikit_image() {
     let Some(shared) = shared_data() else { return };
     let meta = load_json(&fixtures().join("real_images.json"));
-    for entry in meta["images"].as_array().unwrap() {
-        let rel = entry["path"].as_str().unwrap();
-        let path = shared.join(rel);
-        if !path.is_file() {
-            println!("skipping {rel}: not found");
-            continue;
-        }
+    for (entry, rel, path) in common::present_images(&shared, &meta) {
         let img = image::open(&path).unwrap();
         let (w, h) = (img.width() as usize, img.height() as usize);
         let pixels = match entry["kind"].as_str().unwrap() {
@@ -241,13 +235,10 @@ fn otsu_mask_is_image_above_threshold() {
 #[test]
 fn five_class_search_is_fast() {
     let (w, h) = (2048usize, 1536usize);
-    let mut seed = 12345u64;
+    let mut rng = common::Lcg(12345);
     let data: Vec<u8> = (0..w * h)
         .map(|i| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let noise = (seed >> 58) as usize; // 0..63
+            let noise = (rng.next_u64() >> 58) as usize; // 0..63
             (((i % w) * 192 / w + noise) % 256) as u8
         })
         .collect();

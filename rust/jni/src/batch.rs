@@ -6,15 +6,16 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use jni::objects::{JClass, JObject, JObjectArray, JString, JValue};
+use jni::objects::{JObject, JObjectArray, JString, JValue};
 use jni::sys::jlong;
-use jni::{jni_sig, jni_str, Env, EnvUnowned};
+use jni::{jni_sig, jni_str, Env};
 use serde_json::json;
 use visual_ccc_core::batch::{self, BatchSettings, Outcome};
 use visual_ccc_core::pipeline::AnalysisParams;
 
 use crate::convert;
-use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::error::{BridgeError, BridgeResult};
+use crate::export::native;
 use crate::model;
 
 /// One progress report, owned, sent from the engine's workers to the calling thread
@@ -107,48 +108,24 @@ fn intern_run<'local>(
     Ok(env.new_string(json!(report).to_string())?)
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Batch_nativeDefaults<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JString<'local> {
-    env.with_env(|env| -> BridgeResult<_> { Ok(env.new_string(defaults())?) })
-        .resolve::<ThrowJavaException>()
+native! {
+    fn Java_org_visualccc_Batch_nativeDefaults(env) -> JString<'local> {
+        Ok(env.new_string(defaults())?)
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Batch_nativeRun<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    settings: JString<'local>,
-    listener: JObject<'local>,
-    ort_library_path: JString<'local>,
-    ort_search_dirs: JObjectArray<'local, JString<'local>>,
-) -> JString<'local> {
-    env.with_env(|env| {
-        intern_run(
-            env,
-            handle,
-            &settings,
-            &listener,
-            &ort_library_path,
-            &ort_search_dirs,
-        )
-    })
-    .resolve::<ThrowJavaException>()
+native! {
+    fn Java_org_visualccc_Batch_nativeRun(env, handle: jlong, settings: JString<'local>,
+        listener: JObject<'local>, ort_library_path: JString<'local>,
+        ort_search_dirs: JObjectArray<'local, JString<'local>>) -> JString<'local> {
+        intern_run(env, handle, &settings, &listener, &ort_library_path, &ort_search_dirs)
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Batch_nativeMerge<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    output: JString<'local>,
-) -> JString<'local> {
-    env.with_env(|env| -> BridgeResult<_> {
+native! {
+    fn Java_org_visualccc_Batch_nativeMerge(env, output: JString<'local>) -> JString<'local> {
         let output = convert::string(env, &output)?;
         let report = batch::merge(std::path::Path::new(&output))?;
         Ok(env.new_string(json!(report).to_string())?)
-    })
-    .resolve::<ThrowJavaException>()
+    }
 }

@@ -1,12 +1,13 @@
 //! Conversions between Java values and core types.
 
-use jni::objects::{JFloatArray, JObject, JObjectArray, JString, JValue};
+use jni::objects::{JDoubleArray, JFloatArray, JObject, JObjectArray, JString, JValue};
 use jni::{jni_sig, jni_str, Env};
-use visual_ccc_core::cam::CamTarget;
+use visual_ccc_core::cam::{CamMap, CamTarget};
 use visual_ccc_core::model::tiling::WholeImageClassification;
 use visual_ccc_core::model::Classification;
 
 use crate::error::{BridgeError, BridgeResult};
+use crate::pixels;
 
 /// `Model.CAM_PREDICTED` and `Model.CAM_NONE` on the Java side.
 const CAM_PREDICTED: i32 = -1;
@@ -90,35 +91,19 @@ pub fn classification<'local>(
     class_names: &[String],
     result: &Classification,
 ) -> BridgeResult<JObject<'local>> {
-    let names = new_string_array(env, class_names)?;
-    let probabilities: Vec<f64> = result.probabilities.iter().map(|&p| f64::from(p)).collect();
-    let java_probabilities = env.new_double_array(probabilities.len())?;
-    java_probabilities.set_region(env, 0, &probabilities)?;
-    let (cam_class, cam, cam_width, cam_height) = match &result.cam {
-        Some(map) => {
-            let array = env.new_float_array(map.data.len())?;
-            array.set_region(env, 0, &map.data)?;
-            (
-                map.class_index as i32,
-                array,
-                map.width as i32,
-                map.height as i32,
-            )
-        }
-        None => (-1, JFloatArray::null(), 0, 0),
-    };
+    let common = Common::new(env, class_names, &result.probabilities, result.cam.as_ref())?;
     let region = result.region;
     Ok(env.new_object(
         jni_str!("org/visualccc/Classification"),
         jni_sig!("([Ljava/lang/String;I[DI[FIIIIIIDI)V"),
         &[
-            JValue::Object(&names),
+            JValue::Object(&common.names),
             JValue::Int(result.class_index as i32),
-            JValue::Object(&java_probabilities),
-            JValue::Int(cam_class),
-            JValue::Object(&cam),
-            JValue::Int(cam_width),
-            JValue::Int(cam_height),
+            JValue::Object(&common.probabilities),
+            JValue::Int(common.cam_class),
+            JValue::Object(&common.cam),
+            JValue::Int(common.cam_width),
+            JValue::Int(common.cam_height),
             JValue::Int(region.x as i32),
             JValue::Int(region.y as i32),
             JValue::Int(region.width as i32),
@@ -136,63 +121,81 @@ pub fn whole_image_classification<'local>(
     class_names: &[String],
     result: &WholeImageClassification,
 ) -> BridgeResult<JObject<'local>> {
-    let names = new_string_array(env, class_names)?;
-    let probabilities: Vec<f64> = result.probabilities.iter().map(|&p| f64::from(p)).collect();
-    let java_probabilities = env.new_double_array(probabilities.len())?;
-    java_probabilities.set_region(env, 0, &probabilities)?;
-    let regions: Vec<i32> = result
-        .tiles
+    let cam = result.map.as_ref().map(|map| &map.cam);
+    let common = Common::new(env, class_names, &result.probabilities, cam)?;
+    let tiles = &result.tiles;
+    let regions: Vec<i32> = tiles
         .iter()
         .flat_map(|t| [t.region.x, t.region.y, t.region.width, t.region.height])
         .map(|v| v as i32)
         .collect();
-    let java_regions = env.new_int_array(regions.len())?;
-    java_regions.set_region(env, 0, &regions)?;
-    let classes: Vec<i32> = result.tiles.iter().map(|t| t.class_index as i32).collect();
-    let java_classes = env.new_int_array(classes.len())?;
-    java_classes.set_region(env, 0, &classes)?;
-    let tile_probabilities: Vec<f32> = result
-        .tiles
+    let regions = pixels::new_array(env, &regions)?;
+    let classes: Vec<i32> = tiles.iter().map(|t| t.class_index as i32).collect();
+    let classes = pixels::new_array(env, &classes)?;
+    let tile_probabilities: Vec<f32> = tiles
         .iter()
         .flat_map(|t| t.probabilities.iter().copied())
         .collect();
-    let java_tile_probabilities = env.new_float_array(tile_probabilities.len())?;
-    java_tile_probabilities.set_region(env, 0, &tile_probabilities)?;
-    let (cam_class, cam, map_width, map_height, map_scale) = match &result.map {
-        Some(map) => {
-            let array = env.new_float_array(map.cam.data.len())?;
-            array.set_region(env, 0, &map.cam.data)?;
-            (
-                map.cam.class_index as i32,
-                array,
-                map.cam.width as i32,
-                map.cam.height as i32,
-                map.scale as i32,
-            )
-        }
-        None => (-1, JFloatArray::null(), 0, 0, 0),
-    };
+    let tile_probabilities = pixels::new_array(env, &tile_probabilities)?;
+    let map_scale = result.map.as_ref().map_or(0, |map| map.scale as i32);
     Ok(env.new_object(
         jni_str!("org/visualccc/WholeImageClassification"),
         jni_sig!("([Ljava/lang/String;I[DII[I[I[FI[FIIIDI)V"),
         &[
-            JValue::Object(&names),
+            JValue::Object(&common.names),
             JValue::Int(result.class_index as i32),
-            JValue::Object(&java_probabilities),
+            JValue::Object(&common.probabilities),
             JValue::Int(result.columns as i32),
             JValue::Int(result.rows as i32),
-            JValue::Object(&java_regions),
-            JValue::Object(&java_classes),
-            JValue::Object(&java_tile_probabilities),
-            JValue::Int(cam_class),
-            JValue::Object(&cam),
-            JValue::Int(map_width),
-            JValue::Int(map_height),
+            JValue::Object(&regions),
+            JValue::Object(&classes),
+            JValue::Object(&tile_probabilities),
+            JValue::Int(common.cam_class),
+            JValue::Object(&common.cam),
+            JValue::Int(common.cam_width),
+            JValue::Int(common.cam_height),
             JValue::Int(map_scale),
             JValue::Double(f64::from(result.unfamiliarity)),
             JValue::Int(unfamiliar_flag(result.unfamiliar)),
         ],
     )?)
+}
+
+/// What both classification results hold: class names, probabilities and the CAM
+/// (class -1, a null array and size 0 × 0 when there is none).
+struct Common<'local> {
+    names: JObjectArray<'local, JString<'local>>,
+    probabilities: JDoubleArray<'local>,
+    cam_class: i32,
+    cam: JFloatArray<'local>,
+    cam_width: i32,
+    cam_height: i32,
+}
+
+impl<'local> Common<'local> {
+    fn new(
+        env: &mut Env<'local>,
+        class_names: &[String],
+        probabilities: &[f32],
+        cam: Option<&CamMap>,
+    ) -> BridgeResult<Self> {
+        let probabilities: Vec<f64> = probabilities.iter().map(|&p| f64::from(p)).collect();
+        let mut common = Self {
+            names: new_string_array(env, class_names)?,
+            probabilities: pixels::new_array(env, &probabilities)?,
+            cam_class: -1,
+            cam: JFloatArray::null(),
+            cam_width: 0,
+            cam_height: 0,
+        };
+        if let Some(map) = cam {
+            common.cam_class = map.class_index as i32;
+            common.cam = pixels::new_array(env, &map.data)?;
+            common.cam_width = map.width as i32;
+            common.cam_height = map.height as i32;
+        }
+        Ok(common)
+    }
 }
 
 /// The Java side's unfamiliar flag: 1, 0, or -1 when the model has no threshold.

@@ -4,16 +4,17 @@
 //! its size, the output bit depth (0 = the input's, RGB giving 8-bit grey; or 8, 16, 32)
 //! and the filter's parameters, and returns a new pixel array of the requested depth.
 
-use jni::objects::{JClass, JObject, JString};
+use jni::objects::{JObject, JString};
 use jni::sys::{jboolean, jdouble, jint};
-use jni::{Env, EnvUnowned};
+use jni::Env;
 use visual_ccc_core::analysis::filters::{
     self, BackgroundParams, BilateralParams, ClaheParams, ContrastParams, GaussianParams,
     MedianParams,
 };
 use visual_ccc_core::{GrayImage, ImageView};
 
-use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::error::{BridgeError, BridgeResult};
+use crate::export::native;
 use crate::pixels;
 
 /// Reads the slice, runs `filter` on it and converts the result to `bit_depth`.
@@ -40,16 +41,11 @@ fn filter<'local>(
     pixels::new_pixel_array(env, &output)
 }
 
-/// `Filters.nativeDefaults()`: the filters' defaults as JSON, for the Preprocess dialog.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Filters_nativeDefaults<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JString<'local> {
-    env.with_env(|env| -> BridgeResult<JString<'local>> {
+native! {
+    /// `Filters.nativeDefaults()`: the filters' defaults as JSON, for the Preprocess dialog.
+    fn Java_org_visualccc_Filters_nativeDefaults(env) -> JString<'local> {
         Ok(env.new_string(filters::FilterDefaults::to_json())?)
-    })
-    .resolve::<ThrowJavaException>()
+    }
 }
 
 /// Declares `Java_org_visualccc_Filters_<name>(pixels, width, height, bitDepth, args...)`:
@@ -57,21 +53,12 @@ pub extern "system" fn Java_org_visualccc_Filters_nativeDefaults<'local>(
 /// works) and runs [`filter`] with the core function.
 macro_rules! filter_native {
     ($name:ident($($arg:ident: $ty:ty),*) => $function:path, $params:expr) => {
-        #[unsafe(no_mangle)]
-        pub extern "system" fn $name<'local>(
-            mut env: EnvUnowned<'local>,
-            _class: JClass<'local>,
-            pixels: JObject<'local>,
-            width: jint,
-            height: jint,
-            bit_depth: jint,
-            $($arg: $ty),*
-        ) -> JObject<'local> {
-            env.with_env(|env| {
+        native! {
+            fn $name(env, pixels: JObject<'local>, width: jint, height: jint, bit_depth: jint,
+                $($arg: $ty),*) -> JObject<'local> {
                 let params = $params;
                 filter(env, &pixels, width, height, bit_depth, |view| $function(view, &params))
-            })
-            .resolve::<ThrowJavaException>()
+            }
         }
     };
 }

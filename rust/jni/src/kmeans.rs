@@ -1,14 +1,15 @@
 //! `org.visualccc.KMeans`: k-means clustering of the pixels of one ImageJ slice (see
 //! [`visual_ccc_core::analysis::cluster`]), returned as an `org.visualccc.Clustering`.
 
-use jni::objects::{JClass, JFloatArray, JObject, JObjectArray, JString, JValue};
+use jni::objects::{JFloatArray, JObject, JObjectArray, JString, JValue};
 use jni::sys::jint;
-use jni::{jni_sig, jni_str, Env, EnvUnowned};
+use jni::{jni_sig, jni_str, Env};
 use visual_ccc_core::analysis::cluster::{self, ClusterParams, ClusterSettings, Clustering};
 use visual_ccc_core::GrayImage;
 
 use crate::convert;
-use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::error::{BridgeError, BridgeResult};
+use crate::export::native;
 use crate::model;
 use crate::pixels;
 
@@ -27,8 +28,7 @@ pub(crate) fn clustering<'local>(
         .iter()
         .map(|c| i64::try_from(c.pixel_count).unwrap_or(i64::MAX))
         .collect();
-    let java_counts = env.new_long_array(counts.len())?;
-    java_counts.set_region(env, 0, &counts)?;
+    let java_counts = pixels::new_array(env, &counts)?;
     let column = |f: fn(&cluster::ClusterSummary) -> f64| -> Vec<f64> {
         result.clusters.iter().map(f).collect()
     };
@@ -65,11 +65,12 @@ pub(crate) fn clustering<'local>(
 fn intern_cluster<'local>(
     env: &mut Env<'local>,
     pixels: &JObject<'_>,
-    width: jint,
-    height: jint,
+    (width, height): (jint, jint),
     params: &ClusterParams,
-    extra_maps: &JObjectArray<'_, JFloatArray<'_>>,
-    extra_names: &JObjectArray<'_, JString<'_>>,
+    (extra_maps, extra_names): (
+        &JObjectArray<'_, JFloatArray<'_>>,
+        &JObjectArray<'_, JString<'_>>,
+    ),
 ) -> BridgeResult<JObject<'local>> {
     params.validate()?;
     let names = convert::string_array(env, extra_names)?;
@@ -109,52 +110,29 @@ fn intern_cluster<'local>(
     clustering(env, &result)
 }
 
-fn intern_defaults<'local>(env: &mut Env<'local>) -> BridgeResult<JString<'local>> {
-    Ok(env.new_string(ClusterSettings::default().to_json())?)
-}
-
-/// `KMeans.nativeCluster(pixels, width, height, settingsJson, maps, names, ortPath,
-/// ortDirs)`: the settings are the JSON of [`ClusterSettings`], holding only what the
-/// user set; the core fills in the rest.
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_org_visualccc_KMeans_nativeCluster<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    pixels: JObject<'local>,
-    width: jint,
-    height: jint,
-    settings: JString<'local>,
-    extra_maps: JObjectArray<'local, JFloatArray<'local>>,
-    extra_names: JObjectArray<'local, JString<'local>>,
-    ort_library_path: JString<'local>,
-    ort_search_dirs: JObjectArray<'local, JString<'local>>,
-) -> JObject<'local> {
-    env.with_env(|env| {
+native! {
+    /// `KMeans.nativeCluster(pixels, width, height, settingsJson, maps, names, ortPath,
+    /// ortDirs)`: the settings are the JSON of [`ClusterSettings`], holding only what the
+    /// user set; the core fills in the rest.
+    #[allow(clippy::too_many_arguments)]
+    fn Java_org_visualccc_KMeans_nativeCluster(env, pixels: JObject<'local>, width: jint,
+        height: jint, settings: JString<'local>,
+        extra_maps: JObjectArray<'local, JFloatArray<'local>>,
+        extra_names: JObjectArray<'local, JString<'local>>, ort_library_path: JString<'local>,
+        ort_search_dirs: JObjectArray<'local, JString<'local>>) -> JObject<'local> {
         let settings = ClusterSettings::from_json(&convert::string(env, &settings)?)?;
         let runtime = model::model_options(env, &ort_library_path, &ort_search_dirs, 0)?.runtime;
         // Every core; the labels do not depend on the thread count.
         let params = settings.to_params(0, runtime)?;
-        intern_cluster(
-            env,
-            &pixels,
-            width,
-            height,
-            &params,
-            &extra_maps,
-            &extra_names,
-        )
-    })
-    .resolve::<ThrowJavaException>()
+        let extras = (&extra_maps, &extra_names);
+        intern_cluster(env, &pixels, (width, height), &params, extras)
+    }
 }
 
-/// `KMeans.nativeDefaults()`: the JSON of the default [`ClusterSettings`], which the
-/// Fiji dialog shows.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_KMeans_nativeDefaults<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JString<'local> {
-    env.with_env(intern_defaults)
-        .resolve::<ThrowJavaException>()
+native! {
+    /// `KMeans.nativeDefaults()`: the JSON of the default [`ClusterSettings`], which the
+    /// Fiji dialog shows.
+    fn Java_org_visualccc_KMeans_nativeDefaults(env) -> JString<'local> {
+        Ok(env.new_string(ClusterSettings::default().to_json())?)
+    }
 }

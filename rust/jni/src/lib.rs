@@ -1,9 +1,10 @@
 //! JNI bridge between the Java classes in `org.visualccc` and the Rust core.
 //!
-//! One module per Java class. Every exported function wraps an `intern_*` function
-//! returning [`error::BridgeResult`] in [`EnvUnowned::with_env`], which catches panics,
-//! and resolves it with [`error::ThrowJavaException`], the one place where errors
-//! become Java exceptions. Nothing here may unwind into the JVM.
+//! One module per Java class. Every exported function is declared with
+//! `export::native!`, which runs its body (returning [`error::BridgeResult`]) in
+//! [`EnvUnowned::with_env`], which catches panics, and resolves it with
+//! [`error::ThrowJavaException`], the one place where errors become Java exceptions.
+//! Nothing here may unwind into the JVM.
 //!
 //! [`EnvUnowned::with_env`]: jni::EnvUnowned::with_env
 
@@ -13,6 +14,7 @@ mod convert;
 mod databar;
 mod defaults;
 mod error;
+mod export;
 mod filters;
 mod kmeans;
 mod log_bridge;

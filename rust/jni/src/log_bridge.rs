@@ -8,12 +8,13 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use jni::objects::{JClass, JObjectArray, JString};
+use jni::objects::{JObjectArray, JString};
 use jni::sys::jint;
-use jni::{Env, EnvUnowned};
+use jni::Env;
 
 use crate::convert;
-use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::error::{BridgeError, BridgeResult};
+use crate::export::native;
 
 /// Most records kept between two drains; older ones are dropped first.
 const CAPACITY: usize = 1000;
@@ -86,20 +87,14 @@ fn intern_drain<'local>(
     convert::new_string_array(env, &lines)
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_NativeLog_nativeSetLevel<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    level: jint,
-) {
-    env.with_env(|_| intern_set_level(level))
-        .resolve::<ThrowJavaException>()
+native! {
+    fn Java_org_visualccc_NativeLog_nativeSetLevel(_env, level: jint) {
+        intern_set_level(level)
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_NativeLog_nativeDrain<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JObjectArray<'local, JString<'local>> {
-    env.with_env(intern_drain).resolve::<ThrowJavaException>()
+native! {
+    fn Java_org_visualccc_NativeLog_nativeDrain(env) -> JObjectArray<'local, JString<'local>> {
+        intern_drain(env)
+    }
 }

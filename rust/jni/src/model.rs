@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use jni::elements::ReleaseMode;
 use jni::objects::{
-    JByteArray, JClass, JFloatArray, JIntArray, JObject, JObjectArray, JPrimitiveArray,
-    JShortArray, JString, TypeArray,
+    JByteArray, JFloatArray, JIntArray, JObject, JObjectArray, JPrimitiveArray, JShortArray,
+    JString, TypeArray,
 };
 use jni::sys::{jboolean, jint, jlong};
-use jni::{Env, EnvUnowned};
+use jni::Env;
 use visual_ccc_core::cam::CamMethod;
 use visual_ccc_core::image::decode::decode_file;
 use visual_ccc_core::model::bioimageio;
@@ -24,7 +24,8 @@ use visual_ccc_core::Error as CoreError;
 use visual_ccc_core::{ImageView, Pixels};
 
 use crate::convert;
-use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::error::{BridgeError, BridgeResult};
+use crate::export::native;
 use crate::pixels;
 
 pub(crate) fn model_ref<'a>(handle: jlong) -> BridgeResult<&'a Model> {
@@ -58,34 +59,6 @@ pub(crate) fn model_options(
     })
 }
 
-fn intern_open(
-    env: &mut Env<'_>,
-    model_path: &JString<'_>,
-    ort_library_path: &JString<'_>,
-    ort_search_dirs: &JObjectArray<'_, JString<'_>>,
-    threads: jint,
-) -> BridgeResult<jlong> {
-    let path = PathBuf::from(convert::string(env, model_path)?);
-    let options = model_options(env, ort_library_path, ort_search_dirs, threads)?;
-    let model = Model::open(&path, &options)?;
-    Ok(Box::into_raw(Box::new(model)) as jlong)
-}
-
-/// Imports a BioImage Model Zoo package; returns the written model's path.
-fn intern_import_bioimageio<'local>(
-    env: &mut Env<'local>,
-    package: &JString<'_>,
-    out_dir: &JString<'_>,
-    ort_library_path: &JString<'_>,
-    ort_search_dirs: &JObjectArray<'_, JString<'_>>,
-) -> BridgeResult<JString<'local>> {
-    let package = PathBuf::from(convert::string(env, package)?);
-    let out_dir = PathBuf::from(convert::string(env, out_dir)?);
-    let options = model_options(env, ort_library_path, ort_search_dirs, 0)?;
-    let imported = bioimageio::import(&package, &out_dir, &options)?;
-    Ok(env.new_string(imported.path.to_string_lossy())?)
-}
-
 /// Reads pixels straight from the Java array inside a critical section that lasts only
 /// as long as preprocessing, then classifies without holding it.
 fn classify_array<'local, T: jni::objects::TypeArray>(
@@ -114,20 +87,6 @@ fn classify_array<'local, T: jni::objects::TypeArray>(
         model.prepare(&view)?
     };
     let result = model.classify_prepared(prepared, target)?;
-    convert::classification(env, &model.info().classes, &result)
-}
-
-fn intern_classify_file<'local>(
-    env: &mut Env<'local>,
-    handle: jlong,
-    image_path: &JString<'_>,
-    cam_class: jint,
-) -> BridgeResult<JObject<'local>> {
-    let model = model_ref(handle)?;
-    let path = convert::string(env, image_path)?;
-    let target = convert::cam_target(cam_class)?;
-    let image = decode_file(Path::new(&path))?;
-    let result = model.classify(&image.view(), target)?;
     convert::classification(env, &model.info().classes, &result)
 }
 
@@ -208,19 +167,15 @@ fn packed_rgb(p: &[i32]) -> Pixels<'_> {
 }
 
 /// Whole-image classification of one slice.
-#[allow(clippy::too_many_arguments)]
 fn intern_classify_whole<'local>(
     env: &mut Env<'local>,
     handle: jlong,
     pixels: &JObject<'_>,
-    width: jint,
-    height: jint,
-    overlap: jint,
-    batch: jint,
-    cam_class: jint,
+    (width, height): (jint, jint),
+    (overlap, batch, cam_class): (jint, jint, jint),
 ) -> BridgeResult<JObject<'local>> {
     let model = model_ref(handle)?;
-    let options = TilingOptions {
+    let options = &TilingOptions {
         overlap: pixels::non_negative(overlap, "tile overlap")?,
         batch: convert::dimension(batch, "batch size")?,
         cam: convert::cam_target(cam_class)?,
@@ -239,17 +194,17 @@ fn intern_classify_whole<'local>(
             classify_whole(
                 model,
                 &mut JavaRows::new(env, &array, w, h, gray8)?,
-                &options,
+                options,
             )?
         } else if let Ok(array) = env.as_cast::<JIntArray>(pixels) {
             classify_whole(
                 model,
                 &mut JavaRows::new(env, &array, w, h, packed_rgb)?,
-                &options,
+                options,
             )?
         } else {
             let image = pixels::image(env, pixels, width, height)?;
-            classify_whole(model, &mut ViewRows::new(image.view())?, &options)?
+            classify_whole(model, &mut ViewRows::new(image.view())?, options)?
         }
     };
     convert::whole_image_classification(env, &model.info().classes, &result)
@@ -274,132 +229,73 @@ fn intern_activation_map<'local>(
     convert::classification(env, &model.info().classes, &result)
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeActivationMap<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    pixels: JObject<'local>,
-    width: jint,
-    height: jint,
-    cam_class: jint,
-    method: JString<'local>,
-) -> JObject<'local> {
-    env.with_env(|env| {
+native! {
+    fn Java_org_visualccc_Model_nativeActivationMap(env, handle: jlong, pixels: JObject<'local>,
+        width: jint, height: jint, cam_class: jint, method: JString<'local>) -> JObject<'local> {
         intern_activation_map(env, handle, &pixels, (width, height), cam_class, &method)
-    })
-    .resolve::<ThrowJavaException>()
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeOpen<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    model_path: JString<'local>,
-    ort_library_path: JString<'local>,
-    ort_search_dirs: JObjectArray<'local, JString<'local>>,
-    threads: jint,
-) -> jlong {
-    env.with_env(|env| {
-        intern_open(
-            env,
-            &model_path,
-            &ort_library_path,
-            &ort_search_dirs,
-            threads,
-        )
-    })
-    .resolve::<ThrowJavaException>()
+native! {
+    fn Java_org_visualccc_Model_nativeOpen(env, model_path: JString<'local>,
+        ort_library_path: JString<'local>, ort_search_dirs: JObjectArray<'local, JString<'local>>,
+        threads: jint) -> jlong {
+        let path = PathBuf::from(convert::string(env, &model_path)?);
+        let options = model_options(env, &ort_library_path, &ort_search_dirs, threads)?;
+        Ok(Box::into_raw(Box::new(Model::open(&path, &options)?)) as jlong)
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeClose<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    env.with_env(|_| -> BridgeResult<()> {
+native! {
+    fn Java_org_visualccc_Model_nativeClose(_env, handle: jlong) {
         if handle != 0 {
             // SAFETY: Java calls this once per handle, under its write lock.
             drop(unsafe { Box::from_raw(handle as *mut Model) });
         }
         Ok(())
-    })
-    .resolve::<ThrowJavaException>()
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeClassNames<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> JObjectArray<'local, JString<'local>> {
-    env.with_env(|env| convert::new_string_array(env, &model_ref(handle)?.info().classes))
-        .resolve::<ThrowJavaException>()
+native! {
+    fn Java_org_visualccc_Model_nativeClassNames(env, handle: jlong)
+        -> JObjectArray<'local, JString<'local>> {
+        convert::new_string_array(env, &model_ref(handle)?.info().classes)
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeInputSize<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jint {
-    env.with_env(|_| -> BridgeResult<jint> { Ok(model_ref(handle)?.info().input_size as jint) })
-        .resolve::<ThrowJavaException>()
+native! {
+    fn Java_org_visualccc_Model_nativeInputSize(_env, handle: jlong) -> jint {
+        Ok(model_ref(handle)?.info().input_size as jint)
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeHasFeatures<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jboolean {
-    env.with_env(|_| -> BridgeResult<jboolean> { Ok(model_ref(handle)?.info().has_cam()) })
-        .resolve::<ThrowJavaException>()
+native! {
+    fn Java_org_visualccc_Model_nativeHasFeatures(_env, handle: jlong) -> jboolean {
+        Ok(model_ref(handle)?.info().has_cam())
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeKind<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> JString<'local> {
-    env.with_env(|env| -> BridgeResult<_> {
+native! {
+    fn Java_org_visualccc_Model_nativeKind(env, handle: jlong) -> JString<'local> {
         Ok(env.new_string(model_ref(handle)?.info().kind.name())?)
-    })
-    .resolve::<ThrowJavaException>()
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeDescription<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> JString<'local> {
-    env.with_env(|env| -> BridgeResult<_> {
+native! {
+    fn Java_org_visualccc_Model_nativeDescription(env, handle: jlong) -> JString<'local> {
         Ok(env.new_string(&model_ref(handle)?.info().description)?)
-    })
-    .resolve::<ThrowJavaException>()
+    }
 }
 
 /// Declares `Java_org_visualccc_Model_<name>(handle, pixels, width, height, camClass)` for
 /// one ImageJ pixel array type; the pixels are read in place ([`classify_array`]).
 macro_rules! classify_export {
     ($name:ident, $array:ty, $wrap:expr) => {
-        #[unsafe(no_mangle)]
-        pub extern "system" fn $name<'local>(
-            mut env: EnvUnowned<'local>,
-            _class: JClass<'local>,
-            handle: jlong,
-            pixels: $array,
-            width: jint,
-            height: jint,
-            cam_class: jint,
-        ) -> JObject<'local> {
-            env.with_env(|env| {
+        native! {
+            fn $name(env, handle: jlong, pixels: $array, width: jint, height: jint,
+                cam_class: jint) -> JObject<'local> {
                 classify_array(env, handle, &pixels, width, height, cam_class, $wrap)
-            })
-            .resolve::<ThrowJavaException>()
+            }
         }
     };
 }
@@ -425,50 +321,36 @@ classify_export!(
     packed_rgb
 );
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeClassifyFile<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    image_path: JString<'local>,
-    cam_class: jint,
-) -> JObject<'local> {
-    env.with_env(|env| intern_classify_file(env, handle, &image_path, cam_class))
-        .resolve::<ThrowJavaException>()
+native! {
+    fn Java_org_visualccc_Model_nativeClassifyFile(env, handle: jlong, image_path: JString<'local>,
+        cam_class: jint) -> JObject<'local> {
+        let model = model_ref(handle)?;
+        let path = convert::string(env, &image_path)?;
+        let target = convert::cam_target(cam_class)?;
+        let image = decode_file(Path::new(&path))?;
+        let result = model.classify(&image.view(), target)?;
+        convert::classification(env, &model.info().classes, &result)
+    }
 }
 
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_org_visualccc_Model_nativeClassifyWhole<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    pixels: JObject<'local>,
-    width: jint,
-    height: jint,
-    overlap: jint,
-    batch: jint,
-    cam_class: jint,
-) -> JObject<'local> {
-    env.with_env(|env| {
-        intern_classify_whole(
-            env, handle, &pixels, width, height, overlap, batch, cam_class,
-        )
-    })
-    .resolve::<ThrowJavaException>()
+native! {
+    #[allow(clippy::too_many_arguments)]
+    fn Java_org_visualccc_Model_nativeClassifyWhole(env, handle: jlong, pixels: JObject<'local>,
+        width: jint, height: jint, overlap: jint, batch: jint, cam_class: jint) -> JObject<'local> {
+        let tiling = (overlap, batch, cam_class);
+        intern_classify_whole(env, handle, &pixels, (width, height), tiling)
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeImportBioimageio<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    package: JString<'local>,
-    out_dir: JString<'local>,
-    ort_library_path: JString<'local>,
-    ort_search_dirs: JObjectArray<'local, JString<'local>>,
-) -> JString<'local> {
-    env.with_env(|env| {
-        intern_import_bioimageio(env, &package, &out_dir, &ort_library_path, &ort_search_dirs)
-    })
-    .resolve::<ThrowJavaException>()
+native! {
+    /// Imports a BioImage Model Zoo package; returns the written model's path.
+    fn Java_org_visualccc_Model_nativeImportBioimageio(env, package: JString<'local>,
+        out_dir: JString<'local>, ort_library_path: JString<'local>,
+        ort_search_dirs: JObjectArray<'local, JString<'local>>) -> JString<'local> {
+        let package = PathBuf::from(convert::string(env, &package)?);
+        let out_dir = PathBuf::from(convert::string(env, &out_dir)?);
+        let options = model_options(env, &ort_library_path, &ort_search_dirs, 0)?;
+        let imported = bioimageio::import(&package, &out_dir, &options)?;
+        Ok(env.new_string(imported.path.to_string_lossy())?)
+    }
 }

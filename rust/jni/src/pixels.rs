@@ -40,14 +40,19 @@ fn read<T: TypeArray + Default + Clone>(
 
 /// A `double[]` (null is an empty list).
 pub fn doubles(env: &Env<'_>, array: &JDoubleArray<'_>) -> BridgeResult<Vec<f64>> {
-    if array.is_null() {
-        return Ok(Vec::new());
-    }
-    read(env, array)
+    read_optional(env, array)
 }
 
 /// An `int[]` (null is an empty list).
 pub fn ints(env: &Env<'_>, array: &JIntArray<'_>) -> BridgeResult<Vec<i32>> {
+    read_optional(env, array)
+}
+
+/// Copies a Java primitive array that may be null (an empty list).
+fn read_optional<T: TypeArray + Default + Clone>(
+    env: &Env<'_>,
+    array: &JPrimitiveArray<'_, T>,
+) -> BridgeResult<Vec<T>> {
     if array.is_null() {
         return Ok(Vec::new());
     }
@@ -120,50 +125,42 @@ pub fn new_pixel_array<'local>(
     env: &mut Env<'local>,
     image: &OwnedImage,
 ) -> BridgeResult<JObject<'local>> {
+    // ImageJ's integer pixel types are signed Java primitives of the same width.
     Ok(match &image.pixels {
         OwnedPixels::Gray8(p) => new_byte_array(env, p)?.into(),
         OwnedPixels::Gray16(p) => {
-            let values: Vec<i16> = p.iter().map(|&v| v as i16).collect();
-            let array = env.new_short_array(values.len())?;
-            array.set_region(env, 0, &values)?;
-            array.into()
+            new_array(env, &p.iter().map(|&v| v as i16).collect::<Vec<_>>())?.into()
         }
-        OwnedPixels::Gray32(p) => new_float_array(env, p)?.into(),
+        OwnedPixels::Gray32(p) => new_array(env, p)?.into(),
         OwnedPixels::PackedRgb(p) => {
-            let values: Vec<i32> = p.iter().map(|&v| v as i32).collect();
-            let array = env.new_int_array(values.len())?;
-            array.set_region(env, 0, &values)?;
-            array.into()
+            new_array(env, &p.iter().map(|&v| v as i32).collect::<Vec<_>>())?.into()
         }
     })
 }
 
+/// A new Java primitive array (`int[]`, `float[]`, `double[]`, …) holding `values`.
+pub fn new_array<'local, T: TypeArray>(
+    env: &mut Env<'local>,
+    values: &[T],
+) -> BridgeResult<JPrimitiveArray<'local, T>> {
+    let array = JPrimitiveArray::<T>::new(env, values.len())?;
+    array.set_region(env, 0, values)?;
+    Ok(array)
+}
+
+/// A `byte[]` of unsigned values, as ImageJ keeps labels and 8-bit pixels.
 pub fn new_byte_array<'local>(
     env: &mut Env<'local>,
     values: &[u8],
 ) -> BridgeResult<JByteArray<'local>> {
-    let values: Vec<i8> = values.iter().map(|&v| v as i8).collect();
-    let array = env.new_byte_array(values.len())?;
-    array.set_region(env, 0, &values)?;
-    Ok(array)
-}
-
-pub fn new_float_array<'local>(
-    env: &mut Env<'local>,
-    values: &[f32],
-) -> BridgeResult<JFloatArray<'local>> {
-    let array = env.new_float_array(values.len())?;
-    array.set_region(env, 0, values)?;
-    Ok(array)
+    new_array(env, &values.iter().map(|&v| v as i8).collect::<Vec<_>>())
 }
 
 pub fn new_double_array<'local>(
     env: &mut Env<'local>,
     values: &[f64],
 ) -> BridgeResult<JDoubleArray<'local>> {
-    let array = env.new_double_array(values.len())?;
-    array.set_region(env, 0, values)?;
-    Ok(array)
+    new_array(env, values)
 }
 
 /// A `float[][]` with one element per map; each element's local reference is released
@@ -177,7 +174,7 @@ pub fn new_float_arrays<'local>(
     let array = env.new_object_array(length, jni_str!("[F"), JObject::null())?;
     let array = JObjectArray::<JFloatArray>::cast_local(env, array)?;
     for (index, map) in maps.iter().enumerate() {
-        let element = new_float_array(env, map)?;
+        let element = new_array(env, map)?;
         array.set_element(env, index, &element)?;
         env.delete_local_ref(element);
     }

@@ -2,13 +2,14 @@
 //! (scikit-image's definitions, see [`visual_ccc_core::analysis::threshold`]) and the label images
 //! they give. Results come back as a `byte[]` of labels or an `org.visualccc.Thresholding`.
 
-use jni::objects::{JByteArray, JClass, JDoubleArray, JObject, JValue};
+use jni::objects::{JByteArray, JDoubleArray, JObject, JValue};
 use jni::sys::jint;
-use jni::{jni_sig, jni_str, Env, EnvUnowned};
+use jni::{jni_sig, jni_str};
 use visual_ccc_core::analysis::threshold::{self, MAX_CLASSES, MIN_CLASSES};
 use visual_ccc_core::ImageView;
 
-use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::error::{BridgeError, BridgeResult};
+use crate::export::native;
 use crate::pixels;
 
 /// The `classes - 1` thresholds: `threshold_otsu` for two classes (which also accepts a
@@ -26,68 +27,36 @@ fn thresholds(view: &ImageView, classes: jint) -> BridgeResult<Vec<f64>> {
     })
 }
 
-fn intern_apply<'local>(
-    env: &mut Env<'local>,
-    pixels: &JObject<'_>,
-    width: jint,
-    height: jint,
-    thresholds: &JDoubleArray<'_>,
-) -> BridgeResult<JByteArray<'local>> {
-    let image = pixels::image(env, pixels, width, height)?;
-    let thresholds = pixels::doubles(env, thresholds)?;
-    let labels = threshold::apply_thresholds(&image.view(), &thresholds)?;
-    pixels::new_byte_array(env, &labels.data)
+native! {
+    fn Java_org_visualccc_Thresholds_nativeApply(env, pixels: JObject<'local>, width: jint,
+        height: jint, thresholds: JDoubleArray<'local>) -> JByteArray<'local> {
+        let image = pixels::image(env, &pixels, width, height)?;
+        let thresholds = pixels::doubles(env, &thresholds)?;
+        let labels = threshold::apply_thresholds(&image.view(), &thresholds)?;
+        pixels::new_byte_array(env, &labels.data)
+    }
 }
 
-/// Builds an `org.visualccc.Thresholding(double[] thresholds, byte[] labels, int width,
-/// int height)`.
-fn intern_segment<'local>(
-    env: &mut Env<'local>,
-    pixels: &JObject<'_>,
-    width: jint,
-    height: jint,
-    classes: jint,
-) -> BridgeResult<JObject<'local>> {
-    let image = pixels::image(env, pixels, width, height)?;
-    let view = image.view();
-    let values = thresholds(&view, classes)?;
-    let labels = threshold::apply_thresholds(&view, &values)?;
-    let java_thresholds = pixels::new_double_array(env, &values)?;
-    let java_labels = pixels::new_byte_array(env, &labels.data)?;
-    Ok(env.new_object(
-        jni_str!("org/visualccc/Thresholding"),
-        jni_sig!("([D[BII)V"),
-        &[
-            JValue::Object(&java_thresholds),
-            JValue::Object(&java_labels),
-            JValue::Int(width),
-            JValue::Int(height),
-        ],
-    )?)
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Thresholds_nativeApply<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    pixels: JObject<'local>,
-    width: jint,
-    height: jint,
-    thresholds: JDoubleArray<'local>,
-) -> JByteArray<'local> {
-    env.with_env(|env| intern_apply(env, &pixels, width, height, &thresholds))
-        .resolve::<ThrowJavaException>()
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Thresholds_nativeSegment<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    pixels: JObject<'local>,
-    width: jint,
-    height: jint,
-    classes: jint,
-) -> JObject<'local> {
-    env.with_env(|env| intern_segment(env, &pixels, width, height, classes))
-        .resolve::<ThrowJavaException>()
+native! {
+    /// Builds an `org.visualccc.Thresholding(double[] thresholds, byte[] labels, int width,
+    /// int height)`.
+    fn Java_org_visualccc_Thresholds_nativeSegment(env, pixels: JObject<'local>, width: jint,
+        height: jint, classes: jint) -> JObject<'local> {
+        let image = pixels::image(env, &pixels, width, height)?;
+        let view = image.view();
+        let values = thresholds(&view, classes)?;
+        let labels = threshold::apply_thresholds(&view, &values)?;
+        let java_thresholds = pixels::new_array(env, &values)?;
+        let java_labels = pixels::new_byte_array(env, &labels.data)?;
+        Ok(env.new_object(
+            jni_str!("org/visualccc/Thresholding"),
+            jni_sig!("([D[BII)V"),
+            &[
+                JValue::Object(&java_thresholds),
+                JValue::Object(&java_labels),
+                JValue::Int(width),
+                JValue::Int(height),
+            ],
+        )?)
+    }
 }

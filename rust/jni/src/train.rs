@@ -3,25 +3,22 @@
 
 use std::path::PathBuf;
 
-use jni::objects::{JClass, JObject, JObjectArray, JString, JValue};
+use jni::objects::{JObject, JObjectArray, JString, JValue};
 use jni::sys::{jboolean, jint, jlong};
-use jni::{jni_sig, jni_str, Env, EnvUnowned};
+use jni::{jni_sig, jni_str, Env};
 use visual_ccc_core::train::{self, folder_dataset, TrainParams};
 
 use crate::convert;
-use crate::error::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::error::{BridgeError, BridgeResult};
+use crate::export::native;
 use crate::model::model_options;
 
-#[allow(clippy::too_many_arguments)]
 fn intern_train_folder<'local>(
     env: &mut Env<'local>,
-    base: &JString<'_>,
-    dir: &JString<'_>,
-    out: &JString<'_>,
+    [base, dir, out]: [&JString<'_>; 3],
     (seed, tile_size, augment): (jlong, jint, jboolean),
     progress: &JObject<'_>,
-    ort_library_path: &JString<'_>,
-    ort_search_dirs: &JObjectArray<'_, JString<'_>>,
+    (ort_library_path, ort_search_dirs): (&JString<'_>, &JObjectArray<'_, JString<'_>>),
 ) -> BridgeResult<JString<'local>> {
     let base = PathBuf::from(convert::string(env, base)?);
     let dir = PathBuf::from(convert::string(env, dir)?);
@@ -76,32 +73,14 @@ fn intern_train_folder<'local>(
     Ok(env.new_string(trained.report.to_json(&out, &card))?)
 }
 
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_org_visualccc_Trainer_nativeTrainFolder<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    base: JString<'local>,
-    dir: JString<'local>,
-    out: JString<'local>,
-    seed: jlong,
-    tile_size: jint,
-    augment: jboolean,
-    progress: JObject<'local>,
-    ort_library_path: JString<'local>,
-    ort_search_dirs: JObjectArray<'local, JString<'local>>,
-) -> JString<'local> {
-    env.with_env(|env| {
-        intern_train_folder(
-            env,
-            &base,
-            &dir,
-            &out,
-            (seed, tile_size, augment),
-            &progress,
-            &ort_library_path,
-            &ort_search_dirs,
-        )
-    })
-    .resolve::<ThrowJavaException>()
+native! {
+    #[allow(clippy::too_many_arguments)]
+    fn Java_org_visualccc_Trainer_nativeTrainFolder(env, base: JString<'local>,
+        dir: JString<'local>, out: JString<'local>, seed: jlong, tile_size: jint,
+        augment: jboolean, progress: JObject<'local>, ort_library_path: JString<'local>,
+        ort_search_dirs: JObjectArray<'local, JString<'local>>) -> JString<'local> {
+        let settings = (seed, tile_size, augment);
+        let ort = (&ort_library_path, &ort_search_dirs);
+        intern_train_folder(env, [&base, &dir, &out], settings, &progress, ort)
+    }
 }

@@ -67,15 +67,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     };
     let steps: usize = args.parsed_or("steps", 32)?;
     let seed: u64 = args.parsed_or("seed", 0)?;
-    let markdown = match args.value("format").unwrap_or("markdown") {
-        "markdown" => true,
-        "json" => false,
-        other => {
-            return Err(Failure::Usage(format!(
-                "--format must be markdown or json, not '{other}'"
-            )))
-        }
-    };
+    let markdown = args.choice("format", "markdown", &[("markdown", true), ("json", false)])?;
     let model_path = locate::model(args.value("model")).map_err(Failure::Setup)?;
     let model = super::classify::open_model(&model_path, &args)?;
     let methods = chosen_methods(&model, args.value("methods"))?;

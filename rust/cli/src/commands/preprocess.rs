@@ -95,17 +95,16 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         )));
     }
     let out = PathBuf::from(common::required(&args, "out", "the file to write")?);
-    let depth = match args.value("bit-depth").unwrap_or("same") {
-        "same" => None,
-        "8" => Some(8),
-        "16" => Some(16),
-        "32" => Some(32),
-        other => {
-            return Err(Failure::Usage(format!(
-                "--bit-depth must be same, 8, 16 or 32, not '{other}'"
-            )))
-        }
-    };
+    let depth = args.choice(
+        "bit-depth",
+        "same",
+        &[
+            ("same", None),
+            ("8", Some(8)),
+            ("16", Some(16)),
+            ("32", Some(32)),
+        ],
+    )?;
     if let Some(depth) = depth {
         output::format_for(&out, depth == 32)?;
     }

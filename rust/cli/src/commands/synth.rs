@@ -85,15 +85,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     params.annotate = args.switch("annotate");
     params.validate()?;
     let with_mask = args.switch("mask");
-    let sixteen_bit = match args.value("bits").unwrap_or("8") {
-        "8" => false,
-        "16" => true,
-        other => {
-            return Err(Failure::Usage(format!(
-                "--bits must be 8 or 16, not '{other}'"
-            )))
-        }
-    };
+    let sixteen_bit = args.choice("bits", "8", &[("8", false), ("16", true)])?;
 
     let raw_out = args.value("out").unwrap_or_default();
     let into_directory = count > 1

@@ -154,17 +154,15 @@ fn custom_params(args: &Args) -> Result<TextureParams, String> {
             .map(|name| Feature::from_name(name).map_err(|e| format!("--features: {e}")))
             .collect::<Result<_, _>>()?,
     };
-    let quantization = match args.value("quantization") {
-        None => glcm.quantization,
-        Some("auto") => Quantization::Auto,
-        Some("minmax") => Quantization::MinMax,
-        Some("direct") => Quantization::Direct,
-        Some(other) => {
-            return Err(format!(
-                "--quantization must be auto, minmax or direct, not '{other}'"
-            ))
-        }
-    };
+    let quantization = args.choice(
+        "quantization",
+        glcm.quantization.name(),
+        &[
+            ("auto", Quantization::Auto),
+            ("minmax", Quantization::MinMax),
+            ("direct", Quantization::Direct),
+        ],
+    )?;
     if args.switch("average-angles") && args.switch("per-angle") {
         return Err("--average-angles and --per-angle exclude each other".into());
     }

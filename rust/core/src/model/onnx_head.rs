@@ -99,12 +99,17 @@ fn head_error(reason: &str) -> Error {
     ))
 }
 
-fn gemm_head(graph: &Graph, node: &Node) -> Result<LinearHead> {
-    let weight_name = node
+/// The weight matrix of a Gemm or MatMul node: its second input, an initializer.
+fn weight<'g>(graph: &'g Graph, node: &Node, op: &str) -> Result<&'g FloatTensor> {
+    let name = node
         .inputs
         .get(1)
-        .ok_or_else(|| head_error("Gemm has no weight input"))?;
-    let tensor = graph.initializer(weight_name)?;
+        .ok_or_else(|| head_error(&format!("{op} has no weight input")))?;
+    graph.initializer(name)
+}
+
+fn gemm_head(graph: &Graph, node: &Node) -> Result<LinearHead> {
+    let tensor = weight(graph, node, "Gemm")?;
     let trans_b = node.int_attribute("transB").unwrap_or(0) != 0;
     let alpha = node.float_attribute("alpha").unwrap_or(1.0);
     if node.int_attribute("transA").unwrap_or(0) != 0 {
@@ -125,11 +130,7 @@ fn gemm_head(graph: &Graph, node: &Node) -> Result<LinearHead> {
 }
 
 fn matmul_head(graph: &Graph, node: &Node) -> Result<LinearHead> {
-    let weight_name = node
-        .inputs
-        .get(1)
-        .ok_or_else(|| head_error("MatMul has no weight input"))?;
-    let tensor = graph.initializer(weight_name)?;
+    let tensor = weight(graph, node, "MatMul")?;
     let (rows, cols) = tensor.matrix_shape()?;
     Ok(transpose(rows, cols, &tensor.values))
 }

@@ -273,11 +273,7 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
         warp_tessellation(&mut tess, w, h, wobble, size * 0.7, rng);
     }
     let spread = rng.range(0.15, 0.6);
-    let p_twin = if rng.chance(0.5) {
-        rng.range(0.1, 0.5)
-    } else {
-        0.0
-    };
+    let p_twin = rng.range_or(0.5, (0.1, 0.5), 0.0);
     let grad_amp = rng.range(0.0, 0.08);
     let grains: Vec<Grain> = grid
         .seeds

@@ -15,11 +15,7 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
     let sigma = rng.range(0.15, 0.55);
     let packing = rng.range(0.7, 1.6);
     let facet_prob = rng.range(0.0, 1.0);
-    let flat_top = if rng.chance(0.3) {
-        rng.range(0.6, 0.9)
-    } else {
-        1.0
-    };
+    let flat_top = rng.range_or(0.3, (0.6, 0.9), 1.0);
     let zscale = rng.range(0.5, 1.0);
     let mut canvas = Canvas::new(w, h);
     let mut sum = 0.0f32;

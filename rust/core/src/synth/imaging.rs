@@ -44,11 +44,7 @@ pub(super) fn form_image(data: &mut [f32], ctx: &Ctx, rng: &mut Rng) {
     let (rs, rc) = ramp_dir.sin_cos();
     let blotch_amp = rng.range(0.0, 0.15);
     let blotch = fbm(w, h, side * rng.range(0.2, 0.6), 2, rng);
-    let glow_amp = if rng.chance(0.4) {
-        rng.range(0.02, 0.15)
-    } else {
-        0.0
-    };
+    let glow_amp = rng.range_or(0.4, (0.02, 0.15), 0.0);
     let glow = if glow_amp > 0.0 {
         Some(fbm(w, h, side * rng.range(0.15, 0.4), 2, rng))
     } else {
@@ -86,11 +82,7 @@ pub(super) fn form_image(data: &mut [f32], ctx: &Ctx, rng: &mut Rng) {
     blur(data, w, h, sigma);
 
     // 5. Scan jitter: rows displaced sideways by a slowly wandering offset.
-    let jitter_amp = if rng.chance(0.5) {
-        rng.range(0.1, 1.2)
-    } else {
-        0.0
-    };
+    let jitter_amp = rng.range_or(0.5, (0.1, 1.2), 0.0);
     if jitter_amp > 0.0 {
         let mut offset = 0.0f32;
         let mut row = vec![0.0f32; w];

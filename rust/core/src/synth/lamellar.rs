@@ -33,11 +33,7 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
     let mut tess = tessellate(w, h, &grid);
     let wobble = colony * rng.range(0.03, 0.12);
     warp_tessellation(&mut tess, w, h, wobble, colony * 0.5, rng);
-    let p_ferrite = if rng.chance(0.5) {
-        rng.range(0.05, 0.3)
-    } else {
-        0.0
-    };
+    let p_ferrite = rng.range_or(0.5, (0.05, 0.3), 0.0);
     let ferrite_level = rng.range(0.25, 0.45);
     let colonies: Vec<Colony> = grid
         .seeds

@@ -60,6 +60,16 @@ impl Rng {
         self.unit() < p
     }
 
+    /// With probability `p` a value uniform in [lo, hi), otherwise `otherwise`: one draw
+    /// for the chance, then one for the value only when it is taken.
+    pub(super) fn range_or(&mut self, p: f32, (lo, hi): (f32, f32), otherwise: f32) -> f32 {
+        if self.chance(p) {
+            self.range(lo, hi)
+        } else {
+            otherwise
+        }
+    }
+
     pub(super) fn sign(&mut self) -> f32 {
         if self.chance(0.5) {
             1.0

@@ -111,33 +111,37 @@ pub struct FeatureValue {
 /// Sliding-window feature maps, one per requested feature × distance (× angle unless
 /// averaged), in that order.
 pub fn texture_maps(view: &ImageView, params: &TextureParams) -> Result<Vec<TextureMap>> {
-    params.validate()?;
-    let q = quantize(view, params.glcm.levels, params.glcm.quantization)?;
-    Ok(sliding_maps::<f32>(&q, params)
-        .into_iter()
-        .map(|(key, data)| TextureMap {
-            key,
-            image: GrayImage {
-                width: q.width,
-                height: q.height,
-                data,
-            },
-        })
-        .collect())
+    maps_at(view, params, |key, width, height, data| TextureMap {
+        key,
+        image: GrayImage {
+            width,
+            height,
+            data,
+        },
+    })
 }
 
 /// As [`texture_maps`], in double precision (for exact comparisons and statistics).
 pub fn texture_maps_f64(view: &ImageView, params: &TextureParams) -> Result<Vec<TextureMapF64>> {
+    maps_at(view, params, |key, width, height, data| TextureMapF64 {
+        key,
+        width,
+        height,
+        data,
+    })
+}
+
+/// The sliding-window maps at precision `T`, each wrapped by `wrap(key, width, height, data)`.
+fn maps_at<T: Sample, M>(
+    view: &ImageView,
+    params: &TextureParams,
+    wrap: impl Fn(MapKey, usize, usize, Vec<T>) -> M,
+) -> Result<Vec<M>> {
     params.validate()?;
     let q = quantize(view, params.glcm.levels, params.glcm.quantization)?;
-    Ok(sliding_maps::<f64>(&q, params)
+    Ok(sliding_maps::<T>(&q, params)
         .into_iter()
-        .map(|(key, data)| TextureMapF64 {
-            key,
-            width: q.width,
-            height: q.height,
-            data,
-        })
+        .map(|(key, data)| wrap(key, q.width, q.height, data))
         .collect())
 }
 

@@ -168,23 +168,12 @@ public class ModelTest {
     }
 
     @Test
-    public void classifies8Bit() {
-        classifyAndCheck(TestSupport.gray8(300, 200, 1));
-    }
-
-    @Test
-    public void classifies16Bit() {
-        classifyAndCheck(TestSupport.gray16(300, 200, 2));
-    }
-
-    @Test
-    public void classifies32Bit() {
-        classifyAndCheck(TestSupport.gray32(300, 200, 3));
-    }
-
-    @Test
-    public void classifiesRgb() {
-        classifyAndCheck(TestSupport.rgb(300, 200, 4));
+    public void classifiesEveryImageJPixelType() {
+        ImageProcessor[] slices = {TestSupport.gray8(300, 200, 1), TestSupport.gray16(300, 200, 2),
+            TestSupport.gray32(300, 200, 3), TestSupport.rgb(300, 200, 4)};
+        for (ImageProcessor ip : slices) {
+            classifyAndCheck(ip);
+        }
     }
 
     @Test
@@ -270,17 +259,22 @@ public class ModelTest {
         throw new AssertionError("expected a VisualCccException of kind " + kind);
     }
 
+    /**
+     * Classifying the file at {@code path} fails with a {@code kind} error whose message
+     * mentions each of {@code texts}, and the model still works afterwards.
+     */
+    private static void assertClassifyFileFails(VisualCccException.Kind kind, String path, String... texts) {
+        VisualCccException e = expectVisualCcc(kind, () -> model.classifyFile(path, Model.CAM_PREDICTED));
+        for (String text : texts) {
+            assertContains(e, text);
+        }
+        stillWorks();
+    }
+
     @Test
     public void zeroByteFileIsADecodeError() throws IOException {
         final File empty = temp.newFile("empty.png");
-        VisualCccException e = expectVisualCcc(VisualCccException.Kind.DECODE, new Runnable() {
-            public void run() {
-                model.classifyFile(empty.getPath(), Model.CAM_PREDICTED);
-            }
-        });
-        assertContains(e, "empty");
-        assertContains(e, empty.getName());
-        stillWorks();
+        assertClassifyFileFails(VisualCccException.Kind.DECODE, empty.getPath(), "empty", empty.getName());
     }
 
     @Test
@@ -291,40 +285,20 @@ public class ModelTest {
         try (RandomAccessFile file = new RandomAccessFile(png, "rw")) {
             file.setLength(file.length() / 2);
         }
-        VisualCccException e = expectVisualCcc(VisualCccException.Kind.DECODE, new Runnable() {
-            public void run() {
-                model.classifyFile(png.getPath(), Model.CAM_PREDICTED);
-            }
-        });
-        assertContains(e, "truncated");
-        assertContains(e, png.getName());
-        stillWorks();
+        assertClassifyFileFails(VisualCccException.Kind.DECODE, png.getPath(), "truncated", png.getName());
     }
 
     @Test
     public void textFileNamedTifIsADecodeError() throws IOException {
         final File tif = temp.newFile("notes.tif");
         Files.write(tif.toPath(), "These are my lab notes, not an image.\n".getBytes(StandardCharsets.UTF_8));
-        VisualCccException e = expectVisualCcc(VisualCccException.Kind.DECODE, new Runnable() {
-            public void run() {
-                model.classifyFile(tif.getPath(), Model.CAM_PREDICTED);
-            }
-        });
-        assertContains(e, "image format");
-        assertContains(e, tif.getName());
-        stillWorks();
+        assertClassifyFileFails(VisualCccException.Kind.DECODE, tif.getPath(), "image format", tif.getName());
     }
 
     @Test
     public void missingImageFileIsAnIoError() {
         final String path = temp.getRoot() + "/does-not-exist.png";
-        VisualCccException e = expectVisualCcc(VisualCccException.Kind.IO, new Runnable() {
-            public void run() {
-                model.classifyFile(path, Model.CAM_PREDICTED);
-            }
-        });
-        assertContains(e, "does-not-exist.png");
-        stillWorks();
+        assertClassifyFileFails(VisualCccException.Kind.IO, path, "does-not-exist.png");
     }
 
     @Test
@@ -357,11 +331,8 @@ public class ModelTest {
     public void nonOnnxFileIsAModelError() throws IOException {
         final File bogus = temp.newFile("bogus.onnx");
         Files.write(bogus.toPath(), "this is not a protobuf".getBytes(StandardCharsets.UTF_8));
-        VisualCccException e = expectVisualCcc(VisualCccException.Kind.MODEL, new Runnable() {
-            public void run() {
-                Model.open(bogus.getPath()).close();
-            }
-        });
+        VisualCccException e = expectVisualCcc(VisualCccException.Kind.MODEL,
+                () -> Model.open(bogus.getPath()).close());
         assertContains(e, "bogus.onnx");
         assertContains(e, "ONNX");
         stillWorks();
@@ -391,11 +362,8 @@ public class ModelTest {
                     model.classify(ip, Model.CAM_NONE).probabilities(), c.probabilities(), 1e-6);
             assertFalse("default classify skips the CAM", plain.classify(ip).hasCam());
             final Model m = plain;
-            VisualCccException e = expectVisualCcc(VisualCccException.Kind.MODEL, new Runnable() {
-                public void run() {
-                    m.classify(ip, Model.CAM_PREDICTED);
-                }
-            });
+            VisualCccException e = expectVisualCcc(VisualCccException.Kind.MODEL,
+                    () -> m.classify(ip, Model.CAM_PREDICTED));
             assertContains(e, "features");
             checkResult(plain.classify(ip, Model.CAM_NONE), 300, 200, false);
         }

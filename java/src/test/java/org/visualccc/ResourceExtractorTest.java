@@ -14,6 +14,7 @@ import java.util.List;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -82,35 +83,28 @@ public class ResourceExtractorTest {
     @Test
     public void checksumMismatchIsAnErrorAndLeavesNothing() throws IOException {
         File dir = temp.newFolder();
-        try {
-            ResourceExtractor.extract(FOLDER, new ResourceExtractor.Entry("hello.txt", HELLO.length, "00" + HELLO_SHA.substring(2)), dir);
-            fail();
-        } catch (IOException e) {
-            assertTrue(e.getMessage(), e.getMessage().contains("SHA-256"));
-        }
+        assertExtractionFails(new ResourceExtractor.Entry("hello.txt", HELLO.length, "00" + HELLO_SHA.substring(2)),
+                dir, "SHA-256");
         assertEquals(0, dir.list().length);
     }
 
     @Test
     public void sizeMismatchIsAnError() throws IOException {
         File dir = temp.newFolder();
-        try {
-            ResourceExtractor.extract(FOLDER, new ResourceExtractor.Entry("hello.txt", HELLO.length + 1, null), dir);
-            fail();
-        } catch (IOException e) {
-            assertTrue(e.getMessage(), e.getMessage().contains("files.txt says"));
-        }
+        assertExtractionFails(new ResourceExtractor.Entry("hello.txt", HELLO.length + 1, null), dir, "files.txt says");
         assertEquals(0, dir.list().length);
     }
 
     @Test
     public void missingResourceIsNamed() throws IOException {
-        try {
-            ResourceExtractor.extract(FOLDER, new ResourceExtractor.Entry("absent.bin", -1, null), temp.newFolder());
-            fail();
-        } catch (IOException e) {
-            assertTrue(e.getMessage(), e.getMessage().contains("/extract-test/absent.bin"));
-        }
+        assertExtractionFails(new ResourceExtractor.Entry("absent.bin", -1, null), temp.newFolder(),
+                "/extract-test/absent.bin");
+    }
+
+    /** Extracting {@code entry} into {@code dir} fails with a message containing {@code expected}. */
+    private static void assertExtractionFails(ResourceExtractor.Entry entry, File dir, String expected) {
+        IOException e = assertThrows(IOException.class, () -> ResourceExtractor.extract(FOLDER, entry, dir));
+        assertTrue(e.getMessage(), e.getMessage().contains(expected));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.visualccc;
 
 import ij.ImagePlus;
+import ij.ImageStack;
 import ij.measure.Calibration;
 import ij.process.ByteProcessor;
 import ij.process.ColorProcessor;
@@ -78,6 +79,18 @@ public final class TestSupport {
             }
         }
         return ip;
+    }
+
+    /**
+     * A stack titled "stack" of {@code slices} {@link #gray16} slices (seeds 0, 1, …),
+     * labelled "slice0", "slice1", ….
+     */
+    public static ImagePlus gray16Stack(int width, int height, int slices) {
+        ImageStack stack = new ImageStack(width, height);
+        for (int i = 0; i < slices; i++) {
+            stack.addSlice("slice" + i, gray16(width, height, i));
+        }
+        return new ImagePlus("stack", stack);
     }
 
     public static FloatProcessor gray32(int width, int height, long seed) {

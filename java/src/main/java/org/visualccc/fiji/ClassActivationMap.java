@@ -103,11 +103,8 @@ public class ClassActivationMap extends AnalysisCommand {
         if (imp == null) {
             throw new IllegalArgumentException("no image given");
         }
-        Model model = ClassifyMorphology.openModel(modelPath);
-        try {
+        try (Model model = ClassifyMorphology.openModel(modelPath)) {
             return explain(imp, model, method, targetClass, opacity);
-        } finally {
-            model.close();
         }
     }
 

@@ -191,11 +191,8 @@ public class ClassifyMorphology implements PlugIn {
             throw new IllegalArgumentException("no image given");
         }
         checkOpacity(opacity);
-        Model model = openModel(modelPath);
-        try {
+        try (Model model = openModel(modelPath)) {
             return classify(imp, model, opacity, showHeatmap, addOverlay);
-        } finally {
-            model.close();
         }
     }
 

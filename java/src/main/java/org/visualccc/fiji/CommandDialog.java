@@ -134,10 +134,7 @@ final class CommandDialog {
         if (Double.isNaN(value)) {
             throw new IllegalArgumentException(label.replace('_', ' ') + " must be a number.");
         }
-        if (!macro) {
-            Prefs.set(key(label), value);
-        }
-        return value;
+        return remember(label, value);
     }
 
     int nextInt() {
@@ -151,28 +148,24 @@ final class CommandDialog {
     }
 
     String nextString() {
-        String label = strings.remove();
-        String value = dialog.getNextString().trim();
-        if (!macro) {
-            Prefs.set(key(label), value);
-        }
-        return value;
+        return remember(strings.remove(), dialog.getNextString().trim());
     }
 
     boolean nextBoolean() {
-        String label = checkboxes.remove();
-        boolean value = dialog.getNextBoolean();
-        if (!macro) {
-            Prefs.set(key(label), value);
-        }
-        return value;
+        return remember(checkboxes.remove(), dialog.getNextBoolean());
     }
 
     String nextChoice() {
-        String label = choices.remove();
-        String value = dialog.getNextChoice();
+        return remember(choices.remove(), dialog.getNextChoice());
+    }
+
+    /**
+     * Stores {@code value} as the next dialog's default for {@code label} (as ImageJ's
+     * {@code Prefs.set} overloads write it), except when a macro supplied it.
+     */
+    private <T> T remember(String label, T value) {
         if (!macro) {
-            Prefs.set(key(label), value);
+            Prefs.set(key(label), String.valueOf(value));
         }
         return value;
     }

@@ -251,9 +251,21 @@ public class AnalysisCommandsTest {
 
     // ------------------------------------------------------------------ non-rectangular selections
 
-    /** Pixels of an oval selection, counted from its mask. */
-    private static int ovalPixels(ImagePlus imp) {
-        ImageProcessor mask = imp.getRoi().getMask();
+    /** The oval selection of these tests, inside the 40 × 30 test images. */
+    private static OvalRoi oval() {
+        return new OvalRoi(4, 3, 30, 22);
+    }
+
+    /** {@link #halves()} with {@link #oval()} selected. */
+    private static ImagePlus ovalHalves() {
+        ImagePlus imp = halves();
+        imp.setRoi(oval());
+        return imp;
+    }
+
+    /** Pixels inside {@link #oval()}, counted from its mask. */
+    private static int ovalPixels() {
+        ImageProcessor mask = oval().getMask();
         int n = 0;
         for (int i = 0; i < mask.getPixelCount(); i++) {
             n += mask.get(i) != 0 ? 1 : 0;
@@ -272,9 +284,8 @@ public class AnalysisCommandsTest {
 
     @Test
     public void thresholdCountsOnlyPixelsInsideAnOvalSelection() {
-        ImagePlus imp = halves();
-        imp.setRoi(new OvalRoi(4, 3, 30, 22));
-        int inside = ovalPixels(imp);
+        ImagePlus imp = ovalHalves();
+        int inside = ovalPixels();
         ResultsTable table = new ResultsTable();
         ImagePlus labels = ThresholdOtsu.threshold(imp, 2, table);
         assertEquals(40 * 30 - inside, count(labels, SelectionMask.OUTSIDE_LABEL));
@@ -286,9 +297,8 @@ public class AnalysisCommandsTest {
 
     @Test
     public void clusterCountsOnlyPixelsInsideAnOvalSelection() {
-        ImagePlus imp = halves();
-        imp.setRoi(new OvalRoi(4, 3, 30, 22));
-        int inside = ovalPixels(imp);
+        ImagePlus imp = ovalHalves();
+        int inside = ovalPixels();
         ResultsTable table = new ResultsTable();
         ImagePlus labels = ClusterKMeans.cluster(imp, new KMeans.Params().k(2), null, table);
         assertEquals(40 * 30 - inside, count(labels, SelectionMask.OUTSIDE_LABEL));
@@ -300,9 +310,8 @@ public class AnalysisCommandsTest {
 
     @Test
     public void textureMapsAreNaNOutsideAnOvalSelection() {
-        ImagePlus imp = halves();
-        imp.setRoi(new OvalRoi(4, 3, 30, 22));
-        int inside = ovalPixels(imp);
+        ImagePlus imp = ovalHalves();
+        int inside = ovalPixels();
         ImagePlus maps = TextureGlcm.texture(imp, new Texture.Params().features("contrast"), new ResultsTable());
         float[] pixels = (float[]) maps.getProcessor().getPixels();
         int nan = 0;
@@ -314,9 +323,8 @@ public class AnalysisCommandsTest {
 
     @Test
     public void theCropOfAnOvalSelectionKeepsTheOvalAtItsOrigin() {
-        ImagePlus imp = halves();
-        imp.setRoi(new OvalRoi(4, 3, 30, 22));
-        int inside = ovalPixels(imp);
+        ImagePlus imp = ovalHalves();
+        int inside = ovalPixels();
         ImagePlus crop = CommandSupport.withinSelection(imp);
         assertEquals(30, crop.getWidth());
         assertEquals(22, crop.getHeight());
@@ -358,7 +366,7 @@ public class AnalysisCommandsTest {
     @Test
     public void theCurrentChannelOfAHyperstackIsAnalysedOnItsOwn() {
         ImagePlus imp = hyperstack();
-        imp.setRoi(new OvalRoi(4, 3, 30, 22));
+        imp.setRoi(oval());
         ImagePlus channel = CommandSupport.channel(imp, 2);
         assertEquals(2, channel.getStackSize());
         assertEquals(imp.getStack().getPixels(imp.getStackIndex(2, 2, 1)), channel.getStack().getPixels(2));
@@ -371,7 +379,7 @@ public class AnalysisCommandsTest {
         ImagePlus clusters = ClusterKMeans.cluster(crop, new KMeans.Params().k(2), null, table);
         assertEquals(2, clusters.getStackSize());
         assertPositions(table, 0, new int[][] {{2, 1, 1}, {2, 1, 1}, {2, 2, 1}, {2, 2, 1}});
-        assertEquals(ovalPixels(imp), (int) (table.getValue("Pixels", 0) + table.getValue("Pixels", 1)));
+        assertEquals(ovalPixels(), (int) (table.getValue("Pixels", 0) + table.getValue("Pixels", 1)));
         ImagePlus single = halves();
         assertTrue(CommandSupport.channel(single, 1) == single);
     }

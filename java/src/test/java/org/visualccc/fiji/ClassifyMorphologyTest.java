@@ -250,11 +250,7 @@ public class ClassifyMorphologyTest {
 
     @Test
     public void everySliceOfAStackIsClassified() {
-        ImageStack stack = new ImageStack(160, 120);
-        for (int i = 0; i < 3; i++) {
-            stack.addSlice("slice" + i, TestSupport.gray16(160, 120, i));
-        }
-        ImagePlus imp = new ImagePlus("stack", stack);
+        ImagePlus imp = TestSupport.gray16Stack(160, 120, 3);
         ResultsTable table = ClassifyMorphology.classify(imp, BundledModels.FIXTURE_TINY_LABEL, 40, false, true);
         assertEquals(3, table.size());
         for (int i = 0; i < 3; i++) {

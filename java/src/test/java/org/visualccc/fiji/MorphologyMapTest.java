@@ -1,7 +1,6 @@
 package org.visualccc.fiji;
 
 import ij.ImagePlus;
-import ij.ImageStack;
 import ij.gui.ImageRoi;
 import ij.measure.ResultsTable;
 import ij.process.ByteProcessor;
@@ -94,11 +93,7 @@ public class MorphologyMapTest {
 
     @Test
     public void stacksAreMappedPerSliceAndModelsWithoutFeaturesGiveNoCam() {
-        ImageStack stack = new ImageStack(128, 96);
-        for (int i = 0; i < 2; i++) {
-            stack.addSlice("s" + i, TestSupport.gray16(128, 96, i));
-        }
-        ImagePlus imp = new ImagePlus("stack", stack);
+        ImagePlus imp = TestSupport.gray16Stack(128, 96, 2);
         try (Model model = Model.open(TestSupport.fixtureNoFeatures())) {
             MorphologyMap.Output output = MorphologyMap.map(imp, model, 0, true);
             assertEquals(2, output.results.size());
