@@ -1,16 +1,18 @@
 //! `org.visualccc.Analysis`: the published workflow on one ImageJ slice, run by the core's
 //! [`pipeline::analyze`] (the same code as `visual-ccc analyze` and the batch engine).
 
-use jni::objects::{JClass, JObject, JObjectArray, JString, JValue};
+use jni::objects::{JObject, JObjectArray, JString, JValue};
 use jni::sys::{jint, jlong};
-use jni::{jni_sig, jni_str, Env, EnvUnowned};
+use jni::{jni_sig, jni_str, Env};
 use serde_json::json;
 use visual_ccc_core::analysis::cluster::Calibration;
 use visual_ccc_core::analysis::glcm::FeatureValue;
+use visual_ccc_core::model::runtime::RuntimeConfig;
 use visual_ccc_core::pipeline::{self, Analysis, AnalysisParams};
 
 use crate::convert;
-use crate::error::{BridgeResult, ThrowJavaException};
+use crate::error::BridgeResult;
+use crate::export::native;
 use crate::kmeans;
 use crate::model;
 use crate::pixels;
@@ -38,17 +40,14 @@ fn numbers(analysis: &Analysis) -> String {
 
 /// Builds an `org.visualccc.Analysis(String numbersJson, Classification classification,
 /// Clustering clustering, byte[] otsuLabels, float[] textureMap, int width, int height)`.
-#[allow(clippy::too_many_arguments)]
 fn intern_analyze<'local>(
     env: &mut Env<'local>,
     handle: jlong,
     pixels: &JObject<'_>,
-    width: jint,
-    height: jint,
+    (width, height): (jint, jint),
     settings: &JString<'_>,
     calibration: Calibration,
-    ort_library_path: &JString<'_>,
-    ort_search_dirs: &JObjectArray<'_, JString<'_>>,
+    runtime: RuntimeConfig,
 ) -> BridgeResult<JObject<'local>> {
     let params = AnalysisParams::from_json(&convert::string(env, settings)?)?;
     let model = if handle == 0 {
@@ -56,7 +55,6 @@ fn intern_analyze<'local>(
     } else {
         Some(model::model_ref(handle)?)
     };
-    let runtime = model::model_options(env, ort_library_path, ort_search_dirs, 0)?.runtime;
     let image = pixels::image(env, pixels, width, height)?;
     let analysis = pipeline::analyze(&image.view(), model, &params, calibration, runtime)?;
     let json = env.new_string(numbers(&analysis))?;
@@ -67,7 +65,7 @@ fn intern_analyze<'local>(
     let clustering = kmeans::clustering(env, &analysis.clustering)?;
     let otsu = pixels::new_byte_array(env, &analysis.otsu_mask.data)?;
     let texture = match &analysis.reference_texture {
-        Some(reference) => JObject::from(pixels::new_float_array(env, &reference.map.image.data)?),
+        Some(reference) => JObject::from(pixels::new_array(env, &reference.map.image.data)?),
         None => JObject::null(),
     };
     Ok(env.new_object(
@@ -87,54 +85,28 @@ fn intern_analyze<'local>(
     )?)
 }
 
-/// `Analysis.nativeAnalyze(modelHandle, pixels, width, height, settingsJson, pixelWidth,
-/// pixelHeight, unit, ortPath, ortDirs)`: `modelHandle` 0 runs without classification;
-/// the settings are the JSON of [`AnalysisParams`] holding only what the user set.
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_org_visualccc_Analysis_nativeAnalyze<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    pixels: JObject<'local>,
-    width: jint,
-    height: jint,
-    settings: JString<'local>,
-    pixel_width: f64,
-    pixel_height: f64,
-    unit: JString<'local>,
-    ort_library_path: JString<'local>,
-    ort_search_dirs: JObjectArray<'local, JString<'local>>,
-) -> JObject<'local> {
-    env.with_env(|env| {
+native! {
+    /// `Analysis.nativeAnalyze(modelHandle, pixels, width, height, settingsJson, pixelWidth,
+    /// pixelHeight, unit, ortPath, ortDirs)`: `modelHandle` 0 runs without classification;
+    /// the settings are the JSON of [`AnalysisParams`] holding only what the user set.
+    #[allow(clippy::too_many_arguments)]
+    fn Java_org_visualccc_Analysis_nativeAnalyze(env, handle: jlong, pixels: JObject<'local>,
+        width: jint, height: jint, settings: JString<'local>, pixel_width: f64,
+        pixel_height: f64, unit: JString<'local>, ort_library_path: JString<'local>,
+        ort_search_dirs: JObjectArray<'local, JString<'local>>) -> JObject<'local> {
         let calibration = Calibration {
             pixel_width,
             pixel_height,
             unit: convert::string(env, &unit)?,
         };
-        intern_analyze(
-            env,
-            handle,
-            &pixels,
-            width,
-            height,
-            &settings,
-            calibration,
-            &ort_library_path,
-            &ort_search_dirs,
-        )
-    })
-    .resolve::<ThrowJavaException>()
+        let runtime = model::model_options(env, &ort_library_path, &ort_search_dirs, 0)?.runtime;
+        intern_analyze(env, handle, &pixels, (width, height), &settings, calibration, runtime)
+    }
 }
 
-/// `Analysis.nativeDefaults()`: the JSON of the default [`AnalysisParams`].
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Analysis_nativeDefaults<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JString<'local> {
-    env.with_env(|env| -> BridgeResult<JString<'local>> {
+native! {
+    /// `Analysis.nativeDefaults()`: the JSON of the default [`AnalysisParams`].
+    fn Java_org_visualccc_Analysis_nativeDefaults(env) -> JString<'local> {
         Ok(env.new_string(AnalysisParams::defaults_json())?)
-    })
-    .resolve::<ThrowJavaException>()
+    }
 }

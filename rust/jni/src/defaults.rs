@@ -2,33 +2,22 @@
 //! for `org.visualccc.CoreDefaults`: texture (`Texture.Params`, the Texture dialog) and
 //! whole-image tiling (the Morphology Map dialog).
 
-use jni::objects::{JClass, JString};
-use jni::EnvUnowned;
+use jni::objects::JString;
 use visual_ccc_core::analysis::glcm::TextureParams;
 use visual_ccc_core::model::tiling::TilingOptions;
 
-use crate::error::{BridgeResult, ThrowJavaException};
+use crate::export::native;
 
-/// `Texture.nativeDefaults()`: see [`TextureParams::defaults_json`].
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Texture_nativeDefaults<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JString<'local> {
-    env.with_env(|env| -> BridgeResult<JString<'local>> {
+native! {
+    /// `Texture.nativeDefaults()`: see [`TextureParams::defaults_json`].
+    fn Java_org_visualccc_Texture_nativeDefaults(env) -> JString<'local> {
         Ok(env.new_string(TextureParams::defaults_json())?)
-    })
-    .resolve::<ThrowJavaException>()
+    }
 }
 
-/// `Model.nativeTilingDefaults()`: see [`TilingOptions::defaults_json`].
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_visualccc_Model_nativeTilingDefaults<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JString<'local> {
-    env.with_env(|env| -> BridgeResult<JString<'local>> {
+native! {
+    /// `Model.nativeTilingDefaults()`: see [`TilingOptions::defaults_json`].
+    fn Java_org_visualccc_Model_nativeTilingDefaults(env) -> JString<'local> {
         Ok(env.new_string(TilingOptions::defaults_json())?)
-    })
-    .resolve::<ThrowJavaException>()
+    }
 }
