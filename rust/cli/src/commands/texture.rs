@@ -224,18 +224,15 @@ pub fn expand_maps(bar: &DataBar, maps: &mut [TextureMap]) {
 }
 
 fn describe_settings(params: &TextureParams) -> Map<String, Value> {
-    let g = &params.glcm;
-    common::fields(json!({
-        "window": params.window,
-        "levels": g.levels,
-        "distances": g.distances,
-        "angles": g.angles_deg,
-        "average_angles": g.average_angles,
-        "symmetric": g.symmetric,
-        "quantization": g.quantization.name(),
-        "definition": "scikit-image graycomatrix/graycoprops (symmetric, normed); maps: window \
-                       centred on each pixel, zero-padded borders; whole image: no padding",
-    }))
+    let mut fields = common::fields(params.to_json());
+    fields.insert(
+        "definition".into(),
+        json!(
+            "scikit-image graycomatrix/graycoprops (symmetric, normed); maps: window \
+             centred on each pixel, zero-padded borders; whole image: no padding"
+        ),
+    );
+    fields
 }
 
 fn key_fields(key: &MapKey) -> Map<String, Value> {

@@ -275,14 +275,14 @@ impl TextureParams {
         }
     }
 
-    /// The defaults as JSON, for dialogs and scripting front ends: `window`, `levels`,
-    /// `distances`, `angles`, `average_angles`, `symmetric`, `quantization`, `features`.
-    pub fn defaults_json() -> String {
-        let p = Self::default();
-        let g = &p.glcm;
+    /// These settings as a JSON object: `window`, `levels`, `distances`, `angles`,
+    /// `average_angles`, `symmetric`, `quantization`, `features` (for reports, and the
+    /// defaults for dialogs).
+    pub fn to_json(&self) -> serde_json::Value {
+        let g = &self.glcm;
         let features: Vec<_> = g.features.iter().map(|f| f.name()).collect();
         serde_json::json!({
-            "window": p.window,
+            "window": self.window,
             "levels": g.levels,
             "distances": g.distances,
             "angles": g.angles_deg,
@@ -291,7 +291,11 @@ impl TextureParams {
             "quantization": g.quantization.name(),
             "features": features,
         })
-        .to_string()
+    }
+
+    /// The defaults as JSON, for dialogs and scripting front ends (see [`Self::to_json`]).
+    pub fn defaults_json() -> String {
+        Self::default().to_json().to_string()
     }
 
     pub fn validate(&self) -> Result<()> {

@@ -98,43 +98,6 @@ public final class Texture {
             features = ((List<?>) d.get("features")).toArray(new String[0]);
         }
 
-        /** Window side in pixels. */
-        public int window() {
-            return window;
-        }
-
-        /** Number of grey levels. */
-        public int levels() {
-            return levels;
-        }
-
-        /** Pixel-pair distances (a copy). */
-        public int[] distances() {
-            return distances.clone();
-        }
-
-        /** Pixel-pair angles in degrees (a copy). */
-        public double[] angles() {
-            return angles.clone();
-        }
-
-        public boolean averageAngles() {
-            return averageAngles;
-        }
-
-        public boolean symmetric() {
-            return symmetric;
-        }
-
-        public Quantization quantization() {
-            return quantization;
-        }
-
-        /** Feature names, in output order (a copy). */
-        public String[] featureNames() {
-            return features.clone();
-        }
-
         /**
          * The published tool's texture step: the mask {@code image > Otsu threshold}, then
          * GLCM contrast in 5×5 windows with 2 levels, distance 1, angle 0. All other

@@ -10,7 +10,6 @@ import org.visualccc.Texture;
 import org.visualccc.TextureResult;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,34 +56,28 @@ public class TextureGlcm extends AnalysisCommand {
      * ({@link Texture#defaults()}), so the dialog and the core cannot disagree.
      */
     static Map<String, Object> dialogDefaults() {
-        Texture.Params d = new Texture.Params();
+        Map<String, Object> d = Texture.defaults();
         Map<String, Object> fields = new LinkedHashMap<String, Object>();
-        List<String> chosen = Arrays.asList(d.featureNames());
+        List<?> chosen = (List<?>) d.get("features");
         for (String feature : Texture.FEATURES) {
             fields.put(feature, chosen.contains(feature));
         }
-        fields.put("window", d.window());
-        fields.put("levels", d.levels());
-        fields.put("distances", join(d.distances()));
-        fields.put("angles", join(d.angles()));
-        fields.put("average_angles", d.averageAngles());
-        fields.put("symmetric", d.symmetric());
-        fields.put("quantization", QUANTIZATIONS[d.quantization().ordinal()]);
+        fields.put("window", ((Number) d.get("window")).intValue());
+        fields.put("levels", ((Number) d.get("levels")).intValue());
+        fields.put("distances", join((List<?>) d.get("distances")));
+        fields.put("angles", join((List<?>) d.get("angles")));
+        fields.put("average_angles", d.get("average_angles"));
+        fields.put("symmetric", d.get("symmetric"));
+        Texture.Quantization quantization = Texture.Quantization.fromCoreName((String) d.get("quantization"));
+        fields.put("quantization", QUANTIZATIONS[quantization.ordinal()]);
         return fields;
     }
 
     /** Numbers as the dialog shows them: separated by spaces, whole numbers without ".0". */
-    private static String join(int[] numbers) {
-        double[] values = new double[numbers.length];
-        for (int i = 0; i < numbers.length; i++) {
-            values[i] = numbers[i];
-        }
-        return join(values);
-    }
-
-    private static String join(double[] numbers) {
+    private static String join(List<?> numbers) {
         StringBuilder text = new StringBuilder();
-        for (double v : numbers) {
+        for (Object number : numbers) {
+            double v = ((Number) number).doubleValue();
             text.append(text.length() == 0 ? "" : " ").append(v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v));
         }
         return text.toString();
