@@ -35,7 +35,7 @@ and MODEL.onnx is the base backbone with the new head: it classifies, maps and e
   --tile-size PX  source pixels one tile covers, recorded in the new model (default: the
                   base model's)
   --prior-weight W  weight of the base model's logits as extra inputs of the new head
-                  (a prior for classes that overlap the base's; 0: none; default 10)
+                  (a prior for classes that overlap the base's; 0: none; default 1)
   --batch N       tiles per ONNX Runtime run (default 8)
   --threads N     images processed at once, one ONNX Runtime thread each (default: all
                   cores)

@@ -38,7 +38,7 @@ const KEPT_METADATA: [&str; 5] = [
 
 /// [`TrainParams::prior_weight`] by default, chosen on the few-shot proxies of
 /// docs/benchmarks.md ("Training a classifier").
-pub const DEFAULT_PRIOR_WEIGHT: f64 = 10.0;
+pub const DEFAULT_PRIOR_WEIGHT: f64 = 1.0;
 
 /// How to train.
 #[derive(Debug, Clone)]
