@@ -11,7 +11,8 @@ use crate::locate;
 
 const HELP: &str = "\
 usage: visual-ccc train DIR --out MODEL.onnx [--base morphology|uhcs|PATH] [--seed N]
-                        [--augment] [--overlap PX] [--tile-size PX] [--batch N] [--threads N]
+                        [--augment] [--overlap PX] [--tile-size PX] [--prior-weight W]
+                        [--batch N] [--threads N]
                         [--onnxruntime PATH]
 
 Trains a classifier from labelled images: DIR holds one subfolder per class (the class
@@ -33,8 +34,11 @@ and MODEL.onnx is the base backbone with the new head: it classifies, maps and e
   --overlap PX    tile overlap in model-input pixels (default: a quarter of the input)
   --tile-size PX  source pixels one tile covers, recorded in the new model (default: the
                   base model's)
+  --prior-weight W  weight of the base model's logits as extra inputs of the new head
+                  (a prior for classes that overlap the base's; 0: none; default 1)
   --batch N       tiles per ONNX Runtime run (default 8)
-  --threads N     ONNX Runtime threads (default: all cores)
+  --threads N     images processed at once, one ONNX Runtime thread each (default: all
+                  cores)
   --onnxruntime PATH  libonnxruntime.so to use
 
 Prints one JSON object: classes, image counts, cross-validated accuracy and confusion
@@ -51,6 +55,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         "seed",
         "overlap",
         "tile-size",
+        "prior-weight",
         "batch",
         "threads",
         "onnxruntime",
@@ -74,6 +79,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         augment: args.switch("augment"),
         overlap: args.parsed("overlap")?,
         tile_source_size: args.parsed("tile-size")?,
+        prior_weight: args.parsed_or("prior-weight", TrainParams::default().prior_weight)?,
         batch: args.parsed_or("batch", TrainParams::default().batch)?,
         name: out
             .file_stem()

@@ -6,9 +6,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::features::ImageFeatures;
 use super::fit::{standardisation, standardise, Head, Problem};
+use crate::parallel::par_blocks;
 
 /// Penalties tried, strongest first (on standardised features, per unit sample weight).
-pub(crate) const LAMBDAS: [f64; 4] = [1e-1, 1e-2, 1e-3, 1e-4];
+pub(crate) const LAMBDAS: [f64; 5] = [1.0, 1e-1, 1e-2, 1e-3, 1e-4];
 /// The penalty used when cross-validation is impossible.
 pub(crate) const DEFAULT_LAMBDA: f64 = 1e-2;
 /// Most folds; fewer when a class has fewer images.
@@ -19,7 +20,11 @@ pub(crate) struct Dataset<'a> {
     pub images: &'a [ImageFeatures],
     pub labels: &'a [usize],
     pub classes: usize,
+    /// Inputs per feature row: pooled features, then any base logits.
     pub channels: usize,
+    /// Where the base logits start in a row, and their prior weight: their standardised
+    /// values are multiplied by it, so the penalty on their weights is smaller.
+    pub prior: (usize, f64),
 }
 
 /// A head fitted on some images, with the standardisation it expects.
@@ -65,7 +70,11 @@ impl Dataset<'_> {
             let weight = 1.0 / (present * per_class[label] as f64 * count as f64);
             weights.extend(std::iter::repeat_n(weight, count));
         }
-        let (mean, scale) = standardisation(&rows, self.channels);
+        let (mean, mut scale) = standardisation(&rows, self.channels);
+        let (start, weight) = self.prior;
+        if weight > 0.0 {
+            scale[start..].iter_mut().for_each(|s| *s /= weight);
+        }
         let x = standardise(&rows, &mean, &scale);
         let head = Problem {
             x: &x,
@@ -96,8 +105,8 @@ impl Dataset<'_> {
 
     /// Cross-validates every penalty in [`LAMBDAS`] and returns the best (lowest
     /// held-out log loss; the stronger penalty on ties), or `None` when some class has
-    /// fewer than two images.
-    pub fn cross_validate(&self, seed: u64) -> Option<CrossValidation> {
+    /// fewer than two images. The fits run on up to `threads` threads.
+    pub fn cross_validate(&self, seed: u64, threads: usize) -> Option<CrossValidation> {
         let mut per_class = vec![0usize; self.classes];
         for &label in self.labels {
             per_class[label] += 1;
@@ -107,19 +116,34 @@ impl Dataset<'_> {
             return None;
         }
         let fold_of = assign_folds(self.labels, self.classes, folds, seed);
-        let mut best: Option<CrossValidation> = None;
-        for lambda in LAMBDAS {
-            let mut probabilities = vec![Vec::new(); self.labels.len()];
-            for fold in 0..folds {
+        // Every (penalty, fold) fit is independent and sequential inside, so spreading
+        // them over threads changes nothing in the result.
+        let fits: Vec<(f64, usize)> = LAMBDAS
+            .iter()
+            .flat_map(|&lambda| (0..folds).map(move |fold| (lambda, fold)))
+            .collect();
+        let held_out = par_blocks(
+            fits,
+            threads,
+            || (),
+            |_, (lambda, fold), _| {
                 let train: Vec<usize> = (0..self.labels.len())
                     .filter(|&i| fold_of[i] != fold)
                     .collect();
                 let fitted = self.fit(&train, lambda);
-                for i in (0..self.labels.len()).filter(|&i| fold_of[i] == fold) {
-                    probabilities[i] = self.predict(&fitted, i);
-                }
+                (0..self.labels.len())
+                    .filter(|&i| fold_of[i] == fold)
+                    .map(|i| (i, self.predict(&fitted, i)))
+                    .collect::<Vec<_>>()
+            },
+        );
+        let mut best: Option<CrossValidation> = None;
+        for (lambda, fold_results) in LAMBDAS.iter().zip(held_out.chunks(folds)) {
+            let mut probabilities = vec![Vec::new(); self.labels.len()];
+            for (i, p) in fold_results.iter().flatten() {
+                probabilities[*i] = p.clone();
             }
-            let result = self.score(&probabilities, &per_class, folds, lambda);
+            let result = self.score(&probabilities, &per_class, folds, *lambda);
             if best.as_ref().is_none_or(|b| result.log_loss < b.log_loss) {
                 best = Some(result);
             }

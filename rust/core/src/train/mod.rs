@@ -25,6 +25,7 @@ use crate::image::decode::decode_bytes;
 use crate::model::onnx_edit::{metadata, replace_head, NewHead};
 use crate::model::tiling::{TilingOptions, ViewRows, DEFAULT_BATCH};
 use crate::model::{Model, ModelOptions, MIN_TILE_SOURCE_SIZE};
+use crate::parallel::{par_blocks_observed, thread_count};
 
 /// Base-model metadata a trained model keeps: how its input is made.
 const KEPT_METADATA: [&str; 5] = [
@@ -34,6 +35,10 @@ const KEPT_METADATA: [&str; 5] = [
     "visualccc.tile_source_size",
     "visualccc.input_scale",
 ];
+
+/// [`TrainParams::prior_weight`] by default, chosen on the few-shot proxies of
+/// docs/benchmarks.md ("Training a classifier").
+pub const DEFAULT_PRIOR_WEIGHT: f64 = 1.0;
 
 /// How to train.
 #[derive(Debug, Clone)]
@@ -50,6 +55,13 @@ pub struct TrainParams {
     /// Source pixels one tile covers; `None`: the base model's. Recorded in the new
     /// model, so classification tiles images as training did.
     pub tile_source_size: Option<usize>,
+    /// Weight of the base model's logits as a prior: they join the pooled features as
+    /// extra inputs of the new head, scaled so that this many standard deviations cost
+    /// the penalty of one on an ordinary feature. Where the new classes overlap the
+    /// base model's, the head can lean on what the base already knows; where they do
+    /// not, cross-validation gives them little weight. 0: no prior. The logits are a
+    /// linear function of the pooled features, so the saved head is still one `Gemm`.
+    pub prior_weight: f64,
     /// Tiles per ONNX Runtime run.
     pub batch: usize,
     /// Recorded as the training date (YYYY-MM-DD); `None`: today in UTC, or the day
@@ -66,6 +78,7 @@ impl Default for TrainParams {
             augment: false,
             overlap: None,
             tile_source_size: None,
+            prior_weight: DEFAULT_PRIOR_WEIGHT,
             batch: DEFAULT_BATCH,
             date: None,
             name: "trained".into(),
@@ -98,6 +111,8 @@ pub struct TrainReport {
     pub cross_validation_unavailable: Option<String>,
     /// The L2 penalty of the final fit.
     pub lambda: f64,
+    /// The weight of the base logits as a prior ([`TrainParams::prior_weight`]).
+    pub prior_weight: f64,
     pub skipped: Vec<Skipped>,
     pub base_model: String,
     pub base_sha256: String,
@@ -138,7 +153,12 @@ pub fn train(
 ) -> Result<TrainedModel> {
     dataset.validate()?;
     let base_bytes = std::fs::read(base).map_err(|err| Error::io(base, err))?;
-    let model = Model::open(base, options)?;
+    // Each worker thread runs its own single-threaded session (see below).
+    let single = ModelOptions {
+        threads: 1,
+        ..options.clone()
+    };
+    let model = Model::open(base, &single)?;
     if !model.info().has_cam() {
         return Err(Error::Model(format!(
             "{}: the base model cannot be trained on: {}",
@@ -156,6 +176,7 @@ pub fn train(
         )));
     }
     let augmentations = if params.augment { AUGMENTATIONS } else { 1 };
+    let base_head = base_head(&model, params.prior_weight)?;
     let tile_source_size = params
         .tile_source_size
         .unwrap_or(model.info().tile_source_size);
@@ -166,13 +187,49 @@ pub fn train(
     }
 
     let started = Instant::now();
+    // Images are spread over worker threads, each with its own single-threaded session:
+    // on a busy 2-core machine one session with two intra-op threads spends most of its
+    // time waiting for the slower thread (docs/benchmarks.md), and the decoding of one
+    // image overlaps the inference of another. A tile's features do not depend on the
+    // worker, so the model is the same for any thread count.
+    let workers = thread_count(options.threads).min(dataset.images.len());
+    let first = std::sync::Mutex::new(Some(model));
+    let scratch = || {
+        let taken = first.lock().unwrap_or_else(|p| p.into_inner()).take();
+        taken.map_or_else(|| Model::open(base, &single), Ok)
+    };
+    let tiling = (tile_source_size, overlap, augmentations, params.batch);
+    let work = |_, image: &TrainingImage, model: &mut Result<Model>| match model {
+        Ok(model) => image_features(model, image, tiling),
+        Err(err) => Err(Error::Runtime(err.to_string())),
+    };
+    let total = dataset.images.len();
+    let mut runtime_failure = None;
+    let observe = |done, result: &Result<_>| match result {
+        // Runtime failures are not the image's fault: they stop training.
+        Err(err) if err.kind() == ErrorKind::Runtime => {
+            runtime_failure = Some(err.to_string());
+            false
+        }
+        _ => progress(done, total),
+    };
+    let results = par_blocks_observed(
+        dataset.images.iter().collect(),
+        workers,
+        scratch,
+        work,
+        observe,
+    )
+    .ok_or_else(|| match runtime_failure.take() {
+        Some(message) => Error::Runtime(message),
+        None => Error::invalid("training was cancelled"),
+    })?;
     let mut images: Vec<ImageFeatures> = Vec::new();
     let mut labels = Vec::new();
     let mut files = Vec::new();
     let mut skipped = dataset.skipped.clone();
-    for (done, image) in dataset.images.iter().enumerate() {
-        let tiling = (tile_source_size, overlap, augmentations, params.batch);
-        match image_features(&model, image, tiling) {
+    for (image, result) in dataset.images.iter().zip(results) {
+        match result {
             Ok((features, sha256)) => {
                 images.push(features);
                 labels.push(image.class);
@@ -182,15 +239,10 @@ pub fn train(
                     "sha256": sha256,
                 }));
             }
-            // Runtime failures are not the image's fault: they stop training.
-            Err(err) if err.kind() == ErrorKind::Runtime => return Err(err),
             Err(err) => skipped.push(Skipped {
                 file: image.name.clone(),
                 reason: err.to_string(),
             }),
-        }
-        if !progress(done + 1, dataset.images.len()) {
-            return Err(Error::invalid("training was cancelled"));
         }
     }
     let classes = dataset.classes.len();
@@ -210,16 +262,23 @@ pub fn train(
         )));
     }
     let channels = images[0].values.len() / (images[0].tiles * augmentations);
+    if let Some(head) = &base_head {
+        images
+            .iter_mut()
+            .for_each(|image| append_logits(image, head, channels));
+    }
+    let inputs = channels + base_head.as_ref().map_or(0, |h| h.len() / channels);
     let features_seconds = started.elapsed().as_secs_f64();
 
     let data = cv::Dataset {
         images: &images,
         labels: &labels,
         classes,
-        channels,
+        channels: inputs,
+        prior: (channels, params.prior_weight),
     };
     let started = Instant::now();
-    let cross_validation = data.cross_validate(params.seed);
+    let cross_validation = data.cross_validate(params.seed, workers);
     let cv_seconds = started.elapsed().as_secs_f64();
     let lambda = cross_validation
         .as_ref()
@@ -237,6 +296,10 @@ pub fn train(
     let all: Vec<usize> = (0..images.len()).collect();
     let fitted = data.fit(&all, lambda);
     let (weights, biases) = fit::unstandardise(&fitted.head, &fitted.mean, &fitted.scale);
+    let weights = match &base_head {
+        Some(head) => fold_logits(&weights, head, channels),
+        None => weights,
+    };
     let fit_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -254,6 +317,7 @@ pub fn train(
         cross_validation,
         cross_validation_unavailable,
         lambda,
+        prior_weight: params.prior_weight,
         skipped,
         base_model: base_name,
         base_sha256,
@@ -374,10 +438,70 @@ fn new_metadata(
             "visualccc.train.augmented".into(),
             params.augment.to_string(),
         ),
+        (
+            "visualccc.train.prior_weight".into(),
+            params.prior_weight.to_string(),
+        ),
         ("visualccc.train.seed".into(), params.seed.to_string()),
         ("visualccc.train.date".into(), report.date.clone()),
     ]);
     Ok(entries)
+}
+
+/// The base model's linear head (`[classes][channels]`, row-major) when a prior is
+/// asked for.
+fn base_head(model: &Model, prior_weight: f64) -> Result<Option<Vec<f32>>> {
+    if !(prior_weight.is_finite() && prior_weight >= 0.0) {
+        return Err(Error::invalid(format!(
+            "prior weight {prior_weight} must be a number of at least 0"
+        )));
+    }
+    if prior_weight == 0.0 {
+        return Ok(None);
+    }
+    let rows: Option<Vec<&[f32]>> = (0..model.info().classes.len())
+        .map(|c| model.linear_head_row(c))
+        .collect();
+    Ok(rows.map(|rows| rows.concat()))
+}
+
+/// Appends to every feature row of `image` the base logits (without bias) it gives.
+fn append_logits(image: &mut ImageFeatures, head: &[f32], channels: usize) {
+    let extended = image
+        .values
+        .chunks_exact(channels)
+        .flat_map(|row| {
+            let logits: Vec<f32> = head
+                .chunks_exact(channels)
+                .map(|w| {
+                    w.iter()
+                        .zip(row)
+                        .map(|(a, b)| f64::from(a * b))
+                        .sum::<f64>() as f32
+                })
+                .collect();
+            row.iter().copied().chain(logits).collect::<Vec<_>>()
+        })
+        .collect();
+    image.values = extended;
+}
+
+/// Weights on `[features, base logits]` folded into weights on the features alone:
+/// each logit is `head · features`, so its weight adds that multiple of the head row.
+fn fold_logits(weights: &[f32], head: &[f32], channels: usize) -> Vec<f32> {
+    let inputs = channels + head.len() / channels;
+    weights
+        .chunks_exact(inputs)
+        .flat_map(|row| {
+            let mut folded: Vec<f64> = row[..channels].iter().map(|&w| f64::from(w)).collect();
+            for (&w, base_row) in row[channels..].iter().zip(head.chunks_exact(channels)) {
+                for (f, &b) in folded.iter_mut().zip(base_row) {
+                    *f += f64::from(w) * f64::from(b);
+                }
+            }
+            folded.into_iter().map(|v| v as f32).collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -416,13 +540,14 @@ pub fn save_with_card(trained: &TrainedModel, path: &Path) -> Result<std::path::
 pub fn model_card(name: &str, report: &TrainReport) -> String {
     let mut card = format!(
         "# {name}\n\nA Visual-CCC classifier trained on {} labelled images on {}: the \
-         `{}` model's backbone (sha256 `{}`) with a new linear head (L2 penalty {}, seed \
-         {}).\n\n## Data\n\n| class | images |\n|---|---|\n",
+         `{}` model's backbone (sha256 `{}`) with a new linear head (L2 penalty {}, base logits \
+         as a prior with weight {}, seed {}).\n\n## Data\n\n| class | images |\n|---|---|\n",
         report.image_counts.iter().sum::<usize>(),
         report.date,
         report.base_model,
         report.base_sha256,
         report.lambda,
+        report.prior_weight,
         report.seed,
     );
     for (class, count) in report.classes.iter().zip(&report.image_counts) {
@@ -515,6 +640,18 @@ fn today() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn folded_logit_weights_give_the_same_scores() {
+        // Two features, one base class with head row (2, -1); the new head weighs
+        // [features, base logit] as (0.5, 0.25, 3).
+        let (features, head) = ([1.5f32, -2.0], [2.0f32, -1.0]);
+        let logit: f32 = head.iter().zip(&features).map(|(a, b)| a * b).sum();
+        let direct = 0.5 * features[0] + 0.25 * features[1] + 3.0 * logit;
+        let folded = super::fold_logits(&[0.5, 0.25, 3.0], &head, 2);
+        let score: f32 = folded.iter().zip(&features).map(|(a, b)| a * b).sum();
+        assert!((score - direct).abs() < 1e-5, "{score} != {direct}");
+    }
+
     #[test]
     fn civil_dates() {
         std::env::set_var("SOURCE_DATE_EPOCH", "1796515200");
