@@ -84,3 +84,10 @@ native! {
         intern_train_folder(env, [&base, &dir, &out], settings, &progress, ort)
     }
 }
+
+native! {
+    /// `Trainer.nativeDefaults()`: see [`TrainParams::defaults_json`].
+    fn Java_org_visualccc_Trainer_nativeDefaults(env) -> JString<'local> {
+        Ok(env.new_string(TrainParams::defaults_json())?)
+    }
+}

@@ -9,7 +9,11 @@ use crate::args::Args;
 use crate::failure::Failure;
 use crate::locate;
 
-const HELP: &str = "\
+/// The help text, with the defaults read from [`TrainParams::default`].
+fn help() -> String {
+    let d = TrainParams::default();
+    format!(
+        "\
 usage: visual-ccc train DIR --out MODEL.onnx [--base morphology|uhcs|PATH] [--seed N]
                         [--augment] [--overlap PX] [--tile-size PX] [--prior-weight W]
                         [--batch N] [--threads N]
@@ -29,14 +33,14 @@ and MODEL.onnx is the base backbone with the new head: it classifies, maps and e
                   it by name
   --base MODEL    the backbone: an installed model's name or an ONNX file with a Gemm
                   head and a 'features' output (default: morphology)
-  --seed N        seeds the cross-validation folds (default 0)
+  --seed N        seeds the cross-validation folds (default {seed})
   --augment       add the 8 flips and quarter turns of every tile (8 times slower)
   --overlap PX    tile overlap in model-input pixels (default: a quarter of the input)
   --tile-size PX  source pixels one tile covers, recorded in the new model (default: the
                   base model's)
   --prior-weight W  weight of the base model's logits as extra inputs of the new head
-                  (a prior for classes that overlap the base's; 0: none; default 1)
-  --batch N       tiles per ONNX Runtime run (default 8)
+                  (a prior for classes that overlap the base's; 0: none; default {prior_weight})
+  --batch N       tiles per ONNX Runtime run (default {batch})
   --threads N     images processed at once, one ONNX Runtime thread each (default: all
                   cores)
   --onnxruntime PATH  libonnxruntime.so to use
@@ -46,7 +50,12 @@ matrix (rows: true class, columns: predicted), seconds per stage and the files s
 with the reason. Exit code 1 either when nothing was written (fewer than two classes, an
 empty class, output not writable) or when the model was written but files were skipped
 or a class has a single image (no cross-validation; a warning says so); 2 when the base
-model or ONNX Runtime is unusable.";
+model or ONNX Runtime is unusable.",
+        seed = d.seed,
+        prior_weight = d.prior_weight,
+        batch = d.batch,
+    )
+}
 
 pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
@@ -60,7 +69,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         "threads",
         "onnxruntime",
     ];
-    let Some(args) = Args::command("train", raw, HELP, &["augment"], &options)? else {
+    let Some(args) = Args::command("train", raw, &help(), &["augment"], &options)? else {
         return Ok(Outcome::Success);
     };
     let [dir] = args.positional.as_slice() else {
@@ -74,18 +83,19 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         "the new model's file",
     )?);
     let base = locate::model(args.value("base")).map_err(Failure::Setup)?;
+    let defaults = TrainParams::default();
     let params = TrainParams {
-        seed: args.parsed_or("seed", 0)?,
+        seed: args.parsed_or("seed", defaults.seed)?,
         augment: args.switch("augment"),
         overlap: args.parsed("overlap")?,
         tile_source_size: args.parsed("tile-size")?,
-        prior_weight: args.parsed_or("prior-weight", TrainParams::default().prior_weight)?,
-        batch: args.parsed_or("batch", TrainParams::default().batch)?,
+        prior_weight: args.parsed_or("prior-weight", defaults.prior_weight)?,
+        batch: args.parsed_or("batch", defaults.batch)?,
         name: out
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        ..TrainParams::default()
+        ..defaults
     };
     if params.batch == 0 {
         return Err(Failure::Usage("--batch must be at least 1".into()));

@@ -86,6 +86,22 @@ impl Default for TrainParams {
     }
 }
 
+impl TrainParams {
+    /// The defaults a front end shows, as JSON: `seed`, `augment`, `tile_size` (0: the
+    /// base model's), `prior_weight`, `batch`.
+    pub fn defaults_json() -> String {
+        let d = Self::default();
+        serde_json::json!({
+            "seed": d.seed,
+            "augment": d.augment,
+            "tile_size": d.tile_source_size.unwrap_or(0),
+            "prior_weight": d.prior_weight,
+            "batch": d.batch,
+        })
+        .to_string()
+    }
+}
+
 /// Seconds spent per stage.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StageSeconds {

@@ -1,5 +1,7 @@
 package org.visualccc;
 
+import java.util.Map;
+
 /**
  * Trains a new classifier on a base model from a folder with one subfolder per class
  * (the core's {@code train} module: pooled base features per tile, a class-balanced
@@ -14,6 +16,16 @@ public final class Trainer {
 
     private Trainer() {
     }
+
+    /**
+     * The core's training defaults: {@code seed}, {@code augment}, {@code tile_size} (0: the
+     * base model's), {@code prior_weight}, {@code batch}.
+     */
+    public static Map<String, Object> defaults() {
+        return CoreDefaults.of("train", Trainer::nativeDefaults);
+    }
+
+    private static native String nativeDefaults();
 
     /**
      * Trains on {@code folder} and writes {@code outPath} (and its card).

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -53,11 +54,13 @@ public class TrainClassifier implements PlugIn {
                 .message("folder: one subfolder per class. open images: class = title up to the separator.\n"
                         + "ROI Manager: ROIs named class:<name> on the current image.");
         ModelField base = new ModelField().addTo(gd);
+        Map<String, Object> defaults = Trainer.defaults();
         gd.string("Model_name", "my-classifier", 20)
                 .directory("Models_folder", models == null ? "" : models.getPath())
-                .number("Seed", 0, 0, "")
-                .number("Tile_size", 0, 0, "source px (0: the base model's)")
-                .checkbox("Augment", false);
+                .number("Seed", ((Number) defaults.get("seed")).longValue(), 0, "")
+                .number("Tile_size", ((Number) defaults.get("tile_size")).intValue(), 0,
+                        "source px (0: the base model's)")
+                .checkbox("Augment", (Boolean) defaults.get("augment"));
         if (!gd.show()) {
             return;
         }
@@ -99,7 +102,7 @@ public class TrainClassifier implements PlugIn {
         return new File(modelsFolder, plain + ".onnx");
     }
 
-    /** Seed, tile size (0: the base model's) and augmentation; the core's defaults are 0, 0, false. */
+    /** Seed, tile size (0: the base model's) and augmentation; the dialog shows {@link Trainer#defaults()}. */
     public static final class Settings {
         final long seed;
         final int tileSize;
