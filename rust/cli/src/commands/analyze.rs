@@ -36,10 +36,10 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
   --out-dir DIR          where the images and summary.json go (required)
   --model PATH_OR_NAME   ONNX model file, or the name of an installed model
   --no-model             skip classification even if a model is installed
-  --k N                  number of clusters, 2..255 (default 3)
+  --k N                  number of clusters, 2..255 (default {k})
   --target-cluster I     cluster whose area fraction is reported (default k-1, the
                          brightest)
-  --seed S               clustering seed (default 42)
+  --seed S               clustering seed (default {seed})
   --pixel-size W[,H]     pixel size in --unit, for calibrated areas
   --unit UNIT            length unit of --pixel-size
   --threads N            threads for ONNX Runtime, texture and clustering (default: all
@@ -47,9 +47,18 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
   --onnxruntime PATH     libonnxruntime.so to use (classification and the clustering's
                          learned foreground feature)
   --timings              add stage durations (ms) to the summary
-  --max-pixels N         refuse larger images before decoding (default 8192²)
+  --max-pixels N         refuse larger images before decoding (default {max_pixels})
 
 Prints the summary (the same as summary.json) as one line of JSON.";
+
+/// The help text with the recipe's defaults filled in from [`AnalysisParams::default`].
+fn help() -> String {
+    let d = AnalysisParams::default();
+    common::fill(
+        HELP,
+        &[("k", d.k.to_string()), ("seed", d.seed.to_string())],
+    )
+}
 
 pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
@@ -66,7 +75,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let Some(args) = common::parse(
         "analyze",
         raw,
-        HELP,
+        &help(),
         &["no-model", "keep-data-bar"],
         &options,
     )?

@@ -31,8 +31,8 @@ skips the files that have one, so a run killed at any point can simply be starte
 
   --out OUT          output folder (required; not INPUT)
   --model M          ONNX model file or installed model name (default: morphology)
-  --k K              number of clusters (default 3)
-  --seed S           clustering seed (default 42)
+  --k K              number of clusters (default {k})
+  --seed S           clustering seed (default {seed})
   --recursive        also process sub-folders
   --pattern GLOB     file-name pattern, case-insensitive (default *.{tif,tiff,png,jpg,jpeg,bmp})
   --save-heatmaps    write OUT/heatmaps/<file>-CAM.tif (32-bit class activation map)
@@ -48,6 +48,15 @@ skips the files that have one, so a run killed at any point can simply be starte
 Progress goes to stderr: a bar with rate and ETA on a terminal, else one JSON line per
 file. The run's report is printed on stdout as one line of JSON. Exit status 1 when some
 files were skipped.";
+
+/// The help text with the recipe's defaults filled in from [`AnalysisParams::default`].
+fn help() -> String {
+    let d = AnalysisParams::default();
+    super::common::fill(
+        HELP,
+        &[("k", d.k.to_string()), ("seed", d.seed.to_string())],
+    )
+}
 
 const MERGE_HELP: &str = "\
 usage: visual-ccc merge OUT
@@ -68,7 +77,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         "onnxruntime",
     ];
     let switches = ["recursive", "save-heatmaps", "save-labels", "keep-data-bar"];
-    let Some(args) = Args::command("batch", raw, HELP, &switches, &options)? else {
+    let Some(args) = Args::command("batch", raw, &help(), &switches, &options)? else {
         return Ok(Outcome::Success);
     };
     let input = match args.positional.as_slice() {

@@ -43,7 +43,7 @@ its class as a guess.
   --overlap PX          whole mode: pixels shared by neighbouring tiles, counted in
                         model-input pixels (default: a quarter of the model's input size),
                         i.e. PX x tile size / input size source pixels
-  --batch N             whole mode: tiles per ONNX Runtime run (default 8)
+  --batch N             whole mode: tiles per ONNX Runtime run (default {batch})
   --heatmap-dir DIR     write <name>-cam.tif (32-bit CAM) and <name>-cam.png (overlay); in
                         whole mode the CAM is stitched over the whole image (one cell per
                         pixel, or per few pixels for images over 2048 pixels wide) and
@@ -57,8 +57,22 @@ its class as a guess.
   --threads N           ONNX Runtime threads (default: all cores)
   --onnxruntime PATH    libonnxruntime.so to use
   --max-pixels N        refuse images of more than N pixels before decoding them (default
-                        67108864 = 8192²); uncompressed 8-bit TIFFs in whole mode stream
+                        {max_pixels}); uncompressed 8-bit TIFFs in whole mode stream
                         and are not limited";
+
+/// The help text with the tiling defaults filled in from [`TilingOptions::default`].
+fn help() -> String {
+    let batch = TilingOptions::default().batch;
+    let max_pixels = format!(
+        "{} = {}",
+        visual_ccc_core::image::decode::DEFAULT_MAX_PIXELS,
+        super::common::max_pixels_text()
+    );
+    super::common::fill(
+        HELP,
+        &[("batch", batch.to_string()), ("max_pixels", max_pixels)],
+    )
+}
 
 pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let options = [
@@ -74,13 +88,13 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         "onnxruntime",
         "max-pixels",
     ];
-    let help = super::databar::help(HELP);
+    let help = super::databar::help(&help());
     let switches = [super::databar::KEEP_SWITCH];
     let Some(args) = Args::command("classify", raw, &help, &switches, &options)? else {
         return Ok(Outcome::Success);
     };
     if args.positional.is_empty() {
-        return Err(Failure::Usage(format!("no images given\n\n{HELP}")));
+        return Err(Failure::Usage(format!("no images given\n\n{help}")));
     }
     let model_path = locate::model(args.value("model")).map_err(Failure::Setup)?;
     let model = open_model(&model_path, &args)?;

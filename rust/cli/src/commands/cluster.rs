@@ -36,8 +36,8 @@ the same labels.
                       (255 in data-bar rows)
   --features LIST     comma-separated (default smoothed:2,foreground):
                         grey           the grey value (RGB: luminance)
-                        smoothed[:S]   Gaussian-smoothed grey, sigma S px (default 2)
-                        variance[:R]   grey variance in a (2R+1)² window (default R 3)
+                        smoothed[:S]   Gaussian-smoothed grey, sigma S px (default {sigma})
+                        variance[:R]   grey variance in a (2R+1)² window (default R {variance_radius})
                         foreground     learned foreground probability (0..1) from the
                                        network bundled with the program: high on compact
                                        objects such as particles, low on the background
@@ -45,11 +45,11 @@ the same labels.
                                        Runtime (docs/models/foreground.md)
                         x,y            pixel position (both), weighted by --position-weight
   --position-weight W weight of the standardised x and y (default 1; needs x,y)
-  --seed S            random seed of sampling and k-means++ (default 42)
-  --n-init N          k-means++ restarts, the lowest inertia wins (default 4)
-  --max-iter N        iteration limit per run (default 300)
-  --tol T             convergence tolerance on the centroid shift (default 1e-4)
-  --sample N          fit on at most N pixels (default 100000; ≥ 100)
+  --seed S            random seed of sampling and k-means++ (default {seed})
+  --n-init N          k-means++ restarts, the lowest inertia wins (default {n_init})
+  --max-iter N        iteration limit per run (default {max_iter})
+  --tol T             convergence tolerance on the centroid shift (default {tol})
+  --sample N          fit on at most N pixels (default {sample}; ≥ 100)
   --suggest-k         also report the k (2..8) with the best mean silhouette; only a
                       suggestion, the clustering always uses --k
   --reference         the published tool's clustering: grey only, image resized to
@@ -60,12 +60,32 @@ the same labels.
   --threads N         worker threads (default 0: all cores); labels do not depend on it
   --onnxruntime PATH  libonnxruntime.so to use for the foreground feature
   --timings           add stage durations (ms) to the JSON
-  --max-pixels N      refuse larger images before decoding (default 8192²)
+  --max-pixels N      refuse larger images before decoding (default {max_pixels})
 
 Prints one JSON object: settings, \"inertia\" (sum of squared distances to the
 centroids in standardised feature space, all pixels), \"clusters\" (label, pixel count,
 area fraction, calibrated area, mean grey, mean of each feature) and, with --suggest-k,
 \"suggested_k\".";
+
+/// The help text with the defaults filled in from [`ClusterParams::default`].
+fn help() -> String {
+    let d = ClusterParams::default();
+    common::fill(
+        HELP,
+        &[
+            ("sigma", Feature::DEFAULT_SIGMA.to_string()),
+            (
+                "variance_radius",
+                Feature::DEFAULT_VARIANCE_RADIUS.to_string(),
+            ),
+            ("seed", d.seed.to_string()),
+            ("n_init", d.n_init.to_string()),
+            ("max_iter", d.max_iterations.to_string()),
+            ("tol", format!("{:e}", d.tolerance)),
+            ("sample", d.max_samples.to_string()),
+        ],
+    )
+}
 
 const CUSTOM_OPTIONS: [&str; 8] = [
     "features",
@@ -83,7 +103,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     options.retain(|o| *o != "suggest-k");
     options.extend(["k", "seed", "pixel-size", "unit", "labels-out", "threads"]);
     let switches = ["suggest-k", "reference", databar::KEEP_SWITCH];
-    let help = databar::help(HELP);
+    let help = databar::help(&help());
     let Some(args) = common::parse("cluster", raw, &help, &switches, &options)? else {
         return Ok(Outcome::Success);
     };

@@ -13,6 +13,26 @@ use crate::args::Args;
 use crate::failure::Failure;
 
 /// [`Args::command`] for an analysis command, which also knows the `--timings` switch.
+/// `template` with each `{name}` replaced by its value: help texts name the core's
+/// defaults instead of restating them.
+pub fn fill(template: &str, values: &[(&str, String)]) -> String {
+    values
+        .iter()
+        .fold(template.to_string(), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
+}
+
+/// The default `--max-pixels` as help texts show it, e.g. `8192²`.
+pub fn max_pixels_text() -> String {
+    let side = (DEFAULT_MAX_PIXELS as f64).sqrt() as u64;
+    if side * side == DEFAULT_MAX_PIXELS {
+        format!("{side}²")
+    } else {
+        DEFAULT_MAX_PIXELS.to_string()
+    }
+}
+
 pub fn parse(
     command: &str,
     raw: &[String],
@@ -24,7 +44,8 @@ pub fn parse(
     all_switches.push("timings");
     let mut all_options = options.to_vec();
     all_options.push("max-pixels");
-    Args::command(command, raw, help, &all_switches, &all_options)
+    let help = fill(help, &[("max_pixels", max_pixels_text())]);
+    Args::command(command, raw, &help, &all_switches, &all_options)
 }
 
 /// The decoding limits, with `--max-pixels` if given.

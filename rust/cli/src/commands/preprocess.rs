@@ -24,26 +24,45 @@ Applies one filter and writes the result. Borders are reflected (dcba|abcd) unle
 noted.
 
 operations and their options:
-  median       --radius R        square (2R+1)² window median (default R 2)
-  gaussian     --sigma S         Gaussian blur, sigma in px, kernel ±4 sigma (default 2)
-  bilateral    --sigma S         spatial sigma in px, disc window of radius ⌈2S⌉ (default 2)
-               --sigma-range G   range sigma in grey units (default 10% of the grey range:
-                                 25.5 for 8-bit)
-  clahe        --clip-limit C    OpenCV-style CLAHE clip limit (default 2)
-               --tiles N|NxM     tile grid across × down (default 8x8)
-  background   --radius R        rolling-paraboloid background subtraction (default 50)
+  median       --radius R        square (2R+1)² window median (default R {radius})
+  gaussian     --sigma S         Gaussian blur, sigma in px, kernel ±4 sigma (default {sigma})
+  bilateral    --sigma S         spatial sigma in px, disc window of radius ⌈2S⌉ (default {bilateral_sigma})
+               --sigma-range G   range sigma in grey units (default {range_percent}% of the grey range:
+                                 {range_8bit} for 8-bit)
+  clahe        --clip-limit C    OpenCV-style CLAHE clip limit (default {clip_limit})
+               --tiles N|NxM     tile grid across × down (default {tiles}x{tiles})
+  background   --radius R        rolling-paraboloid background subtraction (default {rolling})
                --light           light background, dark objects
                --create-background  write the background instead of subtracting it
-  stretch      --saturated P     linear stretch saturating P % of pixels (default 0.35)
+  stretch      --saturated P     linear stretch saturating P % of pixels (default {saturated})
 
   --out FILE           .png (8/16-bit) or .tif/.tiff (8/16/32-bit)
   --bit-depth D        same (default: 8-bit and RGB in → 8-bit, 16 → 16, 32 → 32-bit
                        float), or 8, 16, 32; 8/16-bit results are rounded and clamped
   --timings            add stage durations (ms) to the JSON
-  --max-pixels N       refuse larger images before decoding (default 8192²)
+  --max-pixels N       refuse larger images before decoding (default {max_pixels})
 
 Prints one JSON object: {\"file\", \"op\", \"params\", \"out\", \"bit_depth\", \"min\",
 \"max\", \"mean\"} (statistics of the written values).";
+
+/// The help text with the filters' defaults filled in from [`FilterDefaults::default`].
+fn help() -> String {
+    let d = visual_ccc_core::analysis::filters::FilterDefaults::default();
+    common::fill(
+        HELP,
+        &[
+            ("radius", d.radius.to_string()),
+            ("sigma", d.sigma.to_string()),
+            ("bilateral_sigma", d.bilateral_sigma.to_string()),
+            ("range_percent", (d.range_fraction * 100.0).to_string()),
+            ("range_8bit", (d.range_fraction * 255.0).to_string()),
+            ("clip_limit", d.clip_limit.to_string()),
+            ("tiles", d.tiles.to_string()),
+            ("rolling", d.rolling.to_string()),
+            ("saturated", d.saturated.to_string()),
+        ],
+    )
+}
 
 /// Options each operation accepts.
 const OP_OPTIONS: [(&str, &[&str]); 6] = [
@@ -68,7 +87,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         "tiles",
         "saturated",
     ];
-    let Some(args) = common::parse("preprocess", raw, HELP, &switches, &options)? else {
+    let Some(args) = common::parse("preprocess", raw, &help(), &switches, &options)? else {
         return Ok(Outcome::Success);
     };
     let file = common::input_path("preprocess", &args)?;

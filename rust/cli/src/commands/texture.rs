@@ -61,7 +61,7 @@ features for the whole image.
                       (-mean.tif when averaged; <name>-reference-contrast.tif); NaN in
                       data-bar rows
   --timings           add stage durations (ms) to the JSON
-  --max-pixels N      refuse larger images before decoding (default 8192²)
+  --max-pixels N      refuse larger images before decoding (default {{max_pixels}})
 
 Prints one JSON object: the settings, \"image_features\" (whole image) and \"maps\"
 (per map: feature, distance, angle, mean over the image, file).",

@@ -27,7 +27,7 @@ exactly i thresholds (foreground = value > t).
   --out LABELS   write the label image (.png or .tif, 8-bit, values 0..N-1; 255 in
                  data-bar rows)
   --timings      add stage durations (ms) to the JSON
-  --max-pixels N  refuse larger images before decoding (default 8192²)
+  --max-pixels N  refuse larger images before decoding (default {max_pixels})
 
 Prints one JSON object: {\"file\", \"classes\", \"thresholds\", \"definition\",
 \"pixel_counts\", \"area_fractions\"[, \"labels\"]}.";
