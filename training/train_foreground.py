@@ -289,7 +289,7 @@ def iou_better_polarity(pred, truth):
 def export_onnx(net, meta, path):
     from onnx import TensorProto, helper, numpy_helper
 
-    from train import save_onnx
+    from cnn import save_onnx
 
     inits, nodes = [], []
     counter = [0]
