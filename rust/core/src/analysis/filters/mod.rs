@@ -4,6 +4,8 @@
 //! Every filter takes an [`ImageView`] of any supported type and returns a [`GrayImage`]
 //! (`f32`, in the input's grey units) so filters can be chained without losing precision;
 //! [`to_input_depth`] / [`to_bit_depth`] convert the result back for display or saving.
+//! Median and CLAHE, whose results are grey levels, also write the input's depth
+//! directly ([`median_same_depth`], [`clahe_same_depth`]), skipping the float image.
 //! Borders are handled by half-sample symmetric reflection (`dcba|abcd`, scipy's
 //! `mode="reflect"`, OpenCV's `BORDER_REFLECT`) unless a filter says otherwise, so that
 //! results can be checked against those libraries.
