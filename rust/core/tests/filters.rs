@@ -392,3 +392,57 @@ fn background_removes_a_ramp_and_keeps_small_objects() {
     assert!(out.get(59, 0) > 0.0);
     assert!(out.get(22, 12) > 39.0, "{}", out.get(22, 12));
 }
+
+/// A textured 8-bit image with ties, wider than a 64-lane pass and taller than a band.
+fn textured_u8(w: usize, h: usize) -> Vec<u8> {
+    let mut s = 7u64;
+    (0..w * h)
+        .map(|i| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (((i % w) * 3 + (i / w) * 5) % 200) as u8 / 2 + (s >> 59) as u8 * 9
+        })
+        .collect()
+}
+
+/// The same-depth median and CLAHE (no float image in between) write what converting
+/// the float result would: median exactly, CLAHE rounded half to even (OpenCV's rule).
+#[test]
+fn same_depth_results_equal_the_converted_float_ones() {
+    let (w, h) = (157, 71);
+    let p8 = textured_u8(w, h);
+    let p16: Vec<u16> = p8
+        .iter()
+        .map(|&v| v as u16 * 257 + (v as u16 % 3))
+        .collect();
+    let rgb: Vec<u32> = p8
+        .iter()
+        .map(|&v| (v as u32) << 16 | 0x40 << 8 | 3)
+        .collect();
+    let views = [
+        ImageView::new(w, h, Pixels::Gray8(&p8)).unwrap(),
+        ImageView::new(w, h, Pixels::Gray16(&p16)).unwrap(),
+        ImageView::new(w, h, Pixels::PackedRgb(&rgb)).unwrap(),
+    ];
+    for view in &views {
+        let depth = view.pixels().bit_depth();
+        for radius in [1, 2, 3] {
+            let params = MedianParams { radius };
+            let same = filters::median_same_depth(view, &params).unwrap();
+            let float = filters::median(view, &params).unwrap();
+            let converted = filters::to_input_depth(&float, view);
+            assert_eq!(
+                format!("{:?}", same.pixels),
+                format!("{:?}", converted.pixels),
+                "median r {radius}, {depth}-bit"
+            );
+        }
+        let params = ClaheParams::default();
+        let same = filters::clahe_same_depth(view, &params).unwrap();
+        let float = filters::clahe(view, &params).unwrap();
+        let rounded: Vec<f32> = float.data.iter().map(|v| v.round_ties_even()).collect();
+        let got: Vec<f32> = (0..w * h).map(|i| same.view().gray_at(i)).collect();
+        assert_eq!(got, rounded, "CLAHE, {depth}-bit");
+    }
+}

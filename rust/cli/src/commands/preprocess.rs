@@ -8,6 +8,7 @@ use visual_ccc_core::analysis::filters::{
     self, BackgroundParams, BilateralParams, ClaheParams, ContrastParams, GaussianParams,
     MedianParams,
 };
+use visual_ccc_core::image::pixels::OwnedImage;
 use visual_ccc_core::{GrayImage, ImageView};
 
 use super::common;
@@ -134,11 +135,14 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     if depth.is_none() {
         output::format_for(&out, view.pixels().bit_depth() == 32)?;
     }
-    let result = timings.time(op, || filter.apply(&view))?;
+    let input_depth = filters::to_input_depth_bits(&view);
+    let same_depth = depth.is_none_or(|d| d == input_depth);
+    let result = timings.time(op, || filter.apply(&view, same_depth))?;
     let params = filter.describe(&view)?;
-    let converted = match depth {
-        Some(depth) => filters::to_bit_depth(&result, depth)?,
-        None => filters::to_input_depth(&result, &view),
+    let converted = match (result, depth) {
+        (Filtered::SameDepth(image), _) => image,
+        (Filtered::Float(result), Some(depth)) => filters::to_bit_depth(&result, depth)?,
+        (Filtered::Float(result), None) => filters::to_input_depth(&result, &view),
     };
     timings.time("write", || output::write_image(&out, &converted))?;
     summary.insert("op".into(), json!(op));
@@ -154,6 +158,13 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     timings.report(&mut summary);
     common::print(summary);
     Ok(Outcome::Success)
+}
+
+/// A filter's result: float, or already in the input's depth where the filter can
+/// write it directly (median and CLAHE, whose results are levels).
+enum Filtered {
+    Float(GrayImage),
+    SameDepth(OwnedImage),
 }
 
 /// A validated filter with its parameters.
@@ -247,8 +258,17 @@ impl Filter {
         .map_err(|e| e.to_string())
     }
 
-    /// Runs the filter.
-    fn apply(&self, view: &ImageView) -> Result<GrayImage, String> {
+    /// Runs the filter; with `same_depth`, in the input's depth where the filter has
+    /// such a path.
+    fn apply(&self, view: &ImageView, same_depth: bool) -> Result<Filtered, String> {
+        let same = match self {
+            Filter::Median(p) if same_depth => Some(filters::median_same_depth(view, p)),
+            Filter::Clahe(p) if same_depth => Some(filters::clahe_same_depth(view, p)),
+            _ => None,
+        };
+        if let Some(image) = same {
+            return image.map(Filtered::SameDepth).map_err(|e| e.to_string());
+        }
         match self {
             Filter::Median(p) => filters::median(view, p),
             Filter::Gaussian(p) => filters::gaussian(view, p),
@@ -267,6 +287,7 @@ impl Filter {
             Filter::Background { params, .. } => filters::subtract_background(view, params),
             Filter::Stretch(p) => filters::stretch_contrast(view, p),
         }
+        .map(Filtered::Float)
         .map_err(|e| e.to_string())
     }
 

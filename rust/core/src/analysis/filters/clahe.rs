@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::error::{Error, Result};
-use crate::image::pixels::{GrayImage, ImageView, Pixels};
+use crate::image::pixels::{GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels};
 
 /// Contrast-limited adaptive histogram equalisation with OpenCV's semantics
 /// (`cv2.createCLAHE(clipLimit, tileGridSize)`): per-tile histograms (256 bins for 8-bit
@@ -65,37 +65,13 @@ pub fn clahe(view: &ImageView, params: &ClaheParams) -> Result<GrayImage> {
     view.ensure_finite()?;
     let (w, h) = (view.width(), view.height());
     params.validate_for(w, h)?;
-    let data = match view.pixels() {
-        Pixels::Gray8(p) => clahe_levels(p, w, h, 256, params),
-        Pixels::PackedRgb(p) => {
-            let levels: Vec<u8> = p
-                .iter()
-                .map(|&v| {
-                    crate::image::pixels::rgb_luminance(v)
-                        .round()
-                        .clamp(0.0, 255.0) as u8
-                })
-                .collect();
-            clahe_levels(&levels, w, h, 256, params)
-        }
-        Pixels::Gray16(p) => clahe_levels(p, w, h, 1 << 16, params),
-        Pixels::Gray32(p) => {
-            let (lo, hi) = view.unit_range();
-            if hi <= lo {
-                p.to_vec()
-            } else {
-                let scale = 65535.0 / (hi as f64 - lo as f64);
-                let levels: Vec<u16> = p
-                    .iter()
-                    .map(|&v| ((v as f64 - lo as f64) * scale).round() as u16)
-                    .collect();
-                clahe_levels(&levels, w, h, 1 << 16, params)
-                    .into_iter()
-                    .map(|v| (v as f64 / scale + lo as f64) as f32)
-                    .collect()
-            }
-        }
-    };
+    let mut data = vec![0f32; w * h];
+    match view.pixels() {
+        Pixels::Gray8(p) => clahe_levels(p, w, h, 256, params, &mut data),
+        Pixels::PackedRgb(p) => clahe_levels(&rgb_levels(p), w, h, 256, params, &mut data),
+        Pixels::Gray16(p) => clahe_levels(p, w, h, 1 << 16, params, &mut data),
+        Pixels::Gray32(p) => clahe_float(p, view, params, &mut data),
+    }
     Ok(GrayImage {
         width: w,
         height: h,
@@ -103,15 +79,66 @@ pub fn clahe(view: &ImageView, params: &ClaheParams) -> Result<GrayImage> {
     })
 }
 
+/// [`clahe`] in the input's depth without a float image in between: 8-bit (and RGB) →
+/// 8-bit, 16 → 16, rounded half to even as OpenCV rounds (so equal to OpenCV's output,
+/// and to [`to_input_depth`] of [`clahe`] except that exact halves go to even); 32 → 32.
+pub fn clahe_same_depth(view: &ImageView, params: &ClaheParams) -> Result<OwnedImage> {
+    view.ensure_finite()?;
+    let (w, h) = (view.width(), view.height());
+    params.validate_for(w, h)?;
+    Ok(match view.pixels() {
+        Pixels::Gray8(p) => {
+            let mut out = vec![0u8; w * h];
+            clahe_levels(p, w, h, 256, params, &mut out);
+            owned(w, h, out, OwnedPixels::Gray8)
+        }
+        Pixels::PackedRgb(p) => {
+            let mut out = vec![0u8; w * h];
+            clahe_levels(&rgb_levels(p), w, h, 256, params, &mut out);
+            owned(w, h, out, OwnedPixels::Gray8)
+        }
+        Pixels::Gray16(p) => {
+            let mut out = vec![0u16; w * h];
+            clahe_levels(p, w, h, 1 << 16, params, &mut out);
+            owned(w, h, out, OwnedPixels::Gray16)
+        }
+        Pixels::Gray32(p) => {
+            let mut out = vec![0f32; w * h];
+            clahe_float(p, view, params, &mut out);
+            owned(w, h, out, OwnedPixels::Gray32)
+        }
+    })
+}
+
+/// Float images: mapped linearly from their min–max onto 16 bits and back.
+fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32]) {
+    let (w, h) = (view.width(), view.height());
+    let (lo, hi) = view.unit_range();
+    if hi <= lo {
+        out.copy_from_slice(p);
+        return;
+    }
+    let scale = 65535.0 / (hi as f64 - lo as f64);
+    let levels: Vec<u16> = p
+        .iter()
+        .map(|&v| ((v as f64 - lo as f64) * scale).round() as u16)
+        .collect();
+    clahe_levels(&levels, w, h, 1 << 16, params, out);
+    for v in out.iter_mut() {
+        *v = (*v as f64 / scale + lo as f64) as f32;
+    }
+}
+
 /// CLAHE on integer levels `0..bins`. Tile histograms are built in parallel, then the
 /// bilinear mapping runs in row bands.
-fn clahe_levels<T: Copy + Into<u32> + Sync>(
+fn clahe_levels<T: Copy + Into<u32> + Sync, O: Sample>(
     levels: &[T],
     w: usize,
     h: usize,
     bins: usize,
     p: &ClaheParams,
-) -> Vec<f32> {
+    out: &mut [O],
+) {
     let (tx, ty) = (p.tiles_x, p.tiles_y);
     // OpenCV pads (reflect-101) when either side does not divide into whole tiles, and
     // then pads both sides by `tiles - side % tiles` (a whole extra tile row or column
@@ -210,10 +237,8 @@ fn clahe_levels<T: Copy + Into<u32> + Sync>(
             let mut sum = 0u32;
             for (l, &c) in lut.iter_mut().zip(hist.iter()) {
                 sum += c;
-                // Round half to even as OpenCV does, without a libm call: for
-                // 0 ≤ x < 2²³ adding and subtracting 2²³ rounds in the FPU's mode.
-                const TWO_23: f32 = 8_388_608.0;
-                *l = ((sum as f32 * lut_scale + TWO_23) - TWO_23).min(max_level) as u16;
+                // Round half to even as OpenCV does.
+                *l = round_half_even(sum as f32 * lut_scale).min(max_level) as u16;
             }
             lut
         },
@@ -232,8 +257,7 @@ fn clahe_levels<T: Copy + Into<u32> + Sync>(
             (lo * bins, hi * bins, a)
         })
         .collect();
-    let mut out = vec![0f32; w * h];
-    for_row_bands(&mut out, w, |y0, rows| {
+    for_row_bands(out, w, |y0, rows| {
         for (i, out_row) in rows.chunks_mut(w).enumerate() {
             let y = y0 + i;
             let tyf = y as f32 * inv_th - 0.5;
@@ -247,9 +271,8 @@ fn clahe_levels<T: Copy + Into<u32> + Sync>(
                 let l = |table: &[u16], c: usize| table[c + v] as f32;
                 let top = l(top_row, c1) * (1.0 - xa) + l(top_row, c2) * xa;
                 let bottom = l(bottom_row, c1) * (1.0 - xa) + l(bottom_row, c2) * xa;
-                *o = top * (1.0 - ya) + bottom * ya;
+                *o = O::from_f32(top * (1.0 - ya) + bottom * ya);
             }
         }
     });
-    out
 }

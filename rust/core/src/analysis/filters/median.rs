@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::error::{Error, Result};
-use crate::image::pixels::{GrayImage, ImageView, Pixels};
+use crate::image::pixels::{GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels};
 
 /// Median filter over a square (2r+1)×(2r+1) window (scipy `median_filter(size=2r+1)`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,40 +39,11 @@ pub fn median(view: &ImageView, params: &MedianParams) -> Result<GrayImage> {
     view.ensure_finite()?;
     let (w, h, r) = (view.width(), view.height(), params.radius);
     let mut data = vec![0f32; w * h];
-    if r <= NETWORK_MAX_RADIUS {
-        match view.pixels() {
-            Pixels::Gray8(p) => network_median(p, w, h, r, &mut data),
-            Pixels::Gray16(p) => network_median(p, w, h, r, &mut data),
-            Pixels::Gray32(p) => network_median(p, w, h, r, &mut data),
-            Pixels::PackedRgb(_) => network_median(&gray_values(view), w, h, r, &mut data),
-        }
-    } else {
-        match view.pixels() {
-            Pixels::Gray8(p) => {
-                let ranks: Vec<u32> = p.iter().map(|&v| v as u32).collect();
-                histogram_median(&ranks, w, h, r, 8, &mut data, |v| v as f32);
-            }
-            Pixels::Gray16(p) => {
-                let ranks: Vec<u32> = p.iter().map(|&v| v as u32).collect();
-                histogram_median(&ranks, w, h, r, 16, &mut data, |v| v as f32);
-            }
-            Pixels::Gray32(_) | Pixels::PackedRgb(_) => {
-                let values = gray_values(view);
-                let mut levels = values.clone();
-                levels.sort_unstable_by(f32::total_cmp);
-                levels.dedup();
-                if levels.len() <= 1 << 16 {
-                    let ranks: Vec<u32> = values
-                        .iter()
-                        .map(|v| levels.partition_point(|l| l < v) as u32)
-                        .collect();
-                    let bits = (usize::BITS - (levels.len() - 1).leading_zeros()).max(2);
-                    histogram_median(&ranks, w, h, r, bits, &mut data, |i| levels[i as usize]);
-                } else {
-                    selection_median(&values, w, h, r, &mut data);
-                }
-            }
-        }
+    match view.pixels() {
+        Pixels::Gray8(p) => level_median(p, w, h, r, &mut data),
+        Pixels::Gray16(p) => level_median(p, w, h, r, &mut data),
+        Pixels::Gray32(p) => float_median(p, w, h, r, &mut data),
+        Pixels::PackedRgb(_) => float_median(&gray_values(view), w, h, r, &mut data),
     }
     Ok(GrayImage {
         width: w,
@@ -81,19 +52,84 @@ pub fn median(view: &ImageView, params: &MedianParams) -> Result<GrayImage> {
     })
 }
 
+/// [`median`] in the input's depth: 8-bit in, 8-bit out (no float image in between, as a
+/// median of levels is a level), 16 → 16, 32 → 32; RGB gives the median of its luminance
+/// rounded to 8-bit levels. Equal to [`to_input_depth`] of [`median`].
+pub fn median_same_depth(view: &ImageView, params: &MedianParams) -> Result<OwnedImage> {
+    params.validate()?;
+    view.ensure_finite()?;
+    let (w, h, r) = (view.width(), view.height(), params.radius);
+    Ok(match view.pixels() {
+        Pixels::Gray8(p) => {
+            let mut out = vec![0u8; w * h];
+            level_median(p, w, h, r, &mut out);
+            owned(w, h, out, OwnedPixels::Gray8)
+        }
+        Pixels::PackedRgb(p) => {
+            let mut out = vec![0u8; w * h];
+            level_median(&rgb_levels(p), w, h, r, &mut out);
+            owned(w, h, out, OwnedPixels::Gray8)
+        }
+        Pixels::Gray16(p) => {
+            let mut out = vec![0u16; w * h];
+            level_median(p, w, h, r, &mut out);
+            owned(w, h, out, OwnedPixels::Gray16)
+        }
+        Pixels::Gray32(p) => {
+            let mut out = vec![0f32; w * h];
+            float_median(p, w, h, r, &mut out);
+            owned(w, h, out, OwnedPixels::Gray32)
+        }
+    })
+}
+
+/// Median of 8- or 16-bit levels, written as any type a level converts to exactly.
+fn level_median<T: Level, O: From<T> + Sample>(
+    p: &[T],
+    w: usize,
+    h: usize,
+    r: usize,
+    out: &mut [O],
+) {
+    if r <= NETWORK_MAX_RADIUS {
+        network_median(p, w, h, r, out);
+    } else {
+        let ranks: Vec<u32> = p.iter().map(|&v| v.into()).collect();
+        let bits = 8 * std::mem::size_of::<T>() as u32;
+        histogram_median(&ranks, w, h, r, bits, out, |v| O::from(T::from_level(v)));
+    }
+}
+
+/// Median of float grey values: by network, by ranks of distinct levels, or by selection.
+fn float_median(values: &[f32], w: usize, h: usize, r: usize, out: &mut [f32]) {
+    if r <= NETWORK_MAX_RADIUS {
+        return network_median(values, w, h, r, out);
+    }
+    let mut levels = values.to_vec();
+    levels.sort_unstable_by(f32::total_cmp);
+    levels.dedup();
+    if levels.len() <= 1 << 16 {
+        let ranks: Vec<u32> = values
+            .iter()
+            .map(|v| levels.partition_point(|l| l < v) as u32)
+            .collect();
+        let bits = (usize::BITS - (levels.len() - 1).leading_zeros()).max(2);
+        histogram_median(&ranks, w, h, r, bits, out, |i| levels[i as usize]);
+    } else {
+        selection_median(values, w, h, r, out);
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Selection network
 
 /// Radii up to this use the selection network; its size grows with the window area.
 const NETWORK_MAX_RADIUS: usize = 2;
-/// Most pixels filtered together by one pass of the network (one per lane).
-const MAX_LANES: usize = 64;
 
 /// A pixel type the network compares; `lo`/`hi` compile to vector min/max.
 trait Lane: Copy + Default + Send + Sync {
     fn lo(a: Self, b: Self) -> Self;
     fn hi(a: Self, b: Self) -> Self;
-    fn to_f32(self) -> f32;
 }
 
 /// Integer lanes: `Ord`'s min and max.
@@ -108,15 +144,28 @@ macro_rules! integer_lane {
             fn hi(a: Self, b: Self) -> Self {
                 a.max(b)
             }
-            #[inline(always)]
-            fn to_f32(self) -> f32 {
-                self as f32
-            }
         }
     )*};
 }
 
 integer_lane!(u8, u16);
+
+/// An integer level type (8- or 16-bit) for the histogram path.
+trait Level: Lane + Into<u32> {
+    fn from_level(v: u32) -> Self;
+}
+
+impl Level for u8 {
+    fn from_level(v: u32) -> Self {
+        v as u8
+    }
+}
+
+impl Level for u16 {
+    fn from_level(v: u32) -> Self {
+        v as u16
+    }
+}
 
 impl Lane for f32 {
     // Plain comparisons (values are finite) so these map to single min/max instructions.
@@ -135,10 +184,6 @@ impl Lane for f32 {
         } else {
             a
         }
-    }
-    #[inline(always)]
-    fn to_f32(self) -> f32 {
-        self
     }
 }
 
@@ -218,21 +263,23 @@ fn median_network(n: usize) -> (usize, Vec<CompareExchange>) {
 }
 
 /// Median of (2r+1)² windows through [`median_network`], `LANES` pixels at a time.
-fn network_median<T: Lane>(pixels: &[T], w: usize, h: usize, r: usize, out: &mut [f32]) {
-    let side = 2 * r + 1;
-    // Plus a pass's worth on the right so every pass reads whole lanes.
-    let (padded, pw) = reflect_padded(pixels, w, h, r, MAX_LANES);
-    let padded = &padded;
+fn network_median<T: Lane, O: From<T> + Sample>(
+    pixels: &[T],
+    w: usize,
+    h: usize,
+    r: usize,
+    out: &mut [O],
+) {
     // One register of lanes per wire: 512 bits with AVX-512, else 256.
     let wide = super::simd::has_avx512();
     for_row_bands(out, w, |y0, rows| {
         macro_rules! run {
             ($lanes:literal) => {
-                super::simd::dispatch(NetworkRows::<T, $lanes> {
-                    padded,
-                    pw,
+                super::simd::dispatch(NetworkRows::<T, O, $lanes> {
+                    pixels,
                     w,
-                    side,
+                    h,
+                    r,
                     y0,
                     rows,
                 })
@@ -247,14 +294,14 @@ fn network_median<T: Lane>(pixels: &[T], w: usize, h: usize, r: usize, out: &mut
     });
 }
 
-/// Output rows from `y0` of [`network_median`]; `L` lanes of `T` fill one 256-bit register.
-struct NetworkRows<'a, T, const L: usize> {
-    padded: &'a [T],
-    pw: usize,
+/// Output rows from `y0` of [`network_median`]; `L` lanes of `T` fill one register.
+struct NetworkRows<'a, T, O, const L: usize> {
+    pixels: &'a [T],
     w: usize,
-    side: usize,
+    h: usize,
+    r: usize,
     y0: usize,
-    rows: &'a mut [f32],
+    rows: &'a mut [O],
 }
 
 /// Calls `$then!($($args)*; lo hi keep, ...)` with the comparators of
@@ -306,19 +353,19 @@ macro_rules! compare_exchange {
     };
 }
 
-/// The N = side² wires of the windows of `L` pixels whose top-left corner is `start`.
+/// Loads the wires `$k` of the windows of `L` pixels from column `$x0`, wire k from
+/// window row k / side (starting at `$base[k / side]`) and column k % side. Written out
+/// per wire (constant indices) so that the wires live in registers, not on the stack.
+macro_rules! load_window {
+    ($rows:ident, $base:ident, $x0:expr, $side:literal, $lanes:ident; $($k:literal)*) => {
+        [$(lanes::<T, $lanes>($rows, $base[$k / $side] + $x0 + $k % $side)),*]
+    };
+}
+
+/// `L` values from `start`.
 #[inline(always)]
-fn load_window<T: Lane, const L: usize, const N: usize, const SIDE: usize>(
-    padded: &[T],
-    start: usize,
-    pw: usize,
-) -> [[T; L]; N] {
-    // SIDE is a constant so that this unrolls into plain loads of the registers.
-    let mut wires = [[T::default(); L]; N];
-    for (k, wire) in wires.iter_mut().enumerate() {
-        wire.copy_from_slice(&padded[start + (k / SIDE) * pw + k % SIDE..][..L]);
-    }
-    wires
+fn lanes<T: Copy, const L: usize>(values: &[T], start: usize) -> [T; L] {
+    values[start..start + L].try_into().expect("L values")
 }
 
 #[inline(always)]
@@ -339,35 +386,64 @@ fn lanes_hi<T: Lane, const L: usize>(a: [T; L], b: [T; L]) -> [T; L] {
     out
 }
 
-impl<T: Lane, const L: usize> super::simd::Kernel for NetworkRows<'_, T, L> {
+impl<T: Lane, O: From<T> + Sample, const L: usize> super::simd::Kernel
+    for NetworkRows<'_, T, O, L>
+{
     type Output = ();
 
     #[inline(always)]
     fn run(self, _fma: bool) {
         let Self {
-            padded,
-            pw,
+            pixels,
             w,
-            side,
+            h,
+            r,
             y0,
             rows,
         } = self;
+        let side = 2 * r + 1;
+        // The window's rows, reflected at the sides and with a pass's worth more on the
+        // right so every pass reads whole lanes, in a ring of `side` rows: each output
+        // row pads one new source row (in cache) instead of the whole image up front.
+        let pw = w + 2 * r + L;
+        let mut ring = vec![T::default(); side * pw];
+        let pad = |ring: &mut [T], py: usize| {
+            let src = &pixels[reflect(py as isize - r as isize, h) * w..][..w];
+            let dst = &mut ring[(py % side) * pw..][..pw];
+            for i in 0..r {
+                dst[i] = src[reflect(i as isize - r as isize, w)];
+                dst[r + w + i] = src[reflect((w + i) as isize, w)];
+            }
+            dst[r..r + w].copy_from_slice(src);
+        };
+        for py in y0..y0 + side - 1 {
+            pad(&mut ring, py);
+        }
         for (i, out_row) in rows.chunks_mut(w).enumerate() {
-            let top = (y0 + i) * pw;
+            let y = y0 + i;
+            pad(&mut ring, y + side - 1);
+            let ring = &ring[..];
+            // Start of each window row in the ring.
+            let mut base = [0usize; 2 * NETWORK_MAX_RADIUS + 1];
+            for (dy, b) in base.iter_mut().enumerate().take(side) {
+                *b = ((y + dy) % side) * pw;
+            }
             for x0 in (0..w).step_by(L) {
                 let median: [T; L] = if side == 3 {
-                    let mut wires = load_window::<T, L, 9, 3>(padded, top + x0, pw);
+                    let mut wires = load_window!(ring, base, x0, 3, L; 0 1 2 3 4 5 6 7 8);
                     network_9!(compare_exchange!(wires));
                     wires[4]
                 } else {
-                    let mut wires = load_window::<T, L, 25, 5>(padded, top + x0, pw);
+                    let mut wires = load_window!(ring, base, x0, 5, L;
+                        0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24);
                     network_25!(compare_exchange!(wires));
                     wires[12]
                 };
                 let n = (w - x0).min(L);
-                for (o, &v) in out_row[x0..x0 + n].iter_mut().zip(&median) {
-                    *o = v.to_f32();
-                }
+                out_row[x0..x0 + n]
+                    .iter_mut()
+                    .zip(median)
+                    .for_each(|(o, v)| *o = O::from(v));
             }
         }
     }
@@ -379,14 +455,14 @@ impl<T: Lane, const L: usize> super::simd::Kernel for NetworkRows<'_, T, L> {
 /// Sliding-window median on integer levels `0..2^bits`, visiting pixels in a snake
 /// order so each step only swaps one column (or row) of 2r+1 values in and out.
 /// `value` maps a level to the grey value written to `out`.
-fn histogram_median(
+fn histogram_median<O: Sample>(
     levels: &[u32],
     w: usize,
     h: usize,
     r: usize,
     bits: u32,
-    out: &mut [f32],
-    value: impl Fn(u32) -> f32 + Sync,
+    out: &mut [O],
+    value: impl Fn(u32) -> O + Sync,
 ) {
     for_row_bands(out, w, |y0, rows| {
         histogram_median_rows(levels, w, h, r, bits, y0, rows, &value)
@@ -394,15 +470,15 @@ fn histogram_median(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn histogram_median_rows(
+fn histogram_median_rows<O>(
     levels: &[u32],
     w: usize,
     h: usize,
     r: usize,
     bits: u32,
     y0: usize,
-    rows: &mut [f32],
-    value: &impl Fn(u32) -> f32,
+    rows: &mut [O],
+    value: &impl Fn(u32) -> O,
 ) {
     let (y0, y1) = (y0 as isize, (y0 + rows.len() / w) as isize);
     let coarse_bits = bits.div_ceil(2);

@@ -4,6 +4,8 @@
 //! Every filter takes an [`ImageView`] of any supported type and returns a [`GrayImage`]
 //! (`f32`, in the input's grey units) so filters can be chained without losing precision;
 //! [`to_input_depth`] / [`to_bit_depth`] convert the result back for display or saving.
+//! Median and CLAHE, whose results are grey levels, also write the input's depth
+//! directly ([`median_same_depth`], [`clahe_same_depth`]), skipping the float image.
 //! Borders are handled by half-sample symmetric reflection (`dcba|abcd`, scipy's
 //! `mode="reflect"`, OpenCV's `BORDER_REFLECT`) unless a filter says otherwise, so that
 //! results can be checked against those libraries.
@@ -167,21 +169,25 @@ pub(crate) fn reflect_padded<T: Copy + Default>(
 const BAND_ROWS: usize = 32;
 
 /// Runs `band(first_row, rows_out)` on bands of [`BAND_ROWS`] rows of `out` in parallel.
-pub(crate) fn for_row_bands(out: &mut [f32], w: usize, band: impl Fn(usize, &mut [f32]) + Sync) {
+pub(crate) fn for_row_bands<T: Send>(
+    out: &mut [T],
+    w: usize,
+    band: impl Fn(usize, &mut [T]) + Sync,
+) {
     for_row_bands_of(BAND_ROWS, out, w, band)
 }
 
 /// [`for_row_bands`] with `band_rows` rows per band.
-pub(crate) fn for_row_bands_of(
+pub(crate) fn for_row_bands_of<T: Send>(
     band_rows: usize,
-    out: &mut [f32],
+    out: &mut [T],
     w: usize,
-    band: impl Fn(usize, &mut [f32]) + Sync,
+    band: impl Fn(usize, &mut [T]) + Sync,
 ) {
     if out.is_empty() {
         return;
     }
-    let items: Vec<&mut [f32]> = out.chunks_mut(band_rows * w).collect();
+    let items: Vec<&mut [T]> = out.chunks_mut(band_rows * w).collect();
     crate::parallel::par_blocks(
         items,
         crate::parallel::thread_count(0),
@@ -192,6 +198,67 @@ pub(crate) fn for_row_bands_of(
 
 // ---------------------------------------------------------------------------------------
 // Back to the input's bit depth
+
+/// A sample type a filter can write directly: `f32` as is, 8- and 16-bit rounded half to
+/// even (as OpenCV's `saturate_cast`) and clamped to the type's range.
+pub(crate) trait Sample: Copy + Default + Send + Sync {
+    fn from_f32(v: f32) -> Self;
+}
+
+impl Sample for f32 {
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        v
+    }
+}
+
+/// Rounds half to even without a libm call: for 0 ≤ v < 2²³ adding and subtracting 2²³
+/// rounds in the FPU's (nearest-even) mode.
+#[inline(always)]
+pub(crate) fn round_half_even(v: f32) -> f32 {
+    const TWO_23: f32 = 8_388_608.0;
+    (v.max(0.0) + TWO_23) - TWO_23
+}
+
+impl Sample for u8 {
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        round_half_even(v).min(255.0) as u8
+    }
+}
+
+impl Sample for u16 {
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        round_half_even(v).min(65535.0) as u16
+    }
+}
+
+/// RGB luminance rounded to 8-bit levels (how [`to_input_depth`] writes an RGB input's
+/// result), for filters that work on levels.
+pub(crate) fn rgb_levels(p: &[u32]) -> Vec<u8> {
+    p.iter()
+        .map(|&v| {
+            crate::image::pixels::rgb_luminance(v)
+                .round()
+                .clamp(0.0, 255.0) as u8
+        })
+        .collect()
+}
+
+/// An image of `w`×`h` in the depth of `T`, from a buffer a filter wrote.
+pub(crate) fn owned<T>(
+    w: usize,
+    h: usize,
+    data: Vec<T>,
+    wrap: fn(Vec<T>) -> OwnedPixels,
+) -> OwnedImage {
+    OwnedImage {
+        width: w,
+        height: h,
+        pixels: wrap(data),
+    }
+}
 
 /// Converts a filter result to `bit_depth` 8 or 16 (rounded to nearest, clamped to the
 /// type's range) or 32 (unchanged).
@@ -225,15 +292,20 @@ pub fn to_bit_depth(image: &GrayImage, bit_depth: u32) -> Result<OwnedImage> {
     })
 }
 
-/// Converts a filter result back to the bit depth of the image it came from; RGB
-/// inputs give 8-bit grey, since every filter works on luminance.
-pub fn to_input_depth(image: &GrayImage, input: &ImageView) -> OwnedImage {
-    let depth = match input.pixels() {
+/// The bit depth [`to_input_depth`] writes for `input`: 8, 16 or 32 (RGB gives 8-bit
+/// grey, since every filter works on luminance).
+pub fn to_input_depth_bits(input: &ImageView) -> u32 {
+    match input.pixels() {
         Pixels::Gray8(_) | Pixels::PackedRgb(_) => 8,
         Pixels::Gray16(_) => 16,
         Pixels::Gray32(_) => 32,
-    };
-    to_bit_depth(image, depth).expect("8, 16 and 32 are supported depths")
+    }
+}
+
+/// Converts a filter result back to the bit depth of the image it came from; RGB
+/// inputs give 8-bit grey, since every filter works on luminance.
+pub fn to_input_depth(image: &GrayImage, input: &ImageView) -> OwnedImage {
+    to_bit_depth(image, to_input_depth_bits(input)).expect("8, 16 and 32 are supported depths")
 }
 
 #[cfg(test)]
