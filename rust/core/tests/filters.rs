@@ -401,7 +401,7 @@ fn textured_u8(w: usize, h: usize) -> Vec<u8> {
             s = s
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            (((i % w) * 3 + (i / w) * 5) % 200) as u8 / 2 + (s >> 59) as u8 * 9
+            (((i % w) * 3 + (i / w) * 5) % 200) as u8 / 2 + (s >> 60) as u8 * 9
         })
         .collect()
 }
