@@ -2,7 +2,7 @@
 //! (scikit-image's definitions, see [`visual_ccc_core::analysis::threshold`]) and the label images
 //! they give. Results come back as a `byte[]` of labels or an `org.visualccc.Thresholding`.
 
-use jni::objects::{JByteArray, JDoubleArray, JObject, JValue};
+use jni::objects::{JByteArray, JDoubleArray, JObject, JString, JValue};
 use jni::sys::jint;
 use jni::{jni_sig, jni_str};
 use visual_ccc_core::analysis::threshold::{self, MAX_CLASSES, MIN_CLASSES};
@@ -58,5 +58,12 @@ native! {
                 JValue::Int(height),
             ],
         )?)
+    }
+}
+
+native! {
+    /// `Thresholds.nativeDefaults()`: see [`threshold::defaults_json`].
+    fn Java_org_visualccc_Thresholds_nativeDefaults(env) -> JString<'local> {
+        Ok(env.new_string(threshold::defaults_json())?)
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 use visual_ccc_core::analysis::threshold::{
-    apply_thresholds, multi_otsu, otsu, Labels, MAX_CLASSES, MIN_CLASSES,
+    apply_thresholds, multi_otsu, otsu, Labels, DEFAULT_CLASSES, MAX_CLASSES, MIN_CLASSES,
 };
 use visual_ccc_core::ImageView;
 
@@ -23,7 +23,7 @@ nbins=256 (8-bit images: one bin per grey value; 16/32-bit and RGB luminance: 25
 equal bins, thresholds are bin centres). A pixel belongs to class i when it exceeds
 exactly i thresholds (foreground = value > t).
 
-  --classes N    number of classes, 2..5 (default 2: one threshold)
+  --classes N    number of classes, 2..5 (default {classes}: one threshold)
   --out LABELS   write the label image (.png or .tif, 8-bit, values 0..N-1; 255 in
                  data-bar rows)
   --timings      add stage durations (ms) to the JSON
@@ -37,13 +37,16 @@ pub const DEFINITION: &str = "scikit-image threshold_otsu/threshold_multiotsu, n
                               foreground = value > t (class = number of thresholds exceeded)";
 
 pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
-    let help = databar::help(HELP);
+    let help = databar::help(&common::fill(
+        HELP,
+        &[("classes", DEFAULT_CLASSES.to_string())],
+    ));
     let switches = [databar::KEEP_SWITCH];
     let Some(args) = common::parse("threshold", raw, &help, &switches, &["classes", "out"])? else {
         return Ok(Outcome::Success);
     };
     let file = common::input_path("threshold", &args)?;
-    let classes: usize = args.parsed_or("classes", 2)?;
+    let classes: usize = args.parsed_or("classes", DEFAULT_CLASSES)?;
     if !(MIN_CLASSES..=MAX_CLASSES).contains(&classes) {
         return Err(Failure::Usage(format!(
             "--classes must be between {MIN_CLASSES} and {MAX_CLASSES}, got {classes}"

@@ -33,6 +33,19 @@ pub const FLOAT_BINS: usize = 256;
 /// Fewest and most classes [`multi_otsu`] accepts.
 pub const MIN_CLASSES: usize = 2;
 pub const MAX_CLASSES: usize = 5;
+/// Classes when the caller names none: plain Otsu, one threshold.
+pub const DEFAULT_CLASSES: usize = MIN_CLASSES;
+
+/// The thresholding defaults for front ends, as JSON: `classes`, `min_classes`,
+/// `max_classes`.
+pub fn defaults_json() -> String {
+    serde_json::json!({
+        "classes": DEFAULT_CLASSES,
+        "min_classes": MIN_CLASSES,
+        "max_classes": MAX_CLASSES,
+    })
+    .to_string()
+}
 
 /// A histogram as scikit-image builds it: counts and the grey value each bin stands for.
 struct Histogram {

@@ -34,6 +34,11 @@ public final class DataBar {
         return topRows == 0 && bottomRows == 0 ? NONE : new DataBar(topRows, bottomRows);
     }
 
+    /** Whether commands leave the data bar out unless told otherwise (the core's recipe default). */
+    public static boolean excludedByDefault() {
+        return (Boolean) Analysis.defaults().get("exclude_data_bar");
+    }
+
     /** Rows left out at the top. */
     public int topRows() {
         return topRows;

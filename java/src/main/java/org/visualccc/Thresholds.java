@@ -2,6 +2,8 @@ package org.visualccc;
 
 import ij.process.ImageProcessor;
 
+import java.util.Map;
+
 /**
  * Global Otsu thresholds of one slice, matching scikit-image: {@code threshold_otsu} for
  * two classes, {@code threshold_multiotsu(classes=3..5)} otherwise, both with 256 bins.
@@ -17,9 +19,6 @@ import ij.process.ImageProcessor;
  * with too few distinct values, empty images and NaN or infinite pixels.
  */
 public final class Thresholds {
-    /** Fewest and most classes accepted. */
-    public static final int MIN_CLASSES = 2;
-    public static final int MAX_CLASSES = 5;
     /** One line describing the definition, for logs and image info. */
     public static final String DEFINITION = "Otsu thresholds as scikit-image's threshold_otsu (2 classes) / "
             + "threshold_multiotsu (3-5 classes), 256 bins for 16-bit, 32-bit and RGB luminance; "
@@ -27,6 +26,18 @@ public final class Thresholds {
 
     private Thresholds() {
     }
+
+    /** The core's defaults: {@code classes}, and the fewest and most accepted ({@code min_classes}, {@code max_classes}). */
+    public static Map<String, Object> defaults() {
+        return CoreDefaults.of("threshold", Thresholds::nativeDefaults);
+    }
+
+    /** A default as an int ({@code classes}, {@code min_classes}, {@code max_classes}). */
+    public static int defaultInt(String key) {
+        return ((Number) defaults().get(key)).intValue();
+    }
+
+    private static native String nativeDefaults();
 
     /** The {@code classes - 1} thresholds of {@code ip}, ascending. */
     public static double[] thresholds(ImageProcessor ip, int classes) {

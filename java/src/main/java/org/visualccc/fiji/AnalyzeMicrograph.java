@@ -12,6 +12,7 @@ import ij.process.ImageProcessor;
 import org.visualccc.Analysis;
 import org.visualccc.Classification;
 import org.visualccc.Clustering;
+import org.visualccc.DataBar;
 import org.visualccc.Json;
 import org.visualccc.Model;
 import org.visualccc.Texture;
@@ -87,7 +88,7 @@ public class AnalyzeMicrograph extends AnalysisCommand {
                 .number("Heatmap_opacity", ClassifyMorphology.DEFAULT_OPACITY, 0, "%")
                 .checkbox("Show_montage", true)
                 .checkbox("Colour_bar", true)
-                .checkbox("Exclude_data_bar", (Boolean) Analysis.defaults().get("exclude_data_bar"));
+                .checkbox("Exclude_data_bar", DataBar.excludedByDefault());
     }
 
     @Override
@@ -126,8 +127,7 @@ public class AnalyzeMicrograph extends AnalysisCommand {
      * @throws IllegalArgumentException for bad arguments
      */
     public static Result analyze(ImagePlus imp, Model model, int k, int target, double opacity) {
-        return analyze(imp, model, k, target, opacity,
-                (Boolean) Analysis.defaults().get("exclude_data_bar"));
+        return analyze(imp, model, k, target, opacity, DataBar.excludedByDefault());
     }
 
     /**

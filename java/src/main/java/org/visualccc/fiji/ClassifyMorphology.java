@@ -120,7 +120,7 @@ public class ClassifyMorphology implements PlugIn {
         gd.addCheckbox("Show_heatmap_image", !macro && Prefs.get(PREF_SHOW_HEATMAP, true));
         gd.addCheckbox("Add_overlay", !macro && Prefs.get(PREF_ADD_OVERLAY, true));
         gd.addCheckbox("Colour_bar", !macro && Prefs.get(PREF_COLOUR_BAR, true));
-        gd.addCheckbox("Exclude_data_bar", true);
+        gd.addCheckbox("Exclude_data_bar", DataBar.excludedByDefault());
         if (imp.getNChannels() > 1) {
             gd.addChoice("Channels", CommandSupport.CHANNEL_CHOICES, CommandSupport.CHANNEL_CHOICES[0]);
         }

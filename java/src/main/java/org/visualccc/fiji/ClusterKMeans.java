@@ -115,7 +115,7 @@ public class ClusterKMeans extends AnalysisCommand {
                 .checkbox("Create_mask", false)
                 .number("Target_cluster", 1, 0, "(0 = darkest)")
                 .checkbox("Add_to_ROI_Manager", false)
-                .checkbox("Exclude_data_bar", true);
+                .checkbox("Exclude_data_bar", DataBar.excludedByDefault());
     }
 
     @Override

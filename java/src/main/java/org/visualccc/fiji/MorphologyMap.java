@@ -104,7 +104,7 @@ public class MorphologyMap implements PlugIn {
         gd.addChoice("Table", new String[] {PER_IMAGE, PER_TILE}, PER_IMAGE);
         gd.addCheckbox("Add_overlay", !macro);
         gd.addCheckbox("Colour_bar", !macro);
-        gd.addCheckbox("Exclude_data_bar", true);
+        gd.addCheckbox("Exclude_data_bar", DataBar.excludedByDefault());
         if (imp.getNChannels() > 1) {
             gd.addChoice("Channels", CommandSupport.CHANNEL_CHOICES, CommandSupport.CHANNEL_CHOICES[0]);
         }

@@ -101,7 +101,7 @@ public class TextureGlcm extends AnalysisCommand {
                 .checkbox("Symmetric", (Boolean) d.get("symmetric"))
                 .choice("Quantization", QUANTIZATIONS, (String) d.get("quantization"))
                 .checkbox("Reference_mode", false)
-                .checkbox("Exclude_data_bar", true)
+                .checkbox("Exclude_data_bar", DataBar.excludedByDefault())
                 .message("Reference mode: the published tool's map (Otsu mask, 5x5 window, 2 levels,\n"
                         + "distance 1, angle 0, contrast); the settings above are then ignored.");
     }

@@ -47,8 +47,9 @@ public class ThresholdOtsu extends AnalysisCommand {
     @Override
     CommandDialog createDialog(ImagePlus imp) {
         return new CommandDialog("Visual-CCC: Threshold (Otsu / multi-Otsu)", "visualccc.threshold.")
-                .number("Classes", 2, 0, "(2-5)")
-                .checkbox("Exclude_data_bar", true)
+                .number("Classes", Thresholds.defaultInt("classes"), 0, "(" + Thresholds.defaultInt("min_classes")
+                        + "-" + Thresholds.defaultInt("max_classes") + ")")
+                .checkbox("Exclude_data_bar", DataBar.excludedByDefault())
                 .message("As scikit-image: class i = pixels greater than exactly i thresholds.");
     }
 
