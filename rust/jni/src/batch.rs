@@ -11,7 +11,6 @@ use jni::sys::jlong;
 use jni::{jni_sig, jni_str, Env};
 use serde_json::json;
 use visual_ccc_core::batch::{self, BatchSettings, Outcome};
-use visual_ccc_core::pipeline::AnalysisParams;
 
 use crate::convert;
 use crate::error::{BridgeError, BridgeResult};
@@ -30,8 +29,6 @@ struct Report {
 
 fn defaults() -> String {
     json!({
-        "analysis": serde_json::from_str::<serde_json::Value>(&AnalysisParams::defaults_json())
-            .expect("core JSON"),
         "batch": serde_json::from_str::<serde_json::Value>(&BatchSettings::defaults_json())
             .expect("core JSON"),
         "default_jobs": batch::default_jobs(),

@@ -12,7 +12,6 @@ mod analysis;
 mod batch;
 mod convert;
 mod databar;
-mod defaults;
 mod error;
 mod export;
 mod filters;

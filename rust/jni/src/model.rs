@@ -354,3 +354,10 @@ native! {
         Ok(env.new_string(imported.path.to_string_lossy())?)
     }
 }
+
+native! {
+    /// `Model.nativeTilingDefaults()`: see [`TilingOptions::defaults_json`].
+    fn Java_org_visualccc_Model_nativeTilingDefaults(env) -> JString<'local> {
+        Ok(env.new_string(TilingOptions::defaults_json())?)
+    }
+}

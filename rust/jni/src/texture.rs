@@ -199,3 +199,10 @@ pub extern "system" fn Java_org_visualccc_Texture_nativeAnalyse<'local>(
     })
     .resolve::<ThrowJavaException>()
 }
+
+crate::export::native! {
+    /// `Texture.nativeDefaults()`: see [`TextureParams::defaults_json`].
+    fn Java_org_visualccc_Texture_nativeDefaults(env) -> JString<'local> {
+        Ok(env.new_string(TextureParams::defaults_json())?)
+    }
+}

@@ -24,7 +24,7 @@ public final class Batch {
         boolean progress(int done, int total, String file, String skippedReason, double etaSeconds);
     }
 
-    /** The core's defaults: {@code {"analysis": {...}, "batch": {...}, "default_jobs": n}}. */
+    /** The core's batch defaults: {@code {"batch": {...}, "default_jobs": n}} (the recipe's are {@link Analysis#defaults()}). */
     public static Map<String, Object> defaults() {
         return CoreDefaults.of("batch", Batch::nativeDefaults);
     }

@@ -86,12 +86,6 @@ public class DialogDefaultsTest {
                 ((String) dialog.get("quantization")).replace("-", "").toLowerCase(java.util.Locale.ROOT));
     }
 
-    @Test
-    public void morphologyMapOverlapIsTheCoreDefault() {
-        double fraction = ((Number) org.visualccc.Model.tilingDefaults().get("overlap_fraction")).doubleValue();
-        assertEquals(100 * fraction, MorphologyMap.defaultOverlapPercent(), 0);
-    }
-
     private static double[] numbers(java.util.List<?> list) {
         double[] values = new double[list.size()];
         for (int i = 0; i < values.length; i++) {
