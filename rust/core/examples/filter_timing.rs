@@ -48,7 +48,7 @@ fn main() {
                     "gaussian" => {
                         filters::gaussian(&view, &GaussianParams { sigma: 2.0 }).map(|o| o.width)
                     }
-                    "bilateral" => filters::bilateral(
+                    "bilateral" => filters::bilateral_same_depth(
                         &view,
                         &BilateralParams {
                             spatial_sigma: 2.0,

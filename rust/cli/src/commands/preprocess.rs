@@ -264,6 +264,13 @@ impl Filter {
         let same = match self {
             Filter::Median(p) if same_depth => Some(filters::median_same_depth(view, p)),
             Filter::Clahe(p) if same_depth => Some(filters::clahe_same_depth(view, p)),
+            Filter::Bilateral {
+                spatial_sigma,
+                range_sigma,
+            } if same_depth => Some(filters::bilateral_same_depth(
+                view,
+                &Self::bilateral_params(*spatial_sigma, *range_sigma, view),
+            )),
             _ => None,
         };
         if let Some(image) = same {

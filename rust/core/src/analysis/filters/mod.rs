@@ -4,8 +4,9 @@
 //! Every filter takes an [`ImageView`] of any supported type and returns a [`GrayImage`]
 //! (`f32`, in the input's grey units) so filters can be chained without losing precision;
 //! [`to_input_depth`] / [`to_bit_depth`] convert the result back for display or saving.
-//! Median and CLAHE, whose results are grey levels, also write the input's depth
-//! directly ([`median_same_depth`], [`clahe_same_depth`]), skipping the float image.
+//! Median, bilateral and CLAHE also write the input's depth directly
+//! ([`median_same_depth`], [`bilateral_same_depth`], [`clahe_same_depth`]), skipping the
+//! float image.
 //! Borders are handled by half-sample symmetric reflection (`dcba|abcd`, scipy's
 //! `mode="reflect"`, OpenCV's `BORDER_REFLECT`) unless a filter says otherwise, so that
 //! results can be checked against those libraries.
@@ -139,30 +140,31 @@ pub(crate) fn gray_row(view: &ImageView, y: usize, row: &mut [f32]) {
     }
 }
 
-/// A copy of `pixels` with `r` reflected pixels on every side and `extra` more (zeros)
-/// on the right, so window taps are plain offsets and vector passes can read whole
-/// lanes past the last column. Returns the copy and its row length.
-pub(crate) fn reflect_padded<T: Copy + Default>(
-    pixels: &[T],
-    w: usize,
-    h: usize,
+/// Writes grey rows `first − r .. first + n + r` of `view` into `padded` (reflected past
+/// the top and bottom), each with `r` reflected pixels on either side and `extra` zeros on
+/// the right, so window taps are plain offsets and vector passes can read whole lanes
+/// past the last column. Returns the padded row length.
+pub(crate) fn padded_gray_rows(
+    view: &ImageView,
+    first: usize,
+    n: usize,
     r: usize,
     extra: usize,
-) -> (Vec<T>, usize) {
+    padded: &mut Vec<f32>,
+) -> usize {
+    let (w, h) = (view.width(), view.height());
     let pw = w + 2 * r + extra;
-    let ri = r as isize;
-    let left: Vec<usize> = (0..r).map(|i| reflect(i as isize - ri, w)).collect();
-    let right: Vec<usize> = (0..r).map(|i| reflect((w + i) as isize, w)).collect();
-    // Built by appending, so the copy is written once (no zero-fill first).
-    let mut padded = Vec::with_capacity(pw * (h + 2 * r));
-    for py in 0..h + 2 * r {
-        let src = &pixels[reflect(py as isize - ri, h) * w..][..w];
-        padded.extend(left.iter().map(|&x| src[x]));
-        padded.extend_from_slice(src);
-        padded.extend(right.iter().map(|&x| src[x]));
-        padded.resize(padded.len() + extra, T::default());
+    padded.resize(pw * (n + 2 * r), 0.0);
+    for (py, row) in padded.chunks_exact_mut(pw).enumerate() {
+        let y = reflect((first + py) as isize - r as isize, h);
+        gray_row(view, y, &mut row[r..r + w]);
+        for i in 0..r {
+            row[i] = row[r + reflect(i as isize - r as isize, w)];
+            row[r + w + i] = row[r + reflect((w + i) as isize, w)];
+        }
+        row[r + w + r..].fill(0.0);
     }
-    (padded, pw)
+    pw
 }
 
 /// Output rows per work item when rows are split across threads.
@@ -184,6 +186,19 @@ pub(crate) fn for_row_bands_of<T: Send>(
     w: usize,
     band: impl Fn(usize, &mut [T]) + Sync,
 ) {
+    for_row_bands_with(band_rows, out, w, || (), |y0, rows, _| band(y0, rows))
+}
+
+/// [`for_row_bands_of`] with a `scratch` value per thread, made once by `scratch()` and
+/// handed to every band that thread runs (a band's padded input rows, say), so large
+/// buffers are allocated per thread instead of per image.
+pub(crate) fn for_row_bands_with<T: Send, S>(
+    band_rows: usize,
+    out: &mut [T],
+    w: usize,
+    scratch: impl Fn() -> S + Sync,
+    band: impl Fn(usize, &mut [T], &mut S) + Sync,
+) {
     if out.is_empty() {
         return;
     }
@@ -191,8 +206,8 @@ pub(crate) fn for_row_bands_of<T: Send>(
     crate::parallel::par_blocks(
         items,
         crate::parallel::thread_count(0),
-        || (),
-        |i, rows, _| band(i * band_rows, rows),
+        scratch,
+        |i, rows, s| band(i * band_rows, rows, s),
     );
 }
 

@@ -26,16 +26,31 @@ pub(crate) trait Kernel {
     /// `fma` says whether `f32::mul_add` is a single instruction (a slow library call
     /// otherwise).
     fn run(self, fma: bool) -> Self::Output;
+
+    /// The kernel where AVX-512 is available, for kernels whose hand-written AVX-512
+    /// version does better than the compiler's vectorisation of `run`.
+    ///
+    /// # Safety
+    /// Only called where [`has_avx512`] holds.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn run_avx512(self) -> Self::Output
+    where
+        Self: Sized,
+    {
+        self.run(true)
+    }
 }
 
-/// Whether this CPU has AVX-512 with byte and word lanes (then [`dispatch`] uses it, so
-/// kernels may choose 512-bit lane counts).
+/// Whether this CPU has AVX-512 with byte, word and doubleword/quadword instructions
+/// (then [`dispatch`] uses it, so kernels may choose 512-bit lane counts).
 pub(crate) fn has_avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         has_fma()
             && std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512dq")
             && std::arch::is_x86_feature_detected!("avx512vl")
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -61,9 +76,10 @@ pub(crate) fn dispatch<K: Kernel>(kernel: K) -> K::Output {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
 fn with_avx512<K: Kernel>(kernel: K) -> K::Output {
-    kernel.run(true)
+    // SAFETY: this function runs only where AVX-512 was detected.
+    unsafe { kernel.run_avx512() }
 }
 
 #[cfg(target_arch = "x86_64")]
