@@ -129,13 +129,64 @@ fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32
     }
 }
 
-/// CLAHE on integer levels `0..bins`. Tile histograms are built in parallel, then the
-/// bilinear mapping runs in row bands.
+/// CLAHE on integer levels `0..bins`. Images with more than 256 levels are first mapped
+/// to the ranks of the levels they contain ([`LevelRanks`]), so tile work scales with the
+/// levels present rather than with 65 536 bins and the tables stay small; the mapping
+/// is computed in closed form at those levels, so results equal OpenCV's full-histogram
+/// ones. Tile histograms are built in parallel, then the bilinear mapping runs in row
+/// bands.
 fn clahe_levels<T: Copy + Into<u32> + Sync, O: Sample>(
     levels: &[T],
     w: usize,
     h: usize,
     bins: usize,
+    p: &ClaheParams,
+    out: &mut [O],
+) {
+    if bins <= 256 {
+        let identity: Vec<u32> = (0..bins as u32).collect();
+        clahe_ranked(levels, w, h, bins, &identity, |v| v.into() as usize, p, out);
+    } else {
+        let ranks = LevelRanks::of(levels, bins);
+        let rank = |v: T| ranks.rank[v.into() as usize] as usize;
+        clahe_ranked(levels, w, h, bins, &ranks.present, rank, p, out);
+    }
+}
+
+/// The distinct levels of an image, ascending, and each level's index among them.
+struct LevelRanks {
+    present: Vec<u32>,
+    rank: Vec<u16>,
+}
+
+impl LevelRanks {
+    fn of<T: Copy + Into<u32>>(levels: &[T], bins: usize) -> Self {
+        let mut seen = vec![false; bins];
+        for &v in levels {
+            seen[v.into() as usize] = true;
+        }
+        let mut present = Vec::new();
+        let mut rank = vec![0u16; bins];
+        for (v, &s) in seen.iter().enumerate() {
+            if s {
+                rank[v] = present.len() as u16;
+                present.push(v as u32);
+            }
+        }
+        Self { present, rank }
+    }
+}
+
+/// CLAHE over `levels` whose values `rank` maps to indices into `present` (the levels
+/// that occur, ascending, out of `0..bins`).
+#[allow(clippy::too_many_arguments)]
+fn clahe_ranked<T: Copy + Sync, O: Sample>(
+    levels: &[T],
+    w: usize,
+    h: usize,
+    bins: usize,
+    present: &[u32],
+    rank: impl Fn(T) -> usize + Sync,
     p: &ClaheParams,
     out: &mut [O],
 ) {
@@ -165,22 +216,21 @@ fn clahe_levels<T: Copy + Into<u32> + Sync, O: Sample>(
     let (tw, th) = (ew / tx, eh / ty);
     // Source column of every padded column, so the histogram loop has no arithmetic.
     let columns: Vec<usize> = (0..ew).map(|x| reflect101(x, w)).collect();
+    let k = present.len();
     let total = tw * th;
     let lut_scale = (bins - 1) as f32 / total as f32;
     let clip = ((p.clip_limit * total as f64 / bins as f64) as i64).max(1) as u32;
     let max_level = (bins - 1) as f32;
+    let small = k <= 256;
     let tile_luts = crate::parallel::par_blocks(
         (0..tx * ty).collect(),
         crate::parallel::thread_count(0),
-        || (vec![0u32; bins], vec![0u32; 4 * bins.min(256)]),
+        || (vec![0u32; k], vec![0u32; if small { 4 * k } else { 0 }]),
         |_, t, (hist, quad)| {
             let (cx, cy) = (t % tx, t / tx);
             hist.fill(0);
+            quad.fill(0);
             let cols = &columns[cx * tw..(cx + 1) * tw];
-            let small = bins <= 256;
-            if small {
-                quad.fill(0);
-            }
             for y in cy * th..(cy + 1) * th {
                 let row = &levels[reflect101(y, h) * w..][..w];
                 if cx * tw + tw <= w && small {
@@ -189,28 +239,32 @@ fn clahe_levels<T: Copy + Into<u32> + Sync, O: Sample>(
                     let span = &row[cx * tw..cx * tw + tw];
                     let mut quads = span.chunks_exact(4);
                     for q in &mut quads {
-                        for (k, &v) in q.iter().enumerate() {
-                            quad[k * bins + v.into() as usize] += 1;
+                        for (i, &v) in q.iter().enumerate() {
+                            quad[i * k + rank(v)] += 1;
                         }
                     }
                     for &v in quads.remainder() {
-                        hist[v.into() as usize] += 1;
+                        hist[rank(v)] += 1;
                     }
                 } else if cx * tw + tw <= w {
                     for &v in &row[cx * tw..cx * tw + tw] {
-                        hist[v.into() as usize] += 1;
+                        hist[rank(v)] += 1;
                     }
                 } else {
                     for &x in cols {
-                        hist[row[x].into() as usize] += 1;
+                        hist[rank(row[x])] += 1;
                     }
                 }
             }
             if small {
                 for (i, c) in hist.iter_mut().enumerate() {
-                    *c += quad[i] + quad[bins + i] + quad[2 * bins + i] + quad[3 * bins + i];
+                    *c += quad[i] + quad[k + i] + quad[2 * k + i] + quad[3 * k + i];
                 }
             }
+            // OpenCV clips every bin at `clip`, adds the excess evenly to all `bins`
+            // bins (`batch` each) and one more to `residual` bins spaced `step` apart
+            // from 0; bins of absent levels hold no excess, so the cumulative count at a
+            // present level follows in closed form.
             let mut clipped = 0u32;
             for c in hist.iter_mut() {
                 if *c > clip {
@@ -219,60 +273,156 @@ fn clahe_levels<T: Copy + Into<u32> + Sync, O: Sample>(
                 }
             }
             let batch = clipped / bins as u32;
-            let mut residual = clipped as usize - batch as usize * bins;
-            for c in hist.iter_mut() {
-                *c += batch;
-            }
-            if let Some(step) = bins.checked_div(residual) {
-                let step = step.max(1);
-                let mut i = 0;
-                while i < bins && residual > 0 {
-                    hist[i] += 1;
-                    i += step;
-                    residual -= 1;
-                }
-            }
-            // Whole grey levels, as u16 so that the 8-bit tables stay in L1 cache.
-            let mut lut = vec![0u16; bins];
+            let residual = clipped - batch * bins as u32;
+            let step = (bins as u32).checked_div(residual).map(|s| s.max(1));
+            let mut lut = vec![0f32; k];
             let mut sum = 0u32;
-            for (l, &c) in lut.iter_mut().zip(hist.iter()) {
+            for ((l, &c), &level) in lut.iter_mut().zip(hist.iter()).zip(present) {
                 sum += c;
-                // Round half to even as OpenCV does.
-                *l = round_half_even(sum as f32 * lut_scale).min(max_level) as u16;
+                let spread =
+                    (level + 1) * batch + step.map_or(0, |step| (level / step + 1).min(residual));
+                // Whole grey levels, rounded half to even as OpenCV does.
+                *l = round_half_even((sum + spread) as f32 * lut_scale).min(max_level);
             }
             lut
         },
     );
-    let luts: Vec<u16> = tile_luts.concat();
+    let luts: Vec<f32> = tile_luts.concat();
     let (inv_tw, inv_th) = (1.0 / tw as f32, 1.0 / th as f32);
-    // Per column: offsets of the left and right tiles' tables, and the right weight.
-    let cols: Vec<(usize, usize, f32)> = (0..w)
-        .map(|x| {
-            let txf = x as f32 * inv_tw - 0.5;
-            let t1 = txf.floor();
-            let a = txf - t1;
-            let t1 = t1 as isize;
-            let lo = t1.max(0) as usize;
-            let hi = ((t1 + 1) as usize).min(tx - 1);
-            (lo * bins, hi * bins, a)
-        })
-        .collect();
-    for_row_bands(out, w, |y0, rows| {
+    // Column spans between tile centres (the same left and right tables throughout),
+    // and each column's right weight and left weight (1 − right, as OpenCV keeps both).
+    let mut spans: Vec<(std::ops::Range<usize>, usize, usize)> = Vec::new();
+    let mut right_weights: Vec<f32> = Vec::with_capacity(w);
+    for x in 0..w {
+        let txf = x as f32 * inv_tw - 0.5;
+        let t1 = txf.floor();
+        right_weights.push(txf - t1);
+        let t1 = t1 as isize;
+        let (lo, hi) = (t1.max(0) as usize, ((t1 + 1) as usize).min(tx - 1));
+        match spans.last_mut() {
+            Some((range, l, r)) if (*l, *r) == (lo * k, hi * k) => range.end = x + 1,
+            _ => spans.push((x..x + 1, lo * k, hi * k)),
+        }
+    }
+    let left_weights: Vec<f32> = right_weights.iter().map(|a| 1.0 - a).collect();
+    for_row_bands_with(BAND_ROWS, out, w, Vec::new, |y0, rows, indices| {
+        indices.resize(w, 0);
         for (i, out_row) in rows.chunks_mut(w).enumerate() {
             let y = y0 + i;
             let tyf = y as f32 * inv_th - 0.5;
             let t1 = tyf.floor();
-            let ya = tyf - t1;
-            let t1 = t1 as isize;
-            let top_row = &luts[t1.max(0) as usize * tx * bins..][..tx * bins];
-            let bottom_row = &luts[((t1 + 1) as usize).min(ty - 1) * tx * bins..][..tx * bins];
-            for ((o, &v), &(c1, c2, xa)) in out_row.iter_mut().zip(&levels[y * w..]).zip(&cols) {
-                let v = v.into() as usize;
-                let l = |table: &[u16], c: usize| table[c + v] as f32;
-                let top = l(top_row, c1) * (1.0 - xa) + l(top_row, c2) * xa;
-                let bottom = l(bottom_row, c1) * (1.0 - xa) + l(bottom_row, c2) * xa;
-                *o = O::from_f32(top * (1.0 - ya) + bottom * ya);
+            let t1i = t1 as isize;
+            for (j, &v) in indices.iter_mut().zip(&levels[y * w..][..w]) {
+                *j = rank(v) as u32;
             }
+            super::simd::dispatch(MappedRow {
+                top: &luts[t1i.max(0) as usize * tx * k..][..tx * k],
+                bottom: &luts[((t1i + 1) as usize).min(ty - 1) * tx * k..][..tx * k],
+                k,
+                spans: &spans,
+                left_weights: &left_weights,
+                right_weights: &right_weights,
+                bottom_weight: tyf - t1,
+                indices,
+                out: out_row,
+            });
         }
     });
+}
+
+/// One output row of CLAHE: each pixel's value from the four tile tables around it.
+struct MappedRow<'a, O> {
+    /// The tables of the tile row above and below (tiles × `k` entries each).
+    top: &'a [f32],
+    bottom: &'a [f32],
+    k: usize,
+    /// Column spans with their left and right tables' offsets.
+    spans: &'a [(std::ops::Range<usize>, usize, usize)],
+    left_weights: &'a [f32],
+    right_weights: &'a [f32],
+    bottom_weight: f32,
+    /// Each pixel's table index.
+    indices: &'a [u32],
+    out: &'a mut [O],
+}
+
+impl<O: Sample> super::simd::Kernel for MappedRow<'_, O> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _fma: bool) {
+        let (ya, ya1) = (self.bottom_weight, 1.0 - self.bottom_weight);
+        let k = self.k;
+        for (span, left, right) in self.spans {
+            let (tl, tr) = (&self.top[*left..][..k], &self.top[*right..][..k]);
+            let (bl, br) = (&self.bottom[*left..][..k], &self.bottom[*right..][..k]);
+            for x in span.clone() {
+                let j = self.indices[x] as usize;
+                let (xa1, xa) = (self.left_weights[x], self.right_weights[x]);
+                // OpenCV's expression, term for term, so roundings agree.
+                let res = (tl[j] * xa1 + tr[j] * xa) * ya1 + (bl[j] * xa1 + br[j] * xa) * ya;
+                self.out[x] = O::from_f32(res);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One tile, OpenCV's algorithm step by step over all 65 536 bins.
+    fn full_histogram_clahe(levels: &[u16], clip_limit: f64) -> Vec<u16> {
+        let bins = 1usize << 16;
+        let mut hist = vec![0u32; bins];
+        levels.iter().for_each(|&v| hist[v as usize] += 1);
+        let clip = ((clip_limit * levels.len() as f64 / bins as f64) as i64).max(1) as u32;
+        let mut clipped = 0;
+        for c in hist.iter_mut() {
+            if *c > clip {
+                clipped += *c - clip;
+                *c = clip;
+            }
+        }
+        let batch = clipped / bins as u32;
+        let mut residual = clipped as usize - batch as usize * bins;
+        hist.iter_mut().for_each(|c| *c += batch);
+        if residual > 0 {
+            let step = (bins / residual).max(1);
+            let mut i = 0;
+            while i < bins && residual > 0 {
+                hist[i] += 1;
+                i += step;
+                residual -= 1;
+            }
+        }
+        let scale = (bins - 1) as f32 / levels.len() as f32;
+        let mut sum = 0;
+        let lut: Vec<u16> = hist
+            .iter()
+            .map(|&c| {
+                sum += c;
+                (sum as f32 * scale).round_ties_even().min(65535.0) as u16
+            })
+            .collect();
+        levels.iter().map(|&v| lut[v as usize]).collect()
+    }
+
+    /// The closed form at the levels present equals the full histogram, including clip
+    /// excess large enough to add to every bin (batch > 0) and a residual.
+    #[test]
+    fn ranked_levels_equal_the_full_histogram() {
+        let (w, h) = (512, 256);
+        let levels: Vec<u16> = (0..w * h)
+            .map(|i| ((i * 37 % 1000) * 60 + i % 7) as u16)
+            .collect();
+        let params = ClaheParams {
+            tiles_x: 1,
+            tiles_y: 1,
+            clip_limit: 0.5,
+        };
+        let mut out = vec![0u16; w * h];
+        clahe_levels(&levels, w, h, 1 << 16, &params, &mut out);
+        assert_eq!(out, full_histogram_clahe(&levels, 0.5));
+    }
 }
