@@ -67,9 +67,9 @@ pub fn clahe(view: &ImageView, params: &ClaheParams) -> Result<GrayImage> {
     params.validate_for(w, h)?;
     let mut data = vec![0f32; w * h];
     match view.pixels() {
-        Pixels::Gray8(p) => clahe_levels(p, w, h, 256, params, &mut data),
-        Pixels::PackedRgb(p) => clahe_levels(&rgb_levels(p), w, h, 256, params, &mut data),
-        Pixels::Gray16(p) => clahe_levels(p, w, h, 1 << 16, params, &mut data),
+        Pixels::Gray8(p) => clahe_bytes(p, w, h, params, &mut data),
+        Pixels::PackedRgb(p) => clahe_bytes(&rgb_levels(p), w, h, params, &mut data),
+        Pixels::Gray16(p) => clahe_wide(p, w, h, params, &mut data),
         Pixels::Gray32(p) => clahe_float(p, view, params, &mut data),
     }
     Ok(GrayImage {
@@ -89,17 +89,17 @@ pub fn clahe_same_depth(view: &ImageView, params: &ClaheParams) -> Result<OwnedI
     Ok(match view.pixels() {
         Pixels::Gray8(p) => {
             let mut out = vec![0u8; w * h];
-            clahe_levels(p, w, h, 256, params, &mut out);
+            clahe_bytes(p, w, h, params, &mut out);
             owned(w, h, out, OwnedPixels::Gray8)
         }
         Pixels::PackedRgb(p) => {
             let mut out = vec![0u8; w * h];
-            clahe_levels(&rgb_levels(p), w, h, 256, params, &mut out);
+            clahe_bytes(&rgb_levels(p), w, h, params, &mut out);
             owned(w, h, out, OwnedPixels::Gray8)
         }
         Pixels::Gray16(p) => {
             let mut out = vec![0u16; w * h];
-            clahe_levels(p, w, h, 1 << 16, params, &mut out);
+            clahe_wide(p, w, h, params, &mut out);
             owned(w, h, out, OwnedPixels::Gray16)
         }
         Pixels::Gray32(p) => {
@@ -123,33 +123,55 @@ fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32
         .iter()
         .map(|&v| ((v as f64 - lo as f64) * scale).round() as u16)
         .collect();
-    clahe_levels(&levels, w, h, 1 << 16, params, out);
+    clahe_wide(&levels, w, h, params, out);
     for v in out.iter_mut() {
         *v = (*v as f64 / scale + lo as f64) as f32;
     }
 }
 
-/// CLAHE on integer levels `0..bins`. Images with more than 256 levels are first mapped
-/// to the ranks of the levels they contain ([`LevelRanks`]), so tile work scales with the
-/// levels present rather than with 65 536 bins and the tables stay small; the mapping
-/// is computed in closed form at those levels, so results equal OpenCV's full-histogram
-/// ones. Tile histograms are built in parallel, then the bilinear mapping runs in row
-/// bands.
-fn clahe_levels<T: Copy + Into<u32> + Sync, O: Sample>(
+/// CLAHE on 8-bit levels.
+fn clahe_bytes<O: Sample>(levels: &[u8], w: usize, h: usize, p: &ClaheParams, out: &mut [O]) {
+    let identity: Vec<u32> = (0..256).collect();
+    let rank = |v: u8| v as usize;
+    clahe_ranked(levels, w, h, 256, &identity, rank, Some(levels), p, out);
+}
+
+/// CLAHE on 16-bit levels. They are first mapped to the ranks of the levels the image
+/// contains ([`LevelRanks`]), so tile work scales with the levels present rather than
+/// with 65 536 bins and the tables stay small; the mapping is computed in closed form
+/// at those levels, so results equal OpenCV's full-histogram ones.
+fn clahe_wide<T: Copy + Into<u32> + Sync, O: Sample>(
     levels: &[T],
     w: usize,
     h: usize,
-    bins: usize,
     p: &ClaheParams,
     out: &mut [O],
 ) {
-    if bins <= 256 {
-        let identity: Vec<u32> = (0..bins as u32).collect();
-        clahe_ranked(levels, w, h, bins, &identity, |v| v.into() as usize, p, out);
+    let bins = 1 << 16;
+    let ranks = LevelRanks::of(levels, bins);
+    if ranks.present.len() <= 256 {
+        // Few enough levels for byte indices, and so for the byte-table kernel.
+        let mut indices = vec![0u8; levels.len()];
+        for_row_bands(&mut indices, w, |y0, rows| {
+            for (i, &v) in rows.iter_mut().zip(&levels[y0 * w..]) {
+                *i = ranks.rank[v.into() as usize] as u8;
+            }
+        });
+        let rank = |v: u8| v as usize;
+        clahe_ranked(
+            &indices,
+            w,
+            h,
+            bins,
+            &ranks.present,
+            rank,
+            Some(&indices),
+            p,
+            out,
+        );
     } else {
-        let ranks = LevelRanks::of(levels, bins);
         let rank = |v: T| ranks.rank[v.into() as usize] as usize;
-        clahe_ranked(levels, w, h, bins, &ranks.present, rank, p, out);
+        clahe_ranked(levels, w, h, bins, &ranks.present, rank, None, p, out);
     }
 }
 
@@ -160,11 +182,20 @@ struct LevelRanks {
 }
 
 impl LevelRanks {
-    fn of<T: Copy + Into<u32>>(levels: &[T], bins: usize) -> Self {
-        let mut seen = vec![false; bins];
-        for &v in levels {
-            seen[v.into() as usize] = true;
-        }
+    fn of<T: Copy + Into<u32> + Sync>(levels: &[T], bins: usize) -> Self {
+        // The levels each block of pixels holds, found in parallel.
+        let blocks: Vec<&[T]> = levels.chunks(1 << 18).collect();
+        let seen_in = crate::parallel::par_blocks(
+            blocks,
+            crate::parallel::thread_count(0),
+            || (),
+            |_, block, _| {
+                let mut seen = vec![false; bins];
+                block.iter().for_each(|&v| seen[v.into() as usize] = true);
+                seen
+            },
+        );
+        let seen: Vec<bool> = (0..bins).map(|v| seen_in.iter().any(|s| s[v])).collect();
         let mut present = Vec::new();
         let mut rank = vec![0u16; bins];
         for (v, &s) in seen.iter().enumerate() {
@@ -178,7 +209,9 @@ impl LevelRanks {
 }
 
 /// CLAHE over `levels` whose values `rank` maps to indices into `present` (the levels
-/// that occur, ascending, out of `0..bins`).
+/// that occur, ascending, out of `0..bins`); `bytes` is `levels` itself where they are
+/// byte indices (rank the identity), for the byte-table kernel. Tile
+/// histograms are built in parallel, then the bilinear mapping runs in row bands.
 #[allow(clippy::too_many_arguments)]
 fn clahe_ranked<T: Copy + Sync, O: Sample>(
     levels: &[T],
@@ -187,6 +220,7 @@ fn clahe_ranked<T: Copy + Sync, O: Sample>(
     bins: usize,
     present: &[u32],
     rank: impl Fn(T) -> usize + Sync,
+    bytes: Option<&[u8]>,
     p: &ClaheParams,
     out: &mut [O],
 ) {
@@ -288,6 +322,19 @@ fn clahe_ranked<T: Copy + Sync, O: Sample>(
         },
     );
     let luts: Vec<f32> = tile_luts.concat();
+    // For the byte-table kernel: each table padded to 256 entries, as low bytes and (for
+    // more than 256 levels) high bytes.
+    let planes: [Vec<u8>; 2] = match bytes {
+        Some(_) => [0, 8].map(|shift| {
+            luts.chunks(k)
+                .flat_map(|t| {
+                    (0..256).map(move |j| t.get(j).map_or(0, |&v| (v as u32 >> shift) as u8))
+                })
+                .collect()
+        }),
+        None => [Vec::new(), Vec::new()],
+    };
+    let wide = bins > 256;
     let (inv_tw, inv_th) = (1.0 / tw as f32, 1.0 / th as f32);
     // Column spans between tile centres (the same left and right tables throughout),
     // and each column's right weight and left weight (1 − right, as OpenCV keeps both).
@@ -315,9 +362,22 @@ fn clahe_ranked<T: Copy + Sync, O: Sample>(
             for (j, &v) in indices.iter_mut().zip(&levels[y * w..][..w]) {
                 *j = rank(v) as u32;
             }
+            let (top, bottom) = (
+                t1i.max(0) as usize * tx * k,
+                ((t1i + 1) as usize).min(ty - 1) * tx * k,
+            );
             super::simd::dispatch(MappedRow {
-                top: &luts[t1i.max(0) as usize * tx * k..][..tx * k],
-                bottom: &luts[((t1i + 1) as usize).min(ty - 1) * tx * k..][..tx * k],
+                top: &luts[top..][..tx * k],
+                bottom: &luts[bottom..][..tx * k],
+                bytes: bytes.map(|b| ByteTables {
+                    row: &b[y * w..][..w],
+                    top: planes.each_ref().map(|p| &p[top / k * 256..][..tx * 256]),
+                    bottom: planes
+                        .each_ref()
+                        .map(|p| &p[bottom / k * 256..][..tx * 256]),
+                    k,
+                    wide,
+                }),
                 k,
                 spans: &spans,
                 left_weights: &left_weights,
@@ -343,7 +403,22 @@ struct MappedRow<'a, O> {
     bottom_weight: f32,
     /// Each pixel's table index.
     indices: &'a [u32],
+    /// Where the indices are bytes: the row's indices and the tables as byte planes.
+    bytes: Option<ByteTables<'a>>,
     out: &'a mut [O],
+}
+
+/// A row's byte indices and the tables above and below it as planes of low and high
+/// bytes, 256 entries a tile.
+#[derive(Clone, Copy)]
+struct ByteTables<'a> {
+    row: &'a [u8],
+    top: [&'a [u8]; 2],
+    bottom: [&'a [u8]; 2],
+    /// Entries per tile of the float tables (the spans' offsets count in those).
+    k: usize,
+    /// Whether the tables hold more than 8 bits (the high-byte plane is used).
+    wide: bool,
 }
 
 impl<O: Sample> super::simd::Kernel for MappedRow<'_, O> {
@@ -362,6 +437,149 @@ impl<O: Sample> super::simd::Kernel for MappedRow<'_, O> {
                 // OpenCV's expression, term for term, so roundings agree.
                 let res = (tl[j] * xa1 + tr[j] * xa) * ya1 + (bl[j] * xa1 + br[j] * xa) * ya;
                 self.out[x] = O::from_f32(res);
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn run_avx512(self) {
+        if let Some(tables) = self.bytes {
+            // Whether the output takes the kernel's store: bytes for 8-bit tables, words
+            // for wide ones (asked of an empty slice, so `self.out` stays for `run`).
+            let fits = if tables.wide {
+                O::as_words(&mut []).is_some()
+            } else {
+                O::as_bytes(&mut []).is_some()
+            };
+            if fits && std::arch::is_x86_feature_detected!("avx512vbmi") {
+                let weights = (self.left_weights, self.right_weights);
+                let out = match O::as_words(self.out) {
+                    Some(words) => Output::Words(words),
+                    None => Output::Bytes(O::as_bytes(self.out).expect("checked above")),
+                };
+                // SAFETY: AVX-512 VBMI was just detected.
+                return unsafe { map_bytes(self.spans, tables, weights, self.bottom_weight, out) };
+            }
+        }
+        self.run(true)
+    }
+}
+
+/// Where [`map_bytes`] writes: 8-bit tables to bytes, wide ones to 16-bit words.
+#[cfg(target_arch = "x86_64")]
+enum Output<'a> {
+    Bytes(&'a mut [u8]),
+    Words(&'a mut [u16]),
+}
+
+/// [`MappedRow`] for byte indices, 64 pixels at a time: each 256-entry byte plane of the
+/// four tables sits in four registers and is read with byte permutes (`vpermi2b`)
+/// instead of one load per pixel; the arithmetic is OpenCV's expression term for term in
+/// f32, and `vcvtps2dq` rounds half to even as [`Sample::from_f32`] does, so the result
+/// is the same as the portable kernel's.
+///
+/// # Safety
+/// Only where AVX-512F, BW and VBMI are available.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+unsafe fn map_bytes(
+    spans: &[(std::ops::Range<usize>, usize, usize)],
+    tables: ByteTables,
+    (left_weights, right_weights): (&[f32], &[f32]),
+    bottom_weight: f32,
+    mut out: Output,
+) {
+    use std::arch::x86_64::*;
+    let (ya, ya1) = (
+        _mm512_set1_ps(bottom_weight),
+        _mm512_set1_ps(1.0 - bottom_weight),
+    );
+    let planes = if tables.wide { 2 } else { 1 };
+    // The 256-entry plane of the tile whose float table starts at `offset`, in four
+    // registers of 64 entries.
+    let load = |rows: &[&[u8]; 2], offset: usize, plane: usize| -> [__m512i; 4] {
+        let t = &rows[plane][offset / tables.k * 256..][..256];
+        [0, 64, 128, 192].map(|o| unsafe { _mm512_loadu_si512(t[o..o + 64].as_ptr().cast()) })
+    };
+    // Entry `v` of `t` for 64 bytes `v`: the low 7 bits pick among the first or last 128
+    // entries, the top bit between the two.
+    let look = |t: &[__m512i; 4], v: __m512i| {
+        let low = _mm512_permutex2var_epi8(t[0], v, t[1]);
+        let high = _mm512_permutex2var_epi8(t[2], v, t[3]);
+        _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), low, high)
+    };
+    // Looked-up bytes: [table][plane], tables top-left, top-right, bottom-left, -right.
+    let mut looked = [[[0u8; 64]; 2]; 4];
+    for (span, left, right) in spans {
+        let sides = [
+            (&tables.top, *left),
+            (&tables.top, *right),
+            (&tables.bottom, *left),
+            (&tables.bottom, *right),
+        ];
+        let regs = sides.map(|(rows, offset)| {
+            [0, 1].map(|plane| match plane < planes {
+                true => load(rows, offset, plane),
+                false => [_mm512_setzero_si512(); 4],
+            })
+        });
+        for x0 in span.clone().step_by(64) {
+            let n = (span.end - x0).min(64);
+            let indices = &tables.row[x0..x0 + n];
+            // SAFETY: the masked load reads the n bytes of `indices`; the stores write
+            // whole local arrays.
+            unsafe {
+                let v = _mm512_maskz_loadu_epi8(u64::MAX >> (64 - n), indices.as_ptr().cast());
+                for (buf, t) in looked.iter_mut().zip(&regs) {
+                    for plane in 0..planes {
+                        _mm512_storeu_si512(buf[plane].as_mut_ptr().cast(), look(&t[plane], v));
+                    }
+                }
+            }
+            for q in 0..n.div_ceil(16) {
+                let m = (n - 16 * q).min(16);
+                let at = x0 + 16 * q;
+                let (xa1, xa) = (&left_weights[at..at + m], &right_weights[at..at + m]);
+                // SAFETY: every masked load and store touches the m values of the
+                // slices named; the byte loads read 16 bytes inside 64-byte arrays.
+                unsafe {
+                    let mask = (u32::MAX >> (32 - m)) as __mmask16;
+                    let entries = looked.map(|buf| {
+                        let byte = |plane: usize| {
+                            let bytes = _mm_loadu_si128(buf[plane][16 * q..].as_ptr().cast());
+                            _mm512_cvtepu8_epi32(bytes)
+                        };
+                        let value = if planes == 2 {
+                            _mm512_or_si512(byte(0), _mm512_slli_epi32::<8>(byte(1)))
+                        } else {
+                            byte(0)
+                        };
+                        _mm512_cvtepi32_ps(value)
+                    });
+                    let xa1 = _mm512_maskz_loadu_ps(mask, xa1.as_ptr());
+                    let xa = _mm512_maskz_loadu_ps(mask, xa.as_ptr());
+                    let upper = _mm512_add_ps(
+                        _mm512_mul_ps(entries[0], xa1),
+                        _mm512_mul_ps(entries[1], xa),
+                    );
+                    let lower = _mm512_add_ps(
+                        _mm512_mul_ps(entries[2], xa1),
+                        _mm512_mul_ps(entries[3], xa),
+                    );
+                    let res = _mm512_add_ps(_mm512_mul_ps(upper, ya1), _mm512_mul_ps(lower, ya));
+                    let res = _mm512_cvtps_epi32(res);
+                    match &mut out {
+                        Output::Bytes(o) => {
+                            let dst = o[at..at + m].as_mut_ptr();
+                            _mm512_mask_cvtusepi32_storeu_epi8(dst.cast(), mask, res)
+                        }
+                        Output::Words(o) => {
+                            let dst = o[at..at + m].as_mut_ptr();
+                            _mm512_mask_cvtusepi32_storeu_epi16(dst.cast(), mask, res)
+                        }
+                    }
+                }
             }
         }
     }
@@ -387,8 +605,8 @@ mod tests {
         let batch = clipped / bins as u32;
         let mut residual = clipped as usize - batch as usize * bins;
         hist.iter_mut().for_each(|c| *c += batch);
-        if residual > 0 {
-            let step = (bins / residual).max(1);
+        if let Some(step) = bins.checked_div(residual) {
+            let step = step.max(1);
             let mut i = 0;
             while i < bins && residual > 0 {
                 hist[i] += 1;
@@ -413,16 +631,57 @@ mod tests {
     #[test]
     fn ranked_levels_equal_the_full_histogram() {
         let (w, h) = (512, 256);
-        let levels: Vec<u16> = (0..w * h)
-            .map(|i| ((i * 37 % 1000) * 60 + i % 7) as u16)
-            .collect();
         let params = ClaheParams {
             tiles_x: 1,
             tiles_y: 1,
             clip_limit: 0.5,
         };
-        let mut out = vec![0u16; w * h];
-        clahe_levels(&levels, w, h, 1 << 16, &params, &mut out);
-        assert_eq!(out, full_histogram_clahe(&levels, 0.5));
+        // About 7000 levels (the general kernel) and 200 (byte indices, so the
+        // byte-table kernel where the CPU has it).
+        for (distinct, spread) in [(1000, 7), (200, 1)] {
+            let levels: Vec<u16> = (0..w * h)
+                .map(|i| ((i * 37 % distinct) * 60 + i % spread) as u16)
+                .collect();
+            let mut out = vec![0u16; w * h];
+            clahe_wide(&levels, w, h, &params, &mut out);
+            assert_eq!(
+                out,
+                full_histogram_clahe(&levels, 0.5),
+                "{distinct} × {spread}"
+            );
+        }
+    }
+
+    /// 8- and 16-bit output (the byte-table kernel where the CPU has it) equals the float
+    /// output (always the portable kernel) rounded half to even.
+    #[test]
+    fn same_depth_equals_rounded_float() {
+        let (w, h) = (300, 200);
+        let params = ClaheParams {
+            tiles_x: 4,
+            tiles_y: 3,
+            clip_limit: 2.0,
+        };
+        let bytes: Vec<u8> = (0..w * h)
+            .map(|i| ((i * 7919 + i / w * 13) % 241) as u8)
+            .collect();
+        let words: Vec<u16> = bytes.iter().map(|&v| v as u16 * 257).collect();
+        for view in [
+            ImageView::new(w, h, Pixels::Gray8(&bytes)).unwrap(),
+            ImageView::new(w, h, Pixels::Gray16(&words)).unwrap(),
+        ] {
+            let float = clahe(&view, &params).unwrap();
+            let rounded: Vec<u32> = float
+                .data
+                .iter()
+                .map(|&v| v.round_ties_even() as u32)
+                .collect();
+            let same: Vec<u32> = match clahe_same_depth(&view, &params).unwrap().pixels {
+                OwnedPixels::Gray8(p) => p.iter().map(|&v| v as u32).collect(),
+                OwnedPixels::Gray16(p) => p.iter().map(|&v| v as u32).collect(),
+                _ => unreachable!(),
+            };
+            assert_eq!(same, rounded);
+        }
     }
 }

@@ -218,6 +218,16 @@ pub(crate) fn for_row_bands_with<T: Send, S>(
 /// even (as OpenCV's `saturate_cast`) and clamped to the type's range.
 pub(crate) trait Sample: Copy + Default + Send + Sync {
     fn from_f32(v: f32) -> Self;
+
+    /// `out` as bytes where `Self` is `u8`, for kernels with a byte-wide store.
+    fn as_bytes(_out: &mut [Self]) -> Option<&mut [u8]> {
+        None
+    }
+
+    /// `out` as 16-bit words where `Self` is `u16`, likewise.
+    fn as_words(_out: &mut [Self]) -> Option<&mut [u16]> {
+        None
+    }
 }
 
 impl Sample for f32 {
@@ -240,12 +250,20 @@ impl Sample for u8 {
     fn from_f32(v: f32) -> Self {
         round_half_even(v).min(255.0) as u8
     }
+
+    fn as_bytes(out: &mut [Self]) -> Option<&mut [u8]> {
+        Some(out)
+    }
 }
 
 impl Sample for u16 {
     #[inline(always)]
     fn from_f32(v: f32) -> Self {
         round_half_even(v).min(65535.0) as u16
+    }
+
+    fn as_words(out: &mut [Self]) -> Option<&mut [u16]> {
+        Some(out)
     }
 }
 
