@@ -136,8 +136,10 @@ fn dendrites_cover_a_plausible_fraction_and_are_bright() {
 #[test]
 fn other_classes_have_plausible_mask_fractions() {
     let cases = [
-        (SynthClass::Spheroid, 0.1, 0.97),
-        (SynthClass::Grains, 0.01, 0.4),
+        // spheroid fields range from a few particles on an empty film to packed layers
+        (SynthClass::Spheroid, 0.02, 0.97),
+        // the etched-network look has boundaries several pixels wide
+        (SynthClass::Grains, 0.01, 0.5),
         (SynthClass::Lamellar, 0.05, 0.6),
         (SynthClass::Whisker, 0.03, 0.7),
         (SynthClass::Mossy, 0.1, 0.95),

@@ -268,11 +268,25 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
         rng,
     );
     let mut tess = tessellate(w, h, &grid);
-    if rng.chance(0.5) {
+    // Three looks: polished grains (flat cells, straight boundaries); spheroidised steel
+    // (a ferrite matrix whose grains barely differ, crowded with small carbides, drawn
+    // below); and an etched cell network (mottled cells of similar grey inside wiggly
+    // boundaries of uneven width, like the carbide networks of real UHCS fields, which a
+    // model that only knew straight polygon boundaries took for packed particles).
+    let look = rng.unit();
+    let (spheroidite, network) = (look < 0.35, look >= 0.65);
+    if network {
+        let wobble = size * rng.range(0.06, 0.2);
+        warp_tessellation(&mut tess, w, h, wobble, size * rng.range(0.2, 0.45), rng);
+    } else if rng.chance(0.5) {
         let wobble = size * rng.range(0.01, 0.06);
         warp_tessellation(&mut tess, w, h, wobble, size * 0.7, rng);
     }
-    let spread = rng.range(0.15, 0.6);
+    let spread = if spheroidite || network {
+        rng.range(0.02, 0.2)
+    } else {
+        rng.range(0.15, 0.6)
+    };
     let p_twin = rng.range_or(0.5, (0.1, 0.5), 0.0);
     let grad_amp = rng.range(0.0, 0.08);
     let grains: Vec<Grain> = grid
@@ -297,16 +311,32 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
         })
         .collect();
 
-    let bw = (ctx.scale * rng.range(0.0008, 0.004)).clamp(0.6, 6.0);
-    let dark_boundaries = rng.chance(0.75);
-    let b_contrast = if dark_boundaries {
-        -rng.range(0.15, 0.5)
+    let bw = if network {
+        (ctx.scale * rng.log_range(0.002, 0.01)).clamp(0.8, 12.0)
     } else {
-        rng.range(0.1, 0.35)
+        (ctx.scale * rng.range(0.0008, 0.004)).clamp(0.6, 6.0)
+    };
+    let dark_boundaries = rng.chance(0.75);
+    let b_contrast = match (dark_boundaries, network) {
+        (true, false) => -rng.range(0.15, 0.5),
+        (true, true) => -rng.range(0.3, 0.7),
+        (false, _) => rng.range(0.1, 0.35),
+    };
+    // Network boundaries swell and thin along their length.
+    let width_noise = if network {
+        Some(fbm(w, h, size * rng.range(0.15, 0.5), 2, rng))
+    } else {
+        None
     };
     let groove = rng.range(0.0, 1.5) * bw;
-    let tex = fbm(w, h, size * rng.range(0.1, 0.4), 2, rng);
-    let tex_amp = rng.range(0.0, 0.05);
+    // Etched matrices are mottled down to the pixel scale (the real UHCS fields' fine
+    // texture), not flat.
+    let tex = fbm(w, h, size * rng.range(0.03, 0.4), 3, rng);
+    let tex_amp = if network {
+        rng.range(0.1, 0.3)
+    } else {
+        rng.range(0.0, 0.15)
+    };
 
     let mut material = vec![0.0f32; w * h];
     let mut height = vec![0.0f32; w * h];
@@ -325,12 +355,20 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
                 v += (t.level - v) * inside;
             }
             let d = tess.border[i];
-            let profile = gauss_profile(d / bw);
+            let bw_here = match &width_noise {
+                Some(n) => bw * (1.0 + 0.9 * n[i]).max(0.25),
+                None => bw,
+            };
+            let profile = gauss_profile(d / bw_here);
             v += b_contrast * profile + tex_amp * tex[i];
             material[i] = v;
             height[i] = -groove * profile;
-            mask[i] = d < bw;
+            mask[i] = d < bw_here;
         }
+    }
+
+    if spheroidite {
+        carbides(ctx, rng, &tess, bw, &mut material, &mut height);
     }
 
     // Polishing scratches and etch pits.
@@ -369,6 +407,53 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
             cavity_sigma: (bw * 2.0).max(1.5),
             ..Shading::random(rng, (0.05, 0.3), (0.0, 0.3), 0.05)
         },
+    }
+}
+
+/// Spheroidite carbides: many small, often elongated, bright particles standing
+/// slightly proud of the etched matrix, denser along the grain boundaries (where they
+/// nucleate first); a few coarse ones among them. Sizes are a few pixels at the default
+/// scale, much smaller than the spheroid class's particles.
+fn carbides(
+    ctx: &Ctx,
+    rng: &mut Rng,
+    tess: &Tessellation,
+    bw: f32,
+    material: &mut [f32],
+    height: &mut [f32],
+) {
+    let (w, h) = (ctx.w, ctx.h);
+    let r_med = (ctx.scale * rng.log_range(0.003, 0.012)).max(0.8);
+    let coverage = rng.range(0.08, 0.3);
+    let on_boundary = rng.range(0.1, 0.6);
+    let elongation = rng.range(1.0, 2.5);
+    let n = ((w * h) as f32 * coverage / (std::f32::consts::PI * r_med * r_med)) as usize;
+    let mut canvas = Canvas::new(w, h);
+    for _ in 0..n.min(400_000) {
+        let r = (r_med * (0.45 * rng.normal()).exp()).clamp(0.6, 5.0 * r_med);
+        let mut p = [rng.range(0.0, w as f32), rng.range(0.0, h as f32)];
+        if rng.chance(on_boundary) {
+            // A few tries for a point near a boundary; keep the last one otherwise.
+            for _ in 0..8 {
+                let i = (p[1] as usize).min(h - 1) * w + (p[0] as usize).min(w - 1);
+                if tess.border[i] < 2.0 * bw + r {
+                    break;
+                }
+                p = [rng.range(0.0, w as f32), rng.range(0.0, h as f32)];
+            }
+        }
+        let half = r * (rng.range(1.0, elongation) - 1.0);
+        let (s, c) = rng.angle().sin_cos();
+        let a = [p[0] - half * c, p[1] - half * s];
+        let b = [p[0] + half * c, p[1] + half * s];
+        canvas.capsule(a, r, b, r, 0.6, 0.0);
+    }
+    let level = rng.range(0.25, 0.5);
+    for ((v, z), &c) in material.iter_mut().zip(height.iter_mut()).zip(&canvas.z) {
+        if c > 0.0 {
+            *v += level * (c / 0.6).min(1.0).sqrt();
+            *z += c;
+        }
     }
 }
 

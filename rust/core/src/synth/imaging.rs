@@ -24,14 +24,18 @@ pub(super) fn form_image(data: &mut [f32], ctx: &Ctx, rng: &mut Rng) {
     let p_hi = *sample
         .select_nth_unstable_by(last - last / 100, f32::total_cmp)
         .1;
-    let target_mean = rng.range(0.28, 0.6);
-    let span = rng.range(0.35, 0.75);
+    //    Real micrographs are often stretched until the brightest features saturate
+    //    (the UHCS fields' 99th percentile is white) and bright-field TEM panels sit high
+    //    on the grey scale, so the span reaches the full range and up to 10 % of the
+    //    range may clip at either end.
+    let target_mean = rng.range(0.25, 0.7);
+    let span = rng.range(0.35, 1.0);
     let mut k = span / (p_hi - p_lo).max(1e-6);
     if p_hi > mean {
-        k = k.min((1.05 - target_mean) / (p_hi - mean));
+        k = k.min((1.1 - target_mean) / (p_hi - mean));
     }
     if mean > p_lo {
-        k = k.min((target_mean + 0.05) / (mean - p_lo));
+        k = k.min((target_mean + 0.1) / (mean - p_lo));
     }
     for v in data.iter_mut() {
         *v = target_mean + (*v - mean) * k;
@@ -103,8 +107,10 @@ pub(super) fn form_image(data: &mut [f32], ctx: &Ctx, rng: &mut Rng) {
 
     // 6. Shot noise (signal-dependent) and detector noise, slightly correlated along
     //    the scan direction.
-    let electrons = rng.log_range(25.0, 1000.0);
-    let detector = rng.range(0.003, 0.025);
+    //    Down to the near-noiseless frames of long dwell times and of published figure
+    //    panels (the real particle panels' pixel noise is under 0.01 of the range).
+    let electrons = rng.log_range(25.0, 30_000.0);
+    let detector = rng.log_range(0.001, 0.025);
     let corr = rng.range(0.0, 0.5);
     let norm = 1.0 / (1.0 + 2.0 * corr * corr).sqrt();
     let mut prev = rng.fast_normal();
@@ -153,9 +159,11 @@ pub(super) fn stretch_unit(data: &mut [f32]) {
     if hi - lo < 1e-9 {
         data.fill(0.5);
     } else {
-        let k = 1.0 / (hi - lo);
+        // Divide rather than multiply by the reciprocal: (hi − lo) / (hi − lo) is exactly
+        // 1, while (hi − lo) × (1 / (hi − lo)) can round to just below it.
+        let span = hi - lo;
         for v in data.iter_mut() {
-            *v = ((*v - lo) * k).clamp(0.0, 1.0);
+            *v = ((*v - lo) / span).clamp(0.0, 1.0);
         }
     }
 }

@@ -51,15 +51,18 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
         })
         .collect();
     let duty = rng.range(0.15, 0.45);
-    let warp_amp = rng.range(0.2, 2.5);
+    // Real pearlite lamellae bend and fan within a colony, often by several spacings.
+    let warp_amp = rng.range(0.2, 4.0);
     let warp = fbm(w, h, spacing * rng.range(6.0, 20.0), 2, rng);
     // Degenerate (broken) lamellae: each plate is interrupted independently, by 1-D
     // noise along the plate hashed from (salt, colony, plate index, segment).
-    let fragment = rng.chance(0.35);
+    // Etched UHCS pearlite is mostly broken into short, bright carbide plates on a dark
+    // ferrite ground at high contrast; unbroken, low-contrast stripes are the minority.
+    let fragment = rng.chance(0.6);
     let frag_salt = rng.u64();
     let frag_inv_len = 1.0 / (spacing * rng.range(1.5, 6.0));
     let frag_gap = rng.range(0.15, 0.45);
-    let plate_level = ferrite_level + rng.range(0.15, 0.45);
+    let plate_level = ferrite_level + rng.range(0.15, 0.65);
     let relief = rng.range(0.3, 1.5) * spacing * duty;
     let boundary = rng.range(0.0, 0.15);
 
@@ -100,6 +103,9 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
             mask[i] = plate > 0.5;
         }
     }
+    if rng.chance(0.4) {
+        carbide_network(ctx, rng, colony, plate_level, &mut material, &mut height);
+    }
     Scene {
         height,
         material,
@@ -111,6 +117,32 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Image formation
-// ---------------------------------------------------------------------------------------
+/// Hypereutectoid steel's proeutectoid carbide network: thick, uneven bands along the
+/// prior austenite grain boundaries (cells a few colonies across) enclosing the pearlite,
+/// brighter than the plates and standing proud after etching.
+fn carbide_network(
+    ctx: &Ctx,
+    rng: &mut Rng,
+    colony: f32,
+    plate_level: f32,
+    material: &mut [f32],
+    height: &mut [f32],
+) {
+    let (w, h) = (ctx.w, ctx.h);
+    let cell = colony * rng.range(1.5, 3.5);
+    let grid = SeedGrid::jittered(w, h, cell, rng.range(0.7, 1.0), 0.0, 0.1, rng);
+    let mut tess = tessellate(w, h, &grid);
+    warp_tessellation(&mut tess, w, h, cell * rng.range(0.03, 0.1), cell * 0.4, rng);
+    let width = (ctx.scale * rng.log_range(0.003, 0.015)).max(1.0);
+    let unevenness = fbm(w, h, width * rng.range(2.0, 8.0), 2, rng);
+    let level = plate_level + rng.range(-0.1, 0.3);
+    let relief = width * rng.range(0.2, 1.0);
+    for (i, (v, z)) in material.iter_mut().zip(height.iter_mut()).enumerate() {
+        let half = width * (1.0 + 0.6 * unevenness[i]).max(0.2);
+        let band = smoothstep(half + 0.7, half - 0.7, tess.border[i]);
+        if band > 0.0 {
+            *v += (level - *v) * band;
+            *z = z.max(relief * band);
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Synthetic SEM-like micrographs for training and testing classifiers.
 //!
-//! Four morphology classes ([`SynthClass`]) are drawn as a clean scene (a height field
+//! Every morphology class ([`SynthClass`]) is drawn as a clean scene (a height field
 //! plus a material map, shaded with a secondary-electron model) and then passed through
 //! a randomised image-formation model: point-spread blur, shot and detector noise,
 //! scan-line artefacts, uneven illumination / charging, and contrast and gamma changes.
@@ -53,13 +53,18 @@ pub enum SynthClass {
     /// diffusion-limited aggregation).
     Dendrite,
     /// Spheroidal deposits / nanoparticles: overlapping shaded nodules with log-normal
-    /// radii, often touching in clusters.
+    /// radii, often touching in clusters, sometimes an ordered monolayer or a few large
+    /// particles on an empty field; about a third as bright-field TEM shows them (dark,
+    /// unshaded particles on a bright support film).
     Spheroid,
     /// Polycrystalline grains: Voronoi cells with per-grain grey levels, grain-boundary
-    /// grooves, occasional annealing twins, pits and polishing scratches.
+    /// grooves, occasional annealing twins, pits and polishing scratches; or spheroidised
+    /// steel (small carbides crowding a ferrite matrix); or an etched network of mottled
+    /// cells inside wiggly boundaries of uneven width.
     Grains,
-    /// Lamellar (pearlite-like) colonies: Voronoi colonies filled with parallel plates of
-    /// random orientation and spacing.
+    /// Lamellar (pearlite-like) colonies: Voronoi colonies filled with parallel, bent and
+    /// often broken plates of random orientation and spacing, sometimes enclosed by a
+    /// proeutectoid carbide network along prior grain boundaries.
     Lamellar,
     /// Lithium whiskers / filaments: long, near-constant-diameter filaments with kinks
     /// and rare branches, entangled (later ones lie on top), on a rough substrate.
