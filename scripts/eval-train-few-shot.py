@@ -23,7 +23,9 @@ Proxies (the issue's held-back test, 5 real images per source, cannot be run her
               of lithium whiskers, granular lithium and electrodeposited dendrites are read
               today. The base never saw mossy deposits and calls them spheroid. Synthetic
               images at 1024x768, seeds 7000+ (never used in the base's training). Needs
-              numpy and Pillow. Limits: the new appearance is one filter, more uniform
+              numpy and Pillow. UHCS and EMPS images of the shipped model's replay set
+              (docs/models/morphology.replay.tsv) are left out of this proxy and of
+              morphology. Limits: the new appearance is one filter, more uniform
               than real sources from different papers and instruments; the base's failure
               on it is confident and consistent, on real data it is not measured here.
 
@@ -37,6 +39,7 @@ one ONNX Runtime thread each.
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -47,6 +50,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 TEST_PER_CLASS = 60
+# Real images in the shipped morphology model's replay set (training/make_replay.py):
+# left out of the morphology and novel proxies, whose training may use that set.
+REPLAY_MANIFEST = ROOT / "docs" / "models" / "morphology.replay.tsv"
+
+
+def unseen(files):
+    """`files` without those of the replay set."""
+    if not REPLAY_MANIFEST.is_file():
+        return files
+    used = {line.split("\t")[1] for line in REPLAY_MANIFEST.read_text().splitlines()[1:] if "\t" in line}
+    return [f for f in files if str(Path(f).relative_to(SHARED)) not in used]
+CONFUSION = {}
 DENDRITES = TEST_PER_CLASS + 20
 
 
@@ -62,8 +77,8 @@ def morphology_pool(work, binary):
                        check=True, stdout=subprocess.DEVNULL)
     uhcs = [f for c in sorted((SHARED / "uhcs").iterdir()) if c.is_dir() for f in sorted(c.iterdir())]
     return {
-        "alloy": uhcs,
-        "spheroid": sorted((SHARED / "emps" / "images").glob("*.png")),
+        "alloy": unseen(uhcs),
+        "spheroid": unseen(sorted((SHARED / "emps" / "images").glob("*.png"))),
         "dendrite": sorted(dendrites.glob("*.png")),
     }
 
@@ -92,9 +107,9 @@ def novel_pool(work, binary, k):
     pool = {}
     for i, (source, cls, synth, embossed, test) in enumerate(NOVEL):
         if source == "uhcs":
-            files = [f for c in sorted((SHARED / "uhcs").iterdir()) if c.is_dir() for f in sorted(c.iterdir())]
+            files = unseen([f for c in sorted((SHARED / "uhcs").iterdir()) if c.is_dir() for f in sorted(c.iterdir())])
         elif source == "emps":
-            files = sorted((SHARED / "emps" / "images").glob("*.png"))
+            files = unseen(sorted((SHARED / "emps" / "images").glob("*.png")))
         else:
             folder = work / "sources" / source
             if not folder.is_dir():
@@ -139,6 +154,9 @@ def run_once(binary, pool, k, seed, work, train_options, base_only):
             r = json.loads(line)
             cls, source = truth[r["file"]]
             ok = r.get("class") == cls
+            if os.environ.get("EVAL_CONFUSION"):
+                key = (source, r.get("class"))
+                CONFUSION[key] = CONFUSION.get(key, 0) + 1
             total[cls] = total.get(cls, 0) + 1
             right[cls] = right.get(cls, 0) + ok
             source_total[source] = source_total.get(source, 0) + 1
@@ -147,6 +165,9 @@ def run_once(binary, pool, k, seed, work, train_options, base_only):
     balanced = statistics.mean(right.get(c, 0) / total[c] for c in total)
     cv = (report.get("cross_validation") or {}).get("accuracy")
     detail = ", ".join(f"{c} {source_right.get(c, 0)}/{source_total[c]}" for c in pool if c in source_total)
+    if CONFUSION:
+        print("   ", sorted(CONFUSION.items()))
+        CONFUSION.clear()
     print(f"  seed {seed}: weighted {weighted:.3f}, balanced {balanced:.3f}, cv {cv}, "
           f"lambda {report['lambda']}; {detail}", flush=True)
     return weighted, balanced
