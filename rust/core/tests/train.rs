@@ -117,6 +117,69 @@ fn trains_a_contract_model_that_classifies_explains_and_reproduces() {
     cam_equals_finite_difference_grad_cam(&model, &trained.bytes);
 }
 
+/// With the base's own class names the head is a correction of the base, fitted with
+/// the base's replay prototypes: it is reported as such, reproduces byte for byte,
+/// classifies held-out images and keeps an exact CAM.
+#[test]
+fn a_residual_head_over_the_base_classes_classifies_explains_and_reproduces() {
+    let dir = scratch("residual");
+    let named = [
+        ("alloy", SynthClass::Lamellar),
+        ("dendrite", SynthClass::Dendrite),
+        ("spheroid", SynthClass::Spheroid),
+    ];
+    for (name, class) in named {
+        let folder = dir.join("train").join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        for seed in 0..3 {
+            let image = synth::generate(&SynthParams::new(class, SIDE, SIDE, seed)).unwrap();
+            synth::save_gray8(&image, &folder.join(format!("{seed}.png"))).unwrap();
+        }
+    }
+    let dataset = folder_dataset(&dir.join("train")).unwrap();
+    let params = TrainParams {
+        date: Some("2026-01-01".into()),
+        ..TrainParams::default()
+    };
+    let trained = train::train(&base(), &dataset, &params, &options(), &mut |_, _| true).unwrap();
+    let report = &trained.report;
+    assert!(report.residual);
+    assert!(
+        report.replay_prototypes > 0,
+        "the shipped base has a replay set"
+    );
+    assert!(report.cross_validation.is_some());
+    let again = train::train(&base(), &dataset, &params, &options(), &mut |_, _| true).unwrap();
+    assert!(trained.bytes == again.bytes, "two trainings differ");
+
+    let path = dir.join("residual.onnx");
+    train::save_model(&trained.bytes, &path).unwrap();
+    let model = Model::open(&path, &options()).unwrap();
+    for (class_index, (name, class)) in named.iter().enumerate() {
+        let image = synth::generate(&SynthParams::new(*class, SIDE, SIDE, 100)).unwrap();
+        let mut rows = ViewRows::new(image.view()).unwrap();
+        let result = classify_whole(&model, &mut rows, &TilingOptions::default()).unwrap();
+        assert_eq!(result.class_index, class_index, "{name}: {result:?}");
+    }
+    cam_equals_finite_difference_grad_cam(&model, &trained.bytes);
+
+    // Without the residual form the head is fitted from scratch, as for new classes.
+    let scratch_params = TrainParams {
+        residual: false,
+        ..params
+    };
+    let plain = train::train(
+        &base(),
+        &dataset,
+        &scratch_params,
+        &options(),
+        &mut |_, _| true,
+    )
+    .unwrap();
+    assert!(!plain.report.residual);
+    assert_eq!(plain.report.replay_prototypes, 0);
+}
+
 /// Grad-CAM from central differences of `logits` with respect to each feature value,
 /// through the trained model's own pooling and head, equals the exact CAM.
 fn cam_equals_finite_difference_grad_cam(model: &Model, bytes: &[u8]) {

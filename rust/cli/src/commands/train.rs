@@ -16,7 +16,7 @@ fn help() -> String {
         "\
 usage: visual-ccc train DIR --out MODEL.onnx [--base morphology|uhcs|PATH] [--seed N]
                         [--augment] [--overlap PX] [--tile-size PX] [--prior-weight W]
-                        [--batch N] [--threads N]
+                        [--no-residual] [--replay-weight W] [--batch N] [--threads N]
                         [--onnxruntime PATH]
 
 Trains a classifier from labelled images: DIR holds one subfolder per class (the class
@@ -40,6 +40,16 @@ and MODEL.onnx is the base backbone with the new head: it classifies, maps and e
                   base model's)
   --prior-weight W  weight of the base model's logits as extra inputs of the new head
                   (a prior for classes that overlap the base's; 0: none; default {prior_weight})
+  --no-residual   fit the head from scratch even when every class is one of the base's
+                  (by default it is then fitted as a correction of the base's
+                  calibrated logits, shrunk towards them, so what the base reads right
+                  stays right unless the labelled images say otherwise)
+  --replay-weight W  weight of the base's replay set (prototypes of its own training
+                  images' features, stored in it) against 1 for the labelled images,
+                  when the head is a correction of the base (0: none; default {replay_weight})
+  --make-replay   instead of training a head, store DIR's features (one folder per
+                  class of the base) in a copy of the base written to --out, as its
+                  replay set
   --batch N       tiles per ONNX Runtime run (default {batch})
   --threads N     images processed at once, one ONNX Runtime thread each (default: all
                   cores)
@@ -53,6 +63,7 @@ or a class has a single image (no cross-validation; a warning says so); 2 when t
 model or ONNX Runtime is unusable.",
         seed = d.seed,
         prior_weight = d.prior_weight,
+        replay_weight = d.replay_weight,
         batch = d.batch,
     )
 }
@@ -65,11 +76,19 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         "overlap",
         "tile-size",
         "prior-weight",
+        "replay-weight",
         "batch",
         "threads",
         "onnxruntime",
     ];
-    let Some(args) = Args::command("train", raw, &help(), &["augment"], &options)? else {
+    let Some(args) = Args::command(
+        "train",
+        raw,
+        &help(),
+        &["augment", "no-residual", "make-replay"],
+        &options,
+    )?
+    else {
         return Ok(Outcome::Success);
     };
     let [dir] = args.positional.as_slice() else {
@@ -90,6 +109,8 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         overlap: args.parsed("overlap")?,
         tile_source_size: args.parsed("tile-size")?,
         prior_weight: args.parsed_or("prior-weight", defaults.prior_weight)?,
+        residual: !args.switch("no-residual"),
+        replay_weight: args.parsed_or("replay-weight", defaults.replay_weight)?,
         batch: args.parsed_or("batch", defaults.batch)?,
         name: out
             .file_stem()
@@ -104,6 +125,22 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     let dataset = folder_dataset(Path::new(dir))?;
     train::check_writable(out)
         .map_err(|err| Failure::Input(format!("cannot write the model: {err}")))?;
+    if args.switch("make-replay") {
+        let (bytes, replay) =
+            train::make_replay(&base, &dataset, &params, &model_options, &mut |_, _| true)?;
+        train::save_model(&bytes, out)?;
+        println!(
+            "{}",
+            serde_json::json!({
+                "model": out,
+                "classes": replay.classes,
+                "prototypes": replay.labels.len(),
+                "channels": replay.channels,
+                "skipped": dataset.skipped.len(),
+            })
+        );
+        return Ok(Outcome::Success);
+    }
     let trained = train::train(&base, &dataset, &params, &model_options, &mut |_, _| true)?;
     let card = train::save_with_card(&trained, out)?;
     let report = &trained.report;

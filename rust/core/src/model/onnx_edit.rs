@@ -222,6 +222,22 @@ pub fn replace_head(model: &[u8], head: &NewHead) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// `model` with its metadata (`metadata_props`) replaced by `entries`; every other byte
+/// is copied unchanged.
+pub fn with_metadata(model: &[u8], entries: &[(String, String)]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(model.len());
+    for field in raw_fields(model)? {
+        if field.number != 14 {
+            out.extend_from_slice(field.encoded);
+        }
+    }
+    write_metadata(
+        &mut out,
+        entries.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    Ok(out)
+}
+
 /// Appends `metadata_props` entries.
 fn write_metadata<'a>(out: &mut Vec<u8>, entries: impl Iterator<Item = (&'a str, &'a str)>) {
     for (key, value) in entries {

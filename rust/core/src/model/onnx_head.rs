@@ -70,6 +70,31 @@ pub(crate) fn find_gemm(model_bytes: &[u8], output_name: &str) -> Result<GemmLay
     })
 }
 
+/// The biases of the `Gemm` layer computing `output_name` (its `C` input times `beta`),
+/// one per class: zeros when it has none, a single stored value broadcast to every class.
+pub(crate) fn gemm_bias(model_bytes: &[u8], output_name: &str, classes: usize) -> Result<Vec<f32>> {
+    let graph = parse_model(model_bytes)?;
+    let node = head_node(&graph, output_name)?;
+    if node.op_type != "Gemm" {
+        return Err(head_error(&format!(
+            "the head is '{}', and only a Gemm head's bias is read",
+            node.op_type
+        )));
+    }
+    let Some(name) = node.inputs.get(2).filter(|n| !n.is_empty()) else {
+        return Ok(vec![0.0; classes]);
+    };
+    let tensor = graph.initializer(name)?;
+    let beta = node.float_attribute("beta").unwrap_or(1.0);
+    match tensor.values.len() {
+        1 => Ok(vec![beta * tensor.values[0]; classes]),
+        n if n == classes => Ok(tensor.values.iter().map(|b| beta * b).collect()),
+        n => Err(head_error(&format!(
+            "bias '{name}' has {n} values for {classes} classes"
+        ))),
+    }
+}
+
 /// The `Gemm`, `MatMul` or `Add` node behind `output_name`, through pass-through nodes.
 fn head_node<'g>(graph: &'g Graph, output_name: &str) -> Result<&'g Node> {
     let mut name = output_name.to_string();

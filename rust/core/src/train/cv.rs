@@ -25,6 +25,9 @@ pub(crate) struct Dataset<'a> {
     /// Where the base logits start in a row, and their prior weight: their standardised
     /// values are multiplied by it, so the penalty on their weights is smaller.
     pub prior: (usize, f64),
+    /// Rows every fit also learns from, never held out: the base's replay prototypes
+    /// (as one "image" of rows), their labels and weights (summing to the replay weight).
+    pub replay: Option<(&'a ImageFeatures, &'a [usize], &'a [f64])>,
 }
 
 /// A head fitted on some images, with the standardisation it expects.
@@ -61,16 +64,25 @@ impl Dataset<'_> {
         let mut rows = Vec::new();
         let mut labels = Vec::new();
         let mut weights = Vec::new();
+        let mut offsets = Vec::new();
         for &i in chosen {
             let image = &self.images[i];
             let count = image.values.len() / self.channels;
             rows.extend_from_slice(&image.values);
+            offsets.extend(image.offsets.iter().map(|&o| f64::from(o)));
             let label = self.labels[i];
             labels.extend(std::iter::repeat_n(label, count));
             let weight = 1.0 / (present * per_class[label] as f64 * count as f64);
             weights.extend(std::iter::repeat_n(weight, count));
         }
+        // Standardised by the labelled rows alone, as without a replay set.
         let (mean, mut scale) = standardisation(&rows, self.channels);
+        if let Some((replay, replay_labels, replay_weights)) = self.replay {
+            rows.extend_from_slice(&replay.values);
+            offsets.extend(replay.offsets.iter().map(|&o| f64::from(o)));
+            labels.extend_from_slice(replay_labels);
+            weights.extend_from_slice(replay_weights);
+        }
         let (start, weight) = self.prior;
         if weight > 0.0 {
             scale[start..].iter_mut().for_each(|s| *s /= weight);
@@ -83,6 +95,7 @@ impl Dataset<'_> {
             classes: self.classes,
             features: self.channels,
             lambda,
+            offsets: &offsets,
         }
         .fit();
         FittedHead { head, mean, scale }
@@ -93,10 +106,22 @@ impl Dataset<'_> {
     pub fn predict(&self, fitted: &FittedHead, image: usize) -> Vec<f64> {
         let features = &self.images[image];
         let row_len = self.channels * features.augmentations;
+        let offsets_len = if features.offsets.is_empty() {
+            0
+        } else {
+            self.classes * features.augmentations
+        };
         let mut sum = vec![0.0; self.classes];
-        for tile in features.values.chunks_exact(row_len) {
+        for (t, tile) in features.values.chunks_exact(row_len).enumerate() {
             let x = standardise(&tile[..self.channels], &fitted.mean, &fitted.scale);
-            for (s, p) in sum.iter_mut().zip(fitted.head.probabilities(&x)) {
+            let offsets: Vec<f64> = features
+                .offsets
+                .get(t * offsets_len..t * offsets_len + offsets_len.min(self.classes))
+                .unwrap_or_default()
+                .iter()
+                .map(|&o| f64::from(o))
+                .collect();
+            for (s, p) in sum.iter_mut().zip(fitted.head.probabilities(&x, &offsets)) {
                 *s += p / features.tiles as f64;
             }
         }

@@ -15,6 +15,12 @@ pub(crate) struct ImageFeatures {
     pub tiles: usize,
     pub augmentations: usize,
     pub values: Vec<f32>,
+    /// The base model's logits of every row (`rows × base classes`), as it computes
+    /// them; they become the offsets of a residual head.
+    pub logits: Vec<f32>,
+    /// Per row and new class, the fixed offset a residual head adds to its scores (the
+    /// base's calibrated logit of the same class); empty without a residual head.
+    pub offsets: Vec<f32>,
 }
 
 /// Runs `model` over the tiles of `source` (`tile_source_size` source pixels each,
@@ -31,26 +37,29 @@ pub(crate) fn extract(
     let batch = model.batch_size(batch.max(1));
     let mut pending: Vec<f32> = Vec::with_capacity(batch * size * size);
     let mut values = Vec::new();
+    let mut logits = Vec::new();
     let mut tiles = 0;
-    let flush = |pending: &mut Vec<f32>, values: &mut Vec<f32>| -> Result<()> {
-        let count = pending.len() / (size * size);
-        if count == 0 {
-            return Ok(());
-        }
-        let output = model.forward(std::mem::take(pending), count, true)?;
-        let (shape, features) = output.features.ok_or_else(|| {
-            Error::Model(
-                "the base model has no 'features' output, so it cannot be trained on".into(),
-            )
-        })?;
-        let plane = shape[2] * shape[3];
-        values.extend(
-            features
-                .chunks_exact(plane)
-                .map(|p| p.iter().sum::<f32>() / plane as f32),
-        );
-        Ok(())
-    };
+    let flush =
+        |pending: &mut Vec<f32>, values: &mut Vec<f32>, logits: &mut Vec<f32>| -> Result<()> {
+            let count = pending.len() / (size * size);
+            if count == 0 {
+                return Ok(());
+            }
+            let output = model.forward(std::mem::take(pending), count, true)?;
+            let (shape, features) = output.features.ok_or_else(|| {
+                Error::Model(
+                    "the base model has no 'features' output, so it cannot be trained on".into(),
+                )
+            })?;
+            logits.extend_from_slice(&output.logits);
+            let plane = shape[2] * shape[3];
+            values.extend(
+                features
+                    .chunks_exact(plane)
+                    .map(|p| p.iter().sum::<f32>() / plane as f32),
+            );
+            Ok(())
+        };
     let mut turned = vec![0.0f32; size * size];
     for_each_tile(
         source,
@@ -63,17 +72,19 @@ pub(crate) fn extract(
                 dihedral(tile, size, augmentation, &mut turned);
                 pending.extend_from_slice(&turned);
                 if pending.len() == batch * size * size {
-                    flush(&mut pending, &mut values)?;
+                    flush(&mut pending, &mut values, &mut logits)?;
                 }
             }
             Ok(())
         },
     )?;
-    flush(&mut pending, &mut values)?;
+    flush(&mut pending, &mut values, &mut logits)?;
     Ok(ImageFeatures {
         tiles,
         augmentations,
         values,
+        logits,
+        offsets: Vec::new(),
     })
 }
 

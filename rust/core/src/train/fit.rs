@@ -16,6 +16,9 @@ pub(crate) struct Problem<'a> {
     pub features: usize,
     /// L2 penalty on the weights (not on the biases).
     pub lambda: f64,
+    /// Fixed per-sample scores added to the head's (`samples × classes`), or empty: a
+    /// residual head learns a correction of these, and the penalty shrinks it to them.
+    pub offsets: &'a [f64],
 }
 
 /// A fitted linear head on standardised features: `[classes][features]` weights and
@@ -46,6 +49,10 @@ impl Problem<'_> {
             for (c, score) in scores.iter_mut().enumerate() {
                 let row = &params[c * stride..(c + 1) * stride];
                 *score = row[k] + dot(&row[..k], x);
+            }
+            if !self.offsets.is_empty() {
+                let offsets = &self.offsets[i * self.classes..(i + 1) * self.classes];
+                scores.iter_mut().zip(offsets).for_each(|(s, o)| *s += o);
             }
             let log_norm = log_sum_exp(&scores);
             loss += weight * (log_norm - scores[label]);
@@ -136,14 +143,17 @@ impl Problem<'_> {
 }
 
 impl Head {
-    /// Class probabilities of one standardised feature vector.
-    pub fn probabilities(&self, x: &[f64]) -> Vec<f64> {
+    /// Class probabilities of one standardised feature vector with its offsets (empty:
+    /// none).
+    pub fn probabilities(&self, x: &[f64], offsets: &[f64]) -> Vec<f64> {
         let k = x.len();
         let scores: Vec<f64> = self
             .biases
             .iter()
             .enumerate()
-            .map(|(c, b)| b + dot(&self.weights[c * k..(c + 1) * k], x))
+            .map(|(c, b)| {
+                b + dot(&self.weights[c * k..(c + 1) * k], x) + offsets.get(c).unwrap_or(&0.0)
+            })
             .collect();
         let log_norm = log_sum_exp(&scores);
         scores.iter().map(|s| (s - log_norm).exp()).collect()
@@ -271,10 +281,11 @@ mod tests {
             classes: 3,
             features: 2,
             lambda: 1e-3,
+            offsets: &[],
         };
         let head = problem.fit();
         for (i, &label) in labels.iter().enumerate() {
-            let p = head.probabilities(&x[i * 2..i * 2 + 2]);
+            let p = head.probabilities(&x[i * 2..i * 2 + 2], &[]);
             assert!(p[label] > 0.8, "sample {i}: {p:?}");
         }
         assert_eq!(head.weights, problem.fit().weights);

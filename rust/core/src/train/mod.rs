@@ -10,6 +10,9 @@ mod cv;
 mod dataset;
 mod features;
 mod fit;
+mod head;
+mod replay;
+mod save;
 
 use std::path::Path;
 use std::time::Instant;
@@ -20,9 +23,13 @@ use sha2::{Digest, Sha256};
 pub use self::cv::CrossValidation;
 pub use self::dataset::{folder_dataset, Dataset, ImageData, Skipped, TrainingImage};
 use self::features::{extract, ImageFeatures, AUGMENTATIONS};
+use self::head::{append_logits, base_head, fold_logits, residual_base, ResidualBase};
+pub use self::replay::{Replay, REPLAY_KEY};
+use self::save::today;
+pub use self::save::{check_writable, model_card, save_model, save_with_card};
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::decode::decode_bytes;
-use crate::model::onnx_edit::{metadata, replace_head, NewHead};
+use crate::model::onnx_edit::{metadata, replace_head, with_metadata, NewHead};
 use crate::model::tiling::{TilingOptions, ViewRows, DEFAULT_BATCH};
 use crate::model::{Model, ModelOptions, MIN_TILE_SOURCE_SIZE};
 use crate::parallel::{par_blocks_observed, thread_count};
@@ -39,6 +46,14 @@ const KEPT_METADATA: [&str; 5] = [
 /// [`TrainParams::prior_weight`] by default, chosen on the few-shot proxies of
 /// docs/benchmarks.md ("Training a classifier").
 pub const DEFAULT_PRIOR_WEIGHT: f64 = 1.0;
+
+/// [`TrainParams::residual`] by default: on the few-shot proxies of docs/benchmarks.md a
+/// head fitted from scratch on 5 images per source lost what the base model knew.
+pub const DEFAULT_RESIDUAL: bool = true;
+
+/// [`TrainParams::replay_weight`] by default: the labelled images and the base's
+/// replay prototypes weigh the same.
+pub const DEFAULT_REPLAY_WEIGHT: f64 = 1.0;
 
 /// How to train.
 #[derive(Debug, Clone)]
@@ -62,6 +77,17 @@ pub struct TrainParams {
     /// not, cross-validation gives them little weight. 0: no prior. The logits are a
     /// linear function of the pooled features, so the saved head is still one `Gemm`.
     pub prior_weight: f64,
+    /// When every class is one of the base model's (by name, ignoring case), fit the
+    /// head as a correction of the base: its scores are the base's calibrated logits
+    /// plus a linear function of the features whose penalty shrinks it to zero, so a
+    /// strong penalty gives back the base model and cross-validation decides how far
+    /// the labelled images may move it. Classes the base does not have, or `false`: a
+    /// head from scratch.
+    pub residual: bool,
+    /// Total weight of the base's replay prototypes ([`Replay`], when the base has them
+    /// and the head is residual) against 1 for the labelled images: they keep the base's
+    /// classes where its own training data put them. 0: not used.
+    pub replay_weight: f64,
     /// Tiles per ONNX Runtime run.
     pub batch: usize,
     /// Recorded as the training date (YYYY-MM-DD); `None`: today in UTC, or the day
@@ -79,6 +105,8 @@ impl Default for TrainParams {
             overlap: None,
             tile_source_size: None,
             prior_weight: DEFAULT_PRIOR_WEIGHT,
+            residual: DEFAULT_RESIDUAL,
+            replay_weight: DEFAULT_REPLAY_WEIGHT,
             batch: DEFAULT_BATCH,
             date: None,
             name: "trained".into(),
@@ -88,7 +116,7 @@ impl Default for TrainParams {
 
 impl TrainParams {
     /// The defaults a front end shows, as JSON: `seed`, `augment`, `tile_size` (0: the
-    /// base model's), `prior_weight`, `batch`.
+    /// base model's), `prior_weight`, `residual`, `replay_weight`, `batch`.
     pub fn defaults_json() -> String {
         let d = Self::default();
         serde_json::json!({
@@ -96,6 +124,8 @@ impl TrainParams {
             "augment": d.augment,
             "tile_size": d.tile_source_size.unwrap_or(0),
             "prior_weight": d.prior_weight,
+            "residual": d.residual,
+            "replay_weight": d.replay_weight,
             "batch": d.batch,
         })
         .to_string()
@@ -129,6 +159,13 @@ pub struct TrainReport {
     pub lambda: f64,
     /// The weight of the base logits as a prior ([`TrainParams::prior_weight`]).
     pub prior_weight: f64,
+    /// Whether the head is a correction of the base model's ([`TrainParams::residual`]
+    /// asked for and every class is the base's).
+    pub residual: bool,
+    /// Prototypes of the base's replay set the head was also fitted on (0: none).
+    pub replay_prototypes: usize,
+    /// Their total weight ([`TrainParams::replay_weight`]; 0 when none were used).
+    pub replay_weight: f64,
     pub skipped: Vec<Skipped>,
     pub base_model: String,
     pub base_sha256: String,
@@ -157,17 +194,42 @@ pub struct TrainedModel {
 /// Called after each image with (done, total); returning `false` cancels training.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> bool;
 
-/// Trains a new head on `base` (a model file following the contract, with a `Gemm`
-/// head and a `features` output) from `dataset`. Images that cannot be read are
-/// skipped and listed in the report; a class left without images is an error.
-pub fn train(
+/// What the feature stage gives: every readable image's features, label and file
+/// record, the images skipped, and the base model's head as training needs it.
+struct Extracted {
+    images: Vec<ImageFeatures>,
+    labels: Vec<usize>,
+    files: Vec<serde_json::Value>,
+    skipped: Vec<Skipped>,
+    image_counts: Vec<usize>,
+    /// Pooled feature channels of the base.
+    channels: usize,
+    tile_source_size: usize,
+    input_size: usize,
+    workers: usize,
+    base_bytes: Vec<u8>,
+    /// The base's head rows (for the prior inputs) and its residual form, if used.
+    base_head: Option<Vec<f32>>,
+    residual: Option<ResidualBase>,
+    seconds: f64,
+}
+
+/// Opens `base`, checks the parameters against it and runs it over every image of
+/// `dataset` (the feature stage shared by [`train`] and [`make_replay`]).
+fn extract_dataset(
     base: &Path,
     dataset: &Dataset,
     params: &TrainParams,
     options: &ModelOptions,
     progress: Progress,
-) -> Result<TrainedModel> {
+) -> Result<Extracted> {
     dataset.validate()?;
+    if !(params.replay_weight.is_finite() && params.replay_weight >= 0.0) {
+        return Err(Error::invalid(format!(
+            "replay weight {} must be a number of at least 0",
+            params.replay_weight
+        )));
+    }
     let base_bytes = std::fs::read(base).map_err(|err| Error::io(base, err))?;
     // Each worker thread runs its own single-threaded session (see below).
     let single = ModelOptions {
@@ -193,6 +255,10 @@ pub fn train(
     }
     let augmentations = if params.augment { AUGMENTATIONS } else { 1 };
     let base_head = base_head(&model, params.prior_weight)?;
+    let residual = match params.residual {
+        true => residual_base(&model, &base_bytes, &dataset.classes)?,
+        false => None,
+    };
     let tile_source_size = params
         .tile_source_size
         .unwrap_or(model.info().tile_source_size);
@@ -261,8 +327,7 @@ pub fn train(
             }),
         }
     }
-    let classes = dataset.classes.len();
-    let mut image_counts = vec![0usize; classes];
+    let mut image_counts = vec![0usize; dataset.classes.len()];
     for &label in &labels {
         image_counts[label] += 1;
     }
@@ -278,13 +343,71 @@ pub fn train(
         )));
     }
     let channels = images[0].values.len() / (images[0].tiles * augmentations);
-    if let Some(head) = &base_head {
-        images
-            .iter_mut()
-            .for_each(|image| append_logits(image, head, channels));
+    Ok(Extracted {
+        images,
+        labels,
+        files,
+        skipped,
+        image_counts,
+        channels,
+        tile_source_size,
+        input_size: size,
+        workers,
+        base_bytes,
+        base_head,
+        residual,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Trains a new head on `base` (a model file following the contract, with a `Gemm`
+/// head and a `features` output) from `dataset`. Images that cannot be read are
+/// skipped and listed in the report; a class left without images is an error.
+pub fn train(
+    base: &Path,
+    dataset: &Dataset,
+    params: &TrainParams,
+    options: &ModelOptions,
+    progress: Progress,
+) -> Result<TrainedModel> {
+    let Extracted {
+        mut images,
+        labels,
+        files,
+        skipped,
+        image_counts,
+        channels,
+        tile_source_size,
+        input_size,
+        workers,
+        base_bytes,
+        base_head,
+        residual,
+        seconds: features_seconds,
+        ..
+    } = extract_dataset(base, dataset, params, options, progress)?;
+    let started = Instant::now();
+    let classes = dataset.classes.len();
+    // The base's replay prototypes join the fit when the head is a correction of the
+    // base (their labels are the base's classes).
+    let mut replay = match (&residual, params.replay_weight > 0.0) {
+        (Some(residual), true) => replay_rows(&base_bytes, residual, dataset, channels, params)?,
+        _ => None,
+    };
+    let extended: Vec<&mut ImageFeatures> = images
+        .iter_mut()
+        .chain(replay.as_mut().map(|(rows, _, _)| rows))
+        .collect();
+    for image in extended {
+        if let Some(head) = &base_head {
+            append_logits(image, head, channels);
+        }
+        if let Some(base) = &residual {
+            base.set_offsets(image);
+        }
     }
     let inputs = channels + base_head.as_ref().map_or(0, |h| h.len() / channels);
-    let features_seconds = started.elapsed().as_secs_f64();
+    let features_seconds = features_seconds + started.elapsed().as_secs_f64();
 
     let data = cv::Dataset {
         images: &images,
@@ -292,6 +415,9 @@ pub fn train(
         classes,
         channels: inputs,
         prior: (channels, params.prior_weight),
+        replay: replay
+            .as_ref()
+            .map(|(rows, labels, weights)| (rows, labels.as_slice(), weights.as_slice())),
     };
     let started = Instant::now();
     let cross_validation = data.cross_validate(params.seed, workers);
@@ -316,6 +442,10 @@ pub fn train(
         Some(head) => fold_logits(&weights, head, channels),
         None => weights,
     };
+    let (weights, biases) = match &residual {
+        Some(base) => base.fold(&weights, &biases),
+        None => (weights, biases),
+    };
     let fit_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -334,6 +464,13 @@ pub fn train(
         cross_validation_unavailable,
         lambda,
         prior_weight: params.prior_weight,
+        residual: residual.is_some(),
+        replay_prototypes: replay.as_ref().map_or(0, |(_, labels, _)| labels.len()),
+        replay_weight: if replay.is_some() {
+            params.replay_weight
+        } else {
+            0.0
+        },
         skipped,
         base_model: base_name,
         base_sha256,
@@ -343,7 +480,7 @@ pub fn train(
     };
     let mut metadata = new_metadata(&base_bytes, &report, &files, params)?;
     metadata.retain(|(key, _)| key != "visualccc.tile_source_size");
-    if tile_source_size != size {
+    if tile_source_size != input_size {
         metadata.push((
             "visualccc.tile_source_size".into(),
             tile_source_size.to_string(),
@@ -364,6 +501,102 @@ pub fn train(
         write: started.elapsed().as_secs_f64(),
     };
     Ok(TrainedModel { bytes, report })
+}
+
+/// Replay prototypes as one pseudo-image of rows, their labels and their weights.
+type ReplayRows = (ImageFeatures, Vec<usize>, Vec<f64>);
+
+/// The base's replay prototypes of the new classes as one pseudo-image of rows (with
+/// the base's logits), their new-class labels and their weights: each class's share of
+/// `params.replay_weight` split as the prototypes' weights are. `None` when the base
+/// has no replay set.
+fn replay_rows(
+    base_bytes: &[u8],
+    residual: &ResidualBase,
+    dataset: &Dataset,
+    channels: usize,
+    params: &TrainParams,
+) -> Result<Option<ReplayRows>> {
+    let Some((_, text)) = metadata(base_bytes)?
+        .into_iter()
+        .find(|(key, _)| key == REPLAY_KEY)
+    else {
+        return Ok(None);
+    };
+    let replay = Replay::from_metadata(&text)?;
+    if replay.channels != channels {
+        return Err(Error::Model(format!(
+            "the base's replay set has {} channels, its features {channels}",
+            replay.channels
+        )));
+    }
+    // Replay class → new class, by name.
+    let class_of: Vec<Option<usize>> = replay
+        .classes
+        .iter()
+        .map(|r| {
+            dataset
+                .classes
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(r))
+        })
+        .collect();
+    let present = class_of.iter().flatten().count().max(1) as f64;
+    let (mut values, mut labels, mut weights) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, row) in replay.rows.chunks_exact(channels).enumerate() {
+        if let Some(class) = class_of[replay.labels[i]] {
+            values.extend_from_slice(row);
+            labels.push(class);
+            weights.push(replay.weights[i] * params.replay_weight / present);
+        }
+    }
+    if labels.is_empty() {
+        return Ok(None);
+    }
+    let logits = residual.base_logits(&values, channels);
+    let rows = ImageFeatures {
+        tiles: labels.len(),
+        augmentations: 1,
+        values,
+        logits,
+        offsets: Vec::new(),
+    };
+    Ok(Some((rows, labels, weights)))
+}
+
+/// Builds `base`'s replay set from `dataset` (one folder per class of the base) and
+/// returns the base's bytes with it in their metadata (replacing any earlier one), and
+/// the set. The classes must be the base's: the set keeps the base's classes' names.
+pub fn make_replay(
+    base: &Path,
+    dataset: &Dataset,
+    params: &TrainParams,
+    options: &ModelOptions,
+    progress: Progress,
+) -> Result<(Vec<u8>, Replay)> {
+    let params = TrainParams {
+        augment: false,
+        residual: true,
+        ..params.clone()
+    };
+    let extracted = extract_dataset(base, dataset, &params, options, progress)?;
+    if extracted.residual.is_none() {
+        return Err(Error::invalid(
+            "a replay set needs one folder per class of the base model, named like them",
+        ));
+    }
+    let channels = extracted.channels;
+    let mut rows_of = vec![Vec::new(); dataset.classes.len()];
+    for (image, &label) in extracted.images.iter().zip(&extracted.labels) {
+        rows_of[label].extend_from_slice(&image.values);
+    }
+    let replay = Replay::build(&dataset.classes, channels, &rows_of, params.seed);
+    let mut entries: Vec<(String, String)> = metadata(&extracted.base_bytes)?
+        .into_iter()
+        .filter(|(key, _)| key != REPLAY_KEY)
+        .collect();
+    entries.push((REPLAY_KEY.into(), replay.to_metadata()));
+    Ok((with_metadata(&extracted.base_bytes, &entries)?, replay))
 }
 
 /// One image's pooled features and the SHA-256 of its file (or of its pixels).
@@ -458,220 +691,20 @@ fn new_metadata(
             "visualccc.train.prior_weight".into(),
             params.prior_weight.to_string(),
         ),
+        (
+            "visualccc.train.residual".into(),
+            report.residual.to_string(),
+        ),
+        (
+            "visualccc.train.replay".into(),
+            json(json!({"prototypes": report.replay_prototypes, "weight": report.replay_weight})),
+        ),
         ("visualccc.train.seed".into(), params.seed.to_string()),
         ("visualccc.train.date".into(), report.date.clone()),
     ]);
     Ok(entries)
 }
 
-/// The base model's linear head (`[classes][channels]`, row-major) when a prior is
-/// asked for.
-fn base_head(model: &Model, prior_weight: f64) -> Result<Option<Vec<f32>>> {
-    if !(prior_weight.is_finite() && prior_weight >= 0.0) {
-        return Err(Error::invalid(format!(
-            "prior weight {prior_weight} must be a number of at least 0"
-        )));
-    }
-    if prior_weight == 0.0 {
-        return Ok(None);
-    }
-    let rows: Option<Vec<&[f32]>> = (0..model.info().classes.len())
-        .map(|c| model.linear_head_row(c))
-        .collect();
-    Ok(rows.map(|rows| rows.concat()))
-}
-
-/// Appends to every feature row of `image` the base logits (without bias) it gives.
-fn append_logits(image: &mut ImageFeatures, head: &[f32], channels: usize) {
-    let extended = image
-        .values
-        .chunks_exact(channels)
-        .flat_map(|row| {
-            let logits: Vec<f32> = head
-                .chunks_exact(channels)
-                .map(|w| {
-                    w.iter()
-                        .zip(row)
-                        .map(|(a, b)| f64::from(a * b))
-                        .sum::<f64>() as f32
-                })
-                .collect();
-            row.iter().copied().chain(logits).collect::<Vec<_>>()
-        })
-        .collect();
-    image.values = extended;
-}
-
-/// Weights on `[features, base logits]` folded into weights on the features alone:
-/// each logit is `head · features`, so its weight adds that multiple of the head row.
-fn fold_logits(weights: &[f32], head: &[f32], channels: usize) -> Vec<f32> {
-    let inputs = channels + head.len() / channels;
-    weights
-        .chunks_exact(inputs)
-        .flat_map(|row| {
-            let mut folded: Vec<f64> = row[..channels].iter().map(|&w| f64::from(w)).collect();
-            for (&w, base_row) in row[channels..].iter().zip(head.chunks_exact(channels)) {
-                for (f, &b) in folded.iter_mut().zip(base_row) {
-                    *f += f64::from(w) * f64::from(b);
-                }
-            }
-            folded.into_iter().map(|v| v as f32).collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, so a failed
-/// write leaves no half-written model.
-pub fn save_model(bytes: &[u8], path: &Path) -> Result<()> {
-    let temporary = partial_path(path)?;
-    std::fs::write(&temporary, bytes).map_err(|err| {
-        let _ = std::fs::remove_file(&temporary);
-        Error::io(path, err)
-    })?;
-    std::fs::rename(&temporary, path).map_err(|err| {
-        let _ = std::fs::remove_file(&temporary);
-        Error::io(path, err)
-    })
-}
-
-/// Writes the model to `path` (see [`save_model`]) and its card, a Markdown summary of
-/// the data, counts, cross-validation, base model and date, next to it as `<name>.md`.
-/// Returns the card's path.
-pub fn save_with_card(trained: &TrainedModel, path: &Path) -> Result<std::path::PathBuf> {
-    let card_path = path.with_extension("md");
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    save_model(trained.bytes.as_slice(), path)?;
-    save_model(model_card(&name, &trained.report).as_bytes(), &card_path)?;
-    Ok(card_path)
-}
-
-/// The model card of a trained model.
-pub fn model_card(name: &str, report: &TrainReport) -> String {
-    let mut card = format!(
-        "# {name}\n\nA Visual-CCC classifier trained on {} labelled images on {}: the \
-         `{}` model's backbone (sha256 `{}`) with a new linear head (L2 penalty {}, base logits \
-         as a prior with weight {}, seed {}).\n\n## Data\n\n| class | images |\n|---|---|\n",
-        report.image_counts.iter().sum::<usize>(),
-        report.date,
-        report.base_model,
-        report.base_sha256,
-        report.lambda,
-        report.prior_weight,
-        report.seed,
-    );
-    for (class, count) in report.classes.iter().zip(&report.image_counts) {
-        card += &format!("| {class} | {count} |\n");
-    }
-    card += &format!(
-        "\n{} tiles, {} feature vectors (with augmentation, if any).\n\n## Cross-validation\n\n",
-        report.tiles, report.samples
-    );
-    match (
-        &report.cross_validation,
-        &report.cross_validation_unavailable,
-    ) {
-        (Some(cv), _) => {
-            card += &format!(
-                "{}-fold, by image: accuracy {:.3}, balanced accuracy {:.3}.\n\n\
-                 Confusion matrix (rows: true class, columns: predicted):\n\n| |{}|\n|---|{}\n",
-                cv.folds,
-                cv.accuracy,
-                cv.balanced_accuracy,
-                report.classes.join("|"),
-                "---|".repeat(report.classes.len()),
-            );
-            for (class, row) in report.classes.iter().zip(&cv.confusion) {
-                let cells: Vec<String> = row.iter().map(usize::to_string).collect();
-                card += &format!("| {class} |{}|\n", cells.join("|"));
-            }
-        }
-        (None, reason) => card += &format!("Not done: {}.\n", reason.clone().unwrap_or_default()),
-    }
-    if !report.skipped.is_empty() {
-        card += "\n## Skipped\n\n";
-        for skipped in &report.skipped {
-            card += &format!("- {}: {}\n", skipped.file, skipped.reason);
-        }
-    }
-    card += "\nThe training files and their sha256 are in the model's metadata \
-             (`visualccc.train.files`).\n";
-    card
-}
-
-/// Fails with the reason when `path` cannot be written, before any work is done.
-pub fn check_writable(path: &Path) -> Result<()> {
-    if path.is_dir() {
-        return Err(Error::invalid(format!(
-            "{}: is a folder; give the model's file name (…/name.onnx)",
-            path.display()
-        )));
-    }
-    let probe = partial_path(path)?;
-    std::fs::write(&probe, b"").map_err(|err| Error::io(path, err))?;
-    std::fs::remove_file(&probe).map_err(|err| Error::io(&probe, err))
-}
-
-/// The temporary file a model is written to before it is renamed into place.
-fn partial_path(path: &Path) -> Result<std::path::PathBuf> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid(format!("{}: not a file path", path.display())))?;
-    Ok(folder.join(format!(".{}.partial", name.to_string_lossy())))
-}
-
-/// Today's date in UTC (or `SOURCE_DATE_EPOCH`'s) as YYYY-MM-DD.
-fn today() -> String {
-    let seconds = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        });
-    // Days to the civil calendar (H. Hinnant's algorithm).
-    let z = (seconds / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn folded_logit_weights_give_the_same_scores() {
-        // Two features, one base class with head row (2, -1); the new head weighs
-        // [features, base logit] as (0.5, 0.25, 3).
-        let (features, head) = ([1.5f32, -2.0], [2.0f32, -1.0]);
-        let logit: f32 = head.iter().zip(&features).map(|(a, b)| a * b).sum();
-        let direct = 0.5 * features[0] + 0.25 * features[1] + 3.0 * logit;
-        let folded = super::fold_logits(&[0.5, 0.25, 3.0], &head, 2);
-        let score: f32 = folded.iter().zip(&features).map(|(a, b)| a * b).sum();
-        assert!((score - direct).abs() < 1e-5, "{score} != {direct}");
-    }
-
-    #[test]
-    fn civil_dates() {
-        std::env::set_var("SOURCE_DATE_EPOCH", "1796515200");
-        assert_eq!(super::today(), "2026-12-06");
-        std::env::remove_var("SOURCE_DATE_EPOCH");
-    }
 }

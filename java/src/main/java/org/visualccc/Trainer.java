@@ -19,7 +19,7 @@ public final class Trainer {
 
     /**
      * The core's training defaults: {@code seed}, {@code augment}, {@code tile_size} (0: the
-     * base model's), {@code prior_weight}, {@code batch}.
+     * base model's), {@code prior_weight}, {@code residual}, {@code replay_weight}, {@code batch}.
      */
     public static Map<String, Object> defaults() {
         return CoreDefaults.of("train", Trainer::nativeDefaults);
