@@ -132,7 +132,14 @@ fn carbide_network(
     let cell = colony * rng.range(1.5, 3.5);
     let grid = SeedGrid::jittered(w, h, cell, rng.range(0.7, 1.0), 0.0, 0.1, rng);
     let mut tess = tessellate(w, h, &grid);
-    warp_tessellation(&mut tess, w, h, cell * rng.range(0.03, 0.1), cell * 0.4, rng);
+    warp_tessellation(
+        &mut tess,
+        w,
+        h,
+        cell * rng.range(0.03, 0.1),
+        cell * 0.4,
+        rng,
+    );
     let width = (ctx.scale * rng.log_range(0.003, 0.015)).max(1.0);
     let unevenness = fbm(w, h, width * rng.range(2.0, 8.0), 2, rng);
     let level = plate_level + rng.range(-0.1, 0.3);

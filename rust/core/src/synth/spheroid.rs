@@ -144,7 +144,13 @@ fn hex_layer(out: &mut Vec<[f32; 3]>, w: usize, h: usize, r: f32, sigma: f32, rn
 /// Bright-field TEM: a flat, bright support film and particles darkened by the
 /// thickness they present to the beam (mass-thickness contrast, Beer–Lambert), with
 /// no topographic shading; a thin bright Fresnel fringe at defocus.
-fn tem_bright_field(ctx: &Ctx, rng: &mut Rng, canvas: Canvas, mask: Vec<bool>, r_med: f32) -> Scene {
+fn tem_bright_field(
+    ctx: &Ctx,
+    rng: &mut Rng,
+    canvas: Canvas,
+    mask: Vec<bool>,
+    r_med: f32,
+) -> Scene {
     let (w, h) = (ctx.w, ctx.h);
     let film = rng.range(0.6, 0.95);
     let film_tex = rng.range(0.0, 0.04);

@@ -183,22 +183,29 @@ struct LevelRanks {
 
 impl LevelRanks {
     fn of<T: Copy + Into<u32> + Sync>(levels: &[T], bins: usize) -> Self {
-        // The levels each block of pixels holds, found in parallel.
+        // The levels each block of pixels holds, found in parallel as bit sets.
         let blocks: Vec<&[T]> = levels.chunks(1 << 18).collect();
         let seen_in = crate::parallel::par_blocks(
             blocks,
             crate::parallel::thread_count(0),
             || (),
             |_, block, _| {
-                let mut seen = vec![false; bins];
-                block.iter().for_each(|&v| seen[v.into() as usize] = true);
+                let mut seen = vec![0u64; bins.div_ceil(64)];
+                for &v in block {
+                    let v = v.into() as usize;
+                    seen[v / 64] |= 1 << (v % 64);
+                }
                 seen
             },
         );
-        let seen: Vec<bool> = (0..bins).map(|v| seen_in.iter().any(|s| s[v])).collect();
+        let mut words = vec![0u64; bins.div_ceil(64)];
+        for block in &seen_in {
+            words.iter_mut().zip(block).for_each(|(w, b)| *w |= b);
+        }
+        let seen = (0..bins).map(|v| words[v / 64] >> (v % 64) & 1 == 1);
         let mut present = Vec::new();
         let mut rank = vec![0u16; bins];
-        for (v, &s) in seen.iter().enumerate() {
+        for (v, s) in seen.enumerate() {
             if s {
                 rank[v] = present.len() as u16;
                 present.push(v as u32);
