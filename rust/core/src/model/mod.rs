@@ -3,6 +3,7 @@
 
 pub mod bioimageio;
 pub mod calibration;
+pub(crate) mod onnx_check;
 pub(crate) mod onnx_edit;
 pub(crate) mod onnx_head;
 pub mod preprocess;
@@ -180,6 +181,12 @@ pub(crate) fn run_locked<T>(
 /// Loads ONNX Runtime if needed and creates a session for the ONNX model `bytes` (read
 /// from `path`, named in errors).
 pub(crate) fn new_session(bytes: &[u8], options: &ModelOptions, path: &Path) -> Result<Session> {
+    if let Some(problem) = onnx_check::unsafe_attribute(bytes) {
+        return Err(model_error(
+            path,
+            format!("not a usable ONNX model: {problem}"),
+        ));
+    }
     runtime::ensure_initialised(&options.runtime)?;
     let mut builder = Session::builder()
         .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))

@@ -337,6 +337,16 @@ pub(crate) fn raw_fields(bytes: &[u8]) -> Result<Vec<RawField<'_>>> {
     }
 }
 
+/// The values of a packed repeated varint field.
+pub(crate) fn packed_varints(bytes: &[u8]) -> Result<Vec<u64>> {
+    let mut reader = Reader { bytes };
+    let mut values = Vec::new();
+    while !reader.bytes.is_empty() {
+        values.push(reader.varint()?);
+    }
+    Ok(values)
+}
+
 /// The UTF-8 text of a string field.
 pub(crate) fn field_text(bytes: &[u8]) -> Result<String> {
     text(bytes)
