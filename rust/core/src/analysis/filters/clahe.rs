@@ -359,24 +359,18 @@ fn clahe_ranked<T: Copy + Sync, O: Sample>(
         }
     }
     let left_weights: Vec<f32> = right_weights.iter().map(|a| 1.0 - a).collect();
-    for_row_bands_with(BAND_ROWS, out, w, Vec::new, |y0, rows, indices| {
-        indices.resize(w, 0);
+    for_row_bands_with(BAND_ROWS, out, w, Vec::new, |y0, rows, ranks| {
         for (i, out_row) in rows.chunks_mut(w).enumerate() {
             let y = y0 + i;
             let tyf = y as f32 * inv_th - 0.5;
             let t1 = tyf.floor();
             let t1i = t1 as isize;
-            for (j, &v) in indices.iter_mut().zip(&levels[y * w..][..w]) {
-                *j = rank(v) as u32;
-            }
             let (top, bottom) = (
                 t1i.max(0) as usize * tx * k,
                 ((t1i + 1) as usize).min(ty - 1) * tx * k,
             );
-            super::simd::dispatch(MappedRow {
-                top: &luts[top..][..tx * k],
-                bottom: &luts[bottom..][..tx * k],
-                bytes: bytes.map(|b| ByteTables {
+            let indices = match bytes {
+                Some(b) => Indices::Bytes(ByteTables {
                     row: &b[y * w..][..w],
                     top: planes.each_ref().map(|p| &p[top / k * 256..][..tx * 256]),
                     bottom: planes
@@ -385,6 +379,15 @@ fn clahe_ranked<T: Copy + Sync, O: Sample>(
                     k,
                     wide,
                 }),
+                None => {
+                    ranks.clear();
+                    ranks.extend(levels[y * w..][..w].iter().map(|&v| rank(v) as u16));
+                    Indices::Ranks(ranks)
+                }
+            };
+            super::simd::dispatch(MappedRow {
+                top: &luts[top..][..tx * k],
+                bottom: &luts[bottom..][..tx * k],
                 k,
                 spans: &spans,
                 left_weights: &left_weights,
@@ -408,11 +411,16 @@ struct MappedRow<'a, O> {
     left_weights: &'a [f32],
     right_weights: &'a [f32],
     bottom_weight: f32,
-    /// Each pixel's table index.
-    indices: &'a [u32],
-    /// Where the indices are bytes: the row's indices and the tables as byte planes.
-    bytes: Option<ByteTables<'a>>,
+    indices: Indices<'a>,
     out: &'a mut [O],
+}
+
+/// Each pixel's table index in a row of CLAHE.
+enum Indices<'a> {
+    /// Ranks among the levels present (below 65 536).
+    Ranks(&'a [u16]),
+    /// Byte indices, with the tables as byte planes for the byte-table kernel.
+    Bytes(ByteTables<'a>),
 }
 
 /// A row's byte indices and the tables above and below it as planes of low and high
@@ -433,25 +441,16 @@ impl<O: Sample> super::simd::Kernel for MappedRow<'_, O> {
 
     #[inline(always)]
     fn run(self, _fma: bool) {
-        let (ya, ya1) = (self.bottom_weight, 1.0 - self.bottom_weight);
-        let k = self.k;
-        for (span, left, right) in self.spans {
-            let (tl, tr) = (&self.top[*left..][..k], &self.top[*right..][..k]);
-            let (bl, br) = (&self.bottom[*left..][..k], &self.bottom[*right..][..k]);
-            for x in span.clone() {
-                let j = self.indices[x] as usize;
-                let (xa1, xa) = (self.left_weights[x], self.right_weights[x]);
-                // OpenCV's expression, term for term, so roundings agree.
-                let res = (tl[j] * xa1 + tr[j] * xa) * ya1 + (bl[j] * xa1 + br[j] * xa) * ya;
-                self.out[x] = O::from_f32(res);
-            }
+        match self.indices {
+            Indices::Ranks(ranks) => self.map(ranks),
+            Indices::Bytes(tables) => self.map(tables.row),
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     unsafe fn run_avx512(self) {
-        if let Some(tables) = self.bytes {
+        if let Indices::Bytes(tables) = self.indices {
             // Whether the output takes the kernel's store: bytes for 8-bit tables, words
             // for wide ones (asked of an empty slice, so `self.out` stays for `run`).
             let fits = if tables.wide {
@@ -470,6 +469,29 @@ impl<O: Sample> super::simd::Kernel for MappedRow<'_, O> {
             }
         }
         self.run(true)
+    }
+}
+
+impl<O: Sample> MappedRow<'_, O> {
+    /// The portable kernel, one pixel at a time.
+    #[inline(always)]
+    fn map<I: Copy>(self, indices: &[I])
+    where
+        usize: From<I>,
+    {
+        let (ya, ya1) = (self.bottom_weight, 1.0 - self.bottom_weight);
+        let k = self.k;
+        for (span, left, right) in self.spans {
+            let (tl, tr) = (&self.top[*left..][..k], &self.top[*right..][..k]);
+            let (bl, br) = (&self.bottom[*left..][..k], &self.bottom[*right..][..k]);
+            for x in span.clone() {
+                let j = usize::from(indices[x]);
+                let (xa1, xa) = (self.left_weights[x], self.right_weights[x]);
+                // OpenCV's expression, term for term, so roundings agree.
+                let res = (tl[j] * xa1 + tr[j] * xa) * ya1 + (bl[j] * xa1 + br[j] * xa) * ya;
+                self.out[x] = O::from_f32(res);
+            }
+        }
     }
 }
 
