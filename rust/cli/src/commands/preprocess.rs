@@ -161,7 +161,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
 }
 
 /// A filter's result: float, or already in the input's depth where the filter can
-/// write it directly (median and CLAHE, whose results are levels).
+/// write it directly (median, bilateral and CLAHE).
 enum Filtered {
     Float(GrayImage),
     SameDepth(OwnedImage),

@@ -141,9 +141,9 @@ pub(crate) fn gray_row(view: &ImageView, y: usize, row: &mut [f32]) {
 }
 
 /// Writes grey rows `first − r .. first + n + r` of `view` into `padded` (reflected past
-/// the top and bottom), each with `r` reflected pixels on either side and `extra` zeros on
-/// the right, so window taps are plain offsets and vector passes can read whole lanes
-/// past the last column. Returns the padded row length.
+/// the top and bottom), each `w + 2r + extra` long: `r` reflected pixels on either side
+/// and `extra` zeros on the right, so window taps are plain offsets and vector passes
+/// can read whole lanes past the last column.
 pub(crate) fn padded_gray_rows(
     view: &ImageView,
     first: usize,
@@ -151,7 +151,7 @@ pub(crate) fn padded_gray_rows(
     r: usize,
     extra: usize,
     padded: &mut Vec<f32>,
-) -> usize {
+) {
     let (w, h) = (view.width(), view.height());
     let pw = w + 2 * r + extra;
     padded.resize(pw * (n + 2 * r), 0.0);
@@ -164,7 +164,6 @@ pub(crate) fn padded_gray_rows(
         }
         row[r + w + r..].fill(0.0);
     }
-    pw
 }
 
 /// Output rows per work item when rows are split across threads.
