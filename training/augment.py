@@ -1,13 +1,33 @@
 """Training-time augmentation for training/train.py: random crops, flips, rotations, and the
 style randomisation that makes the morphology task source-blind (histogram matching to a random
-training micrograph of any class, percentile stretch, inversion, blur, JPEG, uneven
-illumination, contrast / gamma / noise), plus class- and source-balanced sampling weights."""
+training micrograph of any class, percentile stretch, inversion, relief contrast, blur, JPEG,
+uneven illumination, contrast / gamma / noise), plus class- and source-balanced sampling weights."""
 
 import cv2
 import numpy as np
 
 STYLE_POOL = []  # sorted grey-level quantiles of training micrographs (any class)
 STYLE_PROB = [0.35, 0.15]  # histogram matching, percentile stretch (--style-prob)
+RELIEF_PROB = [0.0]  # --relief-prob
+
+
+def relief(x, rng):
+    """Topographic (relief) contrast: the derivative of the smoothed crop along a random
+    detector direction, on a flat mid-grey, with little or none of the original grey
+    levels left. Secondary-electron images of a deposit of one material (lithium on
+    lithium) show its shape mostly this way, as low-contrast relief, instead of a bright
+    deposit on a dark substrate; without it a model learns "low-contrast grey texture =
+    alloy" (docs/models/morphology.md)."""
+    sigma = rng.uniform(0.6, 2.0)
+    s = cv2.GaussianBlur(x, (0, 0), sigma)
+    gx = cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
+    ang = rng.uniform(0.0, 2.0 * np.pi)
+    d = np.cos(ang) * gx + np.sin(ang) * gy
+    d = d / max(float(np.quantile(np.abs(d), 0.99)), 1e-4)
+    keep = rng.uniform(0.0, 0.4)
+    out = 0.5 + rng.uniform(0.1, 0.4) * d + keep * (x - float(x.mean()))
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 def style_quantiles(img):
@@ -46,6 +66,8 @@ def augment(img, size, rng, invert_p, scale_range):
     x = np.ascontiguousarray(x)
     if rng.random() < invert_p:
         x = 1.0 - x
+    if rng.random() < RELIEF_PROB[0]:
+        x = relief(x, rng)
     # Style randomisation across classes: the grey statistics of a random real micrograph
     # (of any class), or a 16-bit-style percentile stretch, so that neither synthetic nor a
     # source's grey statistics says which class an image is.

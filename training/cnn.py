@@ -49,6 +49,49 @@ def build_net(torch, widths, n_classes):
     return Net()
 
 
+def load_onnx_weights(torch, net, path):
+    """Initialises `net` from a model that export_onnx wrote (fine-tuning). The export folded
+    batch norm into the convolutions, so each batch norm becomes the identity plus the folded
+    bias (running mean 0, running variance 1 - eps, weight 1): the network computes exactly
+    what the file does as long as batch norm stays in eval mode (see freeze_batch_norm)."""
+    import onnx
+    from onnx import numpy_helper
+
+    weights = {t.name: numpy_helper.to_array(t) for t in onnx.load(path).graph.initializer}
+    convs = [i for kind, i in net.plan if kind == "conv"]
+    expected = {f"conv{k + 1}.{part}" for k in range(len(convs)) for part in ("weight", "bias")}
+    expected |= {"fc.weight", "fc.bias"}
+    if set(weights) != expected:
+        raise SystemExit(f"--init {path}: not a model of this architecture "
+                         f"(initializers {sorted(weights)})")
+    with torch.no_grad():
+        for k, i in enumerate(convs):
+            conv, bn = net.layers[i], net.layers[i + 1]
+            w = torch.from_numpy(weights[f"conv{k + 1}.weight"].copy())
+            if w.shape != conv.weight.shape:
+                raise SystemExit(f"--init {path}: conv{k + 1} is {tuple(w.shape)}, "
+                                 f"this architecture has {tuple(conv.weight.shape)}")
+            conv.weight.copy_(w)
+            bn.weight.fill_(1.0)
+            bn.bias.copy_(torch.from_numpy(weights[f"conv{k + 1}.bias"].copy()))
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0 - bn.eps)
+        fc_w = torch.from_numpy(weights["fc.weight"].copy())
+        if fc_w.shape != net.fc.weight.shape:
+            raise SystemExit(f"--init {path}: head is {tuple(fc_w.shape)}, "
+                             f"this task needs {tuple(net.fc.weight.shape)}")
+        net.fc.weight.copy_(fc_w)
+        net.fc.bias.copy_(torch.from_numpy(weights["fc.bias"].copy()))
+
+
+def freeze_batch_norm(torch, net):
+    """Keeps batch norm on its running statistics during training (fine-tuning from
+    load_onnx_weights, whose statistics are the folded identity); its affine part still learns."""
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.eval()
+
+
 def flops(widths, size):
     total, cin, s = 0, 1, size
     for si, (n_convs, cout) in enumerate(widths):

@@ -61,8 +61,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from augment import STYLE_POOL, STYLE_PROB, augment, sample_weights, style_quantiles  # noqa: E402
-from cnn import build_net, check_onnx, export_onnx, flops  # noqa: E402
+from augment import RELIEF_PROB, STYLE_POOL, STYLE_PROB, augment, sample_weights, style_quantiles  # noqa: E402
+from cnn import build_net, check_onnx, export_onnx, flops, freeze_batch_norm, load_onnx_weights  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONTRACT_CROP = 1.2  # docs/model-format.md: shorter side -> 1.2*S, then centre S x S
@@ -321,6 +321,8 @@ def train_model(torch, samples, classes, args, epochs, seed, log_prefix=""):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = build_net(torch, args.widths, len(classes))
+    if args.init:
+        load_onnx_weights(torch, net, args.init)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = max(1, args.epoch_samples // args.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=epochs * steps_per_epoch,
@@ -331,6 +333,8 @@ def train_model(torch, samples, classes, args, epochs, seed, log_prefix=""):
     t0 = time.time()
     for epoch in range(epochs):
         net.train()
+        if args.init:
+            freeze_batch_norm(torch, net)
         total, correct, loss_sum = 0, 0, 0.0
         for _ in range(steps_per_epoch):
             idx = rng.choice(len(samples), size=args.batch, p=p)
@@ -464,6 +468,10 @@ def parse_args(argv):
     ap.add_argument("--crop-scale", type=float, nargs=2, metavar=("MIN", "MAX"),
                     help="training crops' side as fractions of the image's shorter side "
                          "(default per task)")
+    ap.add_argument("--init", metavar="MODEL.onnx",
+                    help="fine-tune: start from this model's weights (written by this script, same "
+                         "task and architecture; batch norm stays on the folded statistics) "
+                         "instead of a random initialisation")
     ap.add_argument("--epochs", type=int, help="training epochs of the final model (default per task)")
     ap.add_argument("--epoch-samples", type=int, default=512)
     ap.add_argument("--batch", type=int, default=32)
@@ -477,6 +485,9 @@ def parse_args(argv):
     ap.add_argument("--style-prob", type=float, nargs=2, default=[0.35, 0.15], metavar=("MATCH", "STRETCH"),
                     help="probabilities of histogram matching to a random training image and of a "
                          "percentile stretch per crop (0 0 turns style randomisation off)")
+    ap.add_argument("--relief-prob", type=float, default=0.0,
+                    help="probability of rendering a training crop as topographic relief "
+                         "(augment.relief)")
     ap.add_argument("--leave-out", action="append", choices=["uhcs", "emps"], default=[],
                     help="morphology: train without this real source and test on all of its "
                          "images (repeatable; both = synthetic-only -> real)")
@@ -494,6 +505,9 @@ def parse_args(argv):
     if args.tile_source_size < 16:
         ap.error("--tile-source-size must be at least 16 source pixels")
     args.widths = [(1, 16), (1, 32), (2, 48), (2, 96)]
+    if args.init and args.cv_folds > 1:
+        ap.error("--init: cross-validation folds would start from weights that already saw "
+                 "their validation images; add --cv-folds 0")
     args.crop_scale = tuple(args.crop_scale or TASKS[args.task]["crop_scale"])
     if not 0.0 < args.crop_scale[0] <= args.crop_scale[1] <= 1.0:
         ap.error("--crop-scale needs 0 < MIN <= MAX <= 1")
@@ -572,6 +586,7 @@ def main(argv=None):
         decode_all(train_s + val_s + test_s, args.size, args.crop_scale[0], args.tile_source_size)
         STYLE_POOL[:] = [style_quantiles(s.image) for s in train_s]
         STYLE_PROB[:] = args.style_prob
+        RELIEF_PROB[:] = [args.relief_prob]
         manifest_text, manifest_hash = manifest({"train": train_s, "validation": val_s, "test": test_s}, data)
         gflop = flops(args.widths, args.size) / 1e9
         print(f"model {args.widths}, input {args.size}, {gflop:.3f} GFLOP per tile", flush=True)

@@ -134,6 +134,13 @@ pub(super) fn scene(ctx: &Ctx, rng: &mut Rng) -> Scene {
         canvas = sketch.render(w, h, zscale);
     }
 
+    // A third of the images show the arms as chains of crystallites (rounded, or faceted
+    // with one lattice orientation per image), the rest as smooth tapered branches.
+    if rng.chance(0.35) {
+        let facet = rng.chance(0.5).then(|| rng.angle());
+        canvas = sketch.render_crystalline((w, h), zscale, rng.range(0.8, 2.0), facet, rng);
+    }
+
     let bg = rng.range(0.15, 0.4);
     let fg = bg + rng.range(0.15, 0.45);
     let tex_amp = rng.range(0.01, 0.06);

@@ -155,6 +155,41 @@ impl Canvas {
         }
     }
 
+    /// Max-blends a grain of radius `r` centred on `c`: a dome, or with `facet` = Some(angle)
+    /// a square pyramid turned by that angle, whose flat sides shade like crystal facets.
+    pub(super) fn grain(&mut self, c: [f32; 2], r: f32, zscale: f32, facet: Option<f32>) {
+        let Some(angle) = facet else {
+            self.capsule(c, r, c, r, zscale, 0.0);
+            return;
+        };
+        let (sin, cos) = angle.sin_cos();
+        // A pyramid's corners reach r·√2 from the centre.
+        let reach = r * std::f32::consts::SQRT_2;
+        let x0 = (c[0] - reach).floor().max(0.0) as usize;
+        let y0 = (c[1] - reach).floor().max(0.0) as usize;
+        let x1 = (c[0] + reach).ceil().min(self.w as f32 - 1.0);
+        let y1 = (c[1] + reach).ceil().min(self.h as f32 - 1.0);
+        if x1 < 0.0 || y1 < 0.0 || x0 as f32 > x1 || y0 as f32 > y1 {
+            return;
+        }
+        for y in y0..=y1 as usize {
+            let dy = y as f32 - c[1];
+            let row = &mut self.z[y * self.w..(y + 1) * self.w];
+            for (x, cell) in row.iter_mut().enumerate().take(x1 as usize + 1).skip(x0) {
+                let dx = x as f32 - c[0];
+                let u = (cos * dx + sin * dy).abs();
+                let v = (-sin * dx + cos * dy).abs();
+                let q = r - u.max(v);
+                if q > 0.0 {
+                    let z = zscale * q;
+                    if z > *cell {
+                        *cell = z;
+                    }
+                }
+            }
+        }
+    }
+
     pub(super) fn coverage(&self) -> f32 {
         self.z.iter().filter(|&&v| v > 0.0).count() as f32 / self.z.len() as f32
     }
@@ -183,6 +218,32 @@ impl Sketch {
         let mut canvas = Canvas::new(w, h);
         for &(a, ra, b, rb) in &self.caps {
             canvas.capsule(a, ra, b, rb, zscale, 0.0);
+        }
+        canvas
+    }
+
+    /// Draws every branch as a thinner core studded with crystallites, as electrodeposited
+    /// metal dendrites look in the SEM at higher magnification: arms of rounded or faceted
+    /// grains, wider than the arm, about one grain per `spacing` × radius of branch length.
+    pub(super) fn render_crystalline(
+        &self,
+        size: (usize, usize),
+        zscale: f32,
+        spacing: f32,
+        facet: Option<f32>,
+        rng: &mut Rng,
+    ) -> Canvas {
+        let mut canvas = Canvas::new(size.0, size.1);
+        for &(a, ra, b, rb) in &self.caps {
+            canvas.capsule(a, 0.6 * ra, b, 0.6 * rb, zscale, 0.0);
+            let len = ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
+            let r = 0.5 * (ra + rb);
+            if rng.chance((len / (spacing * r).max(0.5)).min(1.0)) {
+                let t = rng.unit();
+                let c = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+                let tilt = facet.map(|f| f + rng.range(-0.2, 0.2));
+                canvas.grain(c, r * rng.range(1.0, 1.7), zscale, tilt);
+            }
         }
         canvas
     }
