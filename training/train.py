@@ -328,6 +328,14 @@ def train_model(torch, samples, classes, args, epochs, seed, log_prefix=""):
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=epochs * steps_per_epoch,
                                                 pct_start=0.15)
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+    teacher = None
+    if args.init and args.distill > 0:
+        # Learning without forgetting: on real images the fine-tuned model is also pulled
+        # towards what the starting model said, so that new synthetic looks do not move
+        # the real sources it already read right.
+        teacher = build_net(torch, args.widths, len(classes))
+        load_onnx_weights(torch, teacher, args.init)
+        teacher.eval()
     p = sample_weights(samples, len(classes))
     invert = TASKS[args.task]["invert"]
     t0 = time.time()
@@ -343,6 +351,18 @@ def train_model(torch, samples, classes, args, epochs, seed, log_prefix=""):
             xt = torch.from_numpy(x[:, None])
             out = net(xt)
             loss = loss_fn(out, y)
+            if teacher is not None:
+                real = torch.tensor([samples[i].source != "synthetic" for i in idx])
+                if real.any():
+                    with torch.no_grad():
+                        target = torch.softmax(teacher(xt), dim=1)
+                    # only crops the starting model reads right: it is not kept where an
+                    # augmented look (relief, inversion) fools it
+                    keep = real & (target.argmax(1) == y)
+                    if keep.any():
+                        kl = torch.nn.functional.kl_div(torch.log_softmax(out[keep], dim=1), target[keep],
+                                                        reduction="batchmean")
+                        loss = loss + args.distill * kl * keep.float().mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -472,6 +492,9 @@ def parse_args(argv):
                     help="fine-tune: start from this model's weights (written by this script, same "
                          "task and architecture; batch norm stays on the folded statistics) "
                          "instead of a random initialisation")
+    ap.add_argument("--distill", type=float, default=0.0, metavar="W",
+                    help="with --init: weight of a distillation loss that keeps the predictions "
+                         "on real training crops that the --init model reads right close to its own")
     ap.add_argument("--epochs", type=int, help="training epochs of the final model (default per task)")
     ap.add_argument("--epoch-samples", type=int, default=512)
     ap.add_argument("--batch", type=int, default=32)
@@ -505,6 +528,8 @@ def parse_args(argv):
     if args.tile_source_size < 16:
         ap.error("--tile-source-size must be at least 16 source pixels")
     args.widths = [(1, 16), (1, 32), (2, 48), (2, 96)]
+    if args.distill > 0 and not args.init:
+        ap.error("--distill needs --init (the model whose predictions it keeps)")
     if args.init and args.cv_folds > 1:
         ap.error("--init: cross-validation folds would start from weights that already saw "
                  "their validation images; add --cv-folds 0")

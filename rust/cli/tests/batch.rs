@@ -282,3 +282,73 @@ fn analyze_and_batch_report_the_same_numbers() {
         class
     );
 }
+
+/// An 8-bit grey TIFF as ImageJ saves a calibrated image: `unit=micron` in the
+/// description and 2 pixels per µm in the resolution tags (pixels of 0.5 µm).
+fn imagej_calibrated_tiff(path: &Path, width: u32, height: u32) {
+    use tiff::encoder::{colortype, Rational, TiffEncoder};
+    use tiff::tags::{ResolutionUnit, Tag};
+    let pixels: Vec<u8> = (0..width * height)
+        .map(|i| if i % width < width / 2 { 40 } else { 200 })
+        .collect();
+    let mut file = std::fs::File::create(path).unwrap();
+    let mut encoder = TiffEncoder::new(&mut file).unwrap();
+    let mut image = encoder
+        .new_image::<colortype::Gray8>(width, height)
+        .unwrap();
+    image
+        .encoder()
+        .write_tag(Tag::ImageDescription, "ImageJ=1.53t\nunit=micron\n")
+        .unwrap();
+    image.resolution(ResolutionUnit::None, Rational { n: 2, d: 1 });
+    image.write_data(&pixels).unwrap();
+}
+
+#[test]
+fn a_calibrated_tiff_gives_areas_in_its_own_unit() {
+    let scratch = Scratch::new("batch-calibrated");
+    let input = scratch.path("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let tif = Path::new(&input).join("calibrated.tif");
+    imagej_calibrated_tiff(&tif, 48, 40);
+    let out = scratch.path("out");
+    ok(&batch_args(&input, &out, &fixture_model()));
+    let summary = read(&Path::new(&out).join("visual-ccc-summary.csv"));
+    let mut lines = summary.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let cell = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(cell("Area unit"), "\u{b5}m^2");
+    let total: f64 = (0..3)
+        .map(|i| cell(&format!("Area cluster {i}")).parse::<f64>().unwrap())
+        .sum();
+    // 48 × 40 pixels of 0.5 µm × 0.5 µm
+    assert!((total - 480.0).abs() < 1e-2, "total area {total}");
+
+    // The single-image commands read the same calibration unless told otherwise.
+    let labels = scratch.path("labels.png");
+    let clustered = ok(&[
+        "cluster",
+        tif.to_str().unwrap(),
+        "--k",
+        "2",
+        "--labels-out",
+        &labels,
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&clustered.stdout).unwrap();
+    assert_eq!(json["area_unit"], "\u{b5}m\u{b2}");
+    let told = ok(&[
+        "cluster",
+        tif.to_str().unwrap(),
+        "--k",
+        "2",
+        "--labels-out",
+        &labels,
+        "--pixel-size",
+        "1",
+        "--unit",
+        "nm",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&told.stdout).unwrap();
+    assert_eq!(json["area_unit"], "nm\u{b2}");
+}

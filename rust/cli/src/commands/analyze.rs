@@ -40,7 +40,8 @@ images and a summary.json into DIR (files are named after the image, <name>-…)
   --target-cluster I     cluster whose area fraction is reported (default k-1, the
                          brightest)
   --seed S               clustering seed (default {seed})
-  --pixel-size W[,H]     pixel size in --unit, for calibrated areas
+  --pixel-size W[,H]     pixel size in --unit, for calibrated areas (default: the
+                         calibration a TIFF records, as ImageJ saves it; else pixels)
   --unit UNIT            length unit of --pixel-size
   --threads N            threads for ONNX Runtime, texture and clustering (default: all
                          cores); the results do not depend on it
@@ -102,7 +103,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         .validate()
         .map_err(|e| Failure::Usage(e.to_string()))?;
     let target = params.target();
-    let calibration = cluster_cmd::calibration(&args)?;
+    let calibration = cluster_cmd::calibration(&args, &file)?;
     let runtime = classify::model_options(&args)?.runtime;
     // Open the model before the image work so that a bad --model fails at once.
     let model = if args.switch("no-model") {

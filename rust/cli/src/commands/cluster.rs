@@ -56,6 +56,8 @@ the same labels.
                       512 px wide, k-means with 10 restarts on every pixel; the labels
                       are written at the original size (nearest neighbour)
   --pixel-size W[,H]  pixel width (and height) in --unit, for calibrated areas
+                      (default: the calibration a TIFF records, as ImageJ saves it;
+                      else pixels)
   --unit UNIT         length unit of --pixel-size, e.g. um (areas are in UNIT²)
   --threads N         worker threads (default 0: all cores); labels do not depend on it
   --onnxruntime PATH  libonnxruntime.so to use for the foreground feature
@@ -123,11 +125,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
         ClusterParams {
             k,
             seed: args.parsed_or("seed", ClusterParams::default().seed)?,
-            calibration: calibration(&args)?,
+            calibration: calibration(&args, &file)?,
             ..ClusterParams::default()
         }
     } else {
-        params(&args, k)?
+        params(&args, k, &file)?
     };
     params.validate()?;
 
@@ -183,7 +185,7 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
 }
 
 /// Clustering parameters from the command line (custom mode).
-fn params(args: &Args, k: usize) -> Result<ClusterParams, String> {
+fn params(args: &Args, k: usize, file: &Path) -> Result<ClusterParams, String> {
     let defaults = ClusterParams::default();
     let (features, position) = match args.value("features") {
         None => (defaults.features.clone(), false),
@@ -208,7 +210,7 @@ fn params(args: &Args, k: usize) -> Result<ClusterParams, String> {
         tolerance: args.parsed_or("tol", defaults.tolerance)?,
         seed: args.parsed_or("seed", defaults.seed)?,
         max_samples: args.parsed_or("sample", defaults.max_samples)?,
-        calibration: calibration(args)?,
+        calibration: calibration(args, file)?,
         threads: args.parsed_or("threads", defaults.threads)?,
         runtime: super::classify::model_options(args)?.runtime,
     })
@@ -272,11 +274,12 @@ fn parse_features(list: &str) -> Result<(Vec<Feature>, bool), String> {
     Ok((features, x))
 }
 
-/// `--pixel-size W[,H]` with `--unit`, or uncalibrated pixels.
-pub fn calibration(args: &Args) -> Result<Calibration, String> {
+/// `--pixel-size W[,H]` with `--unit`, else the calibration the TIFF `file` records,
+/// else uncalibrated pixels.
+pub fn calibration(args: &Args, file: &Path) -> Result<Calibration, String> {
     let size: Option<Vec<f64>> = args.parsed_list("pixel-size")?;
     let calibration = match (size.as_deref(), args.value("unit")) {
-        (None, None) => Calibration::default(),
+        (None, None) => Calibration::from_tiff_file(file).unwrap_or_default(),
         (Some(_), None) => return Err("--pixel-size needs --unit (e.g. --unit um)".into()),
         (None, Some(_)) => return Err("--unit needs --pixel-size".into()),
         (Some(&[w]), Some(unit)) | (Some(&[w, _]), Some(unit)) => Calibration {

@@ -458,7 +458,8 @@ impl Worker<'_> {
                 texture_map: false,
                 ..self.analysis.clone()
             },
-            Calibration::default(),
+            // what the file records (ImageJ's own calibration of a TIFF), else pixels
+            Calibration::from_tiff_file(&file.path).unwrap_or_default(),
             self.runtime.clone(),
         ) {
             Ok(analysis) => analysis,

@@ -61,37 +61,7 @@ impl Feature {
     }
 }
 
-/// Physical size of a pixel, for calibrated areas.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Calibration {
-    pub pixel_width: f64,
-    pub pixel_height: f64,
-    /// Length unit of `pixel_width` and `pixel_height` (areas are in unit²).
-    pub unit: String,
-}
-
-impl Default for Calibration {
-    fn default() -> Self {
-        Self {
-            pixel_width: 1.0,
-            pixel_height: 1.0,
-            unit: "pixel".into(),
-        }
-    }
-}
-
-impl Calibration {
-    pub fn validate(&self) -> Result<()> {
-        for (name, v) in [("width", self.pixel_width), ("height", self.pixel_height)] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(Error::invalid(format!(
-                    "pixel {name} must be a finite number greater than 0, got {v}"
-                )));
-            }
-        }
-        Ok(())
-    }
-}
+pub use crate::image::calibration::Calibration;
 
 /// Parameters of [`cluster`].
 #[derive(Debug, Clone, PartialEq)]

@@ -25,7 +25,8 @@ import java.util.function.BooleanSupplier;
  * <li>{@value #SUMMARY_FILE}: one row per image, sorted by file: {@code File} (path relative
  * to the input folder), {@code Width}, {@code Height}, {@code Slices}, {@code Model},
  * {@code Class}, {@code P(<class>)} per class, {@code Fraction cluster <i>} per cluster
- * (labels ordered by mean grey, 0 = darkest), {@code Area unit}, {@code Area cluster <i>},
+ * (labels ordered by mean grey, 0 = darkest), {@code Area unit}, {@code Area cluster <i>}
+ * (in the calibration a TIFF records, as ImageJ saves it; else in pixels),
  * the whole-image texture values, then {@code Heatmap} and {@code Labels} (output paths
  * relative to the output folder, empty when not saved);</li>
  * <li>{@code heatmaps/<relative path>-CAM.tif} (32-bit CAM) and
