@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Filters side by side: `visual-ccc preprocess --timings` (the op stage) against OpenCV
-and scikit-image / SciPy with the same settings, on one 2048x1536 image at 8 and 16 bits,
+and scikit-image / SciPy with the same settings, on one 2048x1536 image at 8, 16 and 32 bits,
 runs interleaved (ours, OpenCV, ours, OpenCV, ...) so that a shared machine's load hits
 both alike. Prints the markdown table for docs/benchmarks.md.
 
@@ -8,7 +8,8 @@ both alike. Prints the markdown table for docs/benchmarks.md.
 
 Input: a real micrograph (uhcs/spheroidite/micrograph400.jpg from ../shared/data)
 mirror-tiled to 2048x1536, else a synthetic one from `visual-ccc synth`; the 16-bit image
-is the 8-bit one times 257. Ours uses every core the process may run on (run under
+is the 8-bit one times 257, the 32-bit one its grey values as floats (as ImageJ converts an
+8-bit image; OpenCV has no 32-bit CLAHE). Ours uses every core the process may run on (run under
 `taskset -c 0-1` for two); OpenCV gets cv2.setNumThreads(threads). Times are medians of
 the repeats; scikit-image/SciPy run fewer repeats (they are 10-1000x slower) and the
 bilateral one on a 256x256 crop, extrapolated per pixel.
@@ -56,10 +57,13 @@ def make_inputs(cli, work):
         grey = np.asarray(Image.open(path).convert("L"))
         kind = "synthetic spheroid micrograph (`visual-ccc synth --seed 1`)"
     grey16 = grey.astype(np.uint16) * 257
-    p8, p16 = work / "in8.png", work / "in16.png"
+    # 32-bit as ImageJ converts an 8-bit image: the same grey values as floats
+    grey32 = grey.astype(np.float32)
+    p8, p16, p32 = work / "in8.png", work / "in16.png", work / "in32.tif"
     Image.fromarray(grey).save(p8)
     Image.fromarray(grey16).save(p16)
-    return {8: (p8, grey), 16: (p16, grey16)}, kind
+    Image.fromarray(grey32, mode="F").save(p32)
+    return {8: (p8, grey), 16: (p16, grey16), 32: (p32, grey32)}, kind
 
 
 def ours(cli, path, op, work):
@@ -74,18 +78,20 @@ def opencv_call(op, img, bits):
     import cv2
 
     reflect = cv2.BORDER_REFLECT
-    sigma_r = 25.5 if bits == 8 else 25.5 * 257
+    sigma_r = 25.5 * 257 if bits == 16 else 25.5
     if op == "median":
         return lambda: cv2.medianBlur(img, 5)
     if op == "gaussian":
         return lambda: cv2.GaussianBlur(img.astype(np.float32), (17, 17), 2.0,
                                         borderType=reflect)
     if op == "bilateral":
-        if bits == 8:
+        if bits != 16:
             return lambda: cv2.bilateralFilter(img, 9, sigma_r, 2.0, borderType=reflect)
         # OpenCV's bilateral takes 8-bit or float only.
         return lambda: cv2.bilateralFilter(img.astype(np.float32), 9, sigma_r, 2.0,
                                            borderType=reflect)
+    if bits == 32:
+        return None  # OpenCV's CLAHE takes 8- and 16-bit images only
     clahe = cv2.createCLAHE(2.0, (8, 8))
     return lambda: clahe.apply(img)
 
@@ -101,9 +107,13 @@ def skimage_call(op, img, bits):
                                                truncate=4.0), 1.0
     if op == "bilateral":
         crop = img[:256, :256]
+        # float images are taken as they are; integer ones scaled to [0, 1]
+        sigma_color = 25.5 if img.dtype == np.float32 else 0.1
         return (lambda: restoration.denoise_bilateral(
-            crop, win_size=9, sigma_color=0.1, sigma_spatial=2.0, mode="reflect"),
+            crop, win_size=9, sigma_color=sigma_color, sigma_spatial=2.0, mode="reflect"),
             img.size / crop.size)
+    if img.dtype == np.float32:
+        img = img / 255.0
     return lambda: exposure.equalize_adapthist(
         img, kernel_size=(img.shape[0] // 8, img.shape[1] // 8), clip_limit=0.01), 1.0
 
@@ -137,24 +147,26 @@ def main():
         work = Path(tmp)
         inputs, kind = make_inputs(opts.cli, work)
         rows = []
-        for bits in (8, 16):
+        for bits in (8, 16, 32):
             path, img = inputs[bits]
             for op in ops:
                 cv_call = opencv_call(op, img, bits)
-                cv_call()  # warm-up (allocations, thread pool)
+                if cv_call:
+                    cv_call()  # warm-up (allocations, thread pool)
                 ours_t, cv_t = [], []
                 for _ in range(opts.repeats):
                     ours_t.append(ours(opts.cli, path, op, work))
-                    cv_t.append(timed(cv_call))
+                    if cv_call:
+                        cv_t.append(timed(cv_call))
                 sk = None
                 if not opts.skip_skimage:
                     call, scale = skimage_call(op, img, bits)
                     sk = statistics.median(
                         timed(call) for _ in range(max(1, min(3, opts.repeats // 2)))) * scale
-                o, c = statistics.median(ours_t), statistics.median(cv_t)
+                o, c = statistics.median(ours_t), statistics.median(cv_t) if cv_t else None
                 rows.append((bits, op, o, c, sk))
                 print(f"{bits}-bit {op}: ours {fmt(o)} {[round(t * 1000, 1) for t in ours_t]}"
-                      f" OpenCV {fmt(c)} {[round(t * 1000, 1) for t in cv_t]}"
+                      f" OpenCV {fmt(c) if c else '—'} {[round(t * 1000, 1) for t in cv_t]}"
                       + (f" skimage {fmt(sk)}" if sk else ""), file=sys.stderr)
     ours8 = {op: o for bits, op, o, _, _ in rows if bits == 8}
     print(f"Input: {kind}. {opts.threads} threads, median of {opts.repeats} interleaved "
@@ -165,8 +177,8 @@ def main():
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for bits, op, o, c, sk in rows:
         rel = f"{o / ours8[op]:.2f}" if op in ours8 else "—"
-        print(f"| {bits}-bit | {OPS[op][1]} | {fmt(o)} | {fmt(c)} | "
-              f"{fmt(sk) if sk else '—'} | **{c / o:.2f}** | {rel} |")
+        print(f"| {bits}-bit | {OPS[op][1]} | {fmt(o)} | {fmt(c) if c else '—'} | "
+              f"{fmt(sk) if sk else '—'} | " + (f"**{c / o:.2f}**" if c else "—") + f" | {rel} |")
 
 
 if __name__ == "__main__":
