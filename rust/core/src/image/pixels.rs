@@ -157,12 +157,29 @@ impl<'a> ImageView<'a> {
                     .fold((u16::MAX, u16::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
                 (lo as f32, hi as f32)
             }
-            Pixels::Gray32(p) => p
-                .iter()
-                .filter(|v| v.is_finite())
-                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                    (lo.min(v), hi.max(v))
-                }),
+            Pixels::Gray32(p) => {
+                // Eight running extremes and plain comparisons, so that the loop is
+                // vectorised; non-finite values are skipped.
+                const LANES: usize = 8;
+                let (mut lo, mut hi) = ([f32::INFINITY; LANES], [f32::NEG_INFINITY; LANES]);
+                let chunks = p.chunks_exact(LANES);
+                let rest = chunks.remainder();
+                for chunk in chunks {
+                    for l in 0..LANES {
+                        let v = chunk[l];
+                        let finite = v.abs() < f32::INFINITY;
+                        lo[l] = if finite && v < lo[l] { v } else { lo[l] };
+                        hi[l] = if finite && v > hi[l] { v } else { hi[l] };
+                    }
+                }
+                rest.iter()
+                    .chain(&lo)
+                    .chain(&hi)
+                    .filter(|v| v.is_finite())
+                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                        (lo.min(v), hi.max(v))
+                    })
+            }
         }
     }
 }

@@ -110,7 +110,8 @@ pub fn clahe_same_depth(view: &ImageView, params: &ClaheParams) -> Result<OwnedI
     })
 }
 
-/// Float images: mapped linearly from their min–max onto 16 bits and back.
+/// Float images: mapped linearly from their min–max onto 16 bits and back, both maps
+/// in row bands over the threads.
 fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32]) {
     let (w, h) = (view.width(), view.height());
     let (lo, hi) = view.unit_range();
@@ -118,15 +119,22 @@ fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32
         out.copy_from_slice(p);
         return;
     }
-    let scale = 65535.0 / (hi as f64 - lo as f64);
-    let levels: Vec<u16> = p
-        .iter()
-        .map(|&v| ((v as f64 - lo as f64) * scale).round() as u16)
-        .collect();
+    let (lo, scale) = (lo as f64, 65535.0 / (hi as f64 - lo as f64));
+    let mut levels = vec![0u16; p.len()];
+    for_row_bands(&mut levels, w, |y0, rows| {
+        for (level, &v) in rows.iter_mut().zip(&p[y0 * w..]) {
+            // v ≥ lo, so adding ½ and truncating rounds to nearest, ties up as
+            // f64::round does for positive values (a libm call per pixel without SSE4.1)
+            *level = ((v as f64 - lo) * scale + 0.5) as u16;
+        }
+    });
     clahe_wide(&levels, w, h, params, out);
-    for v in out.iter_mut() {
-        *v = (*v as f64 / scale + lo as f64) as f32;
-    }
+    let step = 1.0 / scale;
+    for_row_bands(out, w, |_, rows| {
+        for v in rows.iter_mut() {
+            *v = (*v as f64 * step + lo) as f32;
+        }
+    });
 }
 
 /// CLAHE on 8-bit levels.
