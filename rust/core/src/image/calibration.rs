@@ -47,6 +47,14 @@ impl Calibration {
 
     /// [`Calibration::from_tiff_file`] for a reader of a TIFF file.
     pub fn from_tiff<R: std::io::Read + std::io::Seek>(reader: R) -> Option<Self> {
+        // The TIFF decoder panics on some corrupt files; decoding the pixels reports
+        // those, so here they only mean "no calibration".
+        crate::panics::contain(|| Ok(Self::read_tags(reader)), Error::Decode)
+            .ok()
+            .flatten()
+    }
+
+    fn read_tags<R: std::io::Read + std::io::Seek>(reader: R) -> Option<Self> {
         use tiff::decoder::Decoder;
         use tiff::tags::Tag;
         let mut decoder = Decoder::new(reader).ok()?;
