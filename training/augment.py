@@ -1,6 +1,7 @@
 """Training-time augmentation for training/train.py: random crops, flips, rotations, and the
 style randomisation that makes the morphology task source-blind (histogram matching to a random
-training micrograph of any class, percentile stretch, inversion, relief contrast, blur, JPEG,
+training micrograph of any class, percentile stretch, inversion, relief contrast, texture of
+another real micrograph, blur, JPEG,
 uneven illumination, contrast / gamma / noise), plus class- and source-balanced sampling weights."""
 
 import cv2
@@ -9,6 +10,26 @@ import numpy as np
 STYLE_POOL = []  # sorted grey-level quantiles of training micrographs (any class)
 STYLE_PROB = [0.35, 0.15]  # histogram matching, percentile stretch (--style-prob)
 RELIEF_PROB = [0.0]  # --relief-prob
+TEXTURE_POOL = []  # real training micrographs (uint8), for texture mixing
+TEXTURE_PROB = [0.0]  # --texture-mix
+
+
+def texture_mix(x, rng, size):
+    """Adds the zero-mean grey texture of a random real training micrograph of any class
+    at a fraction of the crop's contrast, so that a source's fine texture (noise, etching,
+    JPEG blocks, figure-panel smoothness) appears in every class and only the morphology
+    at larger scale tells them apart."""
+    src = TEXTURE_POOL[int(rng.integers(len(TEXTURE_POOL)))]
+    h, w = src.shape
+    side = max(16, int(min(h, w) * rng.uniform(0.3, 1.0)))
+    y0 = int(rng.integers(0, h - side + 1))
+    x0 = int(rng.integers(0, w - side + 1))
+    u = cv2.resize(src[y0:y0 + side, x0:x0 + side], (size, size),
+                   interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    u -= float(u.mean())
+    spread = max(float(u.std()), 1e-3)
+    alpha = rng.uniform(0.3, 1.0) * max(float(x.std()), 0.02) / spread
+    return np.clip(x + alpha * u, 0.0, 1.0).astype(np.float32)
 
 
 def relief(x, rng):
@@ -68,6 +89,8 @@ def augment(img, size, rng, invert_p, scale_range):
         x = 1.0 - x
     if rng.random() < RELIEF_PROB[0]:
         x = relief(x, rng)
+    if TEXTURE_POOL and rng.random() < TEXTURE_PROB[0]:
+        x = texture_mix(x, rng, size)
     # Style randomisation across classes: the grey statistics of a random real micrograph
     # (of any class), or a 16-bit-style percentile stretch, so that neither synthetic nor a
     # source's grey statistics says which class an image is.

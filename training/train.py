@@ -61,7 +61,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from augment import RELIEF_PROB, STYLE_POOL, STYLE_PROB, augment, sample_weights, style_quantiles  # noqa: E402
+from augment import RELIEF_PROB, STYLE_POOL, STYLE_PROB, TEXTURE_POOL, TEXTURE_PROB, augment, sample_weights, style_quantiles  # noqa: E402
 from cnn import build_net, check_onnx, export_onnx, flops, freeze_batch_norm, load_onnx_weights  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -511,6 +511,9 @@ def parse_args(argv):
     ap.add_argument("--relief-prob", type=float, default=0.0,
                     help="probability of rendering a training crop as topographic relief "
                          "(augment.relief)")
+    ap.add_argument("--texture-mix", type=float, default=0.0, metavar="P",
+                    help="probability of adding the fine texture of a random real training "
+                         "micrograph (any class) to a training crop (augment.texture_mix)")
     ap.add_argument("--leave-out", action="append", choices=["uhcs", "emps"], default=[],
                     help="morphology: train without this real source and test on all of its "
                          "images (repeatable; both = synthetic-only -> real)")
@@ -612,6 +615,8 @@ def main(argv=None):
         STYLE_POOL[:] = [style_quantiles(s.image) for s in train_s]
         STYLE_PROB[:] = args.style_prob
         RELIEF_PROB[:] = [args.relief_prob]
+        TEXTURE_POOL[:] = [s.image for s in train_s if s.source != "synthetic"]
+        TEXTURE_PROB[:] = [args.texture_mix]
         manifest_text, manifest_hash = manifest({"train": train_s, "validation": val_s, "test": test_s}, data)
         gflop = flops(args.widths, args.size) / 1e9
         print(f"model {args.widths}, input {args.size}, {gflop:.3f} GFLOP per tile", flush=True)
