@@ -1,8 +1,8 @@
 """Training-time augmentation for training/train.py: random crops, flips, rotations, and the
 style randomisation that makes the morphology task source-blind (histogram matching to a random
-training micrograph of any class, percentile stretch, inversion, relief contrast, texture of
-another real micrograph, blur, JPEG,
-uneven illumination, contrast / gamma / noise), plus class- and source-balanced sampling weights."""
+training micrograph of any class, percentile stretch, inversion, relief contrast, the texture
+of another real micrograph, blur, JPEG, uneven illumination, contrast / gamma / noise), plus
+class- and source-balanced sampling weights."""
 
 import cv2
 import numpy as np

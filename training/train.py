@@ -17,6 +17,11 @@ Tasks
               stretch, gamma, noise, blur, JPEG), so that neither "synthetic", annotations
               nor a source's grey statistics predicts a class.
 
+Fine-tuning: --init MODEL starts from an exported model (same task and architecture);
+--distill W keeps its predictions on the real crops it reads right. --relief-prob and
+--texture-mix add relief rendering and cross-source texture to the augmentation
+(docs/models/morphology.md, *Fine-tuning, relief and texture augmentation*).
+
 Source-blind evaluation: --leave-out SOURCE (uhcs, emps; repeatable) trains without that
 real source and tests on all of its images; --leave-out uhcs --leave-out emps is
 synthetic-only -> real.
@@ -61,7 +66,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from augment import RELIEF_PROB, STYLE_POOL, STYLE_PROB, TEXTURE_POOL, TEXTURE_PROB, augment, sample_weights, style_quantiles  # noqa: E402
+from augment import (RELIEF_PROB, STYLE_POOL, STYLE_PROB, TEXTURE_POOL, TEXTURE_PROB,  # noqa: E402
+                     augment, sample_weights, style_quantiles)
 from cnn import build_net, check_onnx, export_onnx, flops, freeze_batch_norm, load_onnx_weights  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
