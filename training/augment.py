@@ -126,13 +126,22 @@ def augment(img, size, rng, invert_p, scale_range):
     return np.clip(x, 0.0, 1.0).astype(np.float32)
 
 
-def sample_weights(samples, n_classes):
-    """Each class drawn equally often; within a class each source equally often."""
+def sample_weights(samples, n_classes, real_share=None):
+    """Each class drawn equally often; within a class each source equally often, or, with
+    `real_share`, the class's real sources together that share of its draws and its
+    synthetic images the rest (where a class has both)."""
     counts = {}
     sources = {}
     for s in samples:
         counts[(s.label, s.source)] = counts.get((s.label, s.source), 0) + 1
         sources.setdefault(s.label, set()).add(s.source)
-    w = np.array([1.0 / (n_classes * len(sources[s.label]) * counts[(s.label, s.source)])
-                  for s in samples])
+
+    def share(label, source):
+        srcs = sources[label]
+        real = [x for x in srcs if x != "synthetic"]
+        if real_share is None or not real or "synthetic" not in srcs:
+            return 1.0 / len(srcs)
+        return real_share / len(real) if source != "synthetic" else 1.0 - real_share
+
+    w = np.array([share(s.label, s.source) / (n_classes * counts[(s.label, s.source)]) for s in samples])
     return w / w.sum()

@@ -19,7 +19,8 @@ Tasks
 
 Fine-tuning: --init MODEL starts from an exported model (same task and architecture);
 --distill W keeps its predictions on the real crops it reads right. --relief-prob and
---texture-mix add relief rendering and cross-source texture to the augmentation
+--texture-mix add relief rendering and cross-source texture to the augmentation;
+--real-share S gives a class's real images that share of its draws
 (docs/models/morphology.md, *Fine-tuning, relief and texture augmentation*).
 
 Source-blind evaluation: --leave-out SOURCE (uhcs, emps; repeatable) trains without that
@@ -342,7 +343,7 @@ def train_model(torch, samples, classes, args, epochs, seed, log_prefix=""):
         teacher = build_net(torch, args.widths, len(classes))
         load_onnx_weights(torch, teacher, args.init)
         teacher.eval()
-    p = sample_weights(samples, len(classes))
+    p = sample_weights(samples, len(classes), args.real_share)
     invert = TASKS[args.task]["invert"]
     t0 = time.time()
     for epoch in range(epochs):
@@ -520,6 +521,9 @@ def parse_args(argv):
     ap.add_argument("--texture-mix", type=float, default=0.0, metavar="P",
                     help="probability of adding the fine texture of a random real training "
                          "micrograph (any class) to a training crop (augment.texture_mix)")
+    ap.add_argument("--real-share", type=float, metavar="S",
+                    help="share of a class's training draws that go to its real images where it "
+                         "has real and synthetic ones (default: each source equally)")
     ap.add_argument("--leave-out", action="append", choices=["uhcs", "emps"], default=[],
                     help="morphology: train without this real source and test on all of its "
                          "images (repeatable; both = synthetic-only -> real)")
