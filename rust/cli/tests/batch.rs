@@ -327,28 +327,22 @@ fn a_calibrated_tiff_gives_areas_in_its_own_unit() {
 
     // The single-image commands read the same calibration unless told otherwise.
     let labels = scratch.path("labels.png");
-    let clustered = ok(&[
-        "cluster",
-        tif.to_str().unwrap(),
-        "--k",
-        "2",
-        "--labels-out",
-        &labels,
-    ]);
-    let json: serde_json::Value = serde_json::from_slice(&clustered.stdout).unwrap();
-    assert_eq!(json["area_unit"], "\u{b5}m\u{b2}");
-    let told = ok(&[
-        "cluster",
-        tif.to_str().unwrap(),
-        "--k",
-        "2",
-        "--labels-out",
-        &labels,
-        "--pixel-size",
-        "1",
-        "--unit",
-        "nm",
-    ]);
-    let json: serde_json::Value = serde_json::from_slice(&told.stdout).unwrap();
-    assert_eq!(json["area_unit"], "nm\u{b2}");
+    let area_unit = |extra: &[&str]| {
+        let mut args = vec![
+            "cluster",
+            tif.to_str().unwrap(),
+            "--k",
+            "2",
+            "--labels-out",
+            &labels,
+        ];
+        args.extend_from_slice(extra);
+        let json: serde_json::Value = serde_json::from_slice(&ok(&args).stdout).unwrap();
+        json["area_unit"].clone()
+    };
+    assert_eq!(area_unit(&[]), "\u{b5}m\u{b2}");
+    assert_eq!(
+        area_unit(&["--pixel-size", "1", "--unit", "nm"]),
+        "nm\u{b2}"
+    );
 }
