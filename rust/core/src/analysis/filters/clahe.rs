@@ -122,19 +122,66 @@ fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32
     let (lo, scale) = (lo as f64, 65535.0 / (hi as f64 - lo as f64));
     let mut levels = vec![0u16; p.len()];
     for_row_bands(&mut levels, w, |y0, rows| {
-        for (level, &v) in rows.iter_mut().zip(&p[y0 * w..]) {
-            // v ≥ lo, so adding ½ and truncating rounds to nearest, ties up as
-            // f64::round does for positive values (a libm call per pixel without SSE4.1)
-            *level = ((v as f64 - lo) * scale + 0.5) as u16;
-        }
+        super::simd::dispatch(FloatsToLevels {
+            values: &p[y0 * w..][..rows.len()],
+            levels: rows,
+            lo,
+            scale,
+        })
     });
     clahe_wide(&levels, w, h, params, out);
-    let step = 1.0 / scale;
     for_row_bands(out, w, |_, rows| {
-        for v in rows.iter_mut() {
-            *v = (*v as f64 * step + lo) as f32;
-        }
+        super::simd::dispatch(LevelsToFloats {
+            values: rows,
+            lo,
+            step: 1.0 / scale,
+        })
     });
+}
+
+/// Float grey values to 16-bit levels, `(v − lo) × scale` rounded to nearest.
+struct FloatsToLevels<'a> {
+    values: &'a [f32],
+    levels: &'a mut [u16],
+    lo: f64,
+    scale: f64,
+}
+
+impl super::simd::Kernel for FloatsToLevels<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _fma: bool) {
+        for (level, &v) in self.levels.iter_mut().zip(self.values) {
+            // v ≥ lo, so adding ½ and truncating rounds to nearest, ties up as
+            // f64::round does for positive values (a libm call per pixel without SSE4.1);
+            // through i32 because that conversion has a vector instruction.
+            let x = ((v as f64 - self.lo) * self.scale + 0.5).min(65535.0);
+            // SAFETY: v and lo are finite ([`clahe`] and [`clahe_same_depth`] check the
+            // image first) and v ≥ lo (lo is the minimum), so x lies in [0.5, 65535]: the
+            // unchecked conversion (one vector instruction, where the saturating one checks
+            // each value for NaN) is exact.
+            *level = unsafe { x.to_int_unchecked::<i32>() } as u16;
+        }
+    }
+}
+
+/// 16-bit levels (held as floats) back to grey values, in place: `lo + v × step`.
+struct LevelsToFloats<'a> {
+    values: &'a mut [f32],
+    lo: f64,
+    step: f64,
+}
+
+impl super::simd::Kernel for LevelsToFloats<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _fma: bool) {
+        for v in self.values.iter_mut() {
+            *v = (*v as f64 * self.step + self.lo) as f32;
+        }
+    }
 }
 
 /// CLAHE on 8-bit levels.
@@ -460,17 +507,22 @@ impl<O: Sample> super::simd::Kernel for MappedRow<'_, O> {
     unsafe fn run_avx512(self) {
         if let Indices::Bytes(tables) = self.indices {
             // Whether the output takes the kernel's store: bytes for 8-bit tables, words
-            // for wide ones (asked of an empty slice, so `self.out` stays for `run`).
-            let fits = if tables.wide {
-                O::as_words(&mut []).is_some()
-            } else {
-                O::as_bytes(&mut []).is_some()
-            };
+            // for wide ones, floats for either (asked of an empty slice, so `self.out`
+            // stays for `run`).
+            let fits = O::as_floats(&mut []).is_some()
+                || if tables.wide {
+                    O::as_words(&mut []).is_some()
+                } else {
+                    O::as_bytes(&mut []).is_some()
+                };
             if fits && std::arch::is_x86_feature_detected!("avx512vbmi") {
                 let weights = (self.left_weights, self.right_weights);
-                let out = match O::as_words(self.out) {
-                    Some(words) => Output::Words(words),
-                    None => Output::Bytes(O::as_bytes(self.out).expect("checked above")),
+                let out = if O::as_floats(&mut []).is_some() {
+                    Output::Floats(O::as_floats(self.out).expect("checked above"))
+                } else if let Some(words) = O::as_words(self.out) {
+                    Output::Words(words)
+                } else {
+                    Output::Bytes(O::as_bytes(self.out).expect("checked above"))
                 };
                 // SAFETY: AVX-512 VBMI was just detected.
                 return unsafe { map_bytes(self.spans, tables, weights, self.bottom_weight, out) };
@@ -503,11 +555,13 @@ impl<O: Sample> MappedRow<'_, O> {
     }
 }
 
-/// Where [`map_bytes`] writes: 8-bit tables to bytes, wide ones to 16-bit words.
+/// Where [`map_bytes`] writes: 8-bit tables to bytes, wide ones to 16-bit words, either
+/// to floats (unrounded, as [`Sample::from_f32`] leaves them).
 #[cfg(target_arch = "x86_64")]
 enum Output<'a> {
     Bytes(&'a mut [u8]),
     Words(&'a mut [u16]),
+    Floats(&'a mut [f32]),
 }
 
 /// [`MappedRow`] for byte indices, 64 pixels at a time: each 256-entry byte plane of the
@@ -605,6 +659,10 @@ unsafe fn map_bytes(
                         _mm512_mul_ps(entries[3], xa),
                     );
                     let res = _mm512_add_ps(_mm512_mul_ps(upper, ya1), _mm512_mul_ps(lower, ya));
+                    if let Output::Floats(o) = &mut out {
+                        _mm512_mask_storeu_ps(o[at..at + m].as_mut_ptr(), mask, res);
+                        continue;
+                    }
                     let res = _mm512_cvtps_epi32(res);
                     match &mut out {
                         Output::Bytes(o) => {
@@ -615,6 +673,7 @@ unsafe fn map_bytes(
                             let dst = o[at..at + m].as_mut_ptr();
                             _mm512_mask_cvtusepi32_storeu_epi16(dst.cast(), mask, res)
                         }
+                        Output::Floats(_) => unreachable!("stored above"),
                     }
                 }
             }

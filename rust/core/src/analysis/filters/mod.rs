@@ -227,12 +227,21 @@ pub(crate) trait Sample: Copy + Default + Send + Sync {
     fn as_words(_out: &mut [Self]) -> Option<&mut [u16]> {
         None
     }
+
+    /// `out` as floats where `Self` is `f32`, likewise (stored unrounded).
+    fn as_floats(_out: &mut [Self]) -> Option<&mut [f32]> {
+        None
+    }
 }
 
 impl Sample for f32 {
     #[inline(always)]
     fn from_f32(v: f32) -> Self {
         v
+    }
+
+    fn as_floats(out: &mut [Self]) -> Option<&mut [f32]> {
+        Some(out)
     }
 }
 
