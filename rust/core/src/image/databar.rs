@@ -181,7 +181,7 @@ impl DataBar {
 /// Finds the data bars along the bottom and top edges of `view`; see the module notes.
 pub fn detect(view: &ImageView, params: &DataBarParams) -> Result<DataBar> {
     params.validate()?;
-    view.ensure_finite()?;
+    let range = view.finite_range()?;
     let width = view.width();
     let rows = |y: usize, out: &mut [f32]| {
         for (x, value) in out.iter_mut().enumerate() {
@@ -189,7 +189,7 @@ pub fn detect(view: &ImageView, params: &DataBarParams) -> Result<DataBar> {
         }
         Ok(())
     };
-    detect_with(width, view.height(), view.unit_range(), rows, params)
+    detect_with(width, view.height(), range, rows, params)
 }
 
 /// [`detect`] on rows read one at a time (e.g. an uncompressed TIFF streamed from disk),

@@ -151,6 +151,39 @@ impl<'a> ImageView<'a> {
         Ok(())
     }
 
+    /// [`ensure_finite`](Self::ensure_finite) and [`unit_range`](Self::unit_range) in
+    /// one pass over a 32-bit image.
+    pub fn finite_range(&self) -> Result<(f32, f32)> {
+        let Pixels::Gray32(p) = self.pixels else {
+            return Ok(self.unit_range());
+        };
+        // Sixteen running extremes and plain comparisons, so that the loop is vectorised;
+        // `v × 0` is ±0 for finite values and NaN otherwise, so `spoilt` stays 0 only when
+        // every value is finite.
+        const LANES: usize = 16;
+        let (mut lo, mut hi) = ([f32::INFINITY; LANES], [f32::NEG_INFINITY; LANES]);
+        let mut spoilt = [0f32; LANES];
+        let chunks = p.chunks_exact(LANES);
+        let rest = chunks.remainder();
+        for chunk in chunks {
+            for l in 0..LANES {
+                let v = chunk[l];
+                spoilt[l] += v * 0.0;
+                lo[l] = if v < lo[l] { v } else { lo[l] };
+                hi[l] = if v > hi[l] { v } else { hi[l] };
+            }
+        }
+        if spoilt.iter().any(|s| *s != 0.0) || !rest.iter().all(|v| v.is_finite()) {
+            self.ensure_finite()?;
+        }
+        let lo = rest.iter().chain(&lo).fold(f32::INFINITY, |a, &v| a.min(v));
+        let hi = rest
+            .iter()
+            .chain(&hi)
+            .fold(f32::NEG_INFINITY, |a, &v| a.max(v));
+        Ok((lo, hi))
+    }
+
     /// The linear map that sends this image's grey values to [0, 1]: 8-bit and RGB
     /// divide by 255 (as the published tool does); 16- and 32-bit images, whose useful
     /// range depends on the detector, are stretched between their minimum and maximum.
@@ -294,6 +327,28 @@ mod tests {
         let view = ImageView::new(2, 2, Pixels::Gray32(&data)).unwrap();
         let err = view.ensure_finite().unwrap_err().to_string();
         assert!(err.contains("1 NaN and 2 infinite"), "{err}");
+    }
+
+    #[test]
+    fn finite_range_checks_and_measures_in_one_pass() {
+        // 37 values: two blocks of sixteen and a remainder of five.
+        let mut data: Vec<f32> = (0..37).map(|i| (i as f32 * 7.3).sin() * 3e38).collect();
+        data[20] = -3.4e38;
+        let view = ImageView::new(37, 1, Pixels::Gray32(&data)).unwrap();
+        assert_eq!(view.finite_range().unwrap(), view.unit_range());
+        assert_eq!(view.finite_range().unwrap().0, -3.4e38);
+        // Fewer values than lanes: the remainder alone.
+        let view = ImageView::new(5, 1, Pixels::Gray32(&data[..5])).unwrap();
+        assert_eq!(view.finite_range().unwrap(), view.unit_range());
+        for at in [3, 35] {
+            for bad in [f32::NAN, f32::INFINITY] {
+                let mut spoilt = data.clone();
+                spoilt[at] = bad;
+                let view = ImageView::new(37, 1, Pixels::Gray32(&spoilt)).unwrap();
+                let err = view.finite_range().unwrap_err().to_string();
+                assert!(err.contains("NaN and"), "{err}");
+            }
+        }
     }
 
     #[test]

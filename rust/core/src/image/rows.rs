@@ -22,8 +22,7 @@ pub struct ViewRows<'a> {
 
 impl<'a> ViewRows<'a> {
     pub fn new(view: ImageView<'a>) -> Result<Self> {
-        view.ensure_finite()?;
-        let (low, high) = view.unit_range();
+        let (low, high) = view.finite_range()?;
         let gain = if high > low { 1.0 / (high - low) } else { 0.0 };
         Ok(Self { view, low, gain })
     }

@@ -67,8 +67,7 @@ pub fn validate_image(view: &ImageView) -> Result<()> {
             view.height()
         )));
     }
-    view.ensure_finite()?;
-    let (lo, hi) = view.unit_range();
+    let (lo, hi) = view.finite_range()?;
     if !(hi - lo).is_finite() {
         return Err(Error::invalid(format!(
             "grey values span {lo:e} to {hi:e}, a range too wide for 32-bit arithmetic \

@@ -114,7 +114,7 @@ fn bilateral_into<O: Sample>(
     out: &mut [O],
 ) -> Result<()> {
     params.validate()?;
-    view.ensure_finite()?;
+    let (lo, hi) = view.finite_range()?;
     let w = view.width();
     let r = params.radius();
     let ri = r as isize;
@@ -137,7 +137,6 @@ fn bilateral_into<O: Sample>(
     }
     // The exponent needs clamping only where the image's grey range can take it below
     // −EXP2_FLOOR (see `exp2`); the default range σ never does.
-    let (lo, hi) = view.unit_range();
     let widest = f64::from(hi - lo) * scale;
     let lowest = ri as f64 * ri as f64 * space_coeff - widest * widest;
     let clamp = lowest <= -f64::from(EXP2_FLOOR);

@@ -62,7 +62,6 @@ impl ClaheParams {
 
 /// CLAHE; see [`ClaheParams`]. The result stays in the input's grey units.
 pub fn clahe(view: &ImageView, params: &ClaheParams) -> Result<GrayImage> {
-    view.ensure_finite()?;
     let (w, h) = (view.width(), view.height());
     params.validate_for(w, h)?;
     let mut data = vec![0f32; w * h];
@@ -70,7 +69,7 @@ pub fn clahe(view: &ImageView, params: &ClaheParams) -> Result<GrayImage> {
         Pixels::Gray8(p) => clahe_bytes(p, w, h, params, &mut data),
         Pixels::PackedRgb(p) => clahe_bytes(&rgb_levels(p), w, h, params, &mut data),
         Pixels::Gray16(p) => clahe_wide(p, w, h, params, &mut data),
-        Pixels::Gray32(p) => clahe_float(p, view, params, &mut data),
+        Pixels::Gray32(p) => clahe_float(p, view, params, &mut data)?,
     }
     Ok(GrayImage {
         width: w,
@@ -83,7 +82,6 @@ pub fn clahe(view: &ImageView, params: &ClaheParams) -> Result<GrayImage> {
 /// 8-bit, 16 → 16, rounded half to even as OpenCV rounds (so equal to OpenCV's output,
 /// and to [`to_input_depth`] of [`clahe`] except that exact halves go to even); 32 → 32.
 pub fn clahe_same_depth(view: &ImageView, params: &ClaheParams) -> Result<OwnedImage> {
-    view.ensure_finite()?;
     let (w, h) = (view.width(), view.height());
     params.validate_for(w, h)?;
     Ok(match view.pixels() {
@@ -104,20 +102,20 @@ pub fn clahe_same_depth(view: &ImageView, params: &ClaheParams) -> Result<OwnedI
         }
         Pixels::Gray32(p) => {
             let mut out = vec![0f32; w * h];
-            clahe_float(p, view, params, &mut out);
+            clahe_float(p, view, params, &mut out)?;
             owned(w, h, out, OwnedPixels::Gray32)
         }
     })
 }
 
 /// Float images: mapped linearly from their min–max onto 16 bits and back, both maps
-/// in row bands over the threads.
-fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32]) {
+/// in row bands over the threads. Fails on NaN or infinite values.
+fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32]) -> Result<()> {
     let (w, h) = (view.width(), view.height());
-    let (lo, hi) = view.unit_range();
+    let (lo, hi) = view.finite_range()?;
     if hi <= lo {
         out.copy_from_slice(p);
-        return;
+        return Ok(());
     }
     let (lo, scale) = (lo as f64, 65535.0 / (hi as f64 - lo as f64));
     let mut levels = vec![0u16; p.len()];
@@ -137,6 +135,7 @@ fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32
             step: 1.0 / scale,
         })
     });
+    Ok(())
 }
 
 /// Float grey values to 16-bit levels, `(v − lo) × scale` rounded to nearest.
@@ -157,10 +156,10 @@ impl super::simd::Kernel for FloatsToLevels<'_> {
             // f64::round does for positive values (a libm call per pixel without SSE4.1);
             // through i32 because that conversion has a vector instruction.
             let x = ((v as f64 - self.lo) * self.scale + 0.5).min(65535.0);
-            // SAFETY: v and lo are finite ([`clahe`] and [`clahe_same_depth`] check the
-            // image first) and v ≥ lo (lo is the minimum), so x lies in [0.5, 65535]: the
-            // unchecked conversion (one vector instruction, where the saturating one checks
-            // each value for NaN) is exact.
+            // SAFETY: v and lo are finite ([`clahe_float`] checks the image first) and
+            // v ≥ lo (lo is the minimum), so x lies in [0.5, 65535]: the unchecked
+            // conversion (one vector instruction, where the saturating one checks each
+            // value for NaN) is exact.
             *level = unsafe { x.to_int_unchecked::<i32>() } as u16;
         }
     }
