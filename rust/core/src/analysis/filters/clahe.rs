@@ -194,21 +194,24 @@ fn clahe_bytes<O: Sample>(levels: &[u8], w: usize, h: usize, p: &ClaheParams, ou
 /// contains ([`LevelRanks`]), so tile work scales with the levels present rather than
 /// with 65 536 bins and the tables stay small; the mapping is computed in closed form
 /// at those levels, so results equal OpenCV's full-histogram ones.
-fn clahe_wide<T: Copy + Into<u32> + Sync, O: Sample>(
-    levels: &[T],
-    w: usize,
-    h: usize,
-    p: &ClaheParams,
-    out: &mut [O],
-) {
-    let bins = 1 << 16;
-    let ranks = LevelRanks::of(levels, bins);
+fn clahe_wide<O: Sample>(levels: &[u16], w: usize, h: usize, p: &ClaheParams, out: &mut [O]) {
+    let bins = WIDE_LEVELS;
+    let ranks = LevelRanks::of(levels);
     if ranks.present.len() <= 256 {
-        // Few enough levels for byte indices, and so for the byte-table kernel.
+        // Few enough levels for byte indices, and so for the byte-table kernel; a table
+        // of one byte per level, indexed without bounds checks, halves the lookups' cache
+        // footprint.
+        let byte_rank: Box<[u8; WIDE_LEVELS]> = ranks
+            .rank
+            .iter()
+            .map(|&r| r as u8)
+            .collect::<Box<[u8]>>()
+            .try_into()
+            .expect("one rank per level");
         let mut indices = vec![0u8; levels.len()];
         for_row_bands(&mut indices, w, |y0, rows| {
             for (i, &v) in rows.iter_mut().zip(&levels[y0 * w..]) {
-                *i = ranks.rank[v.into() as usize] as u8;
+                *i = byte_rank[usize::from(v)];
             }
         });
         let rank = |v: u8| v as usize;
@@ -224,10 +227,13 @@ fn clahe_wide<T: Copy + Into<u32> + Sync, O: Sample>(
             out,
         );
     } else {
-        let rank = |v: T| ranks.rank[v.into() as usize] as usize;
+        let rank = |v: u16| ranks.rank[usize::from(v)] as usize;
         clahe_ranked(levels, w, h, bins, &ranks.present, rank, None, p, out);
     }
 }
+
+/// Levels of a 16-bit image (and of a 32-bit one mapped onto 16 bits).
+const WIDE_LEVELS: usize = 1 << 16;
 
 /// The distinct levels of an image, ascending, and each level's index among them.
 struct LevelRanks {
@@ -236,29 +242,30 @@ struct LevelRanks {
 }
 
 impl LevelRanks {
-    fn of<T: Copy + Into<u32> + Sync>(levels: &[T], bins: usize) -> Self {
+    fn of(levels: &[u16]) -> Self {
         // The levels each block of pixels holds, found in parallel as one byte per level:
         // plain stores, where a bit set's read–modify–write of one word chains runs of
         // similar neighbours (three times slower).
-        let blocks: Vec<&[T]> = levels.chunks(1 << 18).collect();
+        let blocks: Vec<&[u16]> = levels.chunks(1 << 18).collect();
         let seen_in = crate::parallel::par_blocks(
             blocks,
             crate::parallel::thread_count(0),
             || (),
             |_, block, _| {
-                let mut seen = vec![0u8; bins];
+                let mut seen: Box<[u8; WIDE_LEVELS]> =
+                    vec![0; WIDE_LEVELS].try_into().expect("one byte per level");
                 for &v in block {
-                    seen[v.into() as usize] = 1;
+                    seen[usize::from(v)] = 1;
                 }
                 seen
             },
         );
-        let mut seen = vec![0u8; bins];
+        let mut seen = vec![0u8; WIDE_LEVELS];
         for block in &seen_in {
-            seen.iter_mut().zip(block).for_each(|(s, b)| *s |= b);
+            seen.iter_mut().zip(block.iter()).for_each(|(s, b)| *s |= b);
         }
         let mut present = Vec::new();
-        let mut rank = vec![0u16; bins];
+        let mut rank = vec![0u16; WIDE_LEVELS];
         for (v, &s) in seen.iter().enumerate() {
             if s != 0 {
                 rank[v] = present.len() as u16;
