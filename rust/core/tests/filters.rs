@@ -213,6 +213,49 @@ fn median_paths_agree_with_brute_force() {
     }
 }
 
+/// 32-bit CLAHE is defined as the 16-bit CLAHE of the values mapped linearly from their
+/// min–max onto 0..=65535 (rounded to nearest), mapped back; the float path's own
+/// kernels must give exactly that, with many levels and with few (the byte-table path).
+#[test]
+fn float_clahe_is_the_sixteen_bit_clahe_of_the_quantised_values() {
+    let (w, h) = (77, 45);
+    let raw = noise(w * h, 11);
+    let many: Vec<f32> = raw
+        .iter()
+        .map(|&v| (v % 100_003) as f32 * 0.013 - 40.0)
+        .collect();
+    let few: Vec<f32> = raw.iter().map(|&v| (v % 200) as f32 / 255.0).collect();
+    for (name, values) in [("many levels", &many), ("few levels", &few)] {
+        let (lo, hi) = values
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let scale = 65535.0 / (f64::from(hi) - f64::from(lo));
+        let levels: Vec<u16> = values
+            .iter()
+            .map(|&v| ((f64::from(v) - f64::from(lo)) * scale).round() as u16)
+            .collect();
+        for params in [
+            ClaheParams::default(),
+            ClaheParams {
+                tiles_x: 3,
+                tiles_y: 5,
+                clip_limit: 1.5,
+            },
+        ] {
+            let float_view = ImageView::new(w, h, Pixels::Gray32(values)).unwrap();
+            let got = filters::clahe(&float_view, &params).unwrap();
+            let level_view = ImageView::new(w, h, Pixels::Gray16(&levels)).unwrap();
+            let expected = filters::clahe(&level_view, &params).unwrap();
+            for (i, (&g, &e)) in got.data.iter().zip(&expected.data).enumerate() {
+                let e = (f64::from(e) * (1.0 / scale) + f64::from(lo)) as f32;
+                assert_eq!(g, e, "{name} {params:?} pixel {i}");
+            }
+        }
+    }
+}
+
 fn reflect(i: isize, n: usize) -> usize {
     let n = n as isize;
     let m = i.rem_euclid(2 * n);
