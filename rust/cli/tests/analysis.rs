@@ -527,6 +527,8 @@ fn bad_parameters_and_inputs_fail_cleanly() {
         let on = |input: &str| line.replace("IMAGE", input);
         fails(&on(&empty), "empty (0 bytes)");
         fails(&on(&nan), "1 NaN");
+        // Unusable pixels are an input failure (exit 1), not a usage error.
+        assert_eq!(visual_ccc(&on(&nan)).code, 1, "{}", on(&nan));
         fails(&on(&missing), "missing.png");
         fails(&on(&format!("{image} {image}")), "one image at a time");
         fails(&on(""), "no image given");

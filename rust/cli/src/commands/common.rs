@@ -84,7 +84,7 @@ pub fn load(path: &Path, limits: &DecodeLimits) -> Result<OwnedImage, Failure> {
     image
         .view()
         .ensure_finite()
-        .map_err(|err| format!("{}: {err}", path.display()))?;
+        .map_err(|err| Failure::Input(format!("{}: {err}", path.display())))?;
     Ok(image)
 }
 
