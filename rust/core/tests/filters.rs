@@ -329,6 +329,16 @@ fn bad_parameters_give_clear_errors() {
         },
     ));
     assert!(m.contains("range sigma"), "{m}");
+    // A range σ so small that the scaled grey values overflow f32 (the image would come
+    // out NaN, or black at 8 bits) is refused, with the smallest usable one.
+    let m = message(filters::bilateral(
+        &v,
+        &BilateralParams {
+            spatial_sigma: 2.0,
+            range_sigma: 1e-40,
+        },
+    ));
+    assert!(m.contains("too small") && m.contains("use at least"), "{m}");
     let m = message(filters::clahe(
         &v,
         &ClaheParams {

@@ -6,6 +6,11 @@ use crate::error::{Error, Result};
 /// Largest image side accepted, to catch corrupt headers before allocating.
 pub const MAX_SIDE: usize = 1 << 20;
 
+/// The largest grey value magnitude a 32-bit image may hold: a quarter of `f32::MAX`, so
+/// that sums of two values (symmetric kernels) and differences (background subtraction,
+/// grey ranges) stay finite.
+pub const MAX_GRAY_MAGNITUDE: f32 = f32::MAX / 4.0;
+
 /// Pixel storage of a single-plane image in row-major order.
 #[derive(Debug, Clone, Copy)]
 pub enum Pixels<'a> {
@@ -130,13 +135,18 @@ impl<'a> ImageView<'a> {
     }
 
     /// Fails with a clear message when a 32-bit image holds NaN or infinite values,
-    /// which no downstream step can interpret.
+    /// which no downstream step can interpret, or values beyond ±[`MAX_GRAY_MAGNITUDE`],
+    /// whose sums and differences would overflow 32-bit arithmetic.
     pub fn ensure_finite(&self) -> Result<()> {
         if let Pixels::Gray32(p) = self.pixels {
-            // One pass that vectorises (a branch-free test per block); counting only
-            // where something is wrong.
-            let finite = |block: &[f32]| block.iter().fold(true, |ok, v| ok & v.is_finite());
-            if p.chunks(4096).all(finite) {
+            // One pass that vectorises (a branch-free test per block; false for NaN);
+            // counting only where something is wrong.
+            let usable = |block: &[f32]| {
+                block
+                    .iter()
+                    .fold(true, |ok, v| ok & (v.abs() <= MAX_GRAY_MAGNITUDE))
+            };
+            if p.chunks(4096).all(usable) {
                 return Ok(());
             }
             let nan = p.iter().filter(|v| v.is_nan()).count();
@@ -147,6 +157,12 @@ impl<'a> ImageView<'a> {
                      first (in Fiji: Process › Math › Remove NaNs… and Process › Math › Set…)"
                 )));
             }
+            let huge = p.iter().filter(|v| v.abs() > MAX_GRAY_MAGNITUDE).count();
+            return Err(Error::invalid(format!(
+                "32-bit image has {huge} pixel(s) beyond ±{MAX_GRAY_MAGNITUDE:e}, where sums \
+                 and differences of grey values overflow 32-bit arithmetic; scale it down \
+                 first (in Fiji: Process › Math › Multiply…)"
+            )));
         }
         Ok(())
     }
@@ -173,14 +189,19 @@ impl<'a> ImageView<'a> {
                 hi[l] = if v > hi[l] { v } else { hi[l] };
             }
         }
-        if spoilt.iter().any(|s| *s != 0.0) || !rest.iter().all(|v| v.is_finite()) {
-            self.ensure_finite()?;
-        }
         let lo = rest.iter().chain(&lo).fold(f32::INFINITY, |a, &v| a.min(v));
         let hi = rest
             .iter()
             .chain(&hi)
             .fold(f32::NEG_INFINITY, |a, &v| a.max(v));
+        let usable = |v: f32| v.abs() <= MAX_GRAY_MAGNITUDE;
+        if spoilt.iter().any(|s| *s != 0.0)
+            || !rest.iter().all(|&v| usable(v))
+            || !usable(lo)
+            || !usable(hi)
+        {
+            self.ensure_finite()?;
+        }
         Ok((lo, hi))
     }
 
@@ -330,13 +351,37 @@ mod tests {
     }
 
     #[test]
+    fn refuses_values_too_large_for_filter_arithmetic() {
+        let mut data = vec![1.0f32; 40];
+        let view = ImageView::new(8, 5, Pixels::Gray32(&data)).unwrap();
+        assert!(view.ensure_finite().is_ok());
+        for (at, value) in [(3, f32::MAX), (37, -f32::MAX / 2.0)] {
+            data[at] = value;
+            let view = ImageView::new(8, 5, Pixels::Gray32(&data)).unwrap();
+            for err in [
+                view.ensure_finite().unwrap_err(),
+                view.finite_range().unwrap_err(),
+            ] {
+                assert!(err.to_string().contains("beyond ±8.5"), "{err}");
+            }
+        }
+        data[3] = MAX_GRAY_MAGNITUDE;
+        data[37] = -MAX_GRAY_MAGNITUDE;
+        let view = ImageView::new(8, 5, Pixels::Gray32(&data)).unwrap();
+        assert_eq!(
+            view.finite_range().unwrap(),
+            (-MAX_GRAY_MAGNITUDE, MAX_GRAY_MAGNITUDE)
+        );
+    }
+
+    #[test]
     fn finite_range_checks_and_measures_in_one_pass() {
         // 37 values: two blocks of sixteen and a remainder of five.
-        let mut data: Vec<f32> = (0..37).map(|i| (i as f32 * 7.3).sin() * 3e38).collect();
-        data[20] = -3.4e38;
+        let mut data: Vec<f32> = (0..37).map(|i| (i as f32 * 7.3).sin() * 8e37).collect();
+        data[20] = -8.5e37;
         let view = ImageView::new(37, 1, Pixels::Gray32(&data)).unwrap();
         assert_eq!(view.finite_range().unwrap(), view.unit_range());
-        assert_eq!(view.finite_range().unwrap().0, -3.4e38);
+        assert_eq!(view.finite_range().unwrap().0, -8.5e37);
         // Fewer values than lanes: the remainder alone.
         let view = ImageView::new(5, 1, Pixels::Gray32(&data[..5])).unwrap();
         assert_eq!(view.finite_range().unwrap(), view.unit_range());

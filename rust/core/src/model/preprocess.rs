@@ -67,14 +67,8 @@ pub fn validate_image(view: &ImageView) -> Result<()> {
             view.height()
         )));
     }
-    let (lo, hi) = view.finite_range()?;
-    if !(hi - lo).is_finite() {
-        return Err(Error::invalid(format!(
-            "grey values span {lo:e} to {hi:e}, a range too wide for 32-bit arithmetic \
-             (input range overflow); rescale the image first"
-        )));
-    }
-    Ok(())
+    // Also refuses grey values whose range would overflow 32-bit arithmetic.
+    view.ensure_finite()
 }
 
 /// Prepares the `size`×`size` model input for `view`.

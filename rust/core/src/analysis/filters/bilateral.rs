@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::error::{Error, Result};
-use crate::image::pixels::{GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels};
+use crate::image::pixels::{
+    GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels, MAX_GRAY_MAGNITUDE,
+};
 
 /// Edge-preserving bilateral filter: each pixel becomes the average of its neighbours
 /// weighted by spatial closeness and by similarity of grey value, so noise is smoothed
@@ -124,6 +126,19 @@ fn bilateral_into<O: Sample>(
     let log2e = std::f64::consts::LOG2_E;
     let space_coeff = -0.5 / (params.spatial_sigma * params.spatial_sigma) * log2e;
     let scale = (0.5 * log2e).sqrt() / params.range_sigma;
+    // Scaled grey values, their differences and k itself must stay finite in f32 (a
+    // range σ of 1e-40 would otherwise turn the image into NaN, or black at 8 bits).
+    let magnitude = f64::from(lo.abs().max(hi.abs())).max(1.0);
+    let largest = f64::from(MAX_GRAY_MAGNITUDE);
+    if scale * magnitude > largest {
+        return Err(Error::invalid(format!(
+            "bilateral range sigma {:.3e} is too small for grey values up to {:.3e} in \
+             32-bit arithmetic; use at least {:.1e}",
+            params.range_sigma,
+            lo.abs().max(hi.abs()),
+            1.01 * (0.5 * log2e).sqrt() * magnitude / largest
+        )));
+    }
     // (offset in the padded rows, spatial exponent + ½ as `exp2` takes it) for the disc.
     let mut taps: Vec<(usize, f32)> = Vec::new();
     for dy in -ri..=ri {
