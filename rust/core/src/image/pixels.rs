@@ -173,36 +173,12 @@ impl<'a> ImageView<'a> {
         let Pixels::Gray32(p) = self.pixels else {
             return Ok(self.unit_range());
         };
-        // Sixteen running extremes and plain comparisons, so that the loop is vectorised;
-        // `v × 0` is ±0 for finite values and NaN otherwise, so `spoilt` stays 0 only when
-        // every value is finite.
-        const LANES: usize = 16;
-        let (mut lo, mut hi) = ([f32::INFINITY; LANES], [f32::NEG_INFINITY; LANES]);
-        let mut spoilt = [0f32; LANES];
-        let chunks = p.chunks_exact(LANES);
-        let rest = chunks.remainder();
-        for chunk in chunks {
-            for l in 0..LANES {
-                let v = chunk[l];
-                spoilt[l] += v * 0.0;
-                lo[l] = if v < lo[l] { v } else { lo[l] };
-                hi[l] = if v > hi[l] { v } else { hi[l] };
-            }
-        }
-        let lo = rest.iter().chain(&lo).fold(f32::INFINITY, |a, &v| a.min(v));
-        let hi = rest
-            .iter()
-            .chain(&hi)
-            .fold(f32::NEG_INFINITY, |a, &v| a.max(v));
         let usable = |v: f32| v.abs() <= MAX_GRAY_MAGNITUDE;
-        if spoilt.iter().any(|s| *s != 0.0)
-            || !rest.iter().all(|&v| usable(v))
-            || !usable(lo)
-            || !usable(hi)
-        {
-            self.ensure_finite()?;
+        match finite_extremes(p).filter(|&(lo, hi)| usable(lo) && usable(hi)) {
+            Some(range) => Ok(range),
+            // Something is wrong: ensure_finite says what.
+            None => self.ensure_finite().map(|()| self.unit_range()),
         }
-        Ok((lo, hi))
     }
 
     /// The linear map that sends this image's grey values to [0, 1]: 8-bit and RGB
@@ -217,31 +193,45 @@ impl<'a> ImageView<'a> {
                     .fold((u16::MAX, u16::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
                 (lo as f32, hi as f32)
             }
-            Pixels::Gray32(p) => {
-                // Eight running extremes and plain comparisons, so that the loop is
-                // vectorised; non-finite values are skipped.
-                const LANES: usize = 8;
-                let (mut lo, mut hi) = ([f32::INFINITY; LANES], [f32::NEG_INFINITY; LANES]);
-                let chunks = p.chunks_exact(LANES);
-                let rest = chunks.remainder();
-                for chunk in chunks {
-                    for l in 0..LANES {
-                        let v = chunk[l];
-                        let finite = v.abs() < f32::INFINITY;
-                        lo[l] = if finite && v < lo[l] { v } else { lo[l] };
-                        hi[l] = if finite && v > hi[l] { v } else { hi[l] };
-                    }
-                }
-                rest.iter()
-                    .chain(&lo)
-                    .chain(&hi)
+            Pixels::Gray32(p) => finite_extremes(p).unwrap_or_else(|| {
+                // Non-finite values are skipped.
+                p.iter()
                     .filter(|v| v.is_finite())
                     .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
                         (lo.min(v), hi.max(v))
                     })
-            }
+            }),
         }
     }
+}
+
+/// Minimum and maximum of `values`, or `None` when one of them is NaN or infinite.
+/// Sixteen running extremes and plain comparisons, so that the loop is vectorised;
+/// `v × 0` is ±0 for finite values and NaN otherwise, so `spoilt` stays 0 only when
+/// every value is finite.
+fn finite_extremes(values: &[f32]) -> Option<(f32, f32)> {
+    const LANES: usize = 16;
+    let (mut lo, mut hi) = ([f32::INFINITY; LANES], [f32::NEG_INFINITY; LANES]);
+    let mut spoilt = [0f32; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for l in 0..LANES {
+            let v = chunk[l];
+            spoilt[l] += v * 0.0;
+            lo[l] = if v < lo[l] { v } else { lo[l] };
+            hi[l] = if v > hi[l] { v } else { hi[l] };
+        }
+    }
+    if spoilt.iter().any(|s| *s != 0.0) || !rest.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let lo = rest.iter().chain(&lo).fold(f32::INFINITY, |a, &v| a.min(v));
+    let hi = rest
+        .iter()
+        .chain(&hi)
+        .fold(f32::NEG_INFINITY, |a, &v| a.max(v));
+    Some((lo, hi))
 }
 
 /// An owned single-channel image with `f32` samples, row-major.

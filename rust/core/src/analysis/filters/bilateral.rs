@@ -128,14 +128,14 @@ fn bilateral_into<O: Sample>(
     let scale = (0.5 * log2e).sqrt() / params.range_sigma;
     // Scaled grey values, their differences and k itself must stay finite in f32 (a
     // range σ of 1e-40 would otherwise turn the image into NaN, or black at 8 bits).
-    let magnitude = f64::from(lo.abs().max(hi.abs())).max(1.0);
+    let largest_value = lo.abs().max(hi.abs());
+    let magnitude = f64::from(largest_value).max(1.0);
     let largest = f64::from(MAX_GRAY_MAGNITUDE);
     if scale * magnitude > largest {
         return Err(Error::invalid(format!(
-            "bilateral range sigma {:.3e} is too small for grey values up to {:.3e} in \
-             32-bit arithmetic; use at least {:.1e}",
+            "bilateral range sigma {:.3e} is too small for grey values up to \
+             {largest_value:.3e} in 32-bit arithmetic; use at least {:.1e}",
             params.range_sigma,
-            lo.abs().max(hi.abs()),
             1.01 * (0.5 * log2e).sqrt() * magnitude / largest
         )));
     }
