@@ -655,6 +655,19 @@ fn exit_codes_tell_input_from_usage_failures() {
     assert_eq!(usage.code, 3, "{}", usage.stderr);
     let unknown = visual_ccc("no-such-command");
     assert_eq!(unknown.code, 3, "{}", unknown.stderr);
+    // A valid option that this image cannot take is the image's failure: a range σ
+    // whose scaled grey values overflow f32, a tile grid finer than the image.
+    let png = dir.path("small.png");
+    write_three_phase(&png, 6, 5);
+    let out = dir.path("out.png");
+    for options in ["bilateral --sigma-range 1e-40", "clahe --tiles 8x8"] {
+        let run = visual_ccc(&format!("preprocess {png} --op {options} --out {out}"));
+        assert_eq!(run.code, 1, "{options}: {}", run.stderr);
+    }
+    let bad_option = visual_ccc(&format!(
+        "preprocess {png} --op clahe --clip-limit 0 --out {out}"
+    ));
+    assert_eq!(bad_option.code, 3, "{}", bad_option.stderr);
     let help = visual_ccc("threshold --help");
     assert_eq!(help.code, 0);
     assert!(

@@ -259,8 +259,9 @@ impl Filter {
     }
 
     /// Runs the filter; with `same_depth`, in the input's depth where the filter has
-    /// such a path.
-    fn apply(&self, view: &ImageView, same_depth: bool) -> Result<Filtered, String> {
+    /// such a path. The options were validated before, so what fails here is the image
+    /// (an input failure, exit 1).
+    fn apply(&self, view: &ImageView, same_depth: bool) -> Result<Filtered, Failure> {
         let same = match self {
             Filter::Median(p) if same_depth => Some(filters::median_same_depth(view, p)),
             Filter::Clahe(p) if same_depth => Some(filters::clahe_same_depth(view, p)),
@@ -274,7 +275,7 @@ impl Filter {
             _ => None,
         };
         if let Some(image) = same {
-            return image.map(Filtered::SameDepth).map_err(|e| e.to_string());
+            return Ok(Filtered::SameDepth(image?));
         }
         match self {
             Filter::Median(p) => filters::median(view, p),
@@ -295,7 +296,7 @@ impl Filter {
             Filter::Stretch(p) => filters::stretch_contrast(view, p),
         }
         .map(Filtered::Float)
-        .map_err(|e| e.to_string())
+        .map_err(Failure::from)
     }
 
     /// The parameters used on `view`, for the JSON (outside the timed filter: the
