@@ -63,7 +63,6 @@ enum Source {
 
 /// Builds scikit-image's histogram of `view` (see the module documentation).
 fn histogram(view: &ImageView) -> Result<Source> {
-    view.ensure_finite()?;
     match view.pixels() {
         Pixels::Gray8(p) => {
             let mut full = [0u64; 256];
@@ -81,30 +80,32 @@ fn histogram(view: &ImageView) -> Result<Source> {
                 integer_centers: true,
             }))
         }
-        _ => float_histogram(view),
+        Pixels::Gray16(_) | Pixels::Gray32(_) => {
+            let (min, max) = view.finite_range()?;
+            float_histogram(view, min, max)
+        }
+        Pixels::PackedRgb(_) => {
+            let (min, max) = (0..view.width() * view.height())
+                .map(|i| view.gray_at(i))
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
+                    (lo.min(v), hi.max(v))
+                });
+            float_histogram(view, min, max)
+        }
     }
 }
 
 /// `numpy.histogram(values, bins=256)` for a `float32` array, in the same single-precision
-/// steps (edges by `linspace`, index by scaling, then the ±1 edge corrections).
-fn float_histogram(view: &ImageView) -> Result<Source> {
+/// steps (edges by `linspace`, index by scaling, then the ±1 edge corrections), for
+/// values from `min` to `max`. Their difference is finite: grey values are bounded by
+/// [`crate::image::pixels::MAX_GRAY_MAGNITUDE`].
+fn float_histogram(view: &ImageView, min: f32, max: f32) -> Result<Source> {
     let n = view.width() * view.height();
-    let (mut min, mut max) = (f32::INFINITY, f32::NEG_INFINITY);
-    for i in 0..n {
-        let v = view.gray_at(i);
-        min = min.min(v);
-        max = max.max(v);
-    }
     if min == max {
         return Ok(Source::Constant(view.gray_at(0) as f64));
     }
     let (first, last) = (min, max);
     let delta = last - first;
-    if !delta.is_finite() {
-        return Err(Error::invalid(format!(
-            "grey values span [{min}, {max}], a range too wide for single precision"
-        )));
-    }
     let step = delta / FLOAT_BINS as f32;
     let mut edges = [0f32; FLOAT_BINS + 1];
     for (k, e) in edges.iter_mut().enumerate() {
