@@ -40,11 +40,14 @@ import time
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORKING_SIZE = 256
+WORKING_SIZE = 192  # 256 and 384 scored lower on the unseen halves (docs/models/foreground.md)
 MULTIPLE = 32  # the core pads to this: up to five 2x poolings
 CLIP = 3.0
 WIDTHS = (8, 16, 32, 48, 64)
 BN_BATCHES = 100
+# The core's clustering weighs the standardised probability this much more than the
+# standardised smoothed grey (Feature::FOREGROUND_WEIGHT in rust/core/src/analysis/cluster/hyperparams.rs).
+FOREGROUND_WEIGHT = 2.0
 
 
 # ---------------------------------------------------------------- input normalisation
@@ -245,14 +248,28 @@ def recalibrate_batch_norm(torch, net, sample, batch, batches):
             net(torch.from_numpy(x))
 
 
-def predict(torch, net, grey):
+def torch_runner(torch, net):
+    """The network as a function from a padded working-size input to its probability."""
+    def run(padded):
+        with torch.no_grad():
+            return torch.sigmoid(net(torch.from_numpy(padded)[None, None]))[0, 0].numpy()
+    return run
+
+
+def onnx_runner(path):
+    """An exported network (ONNX Runtime, one thread) as a function like torch_runner's."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    return lambda padded: session.run(["probability"], {"input": padded[None, None]})[0][0, 0]
+
+
+def predict(run, grey):
     """Foreground probability at full size, as the core computes it."""
     import cv2
     z = normalise(grey)
-    padded = pad_to_multiple(z)
-    with torch.no_grad():
-        out = torch.sigmoid(net(torch.from_numpy(padded)[None, None]))[0, 0].numpy()
-    out = out[: z.shape[0], : z.shape[1]]
+    out = run(pad_to_multiple(z))[: z.shape[0], : z.shape[1]]
     h, w = grey.shape
     return cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -261,16 +278,18 @@ SCORE_KEYS = ("mean_iou_probability_over_half", "mean_iou_kmeans_probability",
               "mean_iou_kmeans_smoothed_and_probability", "mean_iou_kmeans_smoothed")
 
 
-def held_out_scores(torch, net, grey, truth):
+def held_out_scores(run, grey, truth):
     """IoU of: probability > 0.5; 2-means on the probability; 2-means on standardised
-    (smoothed grey sigma 2, probability); 2-means on smoothed grey alone."""
+    (smoothed grey sigma 2, probability × FOREGROUND_WEIGHT), as the core's default
+    clustering; 2-means on smoothed grey alone."""
     from scipy import ndimage as ndi
     from sklearn.cluster import KMeans
-    prob = predict(torch, net, grey)
+    prob = predict(run, grey)
     smooth = ndi.gaussian_filter(grey, 2.0, mode="reflect")
     out = [iou_better_polarity(prob > 0.5, truth)]
-    for feats in ([prob], [smooth, prob], [smooth]):
-        f = np.stack([(a - a.mean()) / max(a.std(), 1e-12) for a in feats], -1).reshape(-1, len(feats))
+    for feats, weights in (([prob], [1.0]), ([smooth, prob], [1.0, FOREGROUND_WEIGHT]), ([smooth], [1.0])):
+        f = np.stack([wt * (a - a.mean()) / max(a.std(), 1e-12) for a, wt in zip(feats, weights)],
+                     -1).reshape(-1, len(feats))
         sample = f[np.random.default_rng(0).choice(len(f), min(len(f), 100_000), replace=False)]
         km = KMeans(2, n_init=4, random_state=42).fit(sample)
         out.append(iou_better_polarity(km.predict(f).reshape(grey.shape) == 1, truth))
@@ -358,6 +377,7 @@ def check_onnx(torch, net, path, sample):
 # ---------------------------------------------------------------- main
 
 def main(argv=None):
+    global WORKING_SIZE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", help="real data folder (default ../shared/data or $VISUALCCC_DATA)")
     ap.add_argument("--train-on", choices=["all", "even", "odd"], default="all",
@@ -365,15 +385,25 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS),
                     help="channels per U-Net level (default %(default)s)")
+    ap.add_argument("--working-size", type=int, default=WORKING_SIZE,
+                    help="longer side of the network input in pixels (default %(default)s; the core reads "
+                         "it from the model's visualccc.working_size)")
+    ap.add_argument("--crop", type=int, default=128, help="training crop side at working size (default %(default)s)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", help="ONNX file (default models/features/foreground.onnx for --train-on all; none for a half unless given)")
     ap.add_argument("--report", help="JSON metrics file (default docs/models/foreground[-HALF].json)")
     ap.add_argument("--smoke", action="store_true", help="tiny run on synthetic discs (CI)")
+    ap.add_argument("--score", metavar="ONNX",
+                    help="no training: score this network, exported by an earlier --train-on even|odd run, "
+                         "on the other half again and update the scores in its report (--report)")
     args = ap.parse_args(argv)
     if not 2 <= len(args.widths) <= 6:
         ap.error(f"--widths: 2 to 6 levels (the core pads to multiples of {MULTIPLE}), got {len(args.widths)}")
 
+    if args.score and args.train_on == "all":
+        ap.error("--score needs --train-on even or odd (the half the network was trained on)")
+    WORKING_SIZE = args.working_size
     import torch
     torch.set_num_threads(args.threads)
     started = time.time()
@@ -387,22 +417,22 @@ def main(argv=None):
     n = len(pairs)
     train_idx = {"all": range(n), "even": range(0, n, 2), "odd": range(1, n, 2)}[args.train_on]
     test_idx = [] if args.train_on == "all" else [i for i in range(n) if i not in set(train_idx)]
+    report_path = args.report or (None if args.smoke else os.path.join(
+        REPO, "docs", "models", "foreground.json" if args.train_on == "all" else f"foreground-{args.train_on}.json"))
+    command = "python3 training/train_foreground.py" + "".join(
+        f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
+    if args.score:
+        return rescore(args.score, pairs, test_idx, report_path, command)
     xs, ys = prepared([pairs[i] for i in train_idx])
     print(f"training on {len(xs)} images ({args.train_on}), {steps} steps", flush=True)
-    net = train(torch, xs, ys, steps, args.seed, args.widths, log=lambda m: print(m, flush=True))
+    net = train(torch, xs, ys, steps, args.seed, args.widths, crop=args.crop, log=lambda m: print(m, flush=True))
     minutes = (time.time() - started) / 60
 
     report = {"train_on": args.train_on, "images": len(xs), "steps": steps, "seed": args.seed,
-              "working_size": WORKING_SIZE, "widths": args.widths, "training_minutes": round(minutes, 1),
-              "command": "python3 training/train_foreground.py" + "".join(
-                  f" {a}" for a in (argv if argv is not None else sys.argv[1:]))}
+              "working_size": WORKING_SIZE, "crop": args.crop, "widths": args.widths, "training_minutes": round(minutes, 1),
+              "command": command}
     if test_idx:
-        scores = np.array([held_out_scores(torch, net, *pairs[i]) for i in test_idx])
-        report["scored_on"] = "odd" if args.train_on == "even" else "even"
-        report["scored_images"] = len(scores)
-        for key, column in zip(SCORE_KEYS, scores.T):
-            report[key] = round(float(column.mean()), 4)
-            print(f"{key}: {column.mean():.4f}", flush=True)
+        report.update(half_scores(torch_runner(torch, net), pairs, test_idx))
 
     out = args.out or (os.path.join(REPO, "models", "features", "foreground.onnx") if args.train_on == "all" and not args.smoke
                        else None)
@@ -419,13 +449,42 @@ def main(argv=None):
         report["onnx"] = os.path.relpath(out, REPO) if out.startswith(REPO) else out
         report["onnx_max_diff"] = diff
         print(f"wrote {out} (ONNX vs PyTorch max diff {diff:.2e})", flush=True)
-    report_path = args.report or (None if args.smoke else os.path.join(
-        REPO, "docs", "models", "foreground.json" if args.train_on == "all" else f"foreground-{args.train_on}.json"))
     if report_path:
-        with open(report_path, "w") as f:
-            json.dump(report, f, indent=2)
-            f.write("\n")
-        print(f"wrote {report_path}", flush=True)
+        write_report(report, report_path)
+
+
+def half_scores(run, pairs, test_idx):
+    """The mean held-out scores (SCORE_KEYS) of the network `run` on `pairs[test_idx]`."""
+    scores = np.array([held_out_scores(run, *pairs[i]) for i in test_idx])
+    report = {"scored_on": "even" if test_idx[0] % 2 == 0 else "odd", "scored_images": len(scores)}
+    for key, column in zip(SCORE_KEYS, scores.T):
+        report[key] = round(float(column.mean()), 4)
+        print(f"{key}: {column.mean():.4f}", flush=True)
+    return report
+
+
+def rescore(path, pairs, test_idx, report_path, command):
+    """Scores an exported half network again (e.g. after a change to the scoring) and
+    updates its report, keeping what the report says of its training."""
+    global WORKING_SIZE
+    import onnx
+    meta = {p.key: p.value for p in onnx.load(path).metadata_props}
+    WORKING_SIZE = int(meta["visualccc.working_size"])
+    report = {}
+    if report_path and os.path.exists(report_path):
+        with open(report_path) as f:
+            report = json.load(f)
+    report.update(half_scores(onnx_runner(path), pairs, test_idx))
+    report["scored_by"] = command
+    if report_path:
+        write_report(report, report_path)
+
+
+def write_report(report, path):
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    print(f"wrote {path}", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@
 //!
 //! Input normalisation (mirrored by the training script):
 //! 1. grey shrunk with the antialiasing triangle filter so the longer side is at most
-//!    [`WORKING_SIZE`] (never enlarged);
+//!    the model's working size, its `visualccc.working_size` metadata (never enlarged);
 //! 2. `z = (v − median) / h`, where `h` is half the range between the 2 % and 98 %
 //!    percentiles (so panel borders, labels and scale bars do not set the scale), clipped
 //!    to ±[`CLIP`];
@@ -31,8 +31,11 @@ use crate::model::preprocess;
 use crate::model::runtime::RuntimeConfig;
 use crate::model::{model_error, new_session, run_locked, ModelOptions};
 
-/// Longest side, in pixels, of the image the network sees.
-pub const WORKING_SIZE: usize = 256;
+/// Metadata key: the longest side, in pixels, of the image the network was trained to
+/// see (written by the training script, so the size lives with the weights).
+const WORKING_SIZE_KEY: &str = "visualccc.working_size";
+/// Working sizes a model may ask for (the network runs once on the whole working image).
+const WORKING_SIZES: std::ops::RangeInclusive<usize> = MULTIPLE..=4096;
 /// Normalised input values are clipped to ±CLIP.
 pub const CLIP: f32 = 3.0;
 /// The network's input sides must be multiples of this.
@@ -49,6 +52,8 @@ const BUNDLED_NAME: &str = "bundled foreground model (models/features/foreground
 /// access to a session while it runs).
 pub struct ForegroundModel {
     input_name: String,
+    /// Longest side of the network input (see [`WORKING_SIZE_KEY`]).
+    working_size: usize,
     session: Mutex<Session>,
 }
 
@@ -86,7 +91,8 @@ impl ForegroundModel {
     }
 
     /// A foreground model from ONNX bytes (`path` names it in errors): one float input
-    /// `[N,1,H,W]` and a float output `probability` of the same shape.
+    /// `[N,1,H,W]`, a float output `probability` of the same shape and its working size
+    /// in the metadata.
     pub fn from_bytes(bytes: &[u8], path: &Path, options: &ModelOptions) -> Result<Self> {
         let session = new_session(bytes, options, path)?;
         let input_name = match session.inputs.as_slice() {
@@ -101,8 +107,16 @@ impl ForegroundModel {
         if !session.outputs.iter().any(|o| o.name == "probability") {
             return Err(model_error(path, "no output named 'probability'"));
         }
+        let working_size = {
+            let metadata = session
+                .metadata()
+                .map_err(|err| model_error(path, format!("cannot read metadata: {err}")))?;
+            parse_working_size(metadata.custom(WORKING_SIZE_KEY).ok().flatten())
+                .map_err(|message| model_error(path, message))?
+        };
         Ok(Self {
             input_name,
+            working_size,
             session: Mutex::new(session),
         })
     }
@@ -120,12 +134,12 @@ impl ForegroundModel {
         GrayImage::new(view.width(), view.height(), data)
     }
 
-    /// Foreground probability at the working size (longer side at most
-    /// [`WORKING_SIZE`]): the network's own output, which
+    /// Foreground probability at the working size (longer side at most the model's
+    /// working size): the network's own output, which
     /// [`ForegroundModel::probability`] enlarges bilinearly to the image size.
     pub fn working_probability(&self, view: &ImageView) -> Result<GrayImage> {
         view.ensure_finite()?;
-        let input = normalised_input(view);
+        let input = normalised_input(view, self.working_size);
         let (w, h) = (input.width, input.height);
         let (pw, ph) = (w.next_multiple_of(MULTIPLE), h.next_multiple_of(MULTIPLE));
         let mut padded = Vec::with_capacity(pw * ph);
@@ -161,17 +175,34 @@ impl ForegroundModel {
     }
 }
 
-/// Size of the image the network sees for a `width`×`height` image.
-fn working_size(width: usize, height: usize) -> (usize, usize) {
-    let scale = (WORKING_SIZE as f64 / width.max(height) as f64).min(1.0);
+/// The working size from the model's [`WORKING_SIZE_KEY`] metadata, or what is wrong with it.
+fn parse_working_size(text: Option<String>) -> std::result::Result<usize, String> {
+    let text = text.ok_or_else(|| format!("no {WORKING_SIZE_KEY} in its metadata"))?;
+    text.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|size| WORKING_SIZES.contains(size))
+        .ok_or_else(|| {
+            format!(
+                "{WORKING_SIZE_KEY} '{text}' is not a whole number from {} to {}",
+                WORKING_SIZES.start(),
+                WORKING_SIZES.end()
+            )
+        })
+}
+
+/// Size of the image the network sees for a `width`×`height` image, when its longer
+/// side may be at most `limit`.
+fn working_size(width: usize, height: usize, limit: usize) -> (usize, usize) {
+    let scale = (limit as f64 / width.max(height) as f64).min(1.0);
     let side = |n: usize| ((n as f64 * scale).round() as usize).max(1);
     (side(width), side(height))
 }
 
-/// The network input for `view` at [`working_size`] (steps 1–2 of the module
-/// documentation).
-fn normalised_input(view: &ImageView) -> GrayImage {
-    let (w, h) = working_size(view.width(), view.height());
+/// The network input for `view` at [`working_size`] with longer side at most `limit`
+/// (steps 1–2 of the module documentation).
+fn normalised_input(view: &ImageView, limit: usize) -> GrayImage {
+    let (w, h) = working_size(view.width(), view.height(), limit);
     let mut data = preprocess::resize(view, w, h);
     let mut sorted = data.clone();
     sorted.sort_unstable_by(f32::total_cmp);
@@ -205,9 +236,23 @@ mod tests {
 
     #[test]
     fn working_size_caps_the_longer_side_and_never_enlarges() {
-        assert_eq!(working_size(512, 384), (256, 192));
-        assert_eq!(working_size(100, 3000), (9, 256));
-        assert_eq!(working_size(200, 120), (200, 120));
+        assert_eq!(working_size(512, 384, 256), (256, 192));
+        assert_eq!(working_size(100, 3000, 256), (9, 256));
+        assert_eq!(working_size(200, 120, 256), (200, 120));
+    }
+
+    #[test]
+    fn working_size_comes_from_the_metadata_and_is_checked() {
+        assert_eq!(parse_working_size(Some(" 384\n".into())), Ok(384));
+        for bad in [
+            None,
+            Some("0".into()),
+            Some("-1".into()),
+            Some("1e9".into()),
+        ] {
+            let message = parse_working_size(bad).unwrap_err();
+            assert!(message.contains(WORKING_SIZE_KEY), "{message}");
+        }
     }
 
     #[test]
@@ -234,7 +279,7 @@ mod tests {
                 })
                 .collect();
             let view = ImageView::new(64, 64, Pixels::Gray8(&pixels)).unwrap();
-            let input = normalised_input(&view);
+            let input = normalised_input(&view, 256);
             // The background is the median (0); the 2–98 % range spans both greys, so
             // the particle lies one full range (2 half ranges) away, on its own side.
             let expected = if particle > background { 2.0 } else { -2.0 };
