@@ -266,10 +266,15 @@ def onnx_runner(path):
 
 
 def predict(run, grey):
-    """Foreground probability at full size, as the core computes it."""
+    """Foreground probability at full size, as the core computes it: the mean of the
+    network's maps of the input mirrored left-right and top-bottom (each mirrored, then
+    padded; each map turned back)."""
     import cv2
     z = normalise(grey)
-    out = run(pad_to_multiple(z))[: z.shape[0], : z.shape[1]]
+    out = np.zeros_like(z)
+    for axes in ((), (1,), (0,), (0, 1)):  # the core's ORIENTATIONS
+        out += np.flip(run(pad_to_multiple(np.flip(z, axes)))[: z.shape[0], : z.shape[1]], axes)
+    out /= 4
     h, w = grey.shape
     return cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
 

@@ -96,6 +96,49 @@ fn probability_is_high_on_particles_of_either_polarity() {
 }
 
 #[test]
+fn probability_of_a_mirrored_image_is_the_mirrored_probability() {
+    // The map averages the network over the image's four mirrorings, turned back: so
+    // mirroring the image mirrors the map (to rounding), whichever way the scene lies.
+    let model = ForegroundModel::bundled(&common::runtime_config()).expect("bundled model loads");
+    let (pixels, _) = particles(true, 11);
+    let map_of = |pixels: &[u8]| {
+        let view = ImageView::new(W, H, Pixels::Gray8(pixels)).unwrap();
+        model.working_probability(&view).unwrap()
+    };
+    let map = map_of(&pixels);
+    let (w, h) = (map.width, map.height);
+    let mirrored_x: Vec<u8> = pixels
+        .chunks_exact(W)
+        .flat_map(|row| row.iter().rev().copied())
+        .collect();
+    let mirrored_y: Vec<u8> = pixels.chunks_exact(W).rev().flatten().copied().collect();
+    for (mirrored, mirror_x) in [(mirrored_x, true), (mirrored_y, false)] {
+        let other = map_of(&mirrored);
+        let mut largest = 0f32;
+        for y in 0..h {
+            for x in 0..w {
+                let (sx, sy) = if mirror_x {
+                    (w - 1 - x, y)
+                } else {
+                    (x, h - 1 - y)
+                };
+                largest = largest.max((other.data[y * w + x] - map.data[sy * w + sx]).abs());
+            }
+        }
+        assert!(
+            largest < 1e-4,
+            "mirror_x {mirror_x}: largest difference {largest}"
+        );
+    }
+    // The scene itself is not symmetric, so this would fail if the maps were not turned
+    // back before averaging.
+    let asymmetry = (0..h * w)
+        .map(|i| (map.data[i] - map.data[(i / w) * w + w - 1 - i % w]).abs())
+        .fold(0f32, f32::max);
+    assert!(asymmetry > 0.5, "{asymmetry}");
+}
+
+#[test]
 fn default_clustering_finds_the_particles() {
     for dark in [true, false] {
         let (pixels, truth) = particles(dark, 5);

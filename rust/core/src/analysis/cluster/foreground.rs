@@ -18,7 +18,9 @@
 //!    percentiles (so panel borders, labels and scale bars do not set the scale), clipped
 //!    to ±[`CLIP`];
 //! 3. edge-padded to a multiple of 32 (up to five 2× poolings); the output is cropped
-//!    back and bilinearly enlarged to the image size.
+//!    back and bilinearly enlarged to the image size;
+//! 4. the network sees the input in the four [`ORIENTATIONS`] (one batch) and its maps,
+//!    turned back, are averaged.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -40,6 +42,13 @@ const WORKING_SIZES: std::ops::RangeInclusive<usize> = MULTIPLE..=4096;
 pub const CLIP: f32 = 3.0;
 /// The network's input sides must be multiples of this.
 const MULTIPLE: usize = 32;
+/// Mirrorings (left–right, top–bottom) of the input the network sees; their maps are
+/// averaged. The map of a mirrored image is then the mirrored map, and the average is
+/// steadier than one run: mean foreground IoU on the EMPS halves the
+/// network never saw 0.850 → 0.866 and 0.811 → 0.825, for four times the network work at
+/// the working size (docs/models/foreground.md).
+const ORIENTATIONS: [(bool, bool); 4] =
+    [(false, false), (true, false), (false, true), (true, true)];
 /// The bundled model (see the module documentation).
 const BUNDLED: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -142,14 +151,24 @@ impl ForegroundModel {
         let input = normalised_input(view, self.working_size);
         let (w, h) = (input.width, input.height);
         let (pw, ph) = (w.next_multiple_of(MULTIPLE), h.next_multiple_of(MULTIPLE));
-        let mut padded = Vec::with_capacity(pw * ph);
-        for y in 0..ph {
-            let row = &input.data[y.min(h - 1) * w..][..w];
-            padded.extend_from_slice(row);
-            padded.extend(std::iter::repeat_n(row[w - 1], pw - w));
+        // Each orientation mirrored first, then edge-padded on the right and bottom, as
+        // if the image had been taken that way.
+        let mut batch = Vec::with_capacity(ORIENTATIONS.len() * pw * ph);
+        for &(mirror_x, mirror_y) in &ORIENTATIONS {
+            for y in 0..ph {
+                let y = y.min(h - 1);
+                let row = &input.data[if mirror_y { h - 1 - y } else { y } * w..][..w];
+                if mirror_x {
+                    batch.extend(row.iter().rev());
+                    batch.extend(std::iter::repeat_n(row[0], pw - w));
+                } else {
+                    batch.extend_from_slice(row);
+                    batch.extend(std::iter::repeat_n(row[w - 1], pw - w));
+                }
+            }
         }
-        let shape = [1, 1, ph, pw];
-        let cropped = run_locked(&self.session, &self.input_name, shape, padded, |outputs| {
+        let shape = [ORIENTATIONS.len(), 1, ph, pw];
+        let averaged = run_locked(&self.session, &self.input_name, shape, batch, |outputs| {
             let (_, values) =
                 outputs["probability"]
                     .try_extract_tensor::<f32>()
@@ -158,20 +177,26 @@ impl ForegroundModel {
                             "foreground 'probability' is not a float tensor: {err}"
                         ))
                     })?;
-            if values.len() != pw * ph {
+            if values.len() != ORIENTATIONS.len() * pw * ph {
                 return Err(Error::Model(format!(
-                    "foreground 'probability' has {} values, expected {pw}×{ph}",
-                    values.len()
+                    "foreground 'probability' has {} values, expected {}×{pw}×{ph}",
+                    values.len(),
+                    ORIENTATIONS.len()
                 )));
             }
-            Ok(values
-                .chunks_exact(pw)
-                .take(h)
-                .flat_map(|row| &row[..w])
-                .copied()
-                .collect())
+            let mut sum = vec![0f32; w * h];
+            for (map, &(mirror_x, mirror_y)) in values.chunks_exact(pw * ph).zip(&ORIENTATIONS) {
+                for (y, row) in map.chunks_exact(pw).take(h).enumerate() {
+                    let out = &mut sum[if mirror_y { h - 1 - y } else { y } * w..][..w];
+                    for (x, &v) in row[..w].iter().enumerate() {
+                        out[if mirror_x { w - 1 - x } else { x }] += v;
+                    }
+                }
+            }
+            let scale = 1.0 / ORIENTATIONS.len() as f32;
+            Ok(sum.into_iter().map(|v| v * scale).collect())
         })?;
-        GrayImage::new(w, h, cropped)
+        GrayImage::new(w, h, averaged)
     }
 }
 
