@@ -45,9 +45,6 @@ MULTIPLE = 32  # the core pads to this: up to five 2x poolings
 CLIP = 3.0
 WIDTHS = (8, 16, 32, 48, 64)
 BN_BATCHES = 100
-# The core's clustering weighs the standardised probability this much more than the
-# standardised smoothed grey (Feature::FOREGROUND_WEIGHT in rust/core/src/analysis/cluster/hyperparams.rs).
-FOREGROUND_WEIGHT = 2.0
 
 
 # ---------------------------------------------------------------- input normalisation
@@ -285,16 +282,15 @@ SCORE_KEYS = ("mean_iou_probability_over_half", "mean_iou_kmeans_probability",
 
 def held_out_scores(run, grey, truth):
     """IoU of: probability > 0.5; 2-means on the probability; 2-means on standardised
-    (smoothed grey sigma 2, probability × FOREGROUND_WEIGHT), as the core's default
-    clustering; 2-means on smoothed grey alone."""
+    (smoothed grey sigma 2, probability), as the core's default clustering; 2-means on
+    smoothed grey alone."""
     from scipy import ndimage as ndi
     from sklearn.cluster import KMeans
     prob = predict(run, grey)
     smooth = ndi.gaussian_filter(grey, 2.0, mode="reflect")
     out = [iou_better_polarity(prob > 0.5, truth)]
-    for feats, weights in (([prob], [1.0]), ([smooth, prob], [1.0, FOREGROUND_WEIGHT]), ([smooth], [1.0])):
-        f = np.stack([wt * (a - a.mean()) / max(a.std(), 1e-12) for a, wt in zip(feats, weights)],
-                     -1).reshape(-1, len(feats))
+    for feats in ([prob], [smooth, prob], [smooth]):
+        f = np.stack([(a - a.mean()) / max(a.std(), 1e-12) for a in feats], -1).reshape(-1, len(feats))
         sample = f[np.random.default_rng(0).choice(len(f), min(len(f), 100_000), replace=False)]
         km = KMeans(2, n_init=4, random_state=42).fit(sample)
         out.append(iou_better_polarity(km.predict(f).reshape(grey.shape) == 1, truth))

@@ -26,11 +26,10 @@ usage: visual-ccc cluster IMAGE --k N --labels-out FILE [--features LIST]
                         [--pixel-size W[,H] --unit UNIT] [--keep-data-bar]
 
 k-means on per-pixel features, each standardised to zero mean and unit variance over
-the image; the learned foreground then counts {foreground_weight}× as much as the others.
-Centroids are fitted (k-means++, best of --n-init runs) on a deterministic random
-sample of pixels, then every pixel is assigned to its nearest centroid. Labels run
-0..k-1 by ascending mean grey (0 = darkest cluster). The same options always give the
-same labels.
+the image. Centroids are fitted (k-means++, best of --n-init runs) on a deterministic
+random sample of pixels, then every pixel is assigned to its nearest centroid. Labels
+run 0..k-1 by ascending mean grey (0 = darkest cluster). The same options always give
+the same labels.
 
   --k N               number of clusters, 2..255 (required)
   --labels-out FILE   label image, 8-bit .png or .tif, pixel value = cluster label
@@ -77,7 +76,6 @@ fn help() -> String {
         HELP,
         &[
             ("sigma", Feature::DEFAULT_SIGMA.to_string()),
-            ("foreground_weight", Feature::FOREGROUND_WEIGHT.to_string()),
             (
                 "variance_radius",
                 Feature::DEFAULT_VARIANCE_RADIUS.to_string(),

@@ -78,10 +78,10 @@ pub(super) fn prepare(
             let sd = (moments.m2[j] / moments.count).max(0.0).sqrt();
             // Constant (to rounding) features carry no information: give them no weight.
             let tiny = 1e-7 * (moments.mean[j].abs() + sd).max(f64::MIN_POSITIVE);
-            let weight = match params.features.get(j) {
-                Some(feature) => feature.weight(),
-                None if j >= n_image => params.position_weight,
-                None => 1.0, // a caller-supplied map
+            let weight = if j >= n_image {
+                params.position_weight
+            } else {
+                1.0
             };
             if sd > tiny {
                 weight / sd

@@ -45,7 +45,7 @@ const MULTIPLE: usize = 32;
 /// Mirrorings (left–right, top–bottom) of the input the network sees; their maps are
 /// averaged. The map of a mirrored image is then the mirrored map, and the average is
 /// steadier than one run: mean foreground IoU on the EMPS halves the
-/// network never saw 0.850 → 0.866 and 0.811 → 0.825, for four times the network work at
+/// network never saw 0.836 → 0.845 and 0.811 → 0.824, for four times the network work at
 /// the working size (docs/models/foreground.md).
 const ORIENTATIONS: [(bool, bool); 4] =
     [(false, false), (true, false), (false, true), (true, true)];

@@ -26,12 +26,6 @@ impl Feature {
     pub const DEFAULT_SIGMA: f64 = 2.0;
     /// Window radius of the local-variance feature when none is given (a 7×7 window).
     pub const DEFAULT_VARIANCE_RADIUS: usize = 3;
-    /// Weight of the standardised learned foreground probability against the other
-    /// standardised features (1): the network's map separates particles better than
-    /// grey values do, so it leads and the smoothed grey refines (mean foreground IoU
-    /// on the EMPS halves the network never saw: 0.836 → 0.850 and 0.811 → 0.811
-    /// against equal weights, docs/models/foreground.md).
-    pub const FOREGROUND_WEIGHT: f64 = 2.0;
 
     pub fn name(&self) -> String {
         match self {
@@ -39,14 +33,6 @@ impl Feature {
             Feature::Smoothed { sigma } => format!("smoothed grey (sigma {sigma})"),
             Feature::LocalVariance { radius } => format!("local variance (radius {radius})"),
             Feature::Foreground => "foreground (learned)".into(),
-        }
-    }
-
-    /// How much this feature counts in the clustering distance, after standardisation.
-    pub fn weight(&self) -> f64 {
-        match self {
-            Feature::Foreground => Self::FOREGROUND_WEIGHT,
-            Feature::Grey | Feature::Smoothed { .. } | Feature::LocalVariance { .. } => 1.0,
         }
     }
 

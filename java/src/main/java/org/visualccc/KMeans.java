@@ -15,8 +15,7 @@ import java.util.Map;
  * <pre>
  * Clustering c = KMeans.cluster(ip, new KMeans.Params().k(3), null);
  * </pre>
- * Each feature is standardised over the image (the core then weighs the learned
- * foreground more than the others); k-means++ with {@code nInit} restarts is
+ * Each feature is standardised over the image; k-means++ with {@code nInit} restarts is
  * fitted on a deterministic random sample of at most {@code maxSamples} pixels, then
  * every pixel is assigned. Results depend only on the inputs and the seed. Labels are
  * ordered by the clusters' mean grey value (darkest = 0). RGB images use their luminance.
