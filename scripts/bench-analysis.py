@@ -465,8 +465,8 @@ def run_benchmarks(cli, opts, work):
         f"{sk['partition_sse_default'] / sk['partition_sse'] - 1:+.2e}, every pixel "
         f"{sk['partition_sse_full'] / sk['partition_sse'] - 1:+.2e}. "
         f"{target(sk['fit_s'] / stage_ms(default['json'], 'cluster'), 20)} "
-        f"With the default features (smoothed grey + the learned foreground map, one network "
-        f"run at 256 px) `visual-ccc cluster` takes {fmt_s(stage_ms(learned['json'], 'cluster'))} "
+        f"With the default features (smoothed grey + the learned foreground map, "
+        f"docs/models/foreground.md) `visual-ccc cluster` takes {fmt_s(stage_ms(learned['json'], 'cluster'))} "
         f"(whole process {fmt_s(learned['wall_s'])}), "
         f"{fmt_ratio(sk['fit_s'] / stage_ms(learned['json'], 'cluster'), True)} scikit-learn's "
         f"single-feature fit.\n")
