@@ -31,13 +31,13 @@ use crate::error::{Error, Result};
 use crate::image::pixels::{GrayImage, ImageView};
 use crate::model::preprocess;
 use crate::model::runtime::RuntimeConfig;
-use crate::model::{model_error, new_session, run_locked, ModelOptions};
+use crate::model::{model_error, new_session, run_locked, ModelOptions, MAX_INPUT_SIZE};
 
 /// Metadata key: the longest side, in pixels, of the image the network was trained to
 /// see (written by the training script, so the size lives with the weights).
 const WORKING_SIZE_KEY: &str = "visualccc.working_size";
-/// Working sizes a model may ask for (the network runs once on the whole working image).
-const WORKING_SIZES: std::ops::RangeInclusive<usize> = MULTIPLE..=4096;
+/// Working sizes a model may ask for: up to the side any model input may have.
+const WORKING_SIZES: std::ops::RangeInclusive<usize> = MULTIPLE..=MAX_INPUT_SIZE;
 /// Normalised input values are clipped to ±CLIP.
 pub const CLIP: f32 = 3.0;
 /// The network's input sides must be multiples of this.
