@@ -1,0 +1,306 @@
+//! Median filter: selection networks for 3×3 and 5×5 windows ([`network`]), sliding
+//! histograms for larger ones ([`histogram`]).
+
+mod histogram;
+mod network;
+
+use super::*;
+use crate::error::{Error, Result};
+use crate::image::pixels::{GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels};
+use histogram::{histogram_median, selection_median};
+use network::{network_median, NETWORK_MAX_RADIUS};
+
+/// Median filter over a square (2r+1)×(2r+1) window (scipy `median_filter(size=2r+1)`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MedianParams {
+    pub radius: usize,
+}
+
+impl Default for MedianParams {
+    fn default() -> Self {
+        Self { radius: 2 }
+    }
+}
+
+impl MedianParams {
+    pub fn validate(&self) -> Result<()> {
+        if self.radius == 0 || self.radius > MAX_MEDIAN_RADIUS {
+            return Err(Error::invalid(format!(
+                "median radius must be between 1 and {MAX_MEDIAN_RADIUS} pixels, got {}",
+                self.radius
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Median filter. Radii 1 and 2 (3×3 and 5×5, the common cases) run a selection
+/// network on vector lanes for every pixel type. Larger radii on 8- and 16-bit images,
+/// and on any image with at most 65 536 distinct grey levels, use a sliding two-level
+/// histogram (Huang's algorithm with a coarse histogram on top), so the cost per pixel
+/// grows with the radius, not its square; float images with more distinct levels fall
+/// back to a selection window. Rows are split into bands across threads.
+pub fn median(view: &ImageView, params: &MedianParams) -> Result<GrayImage> {
+    params.validate()?;
+    view.ensure_finite()?;
+    let (w, h, r) = (view.width(), view.height(), params.radius);
+    let mut data = vec![0f32; w * h];
+    match view.pixels() {
+        Pixels::Gray8(p) => level_median(p, w, h, r, &mut data),
+        Pixels::Gray16(p) => level_median(p, w, h, r, &mut data),
+        Pixels::Gray32(p) => float_median(p, w, h, r, &mut data),
+        Pixels::PackedRgb(_) => float_median(&gray_values(view), w, h, r, &mut data),
+    }
+    Ok(GrayImage {
+        width: w,
+        height: h,
+        data,
+    })
+}
+
+/// [`median`] in the input's depth: 8-bit in, 8-bit out (no float image in between, as a
+/// median of levels is a level), 16 → 16, 32 → 32; RGB gives the median of its luminance
+/// rounded to 8-bit levels. Equal to [`to_input_depth`] of [`median`].
+pub fn median_same_depth(view: &ImageView, params: &MedianParams) -> Result<OwnedImage> {
+    params.validate()?;
+    view.ensure_finite()?;
+    let (w, h, r) = (view.width(), view.height(), params.radius);
+    Ok(match view.pixels() {
+        Pixels::Gray8(p) => {
+            let mut out = vec![0u8; w * h];
+            level_median(p, w, h, r, &mut out);
+            owned(w, h, out, OwnedPixels::Gray8)
+        }
+        Pixels::PackedRgb(p) => {
+            let mut out = vec![0u8; w * h];
+            level_median(&rgb_levels(p), w, h, r, &mut out);
+            owned(w, h, out, OwnedPixels::Gray8)
+        }
+        Pixels::Gray16(p) => {
+            let mut out = vec![0u16; w * h];
+            level_median(p, w, h, r, &mut out);
+            owned(w, h, out, OwnedPixels::Gray16)
+        }
+        Pixels::Gray32(p) => {
+            let mut out = vec![0f32; w * h];
+            float_median(p, w, h, r, &mut out);
+            owned(w, h, out, OwnedPixels::Gray32)
+        }
+    })
+}
+
+/// Median of 8- or 16-bit levels, written as any type a level converts to exactly.
+fn level_median<T: Level, O: From<T> + Sample>(
+    p: &[T],
+    w: usize,
+    h: usize,
+    r: usize,
+    out: &mut [O],
+) {
+    if r <= NETWORK_MAX_RADIUS {
+        network_median::<T, T, O>(p, w, h, r, out);
+    } else {
+        let ranks: Vec<u32> = p.iter().map(|&v| v.into()).collect();
+        let bits = 8 * std::mem::size_of::<T>() as u32;
+        histogram_median(&ranks, w, h, r, bits, out, |v| O::from(T::from_level(v)));
+    }
+}
+
+/// Median of float grey values: by network, by ranks of distinct levels, or by selection.
+fn float_median(values: &[f32], w: usize, h: usize, r: usize, out: &mut [f32]) {
+    if r <= NETWORK_MAX_RADIUS {
+        return network_median::<f32, FloatKey, f32>(values, w, h, r, out);
+    }
+    let mut levels = values.to_vec();
+    levels.sort_unstable_by(f32::total_cmp);
+    levels.dedup();
+    if levels.len() <= 1 << 16 {
+        let ranks: Vec<u32> = values
+            .iter()
+            .map(|v| levels.partition_point(|l| l < v) as u32)
+            .collect();
+        let bits = (usize::BITS - (levels.len() - 1).leading_zeros()).max(2);
+        histogram_median(&ranks, w, h, r, bits, out, |i| levels[i as usize]);
+    } else {
+        selection_median(values, w, h, r, out);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pixel types the network compares
+
+/// A pixel type the network compares; `lo`/`hi` compile to vector min/max.
+trait Lane: Copy + Default + Send + Sync {
+    fn lo(a: Self, b: Self) -> Self;
+    fn hi(a: Self, b: Self) -> Self;
+}
+
+/// Integer lanes: `Ord`'s min and max.
+macro_rules! integer_lane {
+    ($($t:ty),*) => {$(
+        impl Lane for $t {
+            #[inline(always)]
+            fn lo(a: Self, b: Self) -> Self {
+                a.min(b)
+            }
+            #[inline(always)]
+            fn hi(a: Self, b: Self) -> Self {
+                a.max(b)
+            }
+        }
+    )*};
+}
+
+integer_lane!(u8, u16);
+
+/// An integer level type (8- or 16-bit) for the histogram path.
+trait Level: Lane + Into<u32> {
+    fn from_level(v: u32) -> Self;
+}
+
+impl Level for u8 {
+    fn from_level(v: u32) -> Self {
+        v as u8
+    }
+}
+
+impl Level for u16 {
+    fn from_level(v: u32) -> Self {
+        v as u16
+    }
+}
+
+/// A float as an integer that sorts like it: the sign bit kept and, for negative values,
+/// the magnitude bits flipped, so that integer min/max order finite floats exactly
+/// (−0 before +0). The network compares these: float compare-and-select lanes were
+/// vectorised across wires with shuffles instead of across pixels, about 9× slower than
+/// OpenCV's 32-bit median; integer lanes compile like the 8- and 16-bit ones.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(transparent)]
+struct FloatKey(i32);
+
+impl FloatKey {
+    /// The flip is its own inverse.
+    #[inline(always)]
+    fn flip(bits: i32) -> i32 {
+        bits ^ (((bits >> 31) as u32) >> 1) as i32
+    }
+}
+
+impl From<f32> for FloatKey {
+    #[inline(always)]
+    fn from(v: f32) -> Self {
+        Self(Self::flip(v.to_bits() as i32))
+    }
+}
+
+impl From<FloatKey> for f32 {
+    #[inline(always)]
+    fn from(k: FloatKey) -> Self {
+        f32::from_bits(FloatKey::flip(k.0) as u32)
+    }
+}
+
+impl Lane for FloatKey {
+    #[inline(always)]
+    fn lo(a: Self, b: Self) -> Self {
+        Self(a.0.min(b.0))
+    }
+    #[inline(always)]
+    fn hi(a: Self, b: Self) -> Self {
+        Self(a.0.max(b.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn random_values(w: usize, h: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..w * h)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (s >> 40) as f32 / 7.0 - 1000.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn network_and_selection_medians_agree() {
+        // Wider than a lane pass and taller than a band, with ties (few levels).
+        for (w, h) in [(150, 70), (3, 2), (1, 1)] {
+            let values: Vec<f32> = random_values(w, h, 99)
+                .into_iter()
+                .map(|v| (v / 50.0).round())
+                .collect();
+            for r in 1..=NETWORK_MAX_RADIUS {
+                let mut by_network = vec![0f32; w * h];
+                float_median(&values, w, h, r, &mut by_network);
+                let mut by_selection = vec![0f32; w * h];
+                selection_median(&values, w, h, r, &mut by_selection);
+                assert_eq!(by_network, by_selection, "{w}x{h} r = {r}");
+            }
+        }
+    }
+
+    /// Every key type, with widths across a 5×5 strip (512 float keys with AVX-512,
+    /// 2 048 bytes) and odd heights across a band, with ties.
+    #[test]
+    fn network_medians_of_every_depth_equal_selection() {
+        for (w, h) in [(2100, 37), (600, 5), (5, 1), (2, 3)] {
+            let values: Vec<f32> = random_values(w, h, 7)
+                .into_iter()
+                .map(|v| (v / 8.0).rem_euclid(256.0).floor())
+                .collect();
+            for r in 1..=NETWORK_MAX_RADIUS {
+                let mut expected = vec![0f32; w * h];
+                selection_median(&values, w, h, r, &mut expected);
+                let bytes: Vec<u8> = values.iter().map(|&v| v as u8).collect();
+                let mut by_bytes = vec![0f32; w * h];
+                level_median(&bytes, w, h, r, &mut by_bytes);
+                assert_eq!(by_bytes, expected, "8-bit {w}x{h} r = {r}");
+                let words: Vec<u16> = values.iter().map(|&v| v as u16 * 257).collect();
+                let mut by_words = vec![0f32; w * h];
+                level_median(&words, w, h, r, &mut by_words);
+                let expected_words: Vec<f32> = expected.iter().map(|v| v * 257.0).collect();
+                assert_eq!(by_words, expected_words, "16-bit {w}x{h} r = {r}");
+                let mut by_floats = vec![0f32; w * h];
+                float_median(&values, w, h, r, &mut by_floats);
+                assert_eq!(by_floats, expected, "32-bit {w}x{h} r = {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn float_keys_sort_like_their_floats() {
+        let mut floats = vec![
+            f32::MIN,
+            -1e30,
+            -2.5,
+            -1.0,
+            -f32::MIN_POSITIVE,
+            -1e-40,
+            -0.0,
+            0.0,
+            1e-40,
+            f32::MIN_POSITIVE,
+            0.1,
+            1.0,
+            255.0,
+            1e30,
+            f32::MAX,
+        ];
+        floats.extend(random_values(40, 1, 7));
+        for &a in &floats {
+            assert_eq!(f32::from(FloatKey::from(a)).to_bits(), a.to_bits());
+            for &b in &floats {
+                assert_eq!(
+                    FloatKey::from(a).cmp(&FloatKey::from(b)),
+                    a.total_cmp(&b),
+                    "{a} vs {b}"
+                );
+            }
+        }
+    }
+}
