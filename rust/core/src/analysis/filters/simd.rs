@@ -23,8 +23,8 @@ pub(crate) fn has_fma() -> bool {
 /// inside the AVX2 function; a closure would not be inlined there.
 pub(crate) trait Kernel {
     type Output;
-    /// `fma` says whether `f32::mul_add` is a single instruction (a slow library call
-    /// otherwise).
+    /// `fma` says whether the kernel is compiled with AVX2 and FMA (so `f32::mul_add`
+    /// is a single instruction, a slow library call otherwise).
     fn run(self, fma: bool) -> Self::Output;
 
     /// The kernel where AVX-512 is available, for kernels whose hand-written AVX-512

@@ -72,11 +72,32 @@ impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> super::sup
     type Output = ();
 
     #[inline(always)]
-    fn run(self, _fma: bool) {
-        if self.r == 1 {
-            median_3x3::<T, K, O, L>(self)
+    fn run(self, avx2: bool) {
+        // `avx2`: compiled with AVX2 (`simd::dispatch`), where `network_median` fills
+        // 256-bit registers.
+        if avx2 {
+            self.run_with::<true>()
         } else {
-            median_5x5::<T, K, O, L>(self)
+            self.run_with::<false>()
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn run_avx512(self) {
+        self.run_with::<true>()
+    }
+}
+
+impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> NetworkRows<'_, T, K, O, L> {
+    /// The kernel for the radius; `REGISTERS`: min and max on whole registers
+    /// ([`Lane::lo_registers`]), only where the CPU has the instructions for them.
+    #[inline(always)]
+    fn run_with<const REGISTERS: bool>(self) {
+        if self.r == 1 {
+            median_3x3::<T, K, O, L, REGISTERS>(self)
+        } else {
+            median_5x5::<T, K, O, L, REGISTERS>(self)
         }
     }
 }
@@ -150,14 +171,14 @@ macro_rules! compare_exchange {
     };
     (@ $w:ident, $lo:literal, $hi:literal, B) => {{
         let (s, t) = ($w[$lo], $w[$hi]);
-        $w[$lo] = lanes_lo(s, t);
-        $w[$hi] = lanes_hi(s, t);
+        $w[$lo] = lanes_lo::<_, L, REGISTERS>(s, t);
+        $w[$hi] = lanes_hi::<_, L, REGISTERS>(s, t);
     }};
     (@ $w:ident, $lo:literal, $hi:literal, m) => {
-        $w[$lo] = lanes_lo($w[$lo], $w[$hi]);
+        $w[$lo] = lanes_lo::<_, L, REGISTERS>($w[$lo], $w[$hi]);
     };
     (@ $w:ident, $lo:literal, $hi:literal, M) => {
-        $w[$hi] = lanes_hi($w[$lo], $w[$hi]);
+        $w[$hi] = lanes_hi::<_, L, REGISTERS>($w[$lo], $w[$hi]);
     };
 }
 
@@ -214,7 +235,13 @@ const SELECT_11: usize = 5;
 
 /// 3×3: the median-of-9 network for every pixel.
 #[inline(always)]
-fn median_3x3<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize>(
+fn median_3x3<
+    T: Copy,
+    K: Lane + From<T>,
+    O: From<K> + Sample,
+    const L: usize,
+    const REGISTERS: bool,
+>(
     job: NetworkRows<'_, T, K, O, L>,
 ) {
     let NetworkRows {
@@ -253,7 +280,13 @@ fn median_3x3<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize>(
 
 /// 5×5: two output rows at a time, sharing their four middle window rows (module docs).
 #[inline(always)]
-fn median_5x5<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize>(
+fn median_5x5<
+    T: Copy,
+    K: Lane + From<T>,
+    O: From<K> + Sample,
+    const L: usize,
+    const REGISTERS: bool,
+>(
     job: NetworkRows<'_, T, K, O, L>,
 ) {
     let NetworkRows {
@@ -293,7 +326,6 @@ fn median_5x5<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize>(
             let (top, bottom) = (&ring.row(y)[x_start..], &ring.row(y + 5)[x_start..]);
             let columns = x_end - x_start + 4;
             for px in (0..columns).step_by(L) {
-                let px = opaque(px);
                 let mut wires = [
                     lanes::<K, L>(shared[0], px),
                     lanes(shared[1], px),
@@ -304,7 +336,6 @@ fn median_5x5<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize>(
                 unrolled!(K in 0 1 2 3 => put(&mut sorted[K * plane..], px, wires[SORT_4[K]]));
             }
             for px in (2..columns).step_by(L) {
-                let px = opaque(px);
                 let mut wires = [
                     lanes::<K, L>(&sorted, px - 1),
                     lanes(&sorted[plane..], px - 1),
@@ -320,7 +351,6 @@ fn median_5x5<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize>(
                     put(&mut pairs[K * plane..], px, wires[MERGE_4_4[K]]));
             }
             for x in (0..x_end - x_start).step_by(L) {
-                let x = opaque(x);
                 // Window of output x: padded columns x..=x + 4; column x alone, then
                 // the pairs ending at x + 2 and x + 4.
                 let mut core = [[K::default(); L]; 20];
@@ -336,11 +366,15 @@ fn median_5x5<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize>(
                 store(
                     &mut top_out[..x_end],
                     out_x,
-                    select_median(&candidates, top, x),
+                    select_median::<K, L, REGISTERS>(&candidates, top, x),
                 );
                 if !bottom_out.is_empty() {
                     let row = &mut bottom_out[..x_end];
-                    store(row, out_x, select_median(&candidates, bottom, x));
+                    store(
+                        row,
+                        out_x,
+                        select_median::<K, L, REGISTERS>(&candidates, bottom, x),
+                    );
                 }
             }
         }
@@ -354,7 +388,7 @@ const STRIP_REGISTERS: usize = 32;
 /// The median of a 5×5 window from the six candidates of its shared rows and its own
 /// fifth row (padded columns `x0..x0 + 5` of `row`).
 #[inline(always)]
-fn select_median<K: Lane, const L: usize>(
+fn select_median<K: Lane, const L: usize, const REGISTERS: bool>(
     candidates: &[[K; L]; 6],
     row: &[K],
     x0: usize,
@@ -364,14 +398,6 @@ fn select_median<K: Lane, const L: usize>(
     unrolled!(K in 0 1 2 3 4 => wires[6 + K] = lanes(row, x0 + K));
     network_select_11!(compare_exchange!(wires));
     wires[SELECT_11]
-}
-
-/// `i` unchanged, but opaque to the optimiser: keeps it from vectorising a strip loop
-/// across its iterations (gathers and scatters of whole registers, several times slower)
-/// instead of running each iteration's lanes as the vectors they are.
-#[inline(always)]
-fn opaque(i: usize) -> usize {
-    std::hint::black_box(i)
 }
 
 /// Writes `values` to `plane` from `start`.
@@ -401,8 +427,14 @@ fn lanes<T: Copy, const L: usize>(values: &[T], start: usize) -> [T; L] {
     unsafe { from.as_ptr().cast::<[T; L]>().read_unaligned() }
 }
 
+/// Lane-wise min: on whole registers where `REGISTERS` says so (AVX-512 detected).
 #[inline(always)]
-fn lanes_lo<T: Lane, const L: usize>(a: [T; L], b: [T; L]) -> [T; L] {
+fn lanes_lo<T: Lane, const L: usize, const REGISTERS: bool>(a: [T; L], b: [T; L]) -> [T; L] {
+    #[cfg(target_arch = "x86_64")]
+    if REGISTERS {
+        // SAFETY: kernels with REGISTERS run only where the CPU has the instructions.
+        return unsafe { T::lo_registers(a, b) };
+    }
     let mut out = a;
     for l in 0..L {
         out[l] = T::lo(a[l], b[l]);
@@ -410,8 +442,14 @@ fn lanes_lo<T: Lane, const L: usize>(a: [T; L], b: [T; L]) -> [T; L] {
     out
 }
 
+/// Lane-wise max, as [`lanes_lo`].
 #[inline(always)]
-fn lanes_hi<T: Lane, const L: usize>(a: [T; L], b: [T; L]) -> [T; L] {
+fn lanes_hi<T: Lane, const L: usize, const REGISTERS: bool>(a: [T; L], b: [T; L]) -> [T; L] {
+    #[cfg(target_arch = "x86_64")]
+    if REGISTERS {
+        // SAFETY: as in `lanes_lo`.
+        return unsafe { T::hi_registers(a, b) };
+    }
     let mut out = a;
     for l in 0..L {
         out[l] = T::hi(a[l], b[l]);
@@ -606,6 +644,56 @@ mod tests {
             }
         }
         wires
+    }
+
+    /// The kernels `simd::dispatch` does not pick on this CPU: 256-bit registers (AVX2)
+    /// and lane by lane, for every key type and both radii, against selection.
+    #[test]
+    fn every_kernel_variant_equals_selection() {
+        use super::super::super::simd::{has_fma, Kernel};
+        use super::super::{histogram::selection_median, tests::random_values, FloatKey};
+        let (w, h) = (70, 9);
+        let values: Vec<f32> = random_values(w, h, 3)
+            .into_iter()
+            .map(|v| (v / 8.0).rem_euclid(256.0).floor())
+            .collect();
+        let bytes: Vec<u8> = values.iter().map(|&v| v as u8).collect();
+        let words: Vec<u16> = values.iter().map(|&v| v as u16).collect();
+        fn kernel<T: Copy, K: Lane + From<T>, const L: usize>(
+            pixels: &[T],
+            w: usize,
+            h: usize,
+            r: usize,
+            registers: bool,
+        ) -> Vec<f32>
+        where
+            f32: From<K>,
+        {
+            let mut out = vec![0f32; w * h];
+            let rows = NetworkRows::<T, K, f32, L> {
+                pixels,
+                w,
+                h,
+                r,
+                y0: 0,
+                rows: &mut out,
+                key: std::marker::PhantomData,
+            };
+            rows.run(registers);
+            out
+        }
+        for r in 1..=NETWORK_MAX_RADIUS {
+            let mut expected = vec![0f32; w * h];
+            selection_median(&values, w, h, r, &mut expected);
+            for registers in [false, has_fma()] {
+                let floats = kernel::<f32, FloatKey, 8>(&values, w, h, r, registers);
+                let from_words = kernel::<u16, u16, 16>(&words, w, h, r, registers);
+                let from_bytes = kernel::<u8, u8, 32>(&bytes, w, h, r, registers);
+                for out in [floats, from_words, from_bytes] {
+                    assert_eq!(out, expected, "r = {r}, registers: {registers}");
+                }
+            }
+        }
     }
 
     /// A sorted run of `n` zeros and ones with `ones` ones.
