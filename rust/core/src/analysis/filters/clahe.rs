@@ -324,11 +324,14 @@ fn clahe_ranked<T: Copy + Sync, O: Sample>(
     let clip = ((p.clip_limit * total as f64 / bins as f64) as i64).max(1) as u32;
     let max_level = (bins - 1) as f32;
     let small = k <= 256;
-    let tile_luts = crate::parallel::par_blocks(
-        (0..tx * ty).collect(),
+    // Each tile's table of whole grey levels (at most 65 535, so 16 bits hold them
+    // exactly and halve the lookups' cache footprint against floats), in one buffer.
+    let mut luts = vec![0u16; tx * ty * k];
+    crate::parallel::par_blocks(
+        luts.chunks_mut(k).enumerate().collect(),
         crate::parallel::thread_count(0),
         || (vec![0u32; k], vec![0u32; if small { 4 * k } else { 0 }]),
-        |_, t, (hist, quad)| {
+        |_, (t, lut), (hist, quad)| {
             let (cx, cy) = (t % tx, t / tx);
             hist.fill(0);
             quad.fill(0);
@@ -367,37 +370,33 @@ fn clahe_ranked<T: Copy + Sync, O: Sample>(
             // bins (`batch` each) and one more to `residual` bins spaced `step` apart
             // from 0; bins of absent levels hold no excess, so the cumulative count at a
             // present level follows in closed form.
+            // Branch-free: with many levels, bins fall either side of a clip of one or
+            // two counts at random, and a branch mispredicted about half the time.
             let mut clipped = 0u32;
             for c in hist.iter_mut() {
-                if *c > clip {
-                    clipped += *c - clip;
-                    *c = clip;
-                }
+                let excess = c.saturating_sub(clip);
+                clipped += excess;
+                *c -= excess;
             }
             let batch = clipped / bins as u32;
             let residual = clipped - batch * bins as u32;
             let step = (bins as u32).checked_div(residual).map(|s| s.max(1));
-            let mut lut = vec![0f32; k];
             let mut sum = 0u32;
             for ((l, &c), &level) in lut.iter_mut().zip(hist.iter()).zip(present) {
                 sum += c;
                 let spread =
                     (level + 1) * batch + step.map_or(0, |step| (level / step + 1).min(residual));
                 // Whole grey levels, rounded half to even as OpenCV does.
-                *l = round_half_even((sum + spread) as f32 * lut_scale).min(max_level);
+                *l = round_half_even((sum + spread) as f32 * lut_scale).min(max_level) as u16;
             }
-            lut
         },
     );
-    let luts: Vec<f32> = tile_luts.concat();
     // For the byte-table kernel: each table padded to 256 entries, as low bytes and (for
     // more than 256 levels) high bytes.
     let planes: [Vec<u8>; 2] = match bytes {
         Some(_) => [0, 8].map(|shift| {
             luts.chunks(k)
-                .flat_map(|t| {
-                    (0..256).map(move |j| t.get(j).map_or(0, |&v| (v as u32 >> shift) as u8))
-                })
+                .flat_map(|t| (0..256).map(move |j| t.get(j).map_or(0, |&v| (v >> shift) as u8)))
                 .collect()
         }),
         None => [Vec::new(), Vec::new()],
@@ -464,8 +463,8 @@ fn clahe_ranked<T: Copy + Sync, O: Sample>(
 /// One output row of CLAHE: each pixel's value from the four tile tables around it.
 struct MappedRow<'a, O> {
     /// The tables of the tile row above and below (tiles × `k` entries each).
-    top: &'a [f32],
-    bottom: &'a [f32],
+    top: &'a [u16],
+    bottom: &'a [u16],
     k: usize,
     /// Column spans with their left and right tables' offsets.
     spans: &'a [(std::ops::Range<usize>, usize, usize)],
@@ -554,7 +553,8 @@ impl<O: Sample> MappedRow<'_, O> {
                 let j = usize::from(indices[x]);
                 let (xa1, xa) = (self.left_weights[x], self.right_weights[x]);
                 // OpenCV's expression, term for term, so roundings agree.
-                let res = (tl[j] * xa1 + tr[j] * xa) * ya1 + (bl[j] * xa1 + br[j] * xa) * ya;
+                let [tl, tr, bl, br] = [tl[j], tr[j], bl[j], br[j]].map(f32::from);
+                let res = (tl * xa1 + tr * xa) * ya1 + (bl * xa1 + br * xa) * ya;
                 self.out[x] = O::from_f32(res);
             }
         }
@@ -597,7 +597,12 @@ unsafe fn map_bytes(
     // registers of 64 entries.
     let load = |rows: &[&[u8]; 2], offset: usize, plane: usize| -> [__m512i; 4] {
         let t = &rows[plane][offset / tables.k * 256..][..256];
-        [0, 64, 128, 192].map(|o| unsafe { _mm512_loadu_si512(t[o..o + 64].as_ptr().cast()) })
+        let mut quarters = [_mm512_setzero_si512(); 4];
+        for (quarter, o) in quarters.iter_mut().zip((0..256).step_by(64)) {
+            // SAFETY: reads the 64 bytes of `t` from `o`.
+            *quarter = unsafe { _mm512_loadu_si512(t[o..o + 64].as_ptr().cast()) };
+        }
+        quarters
     };
     // Entry `v` of `t` for 64 bytes `v`: the low 7 bits pick among the first or last 128
     // entries, the top bit between the two.
@@ -615,12 +620,14 @@ unsafe fn map_bytes(
             (&tables.bottom, *left),
             (&tables.bottom, *right),
         ];
-        let regs = sides.map(|(rows, offset)| {
-            [0, 1].map(|plane| match plane < planes {
-                true => load(rows, offset, plane),
-                false => [_mm512_setzero_si512(); 4],
-            })
-        });
+        // Filled in place: built with array `map`s, the 2 KiB of registers went through
+        // memmove calls once the closures were not inlined.
+        let mut regs = [[[_mm512_setzero_si512(); 4]; 2]; 4];
+        for (side, &(rows, offset)) in regs.iter_mut().zip(&sides) {
+            for (plane, reg) in side.iter_mut().enumerate().take(planes) {
+                *reg = load(rows, offset, plane);
+            }
+        }
         for x0 in span.clone().step_by(64) {
             let n = (span.end - x0).min(64);
             let indices = &tables.row[x0..x0 + n];
@@ -642,7 +649,9 @@ unsafe fn map_bytes(
                 // slices named; the byte loads read 16 bytes inside 64-byte arrays.
                 unsafe {
                     let mask = (u32::MAX >> (32 - m)) as __mmask16;
-                    let entries = looked.map(|buf| {
+                    // By reference: mapping the arrays themselves copied 512 bytes per
+                    // 16 pixels (a memmove call where the closure was not inlined).
+                    let entries = looked.each_ref().map(|buf| {
                         let byte = |plane: usize| {
                             let bytes = _mm_loadu_si128(buf[plane][16 * q..].as_ptr().cast());
                             _mm512_cvtepu8_epi32(bytes)
