@@ -4,12 +4,14 @@ and scikit-image / SciPy with the same settings, on one 2048x1536 image at 8, 16
 runs interleaved (ours, OpenCV, ours, OpenCV, ...) so that a shared machine's load hits
 both alike. Prints the markdown table for docs/benchmarks.md.
 
-    scripts/bench-filters.sh [--repeats 5] [--threads 2] [--cli PATH]
+    scripts/bench-filters.sh [--repeats 5] [--threads 2] [--cli PATH] [--many-levels]
 
 Input: a real micrograph (uhcs/spheroidite/micrograph400.jpg from ../shared/data)
 mirror-tiled to 2048x1536, else a synthetic one from `visual-ccc synth`; the 16-bit image
 is the 8-bit one times 257, the 32-bit one its grey values as floats (as ImageJ converts an
-8-bit image; OpenCV has no 32-bit CLAHE). Ours uses every core the process may run on (run under
+8-bit image; OpenCV has no 32-bit CLAHE). --many-levels adds the images real 16- and 32-bit
+data look like: the 16-bit one plus uniform noise of one 8-bit step (about 64 000 levels)
+and the 8-bit one scaled to [0, 1] plus Gaussian noise (σ 0.05), both seeded. Ours uses every core the process may run on (run under
 `taskset -c 0-1` for two); OpenCV gets cv2.setNumThreads(threads). Times are medians of
 the repeats; scikit-image/SciPy run fewer repeats (they are 10-1000x slower) and the
 bilateral one on a 256x256 crop, extrapolated per pixel.
@@ -40,7 +42,7 @@ OPS = {
 }
 
 
-def make_inputs(cli, work):
+def make_inputs(cli, work, many_levels):
     src = SHARED / "uhcs" / "spheroidite" / "micrograph400.jpg"
     if src.exists():
         grey = np.asarray(Image.open(src).convert("L"))
@@ -63,7 +65,19 @@ def make_inputs(cli, work):
     Image.fromarray(grey).save(p8)
     Image.fromarray(grey16).save(p16)
     Image.fromarray(grey32, mode="F").save(p32)
-    return {8: (p8, grey), 16: (p16, grey16), 32: (p32, grey32)}, kind
+    # label: (bits, path, pixels)
+    inputs = {"8-bit": (8, p8, grey), "16-bit": (16, p16, grey16), "32-bit": (32, p32, grey32)}
+    if many_levels:
+        rng = np.random.default_rng(1)
+        noisy16 = (grey16 + rng.integers(0, 257, grey.shape)).clip(0, 65535).astype(np.uint16)
+        noisy32 = (grey / np.float32(255) + rng.normal(0, 0.05, grey.shape)).astype(np.float32)
+        p16n, p32n = work / "in16-noisy.png", work / "in32-noisy.tif"
+        Image.fromarray(noisy16).save(p16n)
+        Image.fromarray(noisy32, mode="F").save(p32n)
+        levels = f"{len(np.unique(noisy16)):,}".replace(",", " ")
+        inputs[f"16-bit, {levels} levels"] = (16, p16n, noisy16)
+        inputs["32-bit, noisy"] = (32, p32n, noisy32)
+    return inputs, kind
 
 
 def ours(cli, path, op, work):
@@ -137,6 +151,8 @@ def main():
         "visual-ccc"))
     ap.add_argument("--ops", default=",".join(OPS))
     ap.add_argument("--skip-skimage", action="store_true")
+    ap.add_argument("--many-levels", action="store_true",
+                    help="also a 16-bit image with about 64 000 levels and a noisy 32-bit one")
     opts = ap.parse_args()
     import cv2
     import skimage
@@ -145,10 +161,9 @@ def main():
     ops = opts.ops.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        inputs, kind = make_inputs(opts.cli, work)
+        inputs, kind = make_inputs(opts.cli, work, opts.many_levels)
         rows = []
-        for bits in (8, 16, 32):
-            path, img = inputs[bits]
+        for label, (bits, path, img) in inputs.items():
             for op in ops:
                 cv_call = opencv_call(op, img, bits)
                 if cv_call:
@@ -164,20 +179,20 @@ def main():
                     sk = statistics.median(
                         timed(call) for _ in range(max(1, min(3, opts.repeats // 2)))) * scale
                 o, c = statistics.median(ours_t), statistics.median(cv_t) if cv_t else None
-                rows.append((bits, op, o, c, sk))
-                print(f"{bits}-bit {op}: ours {fmt(o)} {[round(t * 1000, 1) for t in ours_t]}"
+                rows.append((label, op, o, c, sk))
+                print(f"{label} {op}: ours {fmt(o)} {[round(t * 1000, 1) for t in ours_t]}"
                       f" OpenCV {fmt(c) if c else '—'} {[round(t * 1000, 1) for t in cv_t]}"
                       + (f" skimage {fmt(sk)}" if sk else ""), file=sys.stderr)
-    ours8 = {op: o for bits, op, o, _, _ in rows if bits == 8}
+    ours8 = {op: o for label, op, o, _, _ in rows if label == "8-bit"}
     print(f"Input: {kind}. {opts.threads} threads, median of {opts.repeats} interleaved "
           f"runs. OpenCV {cv2.__version__}, scikit-image {skimage.__version__}, "
           f"numpy {np.__version__}.\n")
     print("| image | filter | ours (op stage) | OpenCV | scikit-image / SciPy | "
           "OpenCV ÷ ours | ours ÷ ours 8-bit |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    for bits, op, o, c, sk in rows:
+    for label, op, o, c, sk in rows:
         rel = f"{o / ours8[op]:.2f}" if op in ours8 else "—"
-        print(f"| {bits}-bit | {OPS[op][1]} | {fmt(o)} | {fmt(c) if c else '—'} | "
+        print(f"| {label} | {OPS[op][1]} | {fmt(o)} | {fmt(c) if c else '—'} | "
               f"{fmt(sk) if sk else '—'} | " + (f"**{c / o:.2f}**" if c else "—") + f" | {rel} |")
 
 

@@ -89,19 +89,6 @@ impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> super::sup
     }
 }
 
-impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> NetworkRows<'_, T, K, O, L> {
-    /// The kernel for the radius; `REGISTERS`: min and max on whole registers
-    /// ([`Lane::lo_registers`]), only where the CPU has the instructions for them.
-    #[inline(always)]
-    fn run_with<const REGISTERS: bool>(self) {
-        if self.r == 1 {
-            median_3x3::<T, K, O, L, REGISTERS>(self)
-        } else {
-            median_5x5::<T, K, O, L, REGISTERS>(self)
-        }
-    }
-}
-
 /// The source rows a band's windows reach, reflected at the sides and converted to keys,
 /// with `r` columns more on each side and a pass's worth more on the right so every
 /// pass reads whole lanes; in a ring of `len` rows, so each output row pads its new
@@ -233,148 +220,131 @@ macro_rules! network_select_11 {
 }
 const SELECT_11: usize = 5;
 
-/// 3×3: the median-of-9 network for every pixel.
-#[inline(always)]
-fn median_3x3<
-    T: Copy,
-    K: Lane + From<T>,
-    O: From<K> + Sample,
-    const L: usize,
-    const REGISTERS: bool,
->(
-    job: NetworkRows<'_, T, K, O, L>,
-) {
-    let NetworkRows {
-        pixels,
-        w,
-        h,
-        y0,
-        rows,
-        ..
-    } = job;
-    let mut ring = RowRing::<T, K>::new(pixels, w, h, 1, 3, L);
-    for py in y0..y0 + 2 {
-        ring.pad(py);
-    }
-    for (i, out_row) in rows.chunks_mut(w).enumerate() {
-        let y = y0 + i;
-        ring.pad(y + 2);
-        let (r0, r1, r2) = (ring.row(y), ring.row(y + 1), ring.row(y + 2));
-        for x0 in (0..w).step_by(L) {
-            let mut wires = [
-                lanes::<K, L>(r0, x0),
-                lanes(r0, x0 + 1),
-                lanes(r0, x0 + 2),
-                lanes(r1, x0),
-                lanes(r1, x0 + 1),
-                lanes(r1, x0 + 2),
-                lanes(r2, x0),
-                lanes(r2, x0 + 1),
-                lanes(r2, x0 + 2),
-            ];
-            network_9!(compare_exchange!(wires));
-            store(out_row, x0, wires[MEDIAN_9]);
+impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> NetworkRows<'_, T, K, O, L> {
+    /// The kernel for the radius; `REGISTERS`: min and max on whole registers
+    /// ([`Lane::lo_registers`]), only where the CPU has the instructions for them.
+    #[inline(always)]
+    fn run_with<const REGISTERS: bool>(self) {
+        if self.r == 1 {
+            self.median_3x3::<REGISTERS>()
+        } else {
+            self.median_5x5::<REGISTERS>()
         }
     }
-}
 
-/// 5×5: two output rows at a time, sharing their four middle window rows (module docs).
-#[inline(always)]
-fn median_5x5<
-    T: Copy,
-    K: Lane + From<T>,
-    O: From<K> + Sample,
-    const L: usize,
-    const REGISTERS: bool,
->(
-    job: NetworkRows<'_, T, K, O, L>,
-) {
-    let NetworkRows {
-        pixels,
-        w,
-        h,
-        y0,
-        rows,
-        ..
-    } = job;
-    let mut ring = RowRing::<T, K>::new(pixels, w, h, 2, 6, L);
-    // Planes over a strip of padded columns, small enough to stay in the L1 cache:
-    // `sorted[k]` holds, at column px, the k-th smallest of the four shared rows in that
-    // column; `pairs[k]` the k-th smallest of columns px − 1 and px together.
-    let strip = STRIP_REGISTERS * L;
-    let plane = strip + 4 + L;
-    let mut sorted = vec![K::default(); 4 * plane];
-    let mut pairs = vec![K::default(); 8 * plane];
-    for py in y0..y0 + 4 {
-        ring.pad(py);
+    /// 3×3: the median-of-9 network for every pixel.
+    #[inline(always)]
+    fn median_3x3<const REGISTERS: bool>(self) {
+        let (pixels, w, h, y0, rows) = (self.pixels, self.w, self.h, self.y0, self.rows);
+        let mut ring = RowRing::<T, K>::new(pixels, w, h, 1, 3, L);
+        for py in y0..y0 + 2 {
+            ring.pad(py);
+        }
+        for (i, out_row) in rows.chunks_mut(w).enumerate() {
+            let y = y0 + i;
+            ring.pad(y + 2);
+            let (r0, r1, r2) = (ring.row(y), ring.row(y + 1), ring.row(y + 2));
+            for x0 in (0..w).step_by(L) {
+                let mut wires = [
+                    lanes::<K, L>(r0, x0),
+                    lanes(r0, x0 + 1),
+                    lanes(r0, x0 + 2),
+                    lanes(r1, x0),
+                    lanes(r1, x0 + 1),
+                    lanes(r1, x0 + 2),
+                    lanes(r2, x0),
+                    lanes(r2, x0 + 1),
+                    lanes(r2, x0 + 2),
+                ];
+                network_9!(compare_exchange!(wires));
+                store(out_row, x0, wires[MEDIAN_9]);
+            }
+        }
     }
-    for (i, out_rows) in rows.chunks_mut(2 * w).enumerate() {
-        // Output rows y and y + 1 have windows on padded rows y..=y + 4 and y + 1..=y + 5.
-        let y = y0 + 2 * i;
-        ring.pad(y + 4);
-        ring.pad(y + 5);
-        let (top_out, bottom_out) = out_rows.split_at_mut(w);
-        for x_start in (0..w).step_by(strip) {
-            let x_end = (x_start + strip).min(w);
-            // The strip's padded columns, from x_start: its windows reach x_end + 4.
-            let shared = [
-                &ring.row(y + 1)[x_start..],
-                &ring.row(y + 2)[x_start..],
-                &ring.row(y + 3)[x_start..],
-                &ring.row(y + 4)[x_start..],
-            ];
-            let (top, bottom) = (&ring.row(y)[x_start..], &ring.row(y + 5)[x_start..]);
-            let columns = x_end - x_start + 4;
-            for px in (0..columns).step_by(L) {
-                let mut wires = [
-                    lanes::<K, L>(shared[0], px),
-                    lanes(shared[1], px),
-                    lanes(shared[2], px),
-                    lanes(shared[3], px),
+
+    /// 5×5: two output rows at a time, sharing their four middle window rows (module docs).
+    #[inline(always)]
+    fn median_5x5<const REGISTERS: bool>(self) {
+        let (pixels, w, h, y0, rows) = (self.pixels, self.w, self.h, self.y0, self.rows);
+        let mut ring = RowRing::<T, K>::new(pixels, w, h, 2, 6, L);
+        // Planes over a strip of padded columns, small enough to stay in the L1 cache:
+        // `sorted[k]` holds, at column px, the k-th smallest of the four shared rows in that
+        // column; `pairs[k]` the k-th smallest of columns px − 1 and px together.
+        let strip = STRIP_REGISTERS * L;
+        let plane = strip + 4 + L;
+        let mut sorted = vec![K::default(); 4 * plane];
+        let mut pairs = vec![K::default(); 8 * plane];
+        for py in y0..y0 + 4 {
+            ring.pad(py);
+        }
+        for (i, out_rows) in rows.chunks_mut(2 * w).enumerate() {
+            // Output rows y and y + 1 have windows on padded rows y..=y + 4 and y + 1..=y + 5.
+            let y = y0 + 2 * i;
+            ring.pad(y + 4);
+            ring.pad(y + 5);
+            let (top_out, bottom_out) = out_rows.split_at_mut(w);
+            for x_start in (0..w).step_by(strip) {
+                let x_end = (x_start + strip).min(w);
+                // The strip's padded columns, from x_start: its windows reach x_end + 4.
+                let shared = [
+                    &ring.row(y + 1)[x_start..],
+                    &ring.row(y + 2)[x_start..],
+                    &ring.row(y + 3)[x_start..],
+                    &ring.row(y + 4)[x_start..],
                 ];
-                network_sort_4!(compare_exchange!(wires));
-                unrolled!(K in 0 1 2 3 => put(&mut sorted[K * plane..], px, wires[SORT_4[K]]));
-            }
-            for px in (2..columns).step_by(L) {
-                let mut wires = [
-                    lanes::<K, L>(&sorted, px - 1),
-                    lanes(&sorted[plane..], px - 1),
-                    lanes(&sorted[2 * plane..], px - 1),
-                    lanes(&sorted[3 * plane..], px - 1),
-                    lanes(&sorted, px),
-                    lanes(&sorted[plane..], px),
-                    lanes(&sorted[2 * plane..], px),
-                    lanes(&sorted[3 * plane..], px),
-                ];
-                network_merge_4_4!(compare_exchange!(wires));
-                unrolled!(K in 0 1 2 3 4 5 6 7 =>
-                    put(&mut pairs[K * plane..], px, wires[MERGE_4_4[K]]));
-            }
-            for x in (0..x_end - x_start).step_by(L) {
-                // Window of output x: padded columns x..=x + 4; column x alone, then
-                // the pairs ending at x + 2 and x + 4.
-                let mut core = [[K::default(); L]; 20];
-                unrolled!(K in 0 1 2 3 => core[K] = lanes(&sorted[K * plane..], x));
-                unrolled!(K in 0 1 2 3 4 5 6 7 => {
-                    core[4 + K] = lanes(&pairs[K * plane..], x + 2);
-                    core[12 + K] = lanes(&pairs[K * plane..], x + 4);
-                });
-                network_core_20!(compare_exchange!(core));
-                let mut candidates = [[K::default(); L]; 6];
-                unrolled!(K in 0 1 2 3 4 5 => candidates[K] = core[CORE_20[K]]);
-                let out_x = x_start + x;
-                store(
-                    &mut top_out[..x_end],
-                    out_x,
-                    select_median::<K, L, REGISTERS>(&candidates, top, x),
-                );
-                if !bottom_out.is_empty() {
-                    let row = &mut bottom_out[..x_end];
+                let (top, bottom) = (&ring.row(y)[x_start..], &ring.row(y + 5)[x_start..]);
+                let columns = x_end - x_start + 4;
+                for px in (0..columns).step_by(L) {
+                    let mut wires = [
+                        lanes::<K, L>(shared[0], px),
+                        lanes(shared[1], px),
+                        lanes(shared[2], px),
+                        lanes(shared[3], px),
+                    ];
+                    network_sort_4!(compare_exchange!(wires));
+                    unrolled!(K in 0 1 2 3 => put(&mut sorted[K * plane..], px, wires[SORT_4[K]]));
+                }
+                for px in (2..columns).step_by(L) {
+                    let mut wires = [
+                        lanes::<K, L>(&sorted, px - 1),
+                        lanes(&sorted[plane..], px - 1),
+                        lanes(&sorted[2 * plane..], px - 1),
+                        lanes(&sorted[3 * plane..], px - 1),
+                        lanes(&sorted, px),
+                        lanes(&sorted[plane..], px),
+                        lanes(&sorted[2 * plane..], px),
+                        lanes(&sorted[3 * plane..], px),
+                    ];
+                    network_merge_4_4!(compare_exchange!(wires));
+                    unrolled!(K in 0 1 2 3 4 5 6 7 =>
+                        put(&mut pairs[K * plane..], px, wires[MERGE_4_4[K]]));
+                }
+                for x in (0..x_end - x_start).step_by(L) {
+                    // Window of output x: padded columns x..=x + 4; column x alone, then
+                    // the pairs ending at x + 2 and x + 4.
+                    let mut core = [[K::default(); L]; 20];
+                    unrolled!(K in 0 1 2 3 => core[K] = lanes(&sorted[K * plane..], x));
+                    unrolled!(K in 0 1 2 3 4 5 6 7 => {
+                        core[4 + K] = lanes(&pairs[K * plane..], x + 2);
+                        core[12 + K] = lanes(&pairs[K * plane..], x + 4);
+                    });
+                    network_core_20!(compare_exchange!(core));
+                    let mut candidates = [[K::default(); L]; 6];
+                    unrolled!(K in 0 1 2 3 4 5 => candidates[K] = core[CORE_20[K]]);
+                    let out_x = x_start + x;
                     store(
-                        row,
+                        &mut top_out[..x_end],
                         out_x,
-                        select_median::<K, L, REGISTERS>(&candidates, bottom, x),
+                        select_median::<K, L, REGISTERS>(&candidates, top, x),
                     );
+                    if !bottom_out.is_empty() {
+                        let row = &mut bottom_out[..x_end];
+                        store(
+                            row,
+                            out_x,
+                            select_median::<K, L, REGISTERS>(&candidates, bottom, x),
+                        );
+                    }
                 }
             }
         }
