@@ -226,6 +226,11 @@ fn clahe_wide<O: Sample>(levels: &[u16], w: usize, h: usize, p: &ClaheParams, ou
             p,
             out,
         );
+    } else if ranks.present.len() > WIDE_LEVELS / 2 {
+        // Most levels present: tables over every level, indexed by the level itself, are
+        // hardly larger and save a rank lookup per pixel in both passes.
+        let every: Vec<u32> = (0..WIDE_LEVELS as u32).collect();
+        clahe_ranked(levels, w, h, bins, &every, usize::from, None, p, out);
     } else {
         let rank = |v: u16| ranks.rank[usize::from(v)] as usize;
         clahe_ranked(levels, w, h, bins, &ranks.present, rank, None, p, out);
@@ -843,6 +848,11 @@ mod tests {
                 "{distinct} × {spread}"
             );
         }
+        // Every level, twice (tables over all levels, indexed by the level itself).
+        let every: Vec<u16> = (0..w * h).map(|i| (i * 40_503 % 65_536) as u16).collect();
+        let mut out = vec![0u16; w * h];
+        clahe_wide(&every, w, h, &params, &mut out);
+        assert_eq!(out, full_histogram_clahe(&every, 0.5), "every level");
     }
 
     /// 8- and 16-bit output (the byte-table kernel where the CPU has it) equals the float
