@@ -140,7 +140,8 @@ impl<'a, T: Copy, K: Lane + From<T>> RowRing<'a, T, K> {
 }
 
 /// Runs `$body` once for each listed `$k`, bound as a constant, so that arrays of wires
-/// are indexed by constants and stay in registers (a loop indexed them at run time).
+/// are indexed by constants and stay in registers: with plain loops the 5×5 kernel took
+/// 1.4–1.6× as long (8-bit 1.6 → 2.5 ms, 32-bit 8.1 → 11 ms single thread).
 macro_rules! unrolled {
     ($k:ident in $($n:literal)* => $body:expr) => {
         $({
@@ -373,9 +374,8 @@ fn select_median<K: Lane, const L: usize, const REGISTERS: bool>(
 /// Writes `values` to `plane` from `start`.
 #[inline(always)]
 fn put<K: Copy, const L: usize>(plane: &mut [K], start: usize, values: [K; L]) {
-    let to = &mut plane[start..start + L];
-    // SAFETY: `to` holds L values; one vector store, as in [`lanes`].
-    unsafe { to.as_mut_ptr().cast::<[K; L]>().write_unaligned(values) }
+    let to: &mut [K; L] = (&mut plane[start..start + L]).try_into().expect("L values");
+    *to = values;
 }
 
 /// Writes the lanes that fall inside the row from `x0`.
@@ -391,13 +391,11 @@ fn store<K: Copy, O: From<K>, const L: usize>(row: &mut [O], x0: usize, values: 
 /// `L` values from `start`.
 #[inline(always)]
 fn lanes<T: Copy, const L: usize>(values: &[T], start: usize) -> [T; L] {
-    let from = &values[start..start + L];
-    // SAFETY: `from` holds L values; an unaligned read of them as one array is one
-    // vector load (the compiler split the slice-to-array copy across registers).
-    unsafe { from.as_ptr().cast::<[T; L]>().read_unaligned() }
+    values[start..start + L].try_into().expect("L values")
 }
 
-/// Lane-wise min: on whole registers where `REGISTERS` says so (AVX-512 detected).
+/// Lane-wise min: on whole registers where `REGISTERS` says so (the CPU has the
+/// instructions for their width).
 #[inline(always)]
 fn lanes_lo<T: Lane, const L: usize, const REGISTERS: bool>(a: [T; L], b: [T; L]) -> [T; L] {
     #[cfg(target_arch = "x86_64")]
