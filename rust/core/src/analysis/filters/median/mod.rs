@@ -42,14 +42,13 @@ impl MedianParams {
 /// back to a selection window. Rows are split into bands across threads.
 pub fn median(view: &ImageView, params: &MedianParams) -> Result<GrayImage> {
     params.validate()?;
-    view.ensure_finite()?;
     let (w, h, r) = (view.width(), view.height(), params.radius);
     let mut data = vec![0f32; w * h];
     match view.pixels() {
         Pixels::Gray8(p) => level_median(p, w, h, r, &mut data),
         Pixels::Gray16(p) => level_median(p, w, h, r, &mut data),
-        Pixels::Gray32(p) => float_median(p, w, h, r, &mut data),
-        Pixels::PackedRgb(_) => float_median(&gray_values(view), w, h, r, &mut data),
+        Pixels::Gray32(p) => float_median(p, w, h, r, &mut data)?,
+        Pixels::PackedRgb(_) => float_median(&gray_values(view), w, h, r, &mut data)?,
     }
     Ok(GrayImage {
         width: w,
@@ -63,7 +62,6 @@ pub fn median(view: &ImageView, params: &MedianParams) -> Result<GrayImage> {
 /// rounded to 8-bit levels. Equal to [`to_input_depth`] of [`median`].
 pub fn median_same_depth(view: &ImageView, params: &MedianParams) -> Result<OwnedImage> {
     params.validate()?;
-    view.ensure_finite()?;
     let (w, h, r) = (view.width(), view.height(), params.radius);
     Ok(match view.pixels() {
         Pixels::Gray8(p) => {
@@ -83,7 +81,7 @@ pub fn median_same_depth(view: &ImageView, params: &MedianParams) -> Result<Owne
         }
         Pixels::Gray32(p) => {
             let mut out = vec![0f32; w * h];
-            float_median(p, w, h, r, &mut out);
+            float_median(p, w, h, r, &mut out)?;
             owned(w, h, out, OwnedPixels::Gray32)
         }
     })
@@ -106,11 +104,34 @@ fn level_median<T: Level, O: From<T> + Sample>(
     }
 }
 
-/// Median of float grey values: by network, by ranks of distinct levels, or by selection.
-fn float_median(values: &[f32], w: usize, h: usize, r: usize, out: &mut [f32]) {
-    if r <= NETWORK_MAX_RADIUS {
-        return network_median::<f32, FloatKey, f32>(values, w, h, r, out);
+/// Median of float grey values: by network, by ranks of distinct levels, or by selection;
+/// fails on NaN or infinite values. Small windows of whole numbers within 8- or 16-bit
+/// range (an 8- or 16-bit image as ImageJ converts it to 32-bit) run the network on byte
+/// or word keys: a median is one of its values, so narrower keys give the same result at
+/// the narrower type's speed (a register holds four times as many bytes as floats).
+fn float_median(values: &[f32], w: usize, h: usize, r: usize, out: &mut [f32]) -> Result<()> {
+    let whole_max = (r <= NETWORK_MAX_RADIUS)
+        .then(|| super::simd::dispatch(WholeNumberCeiling { values }))
+        .flatten();
+    if whole_max.is_none() {
+        // Whole numbers within 16 bits are finite; anything else is checked.
+        ImageView::new(w, h, Pixels::Gray32(values))?.ensure_finite()?;
     }
+    match whole_max {
+        Some(max) if max <= u8::MAX as f32 => {
+            network_median::<f32, ByteOfFloat, f32>(values, w, h, r, out)
+        }
+        Some(_) => network_median::<f32, WordOfFloat, f32>(values, w, h, r, out),
+        None if r <= NETWORK_MAX_RADIUS => {
+            network_median::<f32, FloatKey, f32>(values, w, h, r, out)
+        }
+        None => wide_float_median(values, w, h, r, out),
+    }
+    Ok(())
+}
+
+/// [`float_median`] for radii beyond the network's.
+fn wide_float_median(values: &[f32], w: usize, h: usize, r: usize, out: &mut [f32]) {
     let mut levels = values.to_vec();
     levels.sort_unstable_by(f32::total_cmp);
     levels.dedup();
@@ -208,6 +229,8 @@ macro_rules! integer_lane {
 integer_lane!(
     u8: _mm512_min_epu8 _mm512_max_epu8 _mm256_min_epu8 _mm256_max_epu8,
     u16: _mm512_min_epu16 _mm512_max_epu16 _mm256_min_epu16 _mm256_max_epu16,
+    ByteOfFloat: _mm512_min_epu8 _mm512_max_epu8 _mm256_min_epu8 _mm256_max_epu8,
+    WordOfFloat: _mm512_min_epu16 _mm512_max_epu16 _mm256_min_epu16 _mm256_max_epu16,
     FloatKey: _mm512_min_epi32 _mm512_max_epi32 _mm256_min_epi32 _mm256_max_epi32,
 );
 
@@ -225,6 +248,92 @@ impl Level for u8 {
 impl Level for u16 {
     fn from_level(v: u32) -> Self {
         v as u16
+    }
+}
+
+/// The largest value when every value is a whole number in 0..=65 535, else `None`
+/// (also for NaN and infinities): one branch-free pass per block, so that it vectorises.
+struct WholeNumberCeiling<'a> {
+    values: &'a [f32],
+}
+
+impl super::simd::Kernel for WholeNumberCeiling<'_> {
+    type Output = Option<f32>;
+
+    #[inline(always)]
+    fn run(self, _fma: bool) -> Option<f32> {
+        const LANES: usize = 16;
+        // Bits of a non-negative float order like its value, and −0, NaN and negative
+        // values have bits above those of 65 535.
+        const LIMIT: u32 = 65_535f32.to_bits();
+        // Adding and subtracting 1.5 × 2²³ rounds a float below 2²² to a whole number
+        // (one instruction for any vector width, where rounding instructions need
+        // SSE4.1 and conversions to integers saturate lane by lane).
+        const ROUND: f32 = 12_582_912.0;
+        let whole = |v: f32| (v.to_bits() <= LIMIT) & (v + ROUND - ROUND == v);
+        let mut max = [0f32; LANES];
+        // Blocks, so that an image of other values is left early.
+        for block in self.values.chunks(1 << 12) {
+            let mut ok = [true; LANES];
+            let chunks = block.chunks_exact(LANES);
+            let rest = chunks.remainder();
+            for chunk in chunks {
+                for i in 0..LANES {
+                    ok[i] &= whole(chunk[i]);
+                    max[i] = max[i].max(chunk[i]);
+                }
+            }
+            if !(ok.iter().all(|&o| o) && rest.iter().all(|&v| whole(v))) {
+                return None;
+            }
+            max[0] = rest.iter().fold(max[0], |m, &v| m.max(v));
+        }
+        Some(max.iter().fold(0f32, |m, &v| m.max(v)))
+    }
+}
+
+/// A whole number in 0..=255 held as a float, as its byte (see [`float_median`]).
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(transparent)]
+struct ByteOfFloat(u8);
+
+impl From<f32> for ByteOfFloat {
+    #[inline(always)]
+    fn from(v: f32) -> Self {
+        Self(low_bits_of_whole(v) as u8)
+    }
+}
+
+impl From<ByteOfFloat> for f32 {
+    #[inline(always)]
+    fn from(k: ByteOfFloat) -> Self {
+        k.0 as f32
+    }
+}
+
+/// A whole number in 0..=65 535 held as a float, as its 16 bits (see [`float_median`]).
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(transparent)]
+struct WordOfFloat(u16);
+
+impl From<f32> for WordOfFloat {
+    #[inline(always)]
+    fn from(v: f32) -> Self {
+        Self(low_bits_of_whole(v) as u16)
+    }
+}
+
+/// A whole number 0 ≤ v < 2²³ in the low bits of the result: 2²³ + v has v as its
+/// mantissa. An addition that vectorises, where `v as u8` converted lane by lane.
+#[inline(always)]
+fn low_bits_of_whole(v: f32) -> u32 {
+    (v + 8_388_608.0).to_bits()
+}
+
+impl From<WordOfFloat> for f32 {
+    #[inline(always)]
+    fn from(k: WordOfFloat) -> Self {
+        k.0 as f32
     }
 }
 
@@ -283,7 +392,7 @@ mod tests {
                 .collect();
             for r in 1..=NETWORK_MAX_RADIUS {
                 let mut by_network = vec![0f32; w * h];
-                float_median(&values, w, h, r, &mut by_network);
+                float_median(&values, w, h, r, &mut by_network).unwrap();
                 let mut by_selection = vec![0f32; w * h];
                 selection_median(&values, w, h, r, &mut by_selection);
                 assert_eq!(by_network, by_selection, "{w}x{h} r = {r}");
@@ -313,8 +422,49 @@ mod tests {
                 let expected_words: Vec<f32> = expected.iter().map(|v| v * 257.0).collect();
                 assert_eq!(by_words, expected_words, "16-bit {w}x{h} r = {r}");
                 let mut by_floats = vec![0f32; w * h];
-                float_median(&values, w, h, r, &mut by_floats);
+                float_median(&values, w, h, r, &mut by_floats).unwrap();
                 assert_eq!(by_floats, expected, "32-bit {w}x{h} r = {r}");
+                // The same whole numbers beyond a byte (word keys) and with one half
+                // among them (float keys).
+                let mut wide: Vec<f32> = values.iter().map(|v| v * 257.0).collect();
+                let mut by_wide = vec![0f32; w * h];
+                float_median(&wide, w, h, r, &mut by_wide).unwrap();
+                assert_eq!(by_wide, expected_words, "32-bit × 257 {w}x{h} r = {r}");
+                wide[0] = 0.5;
+                let mut expected_wide = vec![0f32; w * h];
+                selection_median(&wide, w, h, r, &mut expected_wide);
+                float_median(&wide, w, h, r, &mut by_wide).unwrap();
+                assert_eq!(by_wide, expected_wide, "32-bit with a half {w}x{h} r = {r}");
+            }
+        }
+    }
+
+    fn ceiling(values: &[f32]) -> Option<f32> {
+        crate::analysis::filters::simd::dispatch(WholeNumberCeiling { values })
+    }
+
+    #[test]
+    fn whole_numbers_within_16_bits_are_recognised() {
+        let ramp: Vec<f32> = (0..1000).map(|i| (i % 256) as f32).collect();
+        assert_eq!(ceiling(&ramp), Some(255.0));
+        assert_eq!(ceiling(&[]), Some(0.0));
+        let mut values: Vec<f32> = (0..5000).map(|i| (i * 13) as f32).collect();
+        assert_eq!(ceiling(&values), Some(64_987.0));
+        // Each spoiler, in a full block of lanes and in the remainder.
+        for spoiler in [
+            0.5,
+            -1.0,
+            -0.0,
+            65_536.0,
+            1e9,
+            f32::NAN,
+            f32::INFINITY,
+            3.000_001,
+        ] {
+            for at in [17, 4999] {
+                let kept = std::mem::replace(&mut values[at], spoiler);
+                assert_eq!(ceiling(&values), None, "{spoiler} at {at}");
+                values[at] = kept;
             }
         }
     }
