@@ -118,16 +118,18 @@ fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32
         return Ok(());
     }
     let (lo, scale) = (lo as f64, 65535.0 / (hi as f64 - lo as f64));
-    let mut levels = vec![0u16; p.len()];
-    for_row_bands(&mut levels, w, |y0, rows| {
-        super::simd::dispatch(FloatsToLevels {
-            values: &p[y0 * w..][..rows.len()],
-            levels: rows,
-            lo,
-            scale,
-        })
-    });
-    clahe_wide(&levels, w, h, params, out);
+    let image = FloatLevels {
+        values: p,
+        w,
+        h,
+        lo,
+        scale,
+    };
+    // Whole-number offsets from a whole minimum are exact in f32 (all below 2²⁴).
+    let whole_span = lo.fract() == 0.0 && lo.abs() <= (1 << 23) as f64 && hi as f64 - lo <= 255.0;
+    if !(whole_span && image.clahe_whole_numbers(params, out)) {
+        image.clahe_any(params, out);
+    }
     for_row_bands(out, w, |_, rows| {
         super::simd::dispatch(LevelsToFloats {
             values: rows,
@@ -136,6 +138,104 @@ fn clahe_float(p: &[f32], view: &ImageView, params: &ClaheParams, out: &mut [f32
         })
     });
     Ok(())
+}
+
+/// A float image and [`clahe_float`]'s linear map of its values onto 16-bit levels,
+/// `(v − lo) × scale` rounded.
+struct FloatLevels<'a> {
+    values: &'a [f32],
+    w: usize,
+    h: usize,
+    lo: f64,
+    scale: f64,
+}
+
+impl FloatLevels<'_> {
+    /// CLAHE of the 16-bit levels, written as levels into `out`.
+    fn clahe_any(&self, params: &ClaheParams, out: &mut [f32]) {
+        let (p, w) = (self.values, self.w);
+        let mut levels = vec![0u16; p.len()];
+        for_row_bands(&mut levels, w, |y0, rows| {
+            super::simd::dispatch(FloatsToLevels {
+                values: &p[y0 * w..][..rows.len()],
+                levels: rows,
+                lo: self.lo,
+                scale: self.scale,
+            })
+        });
+        clahe_wide(&levels, w, self.h, params, out);
+    }
+
+    /// [`clahe_any`](Self::clahe_any) for an image of whole numbers spanning at most 255
+    /// from a whole minimum (an 8-bit image as ImageJ converts it to 32-bit); false, with
+    /// nothing computed, when a value is not a whole number. Each value's offset from the
+    /// minimum is its byte index, and the tables are built at the levels of every offset
+    /// up to the maximum (absent levels count nothing, so the tables at the present ones
+    /// are those of [`clahe_wide`]): this saves the passes that map to 16 bits and find
+    /// the levels present.
+    fn clahe_whole_numbers(&self, params: &ClaheParams, out: &mut [f32]) -> bool {
+        let (p, w) = (self.values, self.w);
+        let spoilt = std::sync::atomic::AtomicBool::new(false);
+        let mut offsets = vec![0u8; p.len()];
+        for_row_bands(&mut offsets, w, |y0, rows| {
+            let whole = super::simd::dispatch(FloatsToOffsets {
+                values: &p[y0 * w..][..rows.len()],
+                offsets: rows,
+                lo: self.lo as f32,
+            });
+            if !whole {
+                spoilt.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        if spoilt.into_inner() {
+            return false;
+        }
+        // The levels FloatsToLevels gives each whole number from the minimum to the maximum.
+        let span = (65535.0 / self.scale).round() as u32;
+        let levels: Vec<u32> = (0..=span)
+            .map(|d| ((d as f64 * self.scale + 0.5).min(65535.0)) as u32)
+            .collect();
+        let rank = |v: u8| v as usize;
+        clahe_ranked(
+            &offsets,
+            w,
+            self.h,
+            WIDE_LEVELS,
+            &levels,
+            rank,
+            Some(&offsets),
+            params,
+            out,
+        );
+        true
+    }
+}
+
+/// Whole-number float grey values as their offsets from the (whole) minimum `lo`, when
+/// all are whole and within 255 of it (returns whether they were).
+struct FloatsToOffsets<'a> {
+    values: &'a [f32],
+    offsets: &'a mut [u8],
+    lo: f32,
+}
+
+impl super::simd::Kernel for FloatsToOffsets<'_> {
+    type Output = bool;
+
+    #[inline(always)]
+    fn run(self, _fma: bool) -> bool {
+        // 2²³ + d holds a whole d < 2²³ in its mantissa's low bits, and rounds any other d
+        // ≥ 0 to a whole number (one addition for any vector width).
+        const SHIFT: f32 = 8_388_608.0;
+        let mut whole = true;
+        for (o, &v) in self.offsets.iter_mut().zip(self.values) {
+            let d = v - self.lo;
+            let shifted = d + SHIFT;
+            whole &= (shifted - SHIFT == d) & (d <= 255.0);
+            *o = shifted.to_bits() as u8;
+        }
+        whole
+    }
 }
 
 /// Float grey values to 16-bit levels, `(v − lo) × scale` rounded to nearest.
@@ -853,6 +953,54 @@ mod tests {
         let mut out = vec![0u16; w * h];
         clahe_wide(&every, w, h, &params, &mut out);
         assert_eq!(out, full_histogram_clahe(&every, 0.5), "every level");
+    }
+
+    /// Whole-number float images take byte offsets instead of 16-bit levels; the levels
+    /// and so the results are the same (spans of 255 and fewer, minimum 0, negative,
+    /// positive; one non-whole value sends the image down the general path).
+    #[test]
+    fn whole_number_floats_equal_the_general_path() {
+        let (w, h) = (300, 200);
+        let params = ClaheParams {
+            tiles_x: 4,
+            tiles_y: 3,
+            clip_limit: 2.0,
+        };
+        // (minimum, levels, step between them): the last leaves most offsets absent.
+        for (offset, n, step) in [
+            (0.0, 256, 1),
+            (-100.0, 241, 1),
+            (17.0, 101, 1),
+            (1e3, 4, 1),
+            (5.0, 86, 3),
+        ] {
+            let mut values: Vec<f32> = (0..w * h)
+                .map(|i| offset + ((i * 7919 + i / w * 13) % n * step) as f32)
+                .collect();
+            let span = (n - 1) * step;
+            let (lo, hi) = (offset as f64, offset as f64 + span as f64);
+            let scale = 65535.0 / (hi - lo);
+            for spoil in [false, true] {
+                if spoil {
+                    values[w * h / 2] = offset + 0.5;
+                }
+                let image = FloatLevels {
+                    values: &values,
+                    w,
+                    h,
+                    lo,
+                    scale,
+                };
+                let mut fast = vec![0f32; w * h];
+                let whole = image.clahe_whole_numbers(&params, &mut fast);
+                assert_eq!(whole, !spoil, "span {span} from {offset}");
+                if whole {
+                    let mut general = vec![0f32; w * h];
+                    image.clahe_any(&params, &mut general);
+                    assert_eq!(fast, general, "span {span} from {offset}");
+                }
+            }
+        }
     }
 
     /// 8- and 16-bit output (the byte-table kernel where the CPU has it) equals the float
