@@ -383,7 +383,7 @@ def main(argv=None):
     ap.add_argument("--data", help="real data folder (default ../shared/data or $VISUALCCC_DATA)")
     ap.add_argument("--train-on", choices=["all", "even", "odd"], default="all",
                     help="images to train on; with even/odd the other half is scored")
-    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--steps", type=int, default=8000)
     ap.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS),
                     help="channels per U-Net level (default %(default)s)")
     ap.add_argument("--working-size", type=int, default=WORKING_SIZE,

@@ -98,9 +98,9 @@ pub struct ClusterParams {
 /// On the EMPS nanoparticle masks (k = 2, `examples/emps_iou.rs`) smoothed grey alone
 /// gives a mean foreground IoU of 0.721 against 0.695 for Otsu on raw grey and 0.699 for
 /// the reference mode, and no other hand-made feature, scale or clean-up did better
-/// (docs/benchmarks.md, "Image-analysis validity"). Adding the learned map lifts it to
-/// about 0.80 on images the network was not trained on (0.813 and 0.784 on the two
-/// halves; docs/models/foreground.md).
+/// (docs/benchmarks.md, "Image-analysis validity"). Adding the learned map lifts it well
+/// above that on images the network was not trained on (the halves' figures are in
+/// docs/models/foreground.md).
 pub const DEFAULT_FEATURES: [Feature; 2] = [
     Feature::Smoothed {
         sigma: Feature::DEFAULT_SIGMA,
