@@ -166,6 +166,18 @@ pub(crate) fn padded_gray_rows(
     }
 }
 
+/// For a float 0 ≤ v < 2²³: whether it is a whole number, and its low bits, which are v
+/// itself when it is. `v + 2²³` rounds v to a whole number and holds that in its low
+/// mantissa bits: one addition for any vector width, where SSE2 has no rounding
+/// instruction and conversions to integers saturate lane by lane. Used to read float
+/// images of whole numbers (8- and 16-bit images as ImageJ converts them) as levels.
+#[inline(always)]
+pub(crate) fn whole_number_bits(v: f32) -> (bool, u32) {
+    const SHIFT: f32 = 8_388_608.0;
+    let shifted = v + SHIFT;
+    (shifted - SHIFT == v, shifted.to_bits())
+}
+
 /// Output rows per work item when rows are split across threads.
 const BAND_ROWS: usize = 32;
 

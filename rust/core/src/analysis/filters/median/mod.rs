@@ -266,11 +266,7 @@ impl super::simd::Kernel for WholeNumberCeiling<'_> {
         // Bits of a non-negative float order like its value, and −0, NaN and negative
         // values have bits above those of 65 535.
         const LIMIT: u32 = 65_535f32.to_bits();
-        // Adding and subtracting 1.5 × 2²³ rounds a float below 2²² to a whole number
-        // (one instruction for any vector width, where rounding instructions need
-        // SSE4.1 and conversions to integers saturate lane by lane).
-        const ROUND: f32 = 12_582_912.0;
-        let whole = |v: f32| (v.to_bits() <= LIMIT) & (v + ROUND - ROUND == v);
+        let whole = |v: f32| (v.to_bits() <= LIMIT) & super::whole_number_bits(v).0;
         let mut max = [0f32; LANES];
         // Blocks, so that an image of other values is left early.
         for block in self.values.chunks(1 << 12) {
@@ -300,7 +296,7 @@ struct ByteOfFloat(u8);
 impl From<f32> for ByteOfFloat {
     #[inline(always)]
     fn from(v: f32) -> Self {
-        Self(low_bits_of_whole(v) as u8)
+        Self(super::whole_number_bits(v).1 as u8)
     }
 }
 
@@ -319,15 +315,8 @@ struct WordOfFloat(u16);
 impl From<f32> for WordOfFloat {
     #[inline(always)]
     fn from(v: f32) -> Self {
-        Self(low_bits_of_whole(v) as u16)
+        Self(super::whole_number_bits(v).1 as u16)
     }
-}
-
-/// A whole number 0 ≤ v < 2²³ in the low bits of the result: 2²³ + v has v as its
-/// mantissa. An addition that vectorises, where `v as u8` converted lane by lane.
-#[inline(always)]
-fn low_bits_of_whole(v: f32) -> u32 {
-    (v + 8_388_608.0).to_bits()
 }
 
 impl From<WordOfFloat> for f32 {
