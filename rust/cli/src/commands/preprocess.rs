@@ -137,12 +137,11 @@ pub fn run(raw: &[String]) -> Result<Outcome, Failure> {
     }
     let input_depth = filters::to_input_depth_bits(&view);
     let same_depth = depth.is_none_or(|d| d == input_depth);
-    let result = timings.time(op, || filter.apply(&view, same_depth))?;
     let params = filter.describe(&view)?;
-    let converted = match (result, depth) {
-        (Filtered::SameDepth(image), _) => image,
-        (Filtered::Float(result), Some(depth)) => filters::to_bit_depth(&result, depth)?,
-        (Filtered::Float(result), None) => filters::to_input_depth(&result, &view),
+    let result = timings.time(op, || filter.apply(image, same_depth))?;
+    let converted = match result {
+        Filtered::SameDepth(image) => image,
+        Filtered::Float(result) => filters::to_bit_depth(&result, depth.unwrap_or(input_depth))?,
     };
     timings.time("write", || output::write_image(&out, &converted))?;
     summary.insert("op".into(), json!(op));
@@ -259,23 +258,28 @@ impl Filter {
     }
 
     /// Runs the filter; with `same_depth`, in the input's depth where the filter has
-    /// such a path. The options were validated before, so what fails here is the image
-    /// (an input failure, exit 1).
-    fn apply(&self, view: &ImageView, same_depth: bool) -> Result<Filtered, Failure> {
-        let same = match self {
-            Filter::Median(p) if same_depth => Some(filters::median_same_depth(view, p)),
-            Filter::Clahe(p) if same_depth => Some(filters::clahe_same_depth(view, p)),
+    /// such a path (the median and CLAHE over the image itself). The options were
+    /// validated before, so what fails here is the image (an input failure, exit 1).
+    fn apply(&self, mut image: OwnedImage, same_depth: bool) -> Result<Filtered, Failure> {
+        let view = &image.view();
+        match self {
+            Filter::Median(p) if same_depth => {
+                filters::median_in_place(&mut image, p)?;
+                return Ok(Filtered::SameDepth(image));
+            }
+            Filter::Clahe(p) if same_depth => {
+                filters::clahe_in_place(&mut image, p)?;
+                return Ok(Filtered::SameDepth(image));
+            }
             Filter::Bilateral {
                 spatial_sigma,
                 range_sigma,
-            } if same_depth => Some(filters::bilateral_same_depth(
-                view,
-                &Self::bilateral_params(*spatial_sigma, *range_sigma, view),
-            )),
-            _ => None,
-        };
-        if let Some(image) = same {
-            return Ok(Filtered::SameDepth(image?));
+            } if same_depth => {
+                let params = Self::bilateral_params(*spatial_sigma, *range_sigma, view);
+                let filtered = filters::bilateral_same_depth(view, &params)?;
+                return Ok(Filtered::SameDepth(filtered));
+            }
+            _ => {}
         }
         match self {
             Filter::Median(p) => filters::median(view, p),

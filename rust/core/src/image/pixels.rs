@@ -275,7 +275,7 @@ impl GrayImage {
 }
 
 /// An owned image as decoded from a file, keeping its original bit depth.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum OwnedPixels {
     Gray8(Vec<u8>),
     Gray16(Vec<u16>),

@@ -18,6 +18,7 @@ mod contrast;
 mod gaussian;
 mod median;
 mod simd;
+mod source_rows;
 
 pub use background::*;
 pub use bilateral::*;

@@ -6,108 +6,138 @@ use super::*;
 /// in row bands over the threads. Fails on NaN or infinite values.
 pub(super) fn clahe_float(
     p: &[f32],
-    view: &ImageView,
+    w: usize,
+    h: usize,
     params: &ClaheParams,
     out: &mut [f32],
 ) -> Result<()> {
-    let (w, h) = (view.width(), view.height());
-    let (lo, hi) = view.finite_range()?;
-    if hi <= lo {
-        out.copy_from_slice(p);
-        return Ok(());
+    match FloatIndices::of(p, w, h)? {
+        Some(indices) => indices.clahe(params, out),
+        None => out.copy_from_slice(p),
     }
-    let (lo, scale) = (lo as f64, 65535.0 / (hi as f64 - lo as f64));
-    let image = FloatLevels {
-        values: p,
-        w,
-        h,
-        lo,
-        scale,
-    };
-    // Whole-number offsets from a whole minimum are exact in f32 (all below 2²⁴).
-    let whole_span = lo.fract() == 0.0 && lo.abs() <= (1 << 23) as f64 && hi as f64 - lo <= 255.0;
-    if !(whole_span && image.clahe_whole_numbers(params, out)) {
-        image.clahe_any(params, out);
-    }
-    for_row_bands(out, w, |_, rows| {
-        super::simd::dispatch(LevelsToFloats {
-            values: rows,
-            lo,
-            step: 1.0 / scale,
-        })
-    });
     Ok(())
 }
 
-/// A float image and [`clahe_float`]'s linear map of its values onto 16-bit levels,
-/// `(v − lo) × scale` rounded.
-struct FloatLevels<'a> {
-    values: &'a [f32],
+/// [`clahe_float`] written over its input: the tables and the output are computed from
+/// the image's levels or offsets, held apart from it.
+pub(super) fn clahe_float_in_place(
+    data: &mut [f32],
+    w: usize,
+    h: usize,
+    params: &ClaheParams,
+) -> Result<()> {
+    if let Some(indices) = FloatIndices::of(data, w, h)? {
+        indices.clahe(params, data);
+    }
+    Ok(())
+}
+
+/// A float image's values as [`clahe_float`]'s 16-bit levels, `(v − lo) × scale`
+/// rounded, or as byte offsets from a whole minimum, which stand for those levels.
+struct FloatIndices {
     w: usize,
     h: usize,
     lo: f64,
     scale: f64,
+    kind: IndexKind,
 }
 
-impl FloatLevels<'_> {
-    /// CLAHE of the 16-bit levels, written as levels into `out`.
-    fn clahe_any(&self, params: &ClaheParams, out: &mut [f32]) {
-        let (p, w) = (self.values, self.w);
-        let mut levels = vec![0u16; p.len()];
-        for_row_bands(&mut levels, w, |y0, rows| {
-            super::simd::dispatch(FloatsToLevels {
-                values: &p[y0 * w..][..rows.len()],
-                levels: rows,
-                lo: self.lo,
-                scale: self.scale,
-            })
-        });
-        clahe_wide(&levels, w, self.h, params, out);
+enum IndexKind {
+    Levels(Vec<u16>),
+    /// Offsets from the minimum, with the level of every offset up to the maximum.
+    Offsets(Vec<u8>, Vec<u32>),
+}
+
+impl FloatIndices {
+    /// `None` for an image of one value (which CLAHE leaves as it is).
+    fn of(p: &[f32], w: usize, h: usize) -> Result<Option<Self>> {
+        let (lo, hi) = ImageView::new(w, h, Pixels::Gray32(p))?.finite_range()?;
+        if hi <= lo {
+            return Ok(None);
+        }
+        let (lo, scale) = (lo as f64, 65535.0 / (hi as f64 - lo as f64));
+        // Whole-number offsets from a whole minimum are exact in f32 (all below 2²⁴).
+        let whole_span =
+            lo.fract() == 0.0 && lo.abs() <= (1 << 23) as f64 && hi as f64 - lo <= 255.0;
+        let kind = match whole_span
+            .then(|| whole_number_offsets(p, w, lo, scale))
+            .flatten()
+        {
+            Some(offsets) => offsets,
+            None => IndexKind::Levels(levels(p, w, lo, scale)),
+        };
+        Ok(Some(Self {
+            w,
+            h,
+            lo,
+            scale,
+            kind,
+        }))
     }
 
-    /// [`clahe_any`](Self::clahe_any) for an image of whole numbers spanning at most 255
-    /// from a whole minimum (an 8-bit image as ImageJ converts it to 32-bit); false, with
-    /// nothing computed, when a value is not a whole number. Each value's offset from the
-    /// minimum is its byte index, and the tables are built at the levels of every offset
-    /// up to the maximum (absent levels count nothing, so the tables at the present ones
-    /// are those of [`clahe_wide`]): this saves the passes that map to 16 bits and find
-    /// the levels present.
-    fn clahe_whole_numbers(&self, params: &ClaheParams, out: &mut [f32]) -> bool {
-        let (p, w) = (self.values, self.w);
-        let spoilt = std::sync::atomic::AtomicBool::new(false);
-        let mut offsets = vec![0u8; p.len()];
-        for_row_bands(&mut offsets, w, |y0, rows| {
-            let whole = super::simd::dispatch(FloatsToOffsets {
-                values: &p[y0 * w..][..rows.len()],
-                offsets: rows,
-                lo: self.lo as f32,
-            });
-            if !whole {
-                spoilt.store(true, std::sync::atomic::Ordering::Relaxed);
+    /// CLAHE of the levels, as grey values in `out`.
+    fn clahe(&self, params: &ClaheParams, out: &mut [f32]) {
+        let (w, h) = (self.w, self.h);
+        match &self.kind {
+            IndexKind::Levels(levels) => clahe_wide(levels, w, h, params, out),
+            IndexKind::Offsets(offsets, levels) => {
+                let rank = |v: u8| v as usize;
+                let bytes = Some(offsets.as_slice());
+                clahe_ranked(offsets, w, h, WIDE_LEVELS, levels, rank, bytes, params, out);
             }
-        });
-        if spoilt.into_inner() {
-            return false;
         }
-        // The levels FloatsToLevels gives each whole number from the minimum to the maximum.
-        let span = (65535.0 / self.scale).round() as u32;
-        let levels: Vec<u32> = (0..=span)
-            .map(|d| ((d as f64 * self.scale + 0.5).min(65535.0)) as u32)
-            .collect();
-        let rank = |v: u8| v as usize;
-        clahe_ranked(
-            &offsets,
-            w,
-            self.h,
-            WIDE_LEVELS,
-            &levels,
-            rank,
-            Some(&offsets),
-            params,
-            out,
-        );
-        true
+        for_row_bands(out, w, |_, rows| {
+            super::simd::dispatch(LevelsToFloats {
+                values: rows,
+                lo: self.lo,
+                step: 1.0 / self.scale,
+            })
+        });
     }
+}
+
+/// The 16-bit levels of float grey values.
+fn levels(p: &[f32], w: usize, lo: f64, scale: f64) -> Vec<u16> {
+    let mut levels = vec![0u16; p.len()];
+    for_row_bands(&mut levels, w, |y0, rows| {
+        super::simd::dispatch(FloatsToLevels {
+            values: &p[y0 * w..][..rows.len()],
+            levels: rows,
+            lo,
+            scale,
+        })
+    });
+    levels
+}
+
+/// For an image of whole numbers spanning at most 255 from a whole minimum `lo` (an
+/// 8-bit image as ImageJ converts it to 32-bit), each value's offset from the minimum as
+/// its byte index, with the levels of every offset up to the maximum; `None` when a
+/// value is not a whole number. Absent offsets count nothing, so the tables at the
+/// present ones are those of the levels: this saves the passes that map to 16 bits
+/// and find the levels present.
+fn whole_number_offsets(p: &[f32], w: usize, lo: f64, scale: f64) -> Option<IndexKind> {
+    let spoilt = std::sync::atomic::AtomicBool::new(false);
+    let mut offsets = vec![0u8; p.len()];
+    for_row_bands(&mut offsets, w, |y0, rows| {
+        let whole = super::simd::dispatch(FloatsToOffsets {
+            values: &p[y0 * w..][..rows.len()],
+            offsets: rows,
+            lo: lo as f32,
+        });
+        if !whole {
+            spoilt.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    if spoilt.into_inner() {
+        return None;
+    }
+    // The levels FloatsToLevels gives each whole number from the minimum to the maximum.
+    let span = (65535.0 / scale).round() as u32;
+    let levels = (0..=span)
+        .map(|d| ((d as f64 * scale + 0.5).min(65535.0)) as u32)
+        .collect();
+    Some(IndexKind::Offsets(offsets, levels))
 }
 
 /// Whole-number float grey values as their offsets from the (whole) minimum `lo`, when
@@ -212,19 +242,21 @@ mod tests {
                 if spoil {
                     values[w * h / 2] = offset + 0.5;
                 }
-                let image = FloatLevels {
-                    values: &values,
-                    w,
-                    h,
-                    lo,
-                    scale,
-                };
-                let mut fast = vec![0f32; w * h];
-                let whole = image.clahe_whole_numbers(&params, &mut fast);
-                assert_eq!(whole, !spoil, "span {span} from {offset}");
-                if whole {
+                let offsets = whole_number_offsets(&values, w, lo, scale);
+                assert_eq!(offsets.is_some(), !spoil, "span {span} from {offset}");
+                if let Some(kind) = offsets {
+                    let indices = |kind| FloatIndices {
+                        w,
+                        h,
+                        lo,
+                        scale,
+                        kind,
+                    };
+                    let mut fast = vec![0f32; w * h];
+                    indices(kind).clahe(&params, &mut fast);
                     let mut general = vec![0f32; w * h];
-                    image.clahe_any(&params, &mut general);
+                    let levels = IndexKind::Levels(levels(&values, w, lo, scale));
+                    indices(levels).clahe(&params, &mut general);
                     assert_eq!(fast, general, "span {span} from {offset}");
                 }
             }

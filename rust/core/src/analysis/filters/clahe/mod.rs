@@ -6,7 +6,7 @@ mod mapping;
 use super::*;
 use crate::error::{Error, Result};
 use crate::image::pixels::{GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels};
-use float::clahe_float;
+use float::{clahe_float, clahe_float_in_place};
 use mapping::{ByteTables, Indices, MappedRow};
 
 /// Contrast-limited adaptive histogram equalisation with OpenCV's semantics
@@ -74,7 +74,7 @@ pub fn clahe(view: &ImageView, params: &ClaheParams) -> Result<GrayImage> {
         Pixels::Gray8(p) => clahe_bytes(p, w, h, params, &mut data),
         Pixels::PackedRgb(p) => clahe_bytes(&rgb_levels(p), w, h, params, &mut data),
         Pixels::Gray16(p) => clahe_wide(p, w, h, params, &mut data),
-        Pixels::Gray32(p) => clahe_float(p, view, params, &mut data)?,
+        Pixels::Gray32(p) => clahe_float(p, w, h, params, &mut data)?,
     }
     Ok(GrayImage {
         width: w,
@@ -107,10 +107,28 @@ pub fn clahe_same_depth(view: &ImageView, params: &ClaheParams) -> Result<OwnedI
         }
         Pixels::Gray32(p) => {
             let mut out = vec![0f32; w * h];
-            clahe_float(p, view, params, &mut out)?;
+            clahe_float(p, w, h, params, &mut out)?;
             owned(w, h, out, OwnedPixels::Gray32)
         }
     })
+}
+
+/// [`clahe_same_depth`] written over `image`: 16- and 32-bit images are mapped from
+/// indices held apart from them, so no second image is allocated (whose fresh pages the
+/// kernel would map and zero); 8-bit and RGB images, whose mapping reads the levels
+/// themselves, are replaced by [`clahe_same_depth`]'s result. On an error the image is
+/// left as it was.
+pub fn clahe_in_place(image: &mut OwnedImage, params: &ClaheParams) -> Result<()> {
+    let (w, h) = (image.width, image.height);
+    params.validate_for(w, h)?;
+    match &mut image.pixels {
+        OwnedPixels::Gray16(data) => clahe_wide_in_place(data, w, h, params),
+        OwnedPixels::Gray32(data) => clahe_float_in_place(data, w, h, params)?,
+        OwnedPixels::Gray8(_) | OwnedPixels::PackedRgb(_) => {
+            *image = clahe_same_depth(&image.view(), params)?
+        }
+    }
+    Ok(())
 }
 
 /// CLAHE on 8-bit levels.
@@ -125,38 +143,75 @@ fn clahe_bytes<O: Sample>(levels: &[u8], w: usize, h: usize, p: &ClaheParams, ou
 /// with 65 536 bins and the tables stay small; the mapping is computed in closed form
 /// at those levels, so results equal OpenCV's full-histogram ones.
 fn clahe_wide<O: Sample>(levels: &[u16], w: usize, h: usize, p: &ClaheParams, out: &mut [O]) {
-    let bins = WIDE_LEVELS;
     let ranks = LevelRanks::of(levels);
-    if ranks.present.len() <= 256 {
-        // Few enough levels for byte indices, and so for the byte-table kernel; a table
-        // of one byte per level, indexed without bounds checks, halves the lookups' cache
-        // footprint.
-        let byte_rank: Box<[u8; WIDE_LEVELS]> = ranks
-            .rank
-            .iter()
-            .map(|&r| r as u8)
-            .collect::<Box<[u8]>>()
-            .try_into()
-            .expect("one rank per level");
-        let mut indices = vec![0u8; levels.len()];
-        for_row_bands(&mut indices, w, |y0, rows| {
-            for (i, &v) in rows.iter_mut().zip(&levels[y0 * w..]) {
-                *i = byte_rank[usize::from(v)];
-            }
-        });
-        let rank = |v: u8| v as usize;
-        clahe_ranked(
-            &indices,
-            w,
-            h,
-            bins,
-            &ranks.present,
-            rank,
-            Some(&indices),
-            p,
-            out,
-        );
-    } else if ranks.present.len() > WIDE_LEVELS / 2 {
+    match byte_ranks(levels, w, &ranks) {
+        Some(indices) => clahe_byte_ranks(&indices, &ranks.present, w, h, p, out),
+        None => clahe_many_levels(levels, &ranks, w, h, p, out),
+    }
+}
+
+/// [`clahe_wide`] written over its input: from byte indices held apart from it, or (more
+/// than 256 levels, whose mapping reads the levels) from a copy.
+fn clahe_wide_in_place(data: &mut [u16], w: usize, h: usize, p: &ClaheParams) {
+    let ranks = LevelRanks::of(data);
+    match byte_ranks(data, w, &ranks) {
+        Some(indices) => clahe_byte_ranks(&indices, &ranks.present, w, h, p, data),
+        None => {
+            let levels = data.to_vec();
+            clahe_many_levels(&levels, &ranks, w, h, p, data)
+        }
+    }
+}
+
+/// Each pixel's rank among the levels present, as a byte, where at most 256 are: few
+/// enough for the byte-table kernel.
+fn byte_ranks(levels: &[u16], w: usize, ranks: &LevelRanks) -> Option<Vec<u8>> {
+    if ranks.present.len() > 256 {
+        return None;
+    }
+    // A table of one byte per level, indexed without bounds checks, halves the lookups'
+    // cache footprint.
+    let byte_rank: Box<[u8; WIDE_LEVELS]> = ranks
+        .rank
+        .iter()
+        .map(|&r| r as u8)
+        .collect::<Box<[u8]>>()
+        .try_into()
+        .expect("one rank per level");
+    let mut indices = vec![0u8; levels.len()];
+    for_row_bands(&mut indices, w, |y0, rows| {
+        for (i, &v) in rows.iter_mut().zip(&levels[y0 * w..]) {
+            *i = byte_rank[usize::from(v)];
+        }
+    });
+    Some(indices)
+}
+
+/// [`clahe_wide`] from byte ranks among the levels `present`.
+fn clahe_byte_ranks<O: Sample>(
+    indices: &[u8],
+    present: &[u32],
+    w: usize,
+    h: usize,
+    p: &ClaheParams,
+    out: &mut [O],
+) {
+    let rank = |v: u8| v as usize;
+    let bytes = Some(indices);
+    clahe_ranked(indices, w, h, WIDE_LEVELS, present, rank, bytes, p, out);
+}
+
+/// [`clahe_wide`] for more than 256 levels present.
+fn clahe_many_levels<O: Sample>(
+    levels: &[u16],
+    ranks: &LevelRanks,
+    w: usize,
+    h: usize,
+    p: &ClaheParams,
+    out: &mut [O],
+) {
+    let bins = WIDE_LEVELS;
+    if ranks.present.len() > WIDE_LEVELS / 2 {
         // Most levels present: tables over every level, indexed by the level itself, are
         // hardly larger and save a rank lookup per pixel in both passes.
         let every: Vec<u32> = (0..WIDE_LEVELS as u32).collect();
@@ -580,5 +635,47 @@ mod tests {
             };
             assert_eq!(same, rounded);
         }
+    }
+
+    /// In place equals the copying CLAHE for every pixel type and index kind: 16-bit
+    /// with byte ranks and with many levels; 32-bit whole numbers, any values and a
+    /// constant image.
+    #[test]
+    fn in_place_equals_the_copying_clahe() {
+        let (w, h) = (130, 70);
+        let params = ClaheParams {
+            tiles_x: 4,
+            tiles_y: 3,
+            clip_limit: 2.0,
+        };
+        let seq: Vec<usize> = (0..w * h).map(|i| i * 7919 + i / w * 13).collect();
+        let images = [
+            OwnedPixels::Gray8(seq.iter().map(|&i| (i % 241) as u8).collect()),
+            OwnedPixels::PackedRgb(seq.iter().map(|&i| (i % 0xff_ffff) as u32).collect()),
+            OwnedPixels::Gray16(seq.iter().map(|&i| (i % 241 * 257) as u16).collect()),
+            OwnedPixels::Gray16(seq.iter().map(|&i| (i % 5000 * 3) as u16).collect()),
+            OwnedPixels::Gray16(seq.iter().map(|&i| (i % 65_536) as u16).collect()),
+            OwnedPixels::Gray32(seq.iter().map(|&i| (i % 200) as f32 - 50.0).collect()),
+            OwnedPixels::Gray32(seq.iter().map(|&i| (i % 1000) as f32 / 7.0).collect()),
+            OwnedPixels::Gray32(vec![3.5; w * h]),
+        ];
+        for pixels in images {
+            let image = OwnedImage {
+                width: w,
+                height: h,
+                pixels,
+            };
+            let expected = clahe_same_depth(&image.view(), &params).unwrap();
+            let mut in_place = image.clone();
+            clahe_in_place(&mut in_place, &params).unwrap();
+            assert_eq!(in_place.pixels, expected.pixels);
+        }
+        let mut with_nan = OwnedImage {
+            width: w,
+            height: h,
+            pixels: OwnedPixels::Gray32(vec![f32::NAN; w * h]),
+        };
+        assert!(clahe_in_place(&mut with_nan, &params).is_err());
+        assert!(matches!(&with_nan.pixels, OwnedPixels::Gray32(p) if p.iter().all(|v| v.is_nan())));
     }
 }

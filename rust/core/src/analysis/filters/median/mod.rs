@@ -8,7 +8,7 @@ use super::*;
 use crate::error::{Error, Result};
 use crate::image::pixels::{GrayImage, ImageView, OwnedImage, OwnedPixels, Pixels};
 use histogram::{histogram_median, selection_median};
-use network::{network_median, NETWORK_MAX_RADIUS};
+use network::{network_median, network_median_in_place, NETWORK_MAX_RADIUS};
 
 /// Median filter over a square (2r+1)×(2r+1) window (scipy `median_filter(size=2r+1)`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,6 +87,34 @@ pub fn median_same_depth(view: &ImageView, params: &MedianParams) -> Result<Owne
     })
 }
 
+/// [`median_same_depth`] written over `image`. Grey images with a 3×3 or 5×5 window are
+/// filtered in their own buffer: no second image is allocated, and the pages of a fresh
+/// one are not mapped and zeroed (for a 2048 × 1536 float image that cost as much as the
+/// median). Other images are replaced by [`median_same_depth`]'s result. On an error the
+/// image is left as it was.
+pub fn median_in_place(image: &mut OwnedImage, params: &MedianParams) -> Result<()> {
+    params.validate()?;
+    let (w, h, r) = (image.width, image.height, params.radius);
+    if r <= NETWORK_MAX_RADIUS {
+        match &mut image.pixels {
+            OwnedPixels::Gray8(p) => network_median_in_place::<u8, u8>(p, w, r),
+            OwnedPixels::Gray16(p) => network_median_in_place::<u16, u16>(p, w, r),
+            OwnedPixels::Gray32(p) => match float_keys(p, w, h, r)? {
+                FloatKeys::Bytes => network_median_in_place::<f32, ByteOfFloat>(p, w, r),
+                FloatKeys::Words => network_median_in_place::<f32, WordOfFloat>(p, w, r),
+                FloatKeys::Floats => network_median_in_place::<f32, FloatKey>(p, w, r),
+                FloatKeys::NoNetwork => unreachable!("radius within the network's"),
+            },
+            OwnedPixels::PackedRgb(_) => {
+                *image = median_same_depth(&image.view(), params)?;
+            }
+        }
+        return Ok(());
+    }
+    *image = median_same_depth(&image.view(), params)?;
+    Ok(())
+}
+
 /// Median of 8- or 16-bit levels, written as any type a level converts to exactly.
 fn level_median<T: Level, O: From<T> + Sample>(
     p: &[T],
@@ -104,28 +132,47 @@ fn level_median<T: Level, O: From<T> + Sample>(
     }
 }
 
-/// Median of float grey values: by network, by ranks of distinct levels, or by selection;
-/// fails on NaN or infinite values. Small windows of whole numbers within 8- or 16-bit
-/// range (an 8- or 16-bit image as ImageJ converts it to 32-bit) run the network on byte
-/// or word keys: a median is one of its values, so narrower keys give the same result at
-/// the narrower type's speed (a register holds four times as many bytes as floats).
-fn float_median(values: &[f32], w: usize, h: usize, r: usize, out: &mut [f32]) -> Result<()> {
+/// The keys a float image's median network compares.
+enum FloatKeys {
+    /// Whole numbers in 0..=255.
+    Bytes,
+    /// Whole numbers in 0..=65 535.
+    Words,
+    /// Any finite values.
+    Floats,
+    /// The window is larger than a network's.
+    NoNetwork,
+}
+
+/// Which keys a float median compares; fails on NaN or infinite values. Small windows of
+/// whole numbers within 8- or 16-bit range (an 8- or 16-bit image as ImageJ converts it
+/// to 32-bit) run the network on byte or word keys: a median is one of its values, so
+/// narrower keys give the same result at the narrower type's speed (a register holds
+/// four times as many bytes as floats).
+fn float_keys(values: &[f32], w: usize, h: usize, r: usize) -> Result<FloatKeys> {
     let whole_max = (r <= NETWORK_MAX_RADIUS)
-        .then(|| super::simd::dispatch(WholeNumberCeiling { values }))
+        .then(|| whole_number_ceiling(values))
         .flatten();
     if whole_max.is_none() {
         // Whole numbers within 16 bits are finite; anything else is checked.
         ImageView::new(w, h, Pixels::Gray32(values))?.ensure_finite()?;
     }
-    match whole_max {
-        Some(max) if max <= u8::MAX as f32 => {
-            network_median::<f32, ByteOfFloat, f32>(values, w, h, r, out)
-        }
-        Some(_) => network_median::<f32, WordOfFloat, f32>(values, w, h, r, out),
-        None if r <= NETWORK_MAX_RADIUS => {
-            network_median::<f32, FloatKey, f32>(values, w, h, r, out)
-        }
-        None => wide_float_median(values, w, h, r, out),
+    Ok(match whole_max {
+        Some(max) if max <= u8::MAX as f32 => FloatKeys::Bytes,
+        Some(_) => FloatKeys::Words,
+        None if r <= NETWORK_MAX_RADIUS => FloatKeys::Floats,
+        None => FloatKeys::NoNetwork,
+    })
+}
+
+/// Median of float grey values: by a network on [`float_keys`], or by ranks of distinct
+/// levels or selection for larger windows.
+fn float_median(values: &[f32], w: usize, h: usize, r: usize, out: &mut [f32]) -> Result<()> {
+    match float_keys(values, w, h, r)? {
+        FloatKeys::Bytes => network_median::<f32, ByteOfFloat, f32>(values, w, h, r, out),
+        FloatKeys::Words => network_median::<f32, WordOfFloat, f32>(values, w, h, r, out),
+        FloatKeys::Floats => network_median::<f32, FloatKey, f32>(values, w, h, r, out),
+        FloatKeys::NoNetwork => wide_float_median(values, w, h, r, out),
     }
     Ok(())
 }
@@ -249,6 +296,20 @@ impl Level for u16 {
     fn from_level(v: u32) -> Self {
         v as u16
     }
+}
+
+/// [`WholeNumberCeiling`] of all `values`, in blocks across threads.
+fn whole_number_ceiling(values: &[f32]) -> Option<f32> {
+    let blocks: Vec<&[f32]> = values.chunks(1 << 18).collect();
+    let threads = crate::parallel::thread_count(0);
+    crate::parallel::par_blocks(
+        blocks,
+        threads,
+        || (),
+        |_, values, _| super::simd::dispatch(WholeNumberCeiling { values }),
+    )
+    .into_iter()
+    .try_fold(0f32, |max, block| Some(max.max(block?)))
 }
 
 /// The largest value when every value is a whole number in 0..=65 535, else `None`
@@ -428,17 +489,63 @@ mod tests {
         }
     }
 
-    fn ceiling(values: &[f32]) -> Option<f32> {
-        crate::analysis::filters::simd::dispatch(WholeNumberCeiling { values })
+    /// In place equals the copying filter for every pixel type and key, across bands
+    /// (odd heights, several bands per thread), tiny images and the histogram's radii.
+    #[test]
+    fn in_place_medians_equal_the_copying_ones() {
+        for (w, h) in [(2100, 37), (90, 301), (7, 65), (5, 1), (2, 3)] {
+            let values = random_values(w, h, 11);
+            let bytes: Vec<f32> = values.iter().map(|v| v.rem_euclid(256.0).floor()).collect();
+            let images = [
+                OwnedPixels::Gray8(bytes.iter().map(|&v| v as u8).collect()),
+                OwnedPixels::Gray16(
+                    values
+                        .iter()
+                        .map(|v| (v * 37.0).rem_euclid(65_536.0) as u16)
+                        .collect(),
+                ),
+                OwnedPixels::Gray32(bytes.clone()),
+                OwnedPixels::Gray32(bytes.iter().map(|v| v * 257.0).collect()),
+                OwnedPixels::Gray32(values.clone()),
+                OwnedPixels::PackedRgb(values.iter().map(|v| v.to_bits() & 0xff_ffff).collect()),
+            ];
+            for pixels in images {
+                let image = OwnedImage {
+                    width: w,
+                    height: h,
+                    pixels,
+                };
+                for radius in 1..=3 {
+                    let params = MedianParams { radius };
+                    let expected = median_same_depth(&image.view(), &params).unwrap();
+                    let mut in_place = image.clone();
+                    median_in_place(&mut in_place, &params).unwrap();
+                    assert_eq!(in_place.pixels, expected.pixels, "{w}×{h} r = {radius}");
+                }
+            }
+        }
+        let mut with_nan = OwnedImage {
+            width: 3,
+            height: 3,
+            pixels: OwnedPixels::Gray32(vec![f32::NAN; 9]),
+        };
+        assert!(median_in_place(&mut with_nan, &MedianParams::default()).is_err());
+        assert!(matches!(&with_nan.pixels, OwnedPixels::Gray32(p) if p.iter().all(|v| v.is_nan())));
     }
 
     #[test]
     fn whole_numbers_within_16_bits_are_recognised() {
         let ramp: Vec<f32> = (0..1000).map(|i| (i % 256) as f32).collect();
-        assert_eq!(ceiling(&ramp), Some(255.0));
-        assert_eq!(ceiling(&[]), Some(0.0));
+        assert_eq!(whole_number_ceiling(&ramp), Some(255.0));
+        assert_eq!(whole_number_ceiling(&[]), Some(0.0));
         let mut values: Vec<f32> = (0..5000).map(|i| (i * 13) as f32).collect();
-        assert_eq!(ceiling(&values), Some(64_987.0));
+        assert_eq!(whole_number_ceiling(&values), Some(64_987.0));
+        // Several blocks across threads, the largest value and a spoiler in the last.
+        let mut many: Vec<f32> = (0..600_000).map(|i| (i % 1000) as f32).collect();
+        many[550_000] = 60_000.0;
+        assert_eq!(whole_number_ceiling(&many), Some(60_000.0));
+        many[590_000] = 0.25;
+        assert_eq!(whole_number_ceiling(&many), None);
         // Each spoiler, in a full block of lanes and in the remainder.
         for spoiler in [
             0.5,
@@ -452,7 +559,7 @@ mod tests {
         ] {
             for at in [17, 4999] {
                 let kept = std::mem::replace(&mut values[at], spoiler);
-                assert_eq!(ceiling(&values), None, "{spoiler} at {at}");
+                assert_eq!(whole_number_ceiling(&values), None, "{spoiler} at {at}");
                 values[at] = kept;
             }
         }

@@ -15,6 +15,7 @@
 //! them against the builder they came from and, by the 0–1 principle, on every binary
 //! input.
 
+use super::super::source_rows::{for_row_bands_in_place, ImageRows, SourceRows};
 use super::super::{for_row_bands, reflect, Sample};
 use super::Lane;
 
@@ -30,50 +31,71 @@ pub(super) fn network_median<T: Copy + Sync, K: Lane + From<T>, O: From<K> + Sam
     r: usize,
     out: &mut [O],
 ) {
-    // One register of lanes per wire: 512 bits with AVX-512, else 256.
-    let wide = super::super::simd::has_avx512();
+    let source = ImageRows { pixels, w, h };
     for_row_bands(out, w, |y0, rows| {
-        macro_rules! run {
-            ($lanes:literal) => {
-                super::super::simd::dispatch(NetworkRows::<T, K, O, $lanes> {
-                    pixels,
-                    w,
-                    h,
-                    r,
-                    y0,
-                    rows,
-                    key: std::marker::PhantomData,
-                })
-            };
-        }
-        match (std::mem::size_of::<K>(), wide) {
-            (1, true) => run!(64),
-            (1, false) | (2, true) => run!(32),
-            (2, false) | (_, true) => run!(16),
-            _ => run!(8),
-        }
+        network_rows::<T, K, O, _>(&source, w, r, y0, rows)
     });
 }
 
-/// Output rows from `y0` of [`network_median`], `L` keys to a register.
-struct NetworkRows<'a, T, K, O, const L: usize> {
-    pixels: &'a [T],
+/// [`network_median`] written over its input.
+pub(super) fn network_median_in_place<T: Sample + From<K>, K: Lane + From<T>>(
+    data: &mut [T],
     w: usize,
-    h: usize,
+    r: usize,
+) {
+    for_row_bands_in_place(data, w, r, |y0, rows, source| {
+        network_rows::<T, K, T, _>(source, w, r, y0, rows)
+    });
+}
+
+/// The output rows from `y0`, in registers of as many lanes as the CPU has for `K`.
+fn network_rows<T: Copy, K: Lane + From<T>, O: From<K> + Sample, S: SourceRows<T, O>>(
+    source: &S,
+    w: usize,
+    r: usize,
+    y0: usize,
+    rows: &mut [O],
+) {
+    // One register of lanes per wire: 512 bits with AVX-512, else 256.
+    let wide = super::super::simd::has_avx512();
+    macro_rules! run {
+        ($lanes:literal) => {
+            super::super::simd::dispatch(NetworkRows::<T, K, O, S, $lanes> {
+                source,
+                w,
+                r,
+                y0,
+                rows,
+                key: std::marker::PhantomData,
+            })
+        };
+    }
+    match (std::mem::size_of::<K>(), wide) {
+        (1, true) => run!(64),
+        (1, false) | (2, true) => run!(32),
+        (2, false) | (_, true) => run!(16),
+        _ => run!(8),
+    }
+}
+
+/// Output rows from `y0` of [`network_median`], `L` keys to a register.
+struct NetworkRows<'a, T, K, O, S, const L: usize> {
+    source: &'a S,
+    w: usize,
     r: usize,
     y0: usize,
     rows: &'a mut [O],
-    key: std::marker::PhantomData<K>,
+    key: std::marker::PhantomData<(T, K)>,
 }
 
-impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> super::super::simd::Kernel
-    for NetworkRows<'_, T, K, O, L>
+impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, S: SourceRows<T, O>, const L: usize>
+    super::super::simd::Kernel for NetworkRows<'_, T, K, O, S, L>
 {
     type Output = ();
 
     #[inline(always)]
     fn run(self, avx2: bool) {
-        // `avx2`: compiled with AVX2 (`simd::dispatch`), where `network_median` fills
+        // `avx2`: compiled with AVX2 (`simd::dispatch`), where `network_rows` fills
         // 256-bit registers.
         if avx2 {
             self.run_with::<true>()
@@ -94,10 +116,8 @@ impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> super::sup
 /// pass reads whole lanes; in a ring of `len` rows, so each output row pads its new
 /// source rows (in cache) instead of the whole image up front. Padded row `py` holds
 /// source row `py − r` and padded column `px` source column `px − r`.
-struct RowRing<'a, T, K> {
-    pixels: &'a [T],
+struct RowRing<K> {
     w: usize,
-    h: usize,
     r: usize,
     /// Padded row length.
     pw: usize,
@@ -105,13 +125,11 @@ struct RowRing<'a, T, K> {
     keys: Vec<K>,
 }
 
-impl<'a, T: Copy, K: Lane + From<T>> RowRing<'a, T, K> {
-    fn new(pixels: &'a [T], w: usize, h: usize, r: usize, len: usize, lanes: usize) -> Self {
+impl<K: Lane> RowRing<K> {
+    fn new(w: usize, r: usize, len: usize, lanes: usize) -> Self {
         let pw = w + 2 * r + lanes;
         Self {
-            pixels,
             w,
-            h,
             r,
             pw,
             len,
@@ -119,10 +137,14 @@ impl<'a, T: Copy, K: Lane + From<T>> RowRing<'a, T, K> {
         }
     }
 
+    /// Pads row `py` from source row `py − r` of `source` (`band`: the output rows).
     #[inline(always)]
-    fn pad(&mut self, py: usize) {
+    fn pad<T: Copy, O>(&mut self, py: usize, source: &impl SourceRows<T, O>, band: &[O])
+    where
+        K: From<T>,
+    {
         let (w, r) = (self.w, self.r);
-        let src = &self.pixels[reflect(py as isize - r as isize, self.h) * w..][..w];
+        let src = source.row(py as isize - r as isize, band);
         let dst = &mut self.keys[(py % self.len) * self.pw..][..self.pw];
         for i in 0..r {
             dst[i] = K::from(src[reflect(i as isize - r as isize, w)]);
@@ -221,7 +243,9 @@ macro_rules! network_select_11 {
 }
 const SELECT_11: usize = 5;
 
-impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> NetworkRows<'_, T, K, O, L> {
+impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, S: SourceRows<T, O>, const L: usize>
+    NetworkRows<'_, T, K, O, S, L>
+{
     /// The kernel for the radius; `REGISTERS`: min and max on whole registers
     /// ([`Lane::lo_registers`]), only where the CPU has the instructions for them.
     #[inline(always)]
@@ -236,14 +260,17 @@ impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> NetworkRow
     /// 3×3: the median-of-9 network for every pixel.
     #[inline(always)]
     fn median_3x3<const REGISTERS: bool>(self) {
-        let (pixels, w, h, y0, rows) = (self.pixels, self.w, self.h, self.y0, self.rows);
-        let mut ring = RowRing::<T, K>::new(pixels, w, h, 1, 3, L);
+        let (source, w, y0, rows) = (self.source, self.w, self.y0, self.rows);
+        let mut ring = RowRing::<K>::new(w, 1, 3, L);
         for py in y0..y0 + 2 {
-            ring.pad(py);
+            ring.pad(py, source, rows);
         }
-        for (i, out_row) in rows.chunks_mut(w).enumerate() {
+        for i in 0..rows.len() / w {
             let y = y0 + i;
-            ring.pad(y + 2);
+            // Source row y + 1 is padded before output row y is written: in place, it
+            // is still the input.
+            ring.pad(y + 2, source, rows);
+            let out_row = &mut rows[i * w..][..w];
             let (r0, r1, r2) = (ring.row(y), ring.row(y + 1), ring.row(y + 2));
             for x0 in (0..w).step_by(L) {
                 let mut wires = [
@@ -266,8 +293,8 @@ impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> NetworkRow
     /// 5×5: two output rows at a time, sharing their four middle window rows (module docs).
     #[inline(always)]
     fn median_5x5<const REGISTERS: bool>(self) {
-        let (pixels, w, h, y0, rows) = (self.pixels, self.w, self.h, self.y0, self.rows);
-        let mut ring = RowRing::<T, K>::new(pixels, w, h, 2, 6, L);
+        let (source, w, y0, rows) = (self.source, self.w, self.y0, self.rows);
+        let mut ring = RowRing::<K>::new(w, 2, 6, L);
         // Planes over a strip of padded columns, small enough to stay in the L1 cache:
         // `sorted[k]` holds, at column px, the k-th smallest of the four shared rows in that
         // column; `pairs[k]` the k-th smallest of columns px − 1 and px together.
@@ -276,14 +303,20 @@ impl<T: Copy, K: Lane + From<T>, O: From<K> + Sample, const L: usize> NetworkRow
         let mut sorted = vec![K::default(); 4 * plane];
         let mut pairs = vec![K::default(); 8 * plane];
         for py in y0..y0 + 4 {
-            ring.pad(py);
+            ring.pad(py, source, rows);
         }
-        for (i, out_rows) in rows.chunks_mut(2 * w).enumerate() {
-            // Output rows y and y + 1 have windows on padded rows y..=y + 4 and y + 1..=y + 5.
+        for i in 0..rows.len().div_ceil(2 * w) {
+            // Output rows y and y + 1 have windows on padded rows y..=y + 4 and y + 1..=y + 5;
+            // source rows y + 2 and y + 3 are padded before rows y and y + 1 are written.
             let y = y0 + 2 * i;
-            ring.pad(y + 4);
-            ring.pad(y + 5);
-            let (top_out, bottom_out) = out_rows.split_at_mut(w);
+            ring.pad(y + 4, source, rows);
+            if 2 * (i + 1) * w <= rows.len() {
+                // Only a second output row reads padded row y + 5, which for a band's
+                // last odd row lies beyond the rows an in-place source holds.
+                ring.pad(y + 5, source, rows);
+            }
+            let pair_end = (2 * i * w + 2 * w).min(rows.len());
+            let (top_out, bottom_out) = rows[2 * i * w..pair_end].split_at_mut(w);
             for x_start in (0..w).step_by(strip) {
                 let x_end = (x_start + strip).min(w);
                 // The strip's padded columns, from x_start: its windows reach x_end + 4.
@@ -627,7 +660,7 @@ mod tests {
             .collect();
         let bytes: Vec<u8> = values.iter().map(|&v| v as u8).collect();
         let words: Vec<u16> = values.iter().map(|&v| v as u16).collect();
-        fn kernel<T: Copy, K: Lane + From<T>, const L: usize>(
+        fn kernel<T: Copy + Sync, K: Lane + From<T>, const L: usize>(
             pixels: &[T],
             w: usize,
             h: usize,
@@ -638,10 +671,10 @@ mod tests {
             f32: From<K>,
         {
             let mut out = vec![0f32; w * h];
-            let rows = NetworkRows::<T, K, f32, L> {
-                pixels,
+            let source = ImageRows { pixels, w, h };
+            let rows = NetworkRows::<T, K, f32, _, L> {
+                source: &source,
                 w,
-                h,
                 r,
                 y0: 0,
                 rows: &mut out,
