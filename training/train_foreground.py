@@ -262,18 +262,35 @@ def onnx_runner(path):
     return lambda padded: session.run(["probability"], {"input": padded[None, None]})[0][0, 0]
 
 
-def predict(run, grey):
-    """Foreground probability at full size, as the core computes it: the mean of the
-    network's maps of the input mirrored left-right and top-bottom (each mirrored, then
-    padded; each map turned back)."""
-    import cv2
+def predict_working(run, grey):
+    """Foreground probability at the working size, as the core computes it: the mean of
+    the network's maps of the input mirrored left-right and top-bottom (each mirrored,
+    then padded; each map turned back)."""
     z = normalise(grey)
     out = np.zeros_like(z)
     for axes in ((), (1,), (0,), (0, 1)):  # the core's ORIENTATIONS
         out += np.flip(run(pad_to_multiple(np.flip(z, axes)))[: z.shape[0], : z.shape[1]], axes)
-    out /= 4
+    return out / 4
+
+
+def predict(run, grey):
+    """predict_working enlarged bilinearly to the image size."""
+    import cv2
     h, w = grey.shape
-    return cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(predict_working(run, grey), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+# The core's clustering_weight (rust/core/src/analysis/cluster/foreground.rs): a map whose
+# mean |2p - 1| reaches CONFIDENT_MAP, with at least MIN_SIDE_FRACTION of the image on each
+# side of 0.5, weighs CONFIDENT_MAP_WEIGHT against smoothed grey, other maps 1.
+CONFIDENT_MAP, MIN_SIDE_FRACTION, CONFIDENT_MAP_WEIGHT = 0.85, 0.002, 1.5
+
+
+def clustering_weight(working_map):
+    confidence = np.abs(2 * working_map - 1).mean()
+    foreground = (working_map > 0.5).mean()
+    both_sides = MIN_SIDE_FRACTION <= foreground <= 1 - MIN_SIDE_FRACTION
+    return CONFIDENT_MAP_WEIGHT if confidence >= CONFIDENT_MAP and both_sides else 1.0
 
 
 SCORE_KEYS = ("mean_iou_probability_over_half", "mean_iou_kmeans_probability",
@@ -282,15 +299,19 @@ SCORE_KEYS = ("mean_iou_probability_over_half", "mean_iou_kmeans_probability",
 
 def held_out_scores(run, grey, truth):
     """IoU of: probability > 0.5; 2-means on the probability; 2-means on standardised
-    (smoothed grey sigma 2, probability), as the core's default clustering; 2-means on
-    smoothed grey alone."""
+    (smoothed grey sigma 2, probability weighted by clustering_weight), as the core's
+    default clustering; 2-means on smoothed grey alone."""
+    import cv2
     from scipy import ndimage as ndi
     from sklearn.cluster import KMeans
-    prob = predict(run, grey)
+    working = predict_working(run, grey)
+    prob = cv2.resize(working, grey.shape[::-1], interpolation=cv2.INTER_LINEAR)
     smooth = ndi.gaussian_filter(grey, 2.0, mode="reflect")
     out = [iou_better_polarity(prob > 0.5, truth)]
-    for feats in ([prob], [smooth, prob], [smooth]):
-        f = np.stack([(a - a.mean()) / max(a.std(), 1e-12) for a in feats], -1).reshape(-1, len(feats))
+    map_weight = clustering_weight(working)
+    for feats, weights in (([prob], [1.0]), ([smooth, prob], [1.0, map_weight]), ([smooth], [1.0])):
+        f = np.stack([(a - a.mean()) / max(a.std(), 1e-12) * wt for a, wt in zip(feats, weights)],
+                     -1).reshape(-1, len(feats))
         sample = f[np.random.default_rng(0).choice(len(f), min(len(f), 100_000), replace=False)]
         km = KMeans(2, n_init=4, random_state=42).fit(sample)
         out.append(iou_better_polarity(km.predict(f).reshape(grey.shape) == 1, truth))

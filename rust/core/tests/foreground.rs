@@ -153,6 +153,52 @@ fn default_clustering_finds_the_particles() {
     }
 }
 
+/// Dark and bright halves (grey 60 and 190) with uniform noise of ±`noise`.
+fn halves(w: usize, h: usize, noise: f64, seed: u64) -> (Vec<u8>, Vec<bool>) {
+    let mut rng = common::Lcg(seed);
+    let mut pixels = Vec::with_capacity(w * h);
+    let mut truth = Vec::with_capacity(w * h);
+    for _ in 0..h {
+        for x in 0..w {
+            let jitter = ((rng.next_u64() >> 40) as f64 / (1u64 << 24) as f64 - 0.5) * 2.0 * noise;
+            let bright = x >= w / 2;
+            pixels.push((if bright { 190.0 } else { 60.0 } + jitter).round() as u8);
+            truth.push(bright);
+        }
+    }
+    (pixels, truth)
+}
+
+/// The map weighs more only where it has found particles: on plain two-region images it
+/// weighs as much as grey, and the default clustering splits them into their halves.
+#[test]
+fn the_map_weighs_more_on_particles_only() {
+    let model = ForegroundModel::bundled(&common::runtime_config()).unwrap();
+    let weight = |view: &ImageView| {
+        let map = model.working_probability(view).unwrap();
+        cluster::foreground::clustering_weight(&map)
+    };
+    for dark in [true, false] {
+        let (pixels, _) = particles(dark, 5);
+        let view = ImageView::new(W, H, Pixels::Gray8(&pixels)).unwrap();
+        assert!(weight(&view) > 1.0, "particles, dark {dark}");
+    }
+    for (w, h, noise) in [
+        (60, 40, 10.0),
+        (40, 30, 8.0),
+        (400, 300, 10.0),
+        (400, 300, 0.0),
+    ] {
+        let (pixels, truth) = halves(w, h, noise, 3);
+        let view = ImageView::new(w, h, Pixels::Gray8(&pixels)).unwrap();
+        assert_eq!(weight(&view), 1.0, "halves {w}×{h} ±{noise}");
+        let clustering = cluster::cluster(&view, &params(), &[]).unwrap();
+        let score = iou(&clustering, &truth);
+        // A column at the boundary may go either way on the smallest image (smoothing).
+        assert!(score > 0.9, "halves {w}×{h} ±{noise}: IoU {score}");
+    }
+}
+
 fn reproducibility_hash() -> u64 {
     let threads = std::env::var("VISUALCCC_TEST_THREADS").map_or(0, |t| t.parse().unwrap());
     let (pixels, _) = particles(true, 7);

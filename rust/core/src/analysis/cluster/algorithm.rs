@@ -78,10 +78,10 @@ pub(super) fn prepare(
             let sd = (moments.m2[j] / moments.count).max(0.0).sqrt();
             // Constant (to rounding) features carry no information: give them no weight.
             let tiny = 1e-7 * (moments.mean[j].abs() + sd).max(f64::MIN_POSITIVE);
-            let weight = if j >= n_image {
-                params.position_weight
-            } else {
-                1.0
+            let weight = match source.features.get(j) {
+                _ if j >= n_image => params.position_weight,
+                Some(Feature::Foreground) => source.foreground_weight,
+                _ => 1.0,
             };
             if sd > tiny {
                 weight / sd

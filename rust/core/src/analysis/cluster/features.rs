@@ -14,6 +14,8 @@ pub(super) struct FeatureSource<'a> {
     /// The [`Feature::Foreground`] map at the network's working size and its enlargement
     /// to the image size (row by row, so the full-size map is never held).
     pub(super) foreground: Option<(&'a GrayImage, Upsampler)>,
+    /// The weight of [`Feature::Foreground`] ([`foreground::clustering_weight`]).
+    pub(super) foreground_weight: f64,
     pub(super) position: bool,
     /// Subtracted from grey before squaring in local variance, against cancellation.
     pub(super) variance_offset: f32,
@@ -46,6 +48,7 @@ impl<'a> FeatureSource<'a> {
             features: features.to_vec(),
             extras: extras.iter().map(|(_, m)| *m).collect(),
             foreground: None,
+            foreground_weight: 1.0,
             position,
             variance_offset: 0.5 * (lo + hi),
             kernels,
@@ -59,6 +62,7 @@ impl<'a> FeatureSource<'a> {
     pub(super) fn with_foreground(mut self, map: Option<&'a GrayImage>) -> Self {
         let (w, h) = (self.view.width(), self.view.height());
         self.foreground = map.map(|m| (m, Upsampler::new(m.width, m.height, w, h)));
+        self.foreground_weight = map.map_or(1.0, foreground::clustering_weight);
         self
     }
 

@@ -193,9 +193,11 @@ fn cluster_from(
     result.feature_names = feature_names(params, extras);
     result.sample_size = prepared.sample.nrows();
     log::debug!(
-        "k-means: k = {}, features {:?}, fitted on {} of {} pixels, inertia {:.4}",
+        "k-means: k = {}, features {:?} (foreground weight {}), fitted on {} of {} pixels, \
+         inertia {:.4}",
         params.k,
         result.feature_names,
+        source.foreground_weight,
         result.sample_size,
         result.labels.len(),
         result.inertia
