@@ -52,8 +52,8 @@ const ORIENTATIONS: [(bool, bool); 4] =
 /// A map whose mean confidence, mean |2p − 1|, reaches this, and which puts at least
 /// [`MIN_SIDE_FRACTION`] of the image on each side of p = 0.5, has found particles:
 /// [`clustering_weight`] then weighs it [`CONFIDENT_MAP_WEIGHT`]. On the EMPS halves
-/// the network never saw, 95 % of the images pass; of the images without particles we
-/// tried, plain two-region images score 0.04–0.57 and UHCS steel fields mostly 0.34–0.80
+/// the network never saw, 96 % of the images pass; of the images without particles we
+/// tried, plain two-region images score 0.04–0.57 and UHCS steel fields mostly 0.35–0.79
 /// (docs/models/foreground.md).
 const CONFIDENT_MAP: f64 = 0.85;
 /// See [`CONFIDENT_MAP`]: a confident map that finds no particles (or nothing else)
