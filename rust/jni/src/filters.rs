@@ -63,10 +63,35 @@ macro_rules! filter_native {
     };
 }
 
-filter_native!(
-    Java_org_visualccc_Filters_nativeMedian(radius: jint) => filters::median,
-    MedianParams { radius: pixels::non_negative(radius, "median radius")? }
-);
+native! {
+    /// `Filters.nativeMedian(pixels, width, height, bitDepth, radius)`.
+    fn Java_org_visualccc_Filters_nativeMedian(env, pixels: JObject<'local>, width: jint,
+        height: jint, bit_depth: jint, radius: jint) -> JObject<'local> {
+        let params = MedianParams { radius: pixels::non_negative(radius, "median radius")? };
+        median(env, &pixels, width, height, bit_depth, &params)
+    }
+}
+
+/// [`filter`] for the median. In the input's depth the slice's copy is filtered in place
+/// ([`filters::median_in_place`], equal to the float median converted back), without a
+/// float image in between.
+fn median<'local>(
+    env: &mut Env<'local>,
+    pixels: &JObject<'_>,
+    width: jint,
+    height: jint,
+    bit_depth: jint,
+    params: &MedianParams,
+) -> BridgeResult<JObject<'local>> {
+    if bit_depth != 0 {
+        return filter(env, pixels, width, height, bit_depth, |view| {
+            filters::median(view, params)
+        });
+    }
+    let mut image = pixels::image(env, pixels, width, height)?;
+    filters::median_in_place(&mut image, params)?;
+    pixels::new_pixel_array(env, &image)
+}
 
 filter_native!(
     Java_org_visualccc_Filters_nativeGaussian(sigma: jdouble) => filters::gaussian,
