@@ -273,11 +273,10 @@ def predict_working(run, grey):
     return out / 4
 
 
-def predict(run, grey):
-    """predict_working enlarged bilinearly to the image size."""
+def enlarge(working, shape):
+    """A working-size map enlarged bilinearly to the image `shape` (rows, columns)."""
     import cv2
-    h, w = grey.shape
-    return cv2.resize(predict_working(run, grey), (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(working, shape[::-1], interpolation=cv2.INTER_LINEAR)
 
 
 # The core's clustering_weight (rust/core/src/analysis/cluster/foreground.rs): a map whose
@@ -301,11 +300,10 @@ def held_out_scores(run, grey, truth):
     """IoU of: probability > 0.5; 2-means on the probability; 2-means on standardised
     (smoothed grey sigma 2, probability weighted by clustering_weight), as the core's
     default clustering; 2-means on smoothed grey alone."""
-    import cv2
     from scipy import ndimage as ndi
     from sklearn.cluster import KMeans
     working = predict_working(run, grey)
-    prob = cv2.resize(working, grey.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    prob = enlarge(working, grey.shape)
     smooth = ndi.gaussian_filter(grey, 2.0, mode="reflect")
     out = [iou_better_polarity(prob > 0.5, truth)]
     map_weight = clustering_weight(working)

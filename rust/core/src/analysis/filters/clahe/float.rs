@@ -81,9 +81,7 @@ impl FloatIndices {
         match &self.kind {
             IndexKind::Levels(levels) => clahe_wide(levels, w, h, params, out),
             IndexKind::Offsets(offsets, levels) => {
-                let rank = |v: u8| v as usize;
-                let bytes = Some(offsets.as_slice());
-                clahe_ranked(offsets, w, h, WIDE_LEVELS, levels, rank, bytes, params, out);
+                clahe_byte_ranks(offsets, levels, w, h, params, out)
             }
         }
         for_row_bands(out, w, |_, rows| {
@@ -182,7 +180,7 @@ impl super::simd::Kernel for FloatsToLevels<'_> {
             // f64::round does for positive values (a libm call per pixel without SSE4.1);
             // through i32 because that conversion has a vector instruction.
             let x = ((v as f64 - self.lo) * self.scale + 0.5).min(65535.0);
-            // SAFETY: v and lo are finite ([`clahe_float`] checks the image first) and
+            // SAFETY: v and lo are finite ([`FloatIndices::of`] checks the image first) and
             // v ≥ lo (lo is the minimum), so x lies in [0.5, 65535]: the unchecked
             // conversion (one vector instruction, where the saturating one checks each
             // value for NaN) is exact.

@@ -187,7 +187,8 @@ fn byte_ranks(levels: &[u16], w: usize, ranks: &LevelRanks) -> Option<Vec<u8>> {
     Some(indices)
 }
 
-/// [`clahe_wide`] from byte ranks among the levels `present`.
+/// CLAHE from byte indices into the 16-bit levels `present` (ranks of a 16-bit image's
+/// levels, or a float image's offsets from its minimum).
 fn clahe_byte_ranks<O: Sample>(
     indices: &[u8],
     present: &[u32],

@@ -95,23 +95,17 @@ pub fn median_same_depth(view: &ImageView, params: &MedianParams) -> Result<Owne
 pub fn median_in_place(image: &mut OwnedImage, params: &MedianParams) -> Result<()> {
     params.validate()?;
     let (w, h, r) = (image.width, image.height, params.radius);
-    if r <= NETWORK_MAX_RADIUS {
-        match &mut image.pixels {
-            OwnedPixels::Gray8(p) => network_median_in_place::<u8, u8>(p, w, r),
-            OwnedPixels::Gray16(p) => network_median_in_place::<u16, u16>(p, w, r),
-            OwnedPixels::Gray32(p) => match float_keys(p, w, h, r)? {
-                FloatKeys::Bytes => network_median_in_place::<f32, ByteOfFloat>(p, w, r),
-                FloatKeys::Words => network_median_in_place::<f32, WordOfFloat>(p, w, r),
-                FloatKeys::Floats => network_median_in_place::<f32, FloatKey>(p, w, r),
-                FloatKeys::NoNetwork => unreachable!("radius within the network's"),
-            },
-            OwnedPixels::PackedRgb(_) => {
-                *image = median_same_depth(&image.view(), params)?;
-            }
-        }
-        return Ok(());
+    match (&mut image.pixels, r <= NETWORK_MAX_RADIUS) {
+        (OwnedPixels::Gray8(p), true) => network_median_in_place::<u8, u8>(p, w, r),
+        (OwnedPixels::Gray16(p), true) => network_median_in_place::<u16, u16>(p, w, r),
+        (OwnedPixels::Gray32(p), true) => match float_keys(p, w, h, r)? {
+            FloatKeys::Bytes => network_median_in_place::<f32, ByteOfFloat>(p, w, r),
+            FloatKeys::Words => network_median_in_place::<f32, WordOfFloat>(p, w, r),
+            FloatKeys::Floats => network_median_in_place::<f32, FloatKey>(p, w, r),
+            FloatKeys::NoNetwork => unreachable!("radius within the network's"),
+        },
+        _ => *image = median_same_depth(&image.view(), params)?,
     }
-    *image = median_same_depth(&image.view(), params)?;
     Ok(())
 }
 
